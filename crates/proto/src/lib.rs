@@ -1,0 +1,29 @@
+//! # seashell-proto: the sans-I/O SSHv2 core
+//!
+//! This crate holds the whole SSH protocol and none of the I/O: no sockets, no threads, no
+//! clock reads, no runtime. A connection is a state machine that consumes bytes and emits bytes
+//! and events.
+//!
+//! ```text
+//!   wire bytes in  ──feed(now, &[u8])──▶ ┌──────────────────┐ ──poll_event()──▶ events
+//!                                        │ ClientConnection │
+//!   wire bytes out ◀─poll_transmit(buf)─ └──────────────────┘ ◀─commands─ application
+//! ```
+//!
+//! **Poll order.** After any input (`feed`, `feed_eof`, `handle_timeout`) or command, drain
+//! `poll_transmit` (send everything it appends), then read `poll_timeout`, then drain
+//! `poll_event` until it returns `None`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod error;
+pub mod wire;
+
+pub use error::Error;

@@ -1,0 +1,23 @@
+//! Test support for Seashell.
+//!
+//! The main item is [`Sshd`], a private OpenSSH server on `127.0.0.1` for integration
+//! tests, with generated host and user keys. When a peer program is not installed, tests
+//! skip through [`require_peer`] (except in CI, where a missing peer is an error).
+//!
+//! ```no_run
+//! use seashell_testkit::{require_peer, KeyKind, Sshd, SshdOptions};
+//!
+//! let Some(sshd) = require_peer(Sshd::start(SshdOptions::default())) else {
+//!     return;
+//! };
+//! let _key = sshd.user_key(KeyKind::Ed25519);
+//! let _line = sshd.known_hosts_line(KeyKind::Ed25519);
+//! ```
+
+mod keys;
+mod peer;
+mod sshd;
+
+pub use keys::KeyKind;
+pub use peer::{PeerError, find_program, require_peer, ssh_client, test_password};
+pub use sshd::{Sshd, SshdOptions};
