@@ -23,7 +23,9 @@
     )
 )]
 
+pub mod crypto;
 pub mod error;
+pub mod transport;
 pub mod wire;
 
 pub use error::Error;

@@ -1,0 +1,205 @@
+//! The binary packet protocol (RFC 4253 §6): framing, padding, sequence numbers and the
+//! packet cipher. Packets are sealed in place in the output buffer and opened in place in the
+//! input buffer; a received payload is handed on as a [`Bytes`] slice of the packet, without a
+//! copy.
+
+use super::MAX_PACKET_LEN;
+use crate::crypto::cipher::TAG_LEN;
+use crate::crypto::{Opener, Sealer, SecureRandom};
+use crate::error::{Error, InvalidMessage};
+use bytes::{Bytes, BytesMut};
+
+/// Block size and whether the length field counts towards it, for a direction's cipher.
+/// AEAD ciphers exclude the length (it is AAD or separately encrypted); cleartext includes it.
+fn framing(cipher: Option<crate::crypto::CipherAlg>) -> (usize, bool) {
+    match cipher {
+        None => (8, true),
+        Some(c) => (c.block_len(), false),
+    }
+}
+
+/// Counters since the keys were last changed, for rekey decisions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Traffic {
+    /// Packets since the last key change.
+    pub packets: u64,
+    /// Bytes (packet lengths) since the last key change.
+    pub bytes: u64,
+}
+
+/// Frames, pads and seals outgoing packets.
+#[derive(Debug, Default)]
+pub struct PacketWriter {
+    seq: u32,
+    sealer: Option<Sealer>,
+    pad_pool: Vec<u8>,
+    pad_pos: usize,
+    traffic: Traffic,
+}
+
+impl PacketWriter {
+    /// Appends one packet to `out`; `body` appends the payload (message number first).
+    /// The payload must fit the packet cap; the callers bound it.
+    pub fn write(
+        &mut self,
+        out: &mut Vec<u8>,
+        rng: &dyn SecureRandom,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), Error> {
+        let start = out.len();
+        out.extend_from_slice(&[0; 5]);
+        body(out);
+        let payload_len = out.len() - start - 5;
+        let (block, len_in_block) = framing(self.sealer.as_ref().map(Sealer::alg));
+        let unpadded = 1 + payload_len + if len_in_block { 4 } else { 0 };
+        let mut pad = block - unpadded % block;
+        if pad < 4 {
+            pad += block;
+        }
+        self.padding(out, pad, rng)?;
+        let packet_len = 1 + payload_len + pad;
+        let len_bytes = u32::try_from(packet_len).unwrap_or(u32::MAX).to_be_bytes();
+        if let Some(head) = out.get_mut(start..start + 5) {
+            head.get_mut(..4).unwrap_or_default().copy_from_slice(&len_bytes);
+            if let Some(p) = head.get_mut(4) {
+                *p = u8::try_from(pad).unwrap_or(u8::MAX);
+            }
+        }
+        if let Some(sealer) = &mut self.sealer {
+            let packet = out.get_mut(start..).unwrap_or_default();
+            let tag = sealer.seal(self.seq, packet)?;
+            out.extend_from_slice(&tag);
+        }
+        self.seq = self.seq.wrapping_add(1);
+        self.traffic.packets += 1;
+        self.traffic.bytes += packet_len as u64;
+        Ok(())
+    }
+
+    fn padding(&mut self, out: &mut Vec<u8>, n: usize, rng: &dyn SecureRandom) -> Result<(), Error> {
+        if self.pad_pos + n > self.pad_pool.len() {
+            self.pad_pool.resize(1024, 0);
+            rng.fill(&mut self.pad_pool)?;
+            self.pad_pos = 0;
+        }
+        let bytes = self.pad_pool.get(self.pad_pos..self.pad_pos + n).unwrap_or_default();
+        out.extend_from_slice(bytes);
+        self.pad_pos += n;
+        Ok(())
+    }
+
+    /// Switches to new keys (after sending NEWKEYS) and resets the traffic counters.
+    pub fn set_sealer(&mut self, sealer: Sealer) {
+        self.sealer = Some(sealer);
+        self.traffic = Traffic::default();
+    }
+
+    /// The sequence number of the next packet.
+    pub fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    /// Resets the sequence number to 0 (strict KEX, after NEWKEYS).
+    pub fn reset_seq(&mut self) {
+        self.seq = 0;
+    }
+
+    /// Traffic since the keys last changed.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+
+    /// Whether packets are encrypted yet.
+    pub fn is_encrypted(&self) -> bool {
+        self.sealer.is_some()
+    }
+}
+
+/// Reads, checks and opens incoming packets.
+#[derive(Debug, Default)]
+pub struct PacketReader {
+    seq: u32,
+    opener: Option<Opener>,
+    pending_len: Option<usize>,
+    traffic: Traffic,
+}
+
+impl PacketReader {
+    /// Takes the next complete packet from `buf` and returns its payload, or `None` when more
+    /// bytes are needed. The packet length is checked against the cap and the block size before
+    /// anything is reserved, so a hostile length costs nothing.
+    pub fn read(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, Error> {
+        let len = match self.pending_len {
+            Some(len) => len,
+            None => {
+                let Some(first) = buf.get(..4) else {
+                    return Ok(None);
+                };
+                let mut first4 = [0u8; 4];
+                first4.copy_from_slice(first);
+                let raw = match &self.opener {
+                    Some(o) => o.packet_length(self.seq, first4),
+                    None => u32::from_be_bytes(first4),
+                };
+                let len = usize::try_from(raw).unwrap_or(usize::MAX);
+                let (block, len_in_block) = framing(self.opener.as_ref().map(Opener::alg));
+                let aligned = (len + if len_in_block { 4 } else { 0 }) % block == 0;
+                if !(5..=MAX_PACKET_LEN).contains(&len) || !aligned {
+                    return Err(InvalidMessage::BadPacketLength(raw).into());
+                }
+                self.pending_len = Some(len);
+                len
+            }
+        };
+        let tag_len = if self.opener.is_some() { TAG_LEN } else { 0 };
+        let total = 4 + len + tag_len;
+        if buf.len() < total {
+            buf.reserve(total - buf.len());
+            return Ok(None);
+        }
+        let mut packet = buf.split_to(total);
+        if let Some(opener) = &mut self.opener {
+            let (body, tag) = packet.split_at_mut(4 + len);
+            opener.open(self.seq, body, tag)?;
+        }
+        self.pending_len = None;
+        let pad = usize::from(packet.get(4).copied().unwrap_or(0));
+        if pad < 4 || pad + 1 >= len {
+            return Err(if pad + 1 == len {
+                InvalidMessage::EmptyPacket
+            } else {
+                InvalidMessage::BadPadding
+            }
+            .into());
+        }
+        let payload_len = len - pad - 1;
+        self.seq = self.seq.wrapping_add(1);
+        self.traffic.packets += 1;
+        self.traffic.bytes += len as u64;
+        Ok(Some(packet.freeze().slice(5..5 + payload_len)))
+    }
+
+    /// Switches to new keys (after receiving NEWKEYS).
+    pub fn set_opener(&mut self, opener: Opener) {
+        self.opener = Some(opener);
+        self.traffic = Traffic::default();
+    }
+
+    /// The sequence number of the next packet.
+    pub fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    /// Resets the sequence number to 0 (strict KEX, after NEWKEYS).
+    pub fn reset_seq(&mut self) {
+        self.seq = 0;
+    }
+
+    /// Traffic since the keys last changed.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+}
+
+#[cfg(test)]
+mod tests;
