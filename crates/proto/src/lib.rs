@@ -25,6 +25,8 @@
 
 pub mod crypto;
 pub mod error;
+pub mod kex;
+pub mod keys;
 pub mod transport;
 pub mod wire;
 

@@ -46,7 +46,10 @@ impl std::error::Error for PeerError {}
 /// };
 /// # drop(sshd);
 /// ```
-#[allow(clippy::panic, reason = "test support: failing the calling test is the intent")]
+#[allow(
+    clippy::panic,
+    reason = "test support: failing the calling test is the intent"
+)]
 #[track_caller]
 pub fn require_peer<T>(r: Result<T, PeerError>) -> Option<T> {
     match r {
@@ -107,4 +110,48 @@ fn absolute_executable(path: &Path) -> Option<PathBuf> {
         return None;
     }
     std::path::absolute(path).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MISSING: PeerError = PeerError::Missing {
+        peer: "sshd",
+        install: "apt-get install openssh-server",
+    };
+
+    #[test]
+    fn display_gives_the_install_hint() {
+        assert_eq!(
+            MISSING.to_string(),
+            "sshd not installed (install with: apt-get install openssh-server)"
+        );
+        assert_eq!(PeerError::Failed("boom".into()).to_string(), "boom");
+    }
+
+    #[test]
+    fn missing_peer_skips_outside_ci_and_fails_in_ci() {
+        assert_eq!(require_peer::<u8>(Ok(7)), Some(7));
+        let outcome = std::panic::catch_unwind(|| require_peer::<u8>(Err(MISSING)));
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            assert!(outcome.is_err());
+        } else {
+            assert_eq!(outcome.ok(), Some(None));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "peer failed: broken")]
+    fn failed_peer_panics() {
+        let _ = require_peer::<u8>(Err(PeerError::Failed("broken".into())));
+    }
+
+    #[test]
+    fn finds_programs_by_name_and_path() {
+        let sh = find_program("sh").expect("sh on PATH");
+        assert!(sh.is_absolute());
+        assert_eq!(find_program("/bin/sh").map(|p| p.is_absolute()), Some(true));
+        assert_eq!(find_program("seashell-no-such-program"), None);
+    }
 }

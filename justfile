@@ -1,0 +1,30 @@
+# Developer shortcuts. `test` and `lint` mirror what .ci/run does.
+
+# Run the whole test suite (same command as README.md and .ci/run).
+test:
+    cargo test --workspace
+
+# Formatting check and clippy with warnings as errors.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The full CI script (as root: installs OpenSSH, creates the seashell-test user).
+ci:
+    .ci/run
+
+# Conformance suite only.
+conformance:
+    cargo test -p seashell-conformance
+
+# Packet-layer benchmarks.
+bench:
+    cargo bench -p seashell-bench --bench packet
+
+# Compare stream throughput; arguments go to the stream-compare binary.
+stream-compare *args:
+    cargo run --release -p seashell-bench --bin stream-compare -- {{args}}
+
+# Placeholder demo: show the CLI's help.
+demo:
+    cargo run -p seashell-cli -- --help
