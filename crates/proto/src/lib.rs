@@ -23,11 +23,21 @@
     )
 )]
 
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod connection;
 pub mod crypto;
 pub mod error;
+pub mod event;
 pub mod kex;
 pub mod keys;
 pub mod transport;
 pub mod wire;
 
+pub use auth::client::AuthMethod;
+pub use client::{Channel, ClientConnection};
+pub use config::ClientConfig;
 pub use error::Error;
+pub use event::{ChannelId, Event, HostKeyCheck};
+pub use keys::{PrivateKey, PublicKey};

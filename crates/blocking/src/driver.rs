@@ -1,0 +1,135 @@
+//! Moves bytes between the socket and the core and files events per channel. No protocol
+//! logic lives here.
+
+use crate::error::Error;
+use bytes::Bytes;
+use seashell_proto::{ChannelId, ClientConnection, Event};
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+/// Socket read size: large reads keep the per-read overhead low on bulk transfers.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// What arrived for one channel and has not been read yet.
+#[derive(Debug, Default)]
+pub(crate) struct ChannelBuffers {
+    pub stdout: VecDeque<Bytes>,
+    pub stderr: VecDeque<Bytes>,
+    pub opened: Option<Result<(), String>>,
+    pub replies: VecDeque<bool>,
+    pub eof: bool,
+    pub closed: bool,
+    pub exit_status: Option<u32>,
+    pub exit_signal: Option<String>,
+}
+
+/// The connection and its socket.
+pub(crate) struct Driver {
+    pub conn: ClientConnection,
+    sock: TcpStream,
+    rbuf: Vec<u8>,
+    wbuf: Vec<u8>,
+    pub channels: HashMap<ChannelId, ChannelBuffers>,
+    /// Events not about a channel (host key, auth), for the handshake loop.
+    pub other: VecDeque<Event>,
+    pub lost: Option<seashell_proto::Error>,
+}
+
+impl Driver {
+    pub fn new(conn: ClientConnection, sock: TcpStream) -> Driver {
+        Driver {
+            conn,
+            sock,
+            rbuf: vec![0; READ_CHUNK],
+            wbuf: Vec::with_capacity(READ_CHUNK),
+            channels: HashMap::new(),
+            other: VecDeque::new(),
+            lost: None,
+        }
+    }
+
+    /// Sends everything the core has queued.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.wbuf.clear();
+        if self.conn.poll_transmit(&mut self.wbuf) > 0 {
+            self.sock.write_all(&self.wbuf)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes, waits for bytes (or the core's timeout), feeds them, and files the events.
+    pub fn pump(&mut self) -> Result<(), Error> {
+        self.flush()?;
+        if let Some(e) = &self.lost {
+            return Err(Error::Ssh(e.clone()));
+        }
+        let now = Instant::now();
+        let timeout = self.conn.poll_timeout().map(|t| t.saturating_duration_since(now));
+        if timeout.is_some_and(|t| t.is_zero()) {
+            let r = self.conn.handle_timeout(now);
+            self.after_input(r)?;
+            return Ok(());
+        }
+        self.sock.set_read_timeout(timeout)?;
+        let r = match self.sock.read(&mut self.rbuf) {
+            Ok(0) => self.conn.feed_eof(Instant::now()),
+            Ok(n) => self.conn.feed(Instant::now(), self.rbuf.get(..n).unwrap_or_default()),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                self.conn.handle_timeout(Instant::now())
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        self.after_input(r)
+    }
+
+    fn after_input(&mut self, r: Result<(), seashell_proto::Error>) -> Result<(), Error> {
+        // The DISCONNECT the core queued on a fatal error still goes out.
+        let _ = self.flush();
+        self.drain_events();
+        r.map_err(Error::Ssh)
+    }
+
+    /// Files every pending event.
+    pub fn drain_events(&mut self) {
+        while let Some(ev) = self.conn.poll_event() {
+            match ev {
+                Event::ChannelOpened(id) => self.buffers(id).opened = Some(Ok(())),
+                Event::ChannelOpenFailed { id, reason, description } => {
+                    let b = self.buffers(id);
+                    b.opened = Some(Err(format!("channel open failed (reason {reason}): {description}")));
+                    b.closed = true;
+                }
+                Event::Data { id, data } => self.buffers(id).stdout.push_back(data),
+                Event::ExtendedData { id, data, .. } => self.buffers(id).stderr.push_back(data),
+                Event::RequestSucceeded(id) => self.buffers(id).replies.push_back(true),
+                Event::RequestFailed(id) => self.buffers(id).replies.push_back(false),
+                Event::ExitStatus { id, status } => self.buffers(id).exit_status = Some(status),
+                Event::ExitSignal { id, signal, .. } => self.buffers(id).exit_signal = Some(signal),
+                Event::Eof(id) => self.buffers(id).eof = true,
+                Event::Closed(id) => {
+                    let b = self.buffers(id);
+                    b.closed = true;
+                    b.eof = true;
+                }
+                Event::Writable(_) => {}
+                Event::ConnectionLost(e) => self.lost = Some(e),
+                other => self.other.push_back(other),
+            }
+        }
+    }
+
+    fn buffers(&mut self, id: ChannelId) -> &mut ChannelBuffers {
+        self.channels.entry(id).or_default()
+    }
+
+    /// Tells the core the application consumed `n` bytes of channel `id`.
+    pub fn consume(&mut self, id: ChannelId, n: usize) -> Result<(), Error> {
+        if let Some(mut ch) = self.conn.channel(id) {
+            ch.consume(n)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! Connecting, authenticating, and running commands.
+
+use crate::channel::{Channel, ExitStatus};
+use crate::config::ClientConfig;
+use crate::driver::Driver;
+use crate::error::Error;
+use seashell_proto::{AuthMethod, ClientConnection, Event};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Entry point: opens authenticated sessions.
+#[derive(Debug)]
+pub struct Client;
+
+/// An authenticated SSH connection. Clone-free; channels borrow it through a shared handle.
+pub struct Session {
+    driver: Arc<Mutex<Driver>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Session { .. }")
+    }
+}
+
+/// The result of [`Session::exec`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// How the command ended.
+    pub status: ExitStatus,
+    /// Everything it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr.
+    pub stderr: Vec<u8>,
+}
+
+impl Client {
+    /// Connects to `addr` (`host:port`), verifies the host key with the configured policy,
+    /// and authenticates with the configured keys, then password.
+    pub fn connect(addr: &str, config: ClientConfig) -> Result<Session, Error> {
+        let (host, port) = split_host_port(addr);
+        let mut last_err = None;
+        let mut sock = None;
+        for a in (host.as_str(), port).to_socket_addrs()? {
+            match TcpStream::connect_timeout(&a, config.connect_timeout) {
+                Ok(s) => {
+                    sock = Some(s);
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let sock = match (sock, last_err) {
+            (Some(s), _) => s,
+            (None, Some(e)) => return Err(e.into()),
+            (None, None) => return Err(Error::Io(std::io::Error::other(format!("{host}: no address")))),
+        };
+        Client::handshake(sock, &host, port, config)
+    }
+
+    /// Runs the SSH handshake over an already connected socket.
+    pub fn handshake(sock: TcpStream, host: &str, port: u16, config: ClientConfig) -> Result<Session, Error> {
+        sock.set_nodelay(true)?;
+        let conn = ClientConnection::new(Arc::new(config.core.clone()), Instant::now())?;
+        let mut d = Driver::new(conn, sock);
+        let mut auth = AuthPlan::new(&config);
+        loop {
+            d.pump()?;
+            while let Some(ev) = d.other.pop_front() {
+                match ev {
+                    Event::HostKey(check) => match config.host_key_policy.check(host, port, check.key()) {
+                        Ok(()) => d.conn.accept_host_key(check)?,
+                        Err(e) => {
+                            d.conn.reject_host_key(check);
+                            let _ = d.flush();
+                            return Err(e);
+                        }
+                    },
+                    Event::AuthMethods { methods, .. } => match auth.next(&methods, &config) {
+                        Some(m) => d.conn.authenticate(m)?,
+                        None => {
+                            d.conn.disconnect();
+                            let _ = d.flush();
+                            return Err(Error::Auth(format!(
+                                "permission denied ({})",
+                                methods.join(",")
+                            )));
+                        }
+                    },
+                    Event::Authenticated => {
+                        d.flush()?;
+                        return Ok(Session { driver: Arc::new(Mutex::new(d)) });
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn split_host_port(addr: &str) -> (String, u16) {
+    if let Some(rest) = addr.strip_prefix('[') {
+        if let Some((h, p)) = rest.split_once("]:") {
+            return (h.to_owned(), p.parse().unwrap_or(22));
+        }
+    }
+    match addr.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h.to_owned(), p.parse().unwrap_or(22)),
+        _ => (addr.trim_matches(['[', ']']).to_owned(), 22),
+    }
+}
+
+/// The order methods are tried in: each key, then the password (or the prompt).
+struct AuthPlan {
+    next_key: usize,
+    password_tried: bool,
+    none_done: bool,
+}
+
+impl AuthPlan {
+    fn new(_config: &ClientConfig) -> AuthPlan {
+        AuthPlan { next_key: 0, password_tried: false, none_done: false }
+    }
+
+    fn next(&mut self, methods: &[String], config: &ClientConfig) -> Option<AuthMethod> {
+        self.none_done = true;
+        let offers = |m: &str| methods.iter().any(|x| x == m);
+        if offers("publickey") {
+            if let Some(k) = config.keys.get(self.next_key) {
+                self.next_key += 1;
+                return Some(AuthMethod::PublicKey(k.clone()));
+            }
+        }
+        if offers("password") && !self.password_tried {
+            self.password_tried = true;
+            if let Some(pw) = &config.password {
+                return Some(AuthMethod::Password(pw.clone()));
+            }
+            if let Some(prompt) = &config.password_prompt {
+                if let Some(pw) = prompt(&config.core.user) {
+                    return Some(AuthMethod::Password(pw));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Session {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Driver> {
+        self.driver.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens a session channel and starts `command` on it, for streaming: read stdout from
+    /// the channel, stderr from [`Channel::stderr`], write stdin to it.
+    pub fn channel_exec(&self, command: &str) -> Result<Channel, Error> {
+        let id = {
+            let mut d = self.lock();
+            let id = d.conn.open_session()?;
+            loop {
+                d.pump()?;
+                match d.channels.get(&id).and_then(|b| b.opened.clone()) {
+                    Some(Ok(())) => break,
+                    Some(Err(m)) => return Err(Error::Refused(m)),
+                    None => {}
+                }
+            }
+            if let Some(mut ch) = d.conn.channel(id) {
+                ch.exec(command.as_bytes())?;
+            }
+            loop {
+                d.pump()?;
+                if let Some(ok) = d.channels.get_mut(&id).and_then(|b| b.replies.pop_front()) {
+                    if !ok {
+                        return Err(Error::Refused(format!("the server refused to run {command:?}")));
+                    }
+                    break;
+                }
+                if d.channels.get(&id).is_some_and(|b| b.closed) {
+                    return Err(Error::Refused("the channel closed before exec was answered".into()));
+                }
+            }
+            id
+        };
+        Ok(Channel::new(self.driver.clone(), id))
+    }
+
+    /// Runs `command` with empty stdin and collects its output and exit status.
+    pub fn exec(&self, command: &str) -> Result<Output, Error> {
+        let mut ch = self.channel_exec(command)?;
+        ch.send_eof()?;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        ch.read_both(&mut stdout, &mut stderr)?;
+        let status = ch.wait()?;
+        Ok(Output { status, stdout, stderr })
+    }
+
+    /// Closes the connection with a DISCONNECT.
+    pub fn close(self) -> Result<(), Error> {
+        let mut d = self.lock();
+        d.conn.disconnect();
+        d.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host_port;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(split_host_port("h:2222"), ("h".into(), 2222));
+        assert_eq!(split_host_port("h"), ("h".into(), 22));
+        assert_eq!(split_host_port("[::1]:22"), ("::1".into(), 22));
+        assert_eq!(split_host_port("::1"), ("::1".into(), 22));
+    }
+}

@@ -1,0 +1,3 @@
+//! User authentication (RFC 4252).
+
+pub mod client;

@@ -1,0 +1,205 @@
+//! Client configuration: algorithms, limits and the random source.
+
+use crate::crypto::{CipherAlg, SecureRandom, SystemRandom};
+use crate::error::{ApiMisuse, Error};
+use crate::kex::KexAlg;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Host-key signature algorithms we verify, in default preference order.
+pub const HOST_KEY_ALGORITHMS: [&str; 4] =
+    ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"];
+
+/// Default local channel window: 2 MiB, as OpenSSH.
+pub const DEFAULT_WINDOW: u32 = 2 * 1024 * 1024;
+/// Default maximum channel packet we accept: 32 KiB, as OpenSSH.
+pub const DEFAULT_MAX_PACKET: u32 = 32 * 1024;
+
+/// How a client connection behaves. Build it with [`ClientConfig::new`] and the builder
+/// methods, then share it as `Arc<ClientConfig>`.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The user name to authenticate as.
+    pub user: String,
+    /// Key-exchange methods, in preference order.
+    pub kex_algorithms: Vec<String>,
+    /// Host-key signature algorithms, in preference order.
+    pub host_key_algorithms: Vec<String>,
+    /// Ciphers (both directions), in preference order.
+    pub ciphers: Vec<String>,
+    /// Our identification string, without CR LF.
+    pub client_id: String,
+    /// The receive window of each channel.
+    pub window_size: u32,
+    /// The largest channel data packet we accept.
+    pub max_packet_size: u32,
+    /// Time allowed from connect to authenticated.
+    pub handshake_timeout: Duration,
+    /// Rekey after this many bytes in either direction.
+    pub rekey_bytes: u64,
+    /// The random source for cookies and padding.
+    pub rng: Arc<dyn SecureRandom>,
+}
+
+impl ClientConfig {
+    /// The defaults for `user`: every supported algorithm in OpenSSH's order, OpenSSH's limits.
+    pub fn new(user: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            user: user.into(),
+            kex_algorithms: KexAlg::ALL.iter().map(|k| k.name().to_owned()).collect(),
+            host_key_algorithms: HOST_KEY_ALGORITHMS.iter().map(|s| (*s).to_owned()).collect(),
+            ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
+            client_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
+            window_size: DEFAULT_WINDOW,
+            max_packet_size: DEFAULT_MAX_PACKET,
+            handshake_timeout: Duration::from_secs(120),
+            rekey_bytes: 1 << 30,
+            rng: Arc::new(SystemRandom::new()),
+        }
+    }
+
+    /// Sets the ciphers, in preference order.
+    pub fn ciphers<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.ciphers = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Sets the key-exchange methods, in preference order.
+    pub fn kex_algorithms<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.kex_algorithms = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Sets the host-key algorithms, in preference order.
+    pub fn host_key_algorithms<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.host_key_algorithms = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Checks that every named algorithm is one we implement and every list is non-empty.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |what| Err(Error::ApiMisuse(ApiMisuse::BadConfig(what)));
+        if self.kex_algorithms.is_empty()
+            || self.kex_algorithms.iter().any(|n| KexAlg::from_name(n).is_none())
+        {
+            return bad("unsupported or empty key-exchange algorithm list");
+        }
+        if self.ciphers.is_empty() || self.ciphers.iter().any(|n| CipherAlg::from_name(n).is_none()) {
+            return bad("unsupported or empty cipher list");
+        }
+        if self.host_key_algorithms.is_empty()
+            || self.host_key_algorithms.iter().any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
+        {
+            return bad("unsupported or empty host key algorithm list");
+        }
+        if self.max_packet_size < 1024 || self.window_size < self.max_packet_size {
+            return bad("window must be at least the max packet size, which must be >= 1024");
+        }
+        if !self.client_id.starts_with("SSH-2.0-") || self.client_id.len() > 253 {
+            return bad("client identification must start with SSH-2.0- and fit 255 bytes");
+        }
+        Ok(())
+    }
+}
+
+/// Filters an algorithm list the way OpenSSH's `-o Ciphers=` does: `+a,b` appends, `-a*`
+/// removes (with `*`/`?` wildcards), `^a,b` prepends, a plain list replaces. `all` is the full
+/// supported list in default order, `current` the list to modify.
+pub fn apply_algorithm_spec(spec: &str, current: &[String], all: &[&str]) -> Result<Vec<String>, String> {
+    let (op, body) = match spec.chars().next() {
+        Some(c @ ('+' | '-' | '^')) => (Some(c), spec.get(1..).unwrap_or_default()),
+        _ => (None, spec),
+    };
+    let names: Vec<&str> = body.split(',').filter(|s| !s.is_empty()).collect();
+    let expand = |pat: &str| -> Vec<String> {
+        all.iter().filter(|a| wildcard_match(pat, a)).map(|a| (*a).to_owned()).collect()
+    };
+    let mut listed = Vec::new();
+    for n in &names {
+        let m = expand(n);
+        if m.is_empty() && op != Some('-') {
+            return Err(format!("unsupported algorithm \"{n}\""));
+        }
+        for x in m {
+            if !listed.contains(&x) {
+                listed.push(x);
+            }
+        }
+    }
+    let mut out: Vec<String> = match op {
+        Some('+') => current.iter().cloned().chain(listed).collect(),
+        Some('-') => current.iter().filter(|c| !listed.contains(c)).cloned().collect(),
+        Some('^') => listed.into_iter().chain(current.iter().cloned()).collect(),
+        _ => listed,
+    };
+    let mut seen = Vec::new();
+    out.retain(|x| {
+        let new = !seen.contains(x);
+        seen.push(x.clone());
+        new
+    });
+    if out.is_empty() {
+        return Err("empty algorithm list".to_owned());
+    }
+    Ok(out)
+}
+
+/// `*` and `?` glob matching (OpenSSH `match_pattern`).
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || Some(&c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).unwrap_or_default().iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_specs() {
+        let all = ["a-1", "b-2", "c-3"];
+        let cur: Vec<String> = vec!["a-1".into(), "b-2".into()];
+        assert_eq!(apply_algorithm_spec("c-3", &cur, &all).unwrap(), ["c-3"]);
+        assert_eq!(apply_algorithm_spec("+c-3", &cur, &all).unwrap(), ["a-1", "b-2", "c-3"]);
+        assert_eq!(apply_algorithm_spec("-a*", &cur, &all).unwrap(), ["b-2"]);
+        assert_eq!(apply_algorithm_spec("^c-3", &cur, &all).unwrap(), ["c-3", "a-1", "b-2"]);
+        assert!(apply_algorithm_spec("zzz", &cur, &all).is_err());
+        assert!(apply_algorithm_spec("-a-1,b-2", &cur, &all).is_err());
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("aes*", "aes128-gcm@openssh.com"));
+        assert!(wildcard_match("a?c", "abc"));
+        assert!(!wildcard_match("a?c", "abbc"));
+        assert!(wildcard_match("*", ""));
+        assert!(!wildcard_match("x*", "y"));
+    }
+
+    #[test]
+    fn default_config_is_valid() {
+        ClientConfig::new("me").validate().unwrap();
+        assert!(ClientConfig::new("me").ciphers(&["aes128-ctr"]).validate().is_err());
+    }
+}

@@ -1,0 +1,374 @@
+//! The channel table: lifecycle, flow control in both directions, and channel requests.
+//! It has no crypto and no I/O: incoming messages go in, events and reply payloads come out,
+//! so it can be driven directly by tests.
+
+use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
+use crate::event::{ChannelId, Event, sanitize};
+use crate::transport::MAX_PACKET_LEN;
+use crate::wire::{self, Reader, msg};
+use bytes::Bytes;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Most channels open at once on one connection.
+pub const MAX_CHANNELS: usize = 1024;
+/// Largest data chunk per packet we send, whatever the peer allows: it keeps the packet
+/// under the 256 KiB cap with room for the headers.
+const MAX_SEND_CHUNK: u32 = (MAX_PACKET_LEN - 1024) as u32;
+
+#[derive(Debug)]
+struct Chan {
+    remote_id: Option<u32>,
+    /// Bytes the peer may still send us.
+    local_window: u32,
+    /// Bytes consumed by the application but not yet returned to the peer.
+    unacked: u32,
+    /// Bytes delivered to the application and not yet consumed.
+    delivered: u64,
+    /// Bytes we may still send.
+    remote_window: u32,
+    remote_max_packet: u32,
+    eof_sent: bool,
+    eof_received: bool,
+    close_sent: bool,
+    /// A write came up short; tell the application when the window opens.
+    blocked: bool,
+    /// Requests we sent with want-reply, not yet answered.
+    awaiting_replies: u32,
+}
+
+/// All channels of a connection.
+#[derive(Debug)]
+pub struct Channels {
+    map: BTreeMap<u32, Chan>,
+    next_id: u32,
+    window_size: u32,
+    max_packet: u32,
+}
+
+fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessage> {
+    let reason = r.u32("open failure reason")?;
+    let desc = r.string("open failure description")?;
+    r.string("open failure language")?;
+    r.end("channel open failure")?;
+    Ok((reason, sanitize(desc)))
+}
+
+impl Channels {
+    /// A table whose channels announce `window_size` and `max_packet` to the peer.
+    pub fn new(window_size: u32, max_packet: u32) -> Channels {
+        Channels { map: BTreeMap::new(), next_id: 0, window_size, max_packet }
+    }
+
+    /// Whether no channel is open.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Allocates a channel and returns it with the CHANNEL_OPEN payload for `kind`.
+    pub fn open(&mut self, kind: &str) -> Result<(ChannelId, Vec<u8>), Error> {
+        if self.map.len() >= MAX_CHANNELS {
+            return Err(ApiMisuse::WrongState("too many channels open").into());
+        }
+        let mut id = self.next_id;
+        while self.map.contains_key(&id) {
+            id = id.wrapping_add(1);
+        }
+        self.next_id = id.wrapping_add(1);
+        self.map.insert(
+            id,
+            Chan {
+                remote_id: None,
+                local_window: self.window_size,
+                unacked: 0,
+                delivered: 0,
+                remote_window: 0,
+                remote_max_packet: 0,
+                eof_sent: false,
+                eof_received: false,
+                close_sent: false,
+                blocked: false,
+                awaiting_replies: 0,
+            },
+        );
+        let mut p = vec![msg::CHANNEL_OPEN];
+        wire::put_string(&mut p, kind.as_bytes());
+        wire::put_u32(&mut p, id);
+        wire::put_u32(&mut p, self.window_size);
+        wire::put_u32(&mut p, self.max_packet);
+        Ok((ChannelId(id), p))
+    }
+
+    fn get(&mut self, id: ChannelId) -> Result<&mut Chan, Error> {
+        self.map.get_mut(&id.0).ok_or(Error::ApiMisuse(ApiMisuse::NoSuchChannel))
+    }
+
+    fn open_chan(&mut self, id: ChannelId) -> Result<(&mut Chan, u32), Error> {
+        let c = self.get(id)?;
+        match (c.remote_id, c.close_sent) {
+            (Some(r), false) => Ok((c, r)),
+            _ => Err(ApiMisuse::WrongState("channel is not open").into()),
+        }
+    }
+
+    /// Whether the channel exists (open or opening).
+    pub fn contains(&self, id: ChannelId) -> bool {
+        self.map.contains_key(&id.0)
+    }
+
+    /// How many bytes of `want` can go in the next data packet, and the peer's channel number.
+    /// Zero marks the channel blocked, so a [`Event::Writable`] follows when the window opens.
+    pub fn plan_write(&mut self, id: ChannelId, want: usize) -> Result<(u32, usize), Error> {
+        let (c, remote) = self.open_chan(id)?;
+        if c.eof_sent {
+            return Err(ApiMisuse::WrongState("write after EOF").into());
+        }
+        let limit = c.remote_window.min(c.remote_max_packet).min(MAX_SEND_CHUNK);
+        let n = want.min(usize::try_from(limit).unwrap_or(0));
+        if n < want {
+            c.blocked = true;
+        }
+        c.remote_window -= u32::try_from(n).unwrap_or(0);
+        Ok((remote, n))
+    }
+
+    /// Marks a channel blocked: a write was refused, so a [`Event::Writable`] must follow.
+    pub fn mark_blocked(&mut self, id: ChannelId) -> Result<(), Error> {
+        self.get(id)?.blocked = true;
+        Ok(())
+    }
+
+    /// Marks every open channel blocked (writes are held during a key exchange), so each gets
+    /// a [`Event::Writable`] afterwards.
+    pub fn block_all(&mut self) {
+        for c in self.map.values_mut() {
+            c.blocked = true;
+        }
+    }
+
+    /// Emits [`Event::Writable`] for blocked channels that have window again.
+    pub fn wake_writable(&mut self, events: &mut VecDeque<Event>) {
+        for (&id, c) in self.map.iter_mut() {
+            if c.blocked && c.remote_window > 0 && c.remote_id.is_some() && !c.close_sent {
+                c.blocked = false;
+                events.push_back(Event::Writable(ChannelId(id)));
+            }
+        }
+    }
+
+    /// Builds a CHANNEL_REQUEST payload; `body` appends the type-specific fields.
+    pub fn request(
+        &mut self,
+        id: ChannelId,
+        kind: &str,
+        want_reply: bool,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<Vec<u8>, Error> {
+        let (c, remote) = self.open_chan(id)?;
+        if want_reply {
+            c.awaiting_replies += 1;
+        }
+        let mut p = vec![msg::CHANNEL_REQUEST];
+        wire::put_u32(&mut p, remote);
+        wire::put_string(&mut p, kind.as_bytes());
+        wire::put_bool(&mut p, want_reply);
+        body(&mut p);
+        Ok(p)
+    }
+
+    /// Builds CHANNEL_EOF (once; later calls return `None`).
+    pub fn eof(&mut self, id: ChannelId) -> Result<Option<Vec<u8>>, Error> {
+        let (c, remote) = self.open_chan(id)?;
+        if c.eof_sent {
+            return Ok(None);
+        }
+        c.eof_sent = true;
+        Ok(Some(simple(msg::CHANNEL_EOF, remote)))
+    }
+
+    /// Builds CHANNEL_CLOSE (once). The id stays allocated until the peer's CLOSE arrives.
+    pub fn close(&mut self, id: ChannelId) -> Result<Option<Vec<u8>>, Error> {
+        let c = self.get(id)?;
+        let Some(remote) = c.remote_id else {
+            return Err(ApiMisuse::WrongState("channel is not open yet").into());
+        };
+        if c.close_sent {
+            return Ok(None);
+        }
+        c.close_sent = true;
+        Ok(Some(simple(msg::CHANNEL_CLOSE, remote)))
+    }
+
+    /// Returns `n` processed bytes to the peer's window. Sends WINDOW_ADJUST once half the
+    /// window has been consumed, so a reader that stops reading stops the sender.
+    pub fn consume(&mut self, id: ChannelId, n: usize) -> Result<Option<Vec<u8>>, Error> {
+        let window_size = self.window_size;
+        let c = self.get(id)?;
+        let n = u32::try_from((n as u64).min(c.delivered)).unwrap_or(0);
+        c.delivered -= u64::from(n);
+        c.unacked += n;
+        let Some(remote) = c.remote_id else { return Ok(None) };
+        if c.unacked < window_size / 2 || c.eof_received || c.close_sent {
+            return Ok(None);
+        }
+        let add = c.unacked;
+        c.local_window = c.local_window.saturating_add(add);
+        c.unacked = 0;
+        let mut p = simple(msg::CHANNEL_WINDOW_ADJUST, remote);
+        wire::put_u32(&mut p, add);
+        Ok(Some(p))
+    }
+
+    /// Handles a connection-protocol message about a channel (91–100). Events go to `events`,
+    /// payloads to send back go to `replies`.
+    pub fn on_message(
+        &mut self,
+        payload: &Bytes,
+        events: &mut VecDeque<Event>,
+        replies: &mut Vec<Vec<u8>>,
+    ) -> Result<(), Error> {
+        let mut r = Reader::new(payload);
+        let n = r.u8("channel message")?;
+        let local = r.u32("recipient channel")?;
+        let id = ChannelId(local);
+        let max_packet = self.max_packet;
+        let c = self.map.get_mut(&local).ok_or(PeerMisbehaved::UnknownChannel(local))?;
+        if c.remote_id.is_none() && n != msg::CHANNEL_OPEN_CONFIRMATION && n != msg::CHANNEL_OPEN_FAILURE {
+            return Err(PeerMisbehaved::UnexpectedMessage(n).into());
+        }
+        match n {
+            msg::CHANNEL_OPEN_CONFIRMATION => {
+                if c.remote_id.is_some() {
+                    return Err(PeerMisbehaved::UnexpectedMessage(n).into());
+                }
+                c.remote_id = Some(r.u32("sender channel")?);
+                c.remote_window = r.u32("initial window")?;
+                c.remote_max_packet = r.u32("maximum packet")?;
+                r.end("channel open confirmation")?;
+                events.push_back(Event::ChannelOpened(id));
+            }
+            msg::CHANNEL_OPEN_FAILURE => {
+                if c.remote_id.is_some() {
+                    return Err(PeerMisbehaved::UnexpectedMessage(n).into());
+                }
+                let (reason, description) = open_failure_reason(&mut r)?;
+                self.map.remove(&local);
+                events.push_back(Event::ChannelOpenFailed { id, reason, description });
+            }
+            msg::CHANNEL_WINDOW_ADJUST => {
+                let add = r.u32("bytes to add")?;
+                r.end("window adjust")?;
+                c.remote_window =
+                    c.remote_window.checked_add(add).ok_or(PeerMisbehaved::WindowOverflow)?;
+            }
+            msg::CHANNEL_DATA | msg::CHANNEL_EXTENDED_DATA => {
+                let code = if n == msg::CHANNEL_EXTENDED_DATA { Some(r.u32("data type")?) } else { None };
+                let data = r.string("channel data")?;
+                let start = payload.len() - r.remaining() - data.len();
+                r.end("channel data")?;
+                let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+                if c.eof_received {
+                    return Err(PeerMisbehaved::DataAfterEof.into());
+                }
+                if len > max_packet {
+                    return Err(PeerMisbehaved::OversizedChannelPacket.into());
+                }
+                if len > c.local_window {
+                    return Err(PeerMisbehaved::WindowExceeded.into());
+                }
+                c.local_window -= len;
+                if c.close_sent || data.is_empty() {
+                    return Ok(());
+                }
+                c.delivered += u64::from(len);
+                let data = payload.slice(start..start + data.len());
+                events.push_back(match code {
+                    None => Event::Data { id, data },
+                    Some(code) => Event::ExtendedData { id, code, data },
+                });
+            }
+            msg::CHANNEL_EOF => {
+                r.end("channel eof")?;
+                c.eof_received = true;
+                events.push_back(Event::Eof(id));
+            }
+            msg::CHANNEL_CLOSE => {
+                r.end("channel close")?;
+                if let (false, Some(remote)) = (c.close_sent, c.remote_id) {
+                    replies.push(simple(msg::CHANNEL_CLOSE, remote));
+                }
+                self.map.remove(&local);
+                events.push_back(Event::Closed(id));
+            }
+            msg::CHANNEL_REQUEST => {
+                let kind = r.string("request type")?;
+                let want_reply = r.bool("want reply")?;
+                let handled = channel_request(kind, &mut r, id, events)?;
+                if want_reply {
+                    if let Some(remote) = c.remote_id {
+                        let answer = if handled { msg::CHANNEL_SUCCESS } else { msg::CHANNEL_FAILURE };
+                        replies.push(simple(answer, remote));
+                    }
+                }
+            }
+            msg::CHANNEL_SUCCESS | msg::CHANNEL_FAILURE => {
+                r.end("channel reply")?;
+                if c.awaiting_replies == 0 {
+                    return Err(PeerMisbehaved::UnexpectedMessage(n).into());
+                }
+                c.awaiting_replies -= 1;
+                events.push_back(if n == msg::CHANNEL_SUCCESS {
+                    Event::RequestSucceeded(id)
+                } else {
+                    Event::RequestFailed(id)
+                });
+            }
+            other => return Err(PeerMisbehaved::UnexpectedMessage(other).into()),
+        }
+        if c_blocked_and_writable(self.map.get(&local)) {
+            self.wake_writable(events);
+        }
+        Ok(())
+    }
+}
+
+fn c_blocked_and_writable(c: Option<&Chan>) -> bool {
+    c.is_some_and(|c| c.blocked && c.remote_window > 0)
+}
+
+fn simple(n: u8, remote: u32) -> Vec<u8> {
+    let mut p = vec![n];
+    wire::put_u32(&mut p, remote);
+    p
+}
+
+/// Handles a request the server sends on a session channel. Returns whether it was understood.
+fn channel_request(
+    kind: &[u8],
+    r: &mut Reader<'_>,
+    id: ChannelId,
+    events: &mut VecDeque<Event>,
+) -> Result<bool, Error> {
+    match kind {
+        b"exit-status" => {
+            let status = r.u32("exit status")?;
+            r.end("exit-status")?;
+            events.push_back(Event::ExitStatus { id, status });
+            Ok(true)
+        }
+        b"exit-signal" => {
+            let signal = sanitize(r.string("signal name")?);
+            let core_dumped = r.bool("core dumped")?;
+            let message = sanitize(r.string("error message")?);
+            r.string("language")?;
+            r.end("exit-signal")?;
+            events.push_back(Event::ExitSignal { id, signal, core_dumped, message });
+            Ok(true)
+        }
+        // OpenSSH's end-of-write notice and keepalives carry nothing we act on.
+        b"eow@openssh.com" => Ok(true),
+        _ => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests;
