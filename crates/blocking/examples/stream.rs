@@ -23,6 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let st = ch.wait()?;
     let secs = t.elapsed().as_secs_f64();
-    println!("{total} bytes in {secs:.3}s = {:.0} MB/s, status {st:?}", total as f64 / secs / 1e6);
+    println!(
+        "{total} bytes in {secs:.3}s = {:.0} MB/s, status {st:?}",
+        total as f64 / secs / 1e6
+    );
     Ok(())
 }

@@ -55,7 +55,9 @@ fn lock(d: &Mutex<Driver>) -> MutexGuard<'_, Driver> {
 fn take(queue: &mut VecDeque<Bytes>, buf: &mut [u8]) -> usize {
     let mut n = 0;
     while n < buf.len() {
-        let Some(front) = queue.front_mut() else { break };
+        let Some(front) = queue.front_mut() else {
+            break;
+        };
         let k = front.len().min(buf.len() - n);
         if let (Some(dst), Some(src)) = (buf.get_mut(n..n + k), front.get(..k)) {
             dst.copy_from_slice(src);
@@ -151,7 +153,12 @@ impl Channel {
             }
             // Unread output would hold the window shut and the command with it: drop it.
             let b = d.channels.entry(self.id).or_default();
-            let dropped: usize = b.stdout.drain(..).chain(b.stderr.drain(..)).map(|c| c.len()).sum();
+            let dropped: usize = b
+                .stdout
+                .drain(..)
+                .chain(b.stderr.drain(..))
+                .map(|c| c.len())
+                .sum();
             if dropped > 0 {
                 d.consume(self.id, dropped)?;
             }
@@ -167,14 +174,22 @@ impl Channel {
         loop {
             let n = match d.conn.channel(self.id) {
                 Some(mut ch) => ch.write(data)?,
-                None => return Err(Error::Io(io::Error::new(io::ErrorKind::BrokenPipe, "channel closed"))),
+                None => {
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "channel closed",
+                    )));
+                }
             };
             d.flush()?;
             if n > 0 {
                 return Ok(n);
             }
             if d.channels.get(&self.id).is_some_and(|b| b.closed) {
-                return Err(Error::Io(io::Error::new(io::ErrorKind::BrokenPipe, "channel closed")));
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "channel closed",
+                )));
             }
             d.pump()?;
         }

@@ -79,7 +79,10 @@ impl ClientConfig {
     }
 
     /// Changes the core configuration (algorithms, limits).
-    pub fn with_core(mut self, f: impl FnOnce(seashell_proto::ClientConfig) -> seashell_proto::ClientConfig) -> Self {
+    pub fn with_core(
+        mut self,
+        f: impl FnOnce(seashell_proto::ClientConfig) -> seashell_proto::ClientConfig,
+    ) -> Self {
         self.core = f(self.core);
         self
     }

@@ -66,7 +66,10 @@ impl Driver {
             return Err(Error::Ssh(e.clone()));
         }
         let now = Instant::now();
-        let timeout = self.conn.poll_timeout().map(|t| t.saturating_duration_since(now));
+        let timeout = self
+            .conn
+            .poll_timeout()
+            .map(|t| t.saturating_duration_since(now));
         if timeout.is_some_and(|t| t.is_zero()) {
             let r = self.conn.handle_timeout(now);
             self.after_input(r)?;
@@ -75,8 +78,15 @@ impl Driver {
         self.sock.set_read_timeout(timeout)?;
         let r = match self.sock.read(&mut self.rbuf) {
             Ok(0) => self.conn.feed_eof(Instant::now()),
-            Ok(n) => self.conn.feed(Instant::now(), self.rbuf.get(..n).unwrap_or_default()),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Ok(n) => self
+                .conn
+                .feed(Instant::now(), self.rbuf.get(..n).unwrap_or_default()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 self.conn.handle_timeout(Instant::now())
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
@@ -97,9 +107,15 @@ impl Driver {
         while let Some(ev) = self.conn.poll_event() {
             match ev {
                 Event::ChannelOpened(id) => self.buffers(id).opened = Some(Ok(())),
-                Event::ChannelOpenFailed { id, reason, description } => {
+                Event::ChannelOpenFailed {
+                    id,
+                    reason,
+                    description,
+                } => {
                     let b = self.buffers(id);
-                    b.opened = Some(Err(format!("channel open failed (reason {reason}): {description}")));
+                    b.opened = Some(Err(format!(
+                        "channel open failed (reason {reason}): {description}"
+                    )));
                     b.closed = true;
                 }
                 Event::Data { id, data } => self.buffers(id).stdout.push_back(data),

@@ -19,6 +19,9 @@ pub enum StrictHostKeyChecking {
     No,
 }
 
+/// A host-key decision in code: `(host, port, key)`, `Err(message)` to refuse.
+pub type HostKeyVerifier = Arc<dyn Fn(&str, u16, &PublicKey) -> Result<(), String> + Send + Sync>;
+
 /// How the server's host key is trusted.
 #[derive(Clone)]
 pub enum HostKeyPolicy {
@@ -34,15 +37,17 @@ pub enum HostKeyPolicy {
     /// Trust any key. Insecure: only for tests against throwaway servers.
     AcceptAnyInsecure,
     /// Decide in code: return `Err(message)` to refuse.
-    Custom(Arc<dyn Fn(&str, u16, &PublicKey) -> Result<(), String> + Send + Sync>),
+    Custom(HostKeyVerifier),
 }
 
 impl fmt::Debug for HostKeyPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostKeyPolicy::KnownHosts { files, strict } => {
-                f.debug_struct("KnownHosts").field("files", files).field("strict", strict).finish()
-            }
+            HostKeyPolicy::KnownHosts { files, strict } => f
+                .debug_struct("KnownHosts")
+                .field("files", files)
+                .field("strict", strict)
+                .finish(),
             HostKeyPolicy::Fingerprint(fp) => f.debug_tuple("Fingerprint").field(fp).finish(),
             HostKeyPolicy::AcceptAnyInsecure => f.write_str("AcceptAnyInsecure"),
             HostKeyPolicy::Custom(_) => f.write_str("Custom(..)"),
@@ -71,7 +76,9 @@ impl HostKeyPolicy {
                 key.key_type()
             ))),
             HostKeyPolicy::Custom(f) => f(host, port, key).map_err(Error::HostKey),
-            HostKeyPolicy::KnownHosts { files, strict } => check_known_hosts(files, *strict, host, port, key),
+            HostKeyPolicy::KnownHosts { files, strict } => {
+                check_known_hosts(files, *strict, host, port, key)
+            }
         }
     }
 }
@@ -115,10 +122,10 @@ fn check_known_hosts(
             key.key_type()
         ))),
         StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => {
-            if let Some(file) = files.first() {
-                if file.as_os_str() != "/dev/null" {
-                    append_known_host(file, host, port, key)?;
-                }
+            if let Some(file) = files.first()
+                && file.as_os_str() != "/dev/null"
+            {
+                append_known_host(file, host, port, key)?;
             }
             Ok(())
         }

@@ -54,13 +54,22 @@ impl Client {
         let sock = match (sock, last_err) {
             (Some(s), _) => s,
             (None, Some(e)) => return Err(e.into()),
-            (None, None) => return Err(Error::Io(std::io::Error::other(format!("{host}: no address")))),
+            (None, None) => {
+                return Err(Error::Io(std::io::Error::other(format!(
+                    "{host}: no address"
+                ))));
+            }
         };
         Client::handshake(sock, &host, port, config)
     }
 
     /// Runs the SSH handshake over an already connected socket.
-    pub fn handshake(sock: TcpStream, host: &str, port: u16, config: ClientConfig) -> Result<Session, Error> {
+    pub fn handshake(
+        sock: TcpStream,
+        host: &str,
+        port: u16,
+        config: ClientConfig,
+    ) -> Result<Session, Error> {
         sock.set_nodelay(true)?;
         let conn = ClientConnection::new(Arc::new(config.core.clone()), Instant::now())?;
         let mut d = Driver::new(conn, sock);
@@ -69,14 +78,16 @@ impl Client {
             d.pump()?;
             while let Some(ev) = d.other.pop_front() {
                 match ev {
-                    Event::HostKey(check) => match config.host_key_policy.check(host, port, check.key()) {
-                        Ok(()) => d.conn.accept_host_key(check)?,
-                        Err(e) => {
-                            d.conn.reject_host_key(check);
-                            let _ = d.flush();
-                            return Err(e);
+                    Event::HostKey(check) => {
+                        match config.host_key_policy.check(host, port, check.key()) {
+                            Ok(()) => d.conn.accept_host_key(check)?,
+                            Err(e) => {
+                                d.conn.reject_host_key(check);
+                                let _ = d.flush();
+                                return Err(e);
+                            }
                         }
-                    },
+                    }
                     Event::AuthMethods { methods, .. } => match auth.next(&methods, &config) {
                         Some(m) => d.conn.authenticate(m)?,
                         None => {
@@ -90,7 +101,9 @@ impl Client {
                     },
                     Event::Authenticated => {
                         d.flush()?;
-                        return Ok(Session { driver: Arc::new(Mutex::new(d)) });
+                        return Ok(Session {
+                            driver: Arc::new(Mutex::new(d)),
+                        });
                     }
                     _ => {}
                 }
@@ -100,10 +113,10 @@ impl Client {
 }
 
 fn split_host_port(addr: &str) -> (String, u16) {
-    if let Some(rest) = addr.strip_prefix('[') {
-        if let Some((h, p)) = rest.split_once("]:") {
-            return (h.to_owned(), p.parse().unwrap_or(22));
-        }
+    if let Some(rest) = addr.strip_prefix('[')
+        && let Some((h, p)) = rest.split_once("]:")
+    {
+        return (h.to_owned(), p.parse().unwrap_or(22));
     }
     match addr.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => (h.to_owned(), p.parse().unwrap_or(22)),
@@ -120,27 +133,31 @@ struct AuthPlan {
 
 impl AuthPlan {
     fn new(_config: &ClientConfig) -> AuthPlan {
-        AuthPlan { next_key: 0, password_tried: false, none_done: false }
+        AuthPlan {
+            next_key: 0,
+            password_tried: false,
+            none_done: false,
+        }
     }
 
     fn next(&mut self, methods: &[String], config: &ClientConfig) -> Option<AuthMethod> {
         self.none_done = true;
         let offers = |m: &str| methods.iter().any(|x| x == m);
-        if offers("publickey") {
-            if let Some(k) = config.keys.get(self.next_key) {
-                self.next_key += 1;
-                return Some(AuthMethod::PublicKey(k.clone()));
-            }
+        if offers("publickey")
+            && let Some(k) = config.keys.get(self.next_key)
+        {
+            self.next_key += 1;
+            return Some(AuthMethod::PublicKey(k.clone()));
         }
         if offers("password") && !self.password_tried {
             self.password_tried = true;
             if let Some(pw) = &config.password {
                 return Some(AuthMethod::Password(pw.clone()));
             }
-            if let Some(prompt) = &config.password_prompt {
-                if let Some(pw) = prompt(&config.core.user) {
-                    return Some(AuthMethod::Password(pw));
-                }
+            if let Some(prompt) = &config.password_prompt
+                && let Some(pw) = prompt(&config.core.user)
+            {
+                return Some(AuthMethod::Password(pw));
             }
         }
         None
@@ -173,12 +190,16 @@ impl Session {
                 d.pump()?;
                 if let Some(ok) = d.channels.get_mut(&id).and_then(|b| b.replies.pop_front()) {
                     if !ok {
-                        return Err(Error::Refused(format!("the server refused to run {command:?}")));
+                        return Err(Error::Refused(format!(
+                            "the server refused to run {command:?}"
+                        )));
                     }
                     break;
                 }
                 if d.channels.get(&id).is_some_and(|b| b.closed) {
-                    return Err(Error::Refused("the channel closed before exec was answered".into()));
+                    return Err(Error::Refused(
+                        "the channel closed before exec was answered".into(),
+                    ));
                 }
             }
             id
@@ -194,7 +215,11 @@ impl Session {
         let mut stderr = Vec::new();
         ch.read_both(&mut stdout, &mut stderr)?;
         let status = ch.wait()?;
-        Ok(Output { status, stdout, stderr })
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
     }
 
     /// Closes the connection with a DISCONNECT.

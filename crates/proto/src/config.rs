@@ -7,8 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Host-key signature algorithms we verify, in default preference order.
-pub const HOST_KEY_ALGORITHMS: [&str; 4] =
-    ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"];
+pub const HOST_KEY_ALGORITHMS: [&str; 4] = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+];
 
 /// Default local channel window: 2 MiB, as OpenSSH.
 pub const DEFAULT_WINDOW: u32 = 2 * 1024 * 1024;
@@ -47,7 +51,10 @@ impl ClientConfig {
         ClientConfig {
             user: user.into(),
             kex_algorithms: KexAlg::ALL.iter().map(|k| k.name().to_owned()).collect(),
-            host_key_algorithms: HOST_KEY_ALGORITHMS.iter().map(|s| (*s).to_owned()).collect(),
+            host_key_algorithms: HOST_KEY_ALGORITHMS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
             client_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
             window_size: DEFAULT_WINDOW,
@@ -80,15 +87,26 @@ impl ClientConfig {
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |what| Err(Error::ApiMisuse(ApiMisuse::BadConfig(what)));
         if self.kex_algorithms.is_empty()
-            || self.kex_algorithms.iter().any(|n| KexAlg::from_name(n).is_none())
+            || self
+                .kex_algorithms
+                .iter()
+                .any(|n| KexAlg::from_name(n).is_none())
         {
             return bad("unsupported or empty key-exchange algorithm list");
         }
-        if self.ciphers.is_empty() || self.ciphers.iter().any(|n| CipherAlg::from_name(n).is_none()) {
+        if self.ciphers.is_empty()
+            || self
+                .ciphers
+                .iter()
+                .any(|n| CipherAlg::from_name(n).is_none())
+        {
             return bad("unsupported or empty cipher list");
         }
         if self.host_key_algorithms.is_empty()
-            || self.host_key_algorithms.iter().any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
+            || self
+                .host_key_algorithms
+                .iter()
+                .any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
         {
             return bad("unsupported or empty host key algorithm list");
         }
@@ -105,14 +123,21 @@ impl ClientConfig {
 /// Filters an algorithm list the way OpenSSH's `-o Ciphers=` does: `+a,b` appends, `-a*`
 /// removes (with `*`/`?` wildcards), `^a,b` prepends, a plain list replaces. `all` is the full
 /// supported list in default order, `current` the list to modify.
-pub fn apply_algorithm_spec(spec: &str, current: &[String], all: &[&str]) -> Result<Vec<String>, String> {
+pub fn apply_algorithm_spec(
+    spec: &str,
+    current: &[String],
+    all: &[&str],
+) -> Result<Vec<String>, String> {
     let (op, body) = match spec.chars().next() {
         Some(c @ ('+' | '-' | '^')) => (Some(c), spec.get(1..).unwrap_or_default()),
         _ => (None, spec),
     };
     let names: Vec<&str> = body.split(',').filter(|s| !s.is_empty()).collect();
     let expand = |pat: &str| -> Vec<String> {
-        all.iter().filter(|a| wildcard_match(pat, a)).map(|a| (*a).to_owned()).collect()
+        all.iter()
+            .filter(|a| wildcard_match(pat, a))
+            .map(|a| (*a).to_owned())
+            .collect()
     };
     let mut listed = Vec::new();
     for n in &names {
@@ -128,7 +153,11 @@ pub fn apply_algorithm_spec(spec: &str, current: &[String], all: &[&str]) -> Res
     }
     let mut out: Vec<String> = match op {
         Some('+') => current.iter().cloned().chain(listed).collect(),
-        Some('-') => current.iter().filter(|c| !listed.contains(c)).cloned().collect(),
+        Some('-') => current
+            .iter()
+            .filter(|c| !listed.contains(c))
+            .cloned()
+            .collect(),
         Some('^') => listed.into_iter().chain(current.iter().cloned()).collect(),
         _ => listed,
     };
@@ -181,9 +210,15 @@ mod tests {
         let all = ["a-1", "b-2", "c-3"];
         let cur: Vec<String> = vec!["a-1".into(), "b-2".into()];
         assert_eq!(apply_algorithm_spec("c-3", &cur, &all).unwrap(), ["c-3"]);
-        assert_eq!(apply_algorithm_spec("+c-3", &cur, &all).unwrap(), ["a-1", "b-2", "c-3"]);
+        assert_eq!(
+            apply_algorithm_spec("+c-3", &cur, &all).unwrap(),
+            ["a-1", "b-2", "c-3"]
+        );
         assert_eq!(apply_algorithm_spec("-a*", &cur, &all).unwrap(), ["b-2"]);
-        assert_eq!(apply_algorithm_spec("^c-3", &cur, &all).unwrap(), ["c-3", "a-1", "b-2"]);
+        assert_eq!(
+            apply_algorithm_spec("^c-3", &cur, &all).unwrap(),
+            ["c-3", "a-1", "b-2"]
+        );
         assert!(apply_algorithm_spec("zzz", &cur, &all).is_err());
         assert!(apply_algorithm_spec("-a-1,b-2", &cur, &all).is_err());
     }
@@ -200,6 +235,11 @@ mod tests {
     #[test]
     fn default_config_is_valid() {
         ClientConfig::new("me").validate().unwrap();
-        assert!(ClientConfig::new("me").ciphers(&["aes128-ctr"]).validate().is_err());
+        assert!(
+            ClientConfig::new("me")
+                .ciphers(&["aes128-ctr"])
+                .validate()
+                .is_err()
+        );
     }
 }

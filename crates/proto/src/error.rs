@@ -192,7 +192,10 @@ impl fmt::Display for Error {
             Error::InvalidMessage(m) => write!(f, "invalid message from peer: {m:?}"),
             Error::PeerMisbehaved(m) => write!(f, "protocol violation by peer: {m:?}"),
             Error::PeerIncompatible(PeerIncompatible::NoCommonAlgorithm { what, ours, theirs }) => {
-                write!(f, "no matching {what} algorithm: we offer {ours}, peer offers {theirs}")
+                write!(
+                    f,
+                    "no matching {what} algorithm: we offer {ours}, peer offers {theirs}"
+                )
             }
             Error::PeerIncompatible(PeerIncompatible::NoMoreAuthMethods { remaining }) => {
                 write!(f, "permission denied ({})", remaining.join(","))
@@ -202,7 +205,10 @@ impl fmt::Display for Error {
             Error::HostKeyRejected { fingerprint } => {
                 write!(f, "host key verification failed for key {fingerprint}")
             }
-            Error::DisconnectReceived { reason, description } => {
+            Error::DisconnectReceived {
+                reason,
+                description,
+            } => {
                 write!(f, "disconnected by peer (reason {reason}): {description}")
             }
             Error::LocallyClosed => f.write_str("connection closed locally"),

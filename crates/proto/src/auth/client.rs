@@ -59,7 +59,10 @@ const CONNECTION_SERVICE: &[u8] = b"ssh-connection";
 
 impl Default for ClientAuth {
     fn default() -> Self {
-        ClientAuth { state: State::Idle, last_methods: Vec::new() }
+        ClientAuth {
+            state: State::Idle,
+            last_methods: Vec::new(),
+        }
     }
 }
 
@@ -113,7 +116,9 @@ impl ClientAuth {
         server_sig_algs: Option<&[String]>,
     ) -> Result<Vec<u8>, Error> {
         if self.state != State::AwaitMethod {
-            return Err(ApiMisuse::WrongState("authenticate: not waiting for an auth method").into());
+            return Err(
+                ApiMisuse::WrongState("authenticate: not waiting for an auth method").into(),
+            );
         }
         let p = match method {
             AuthMethod::None => request_header(user, "none"),
@@ -126,7 +131,9 @@ impl ClientAuth {
                 wire::put_string(&mut p, pw.as_bytes());
                 p
             }
-            AuthMethod::PublicKey(key) => publickey_request(key, user, session_id, server_sig_algs)?,
+            AuthMethod::PublicKey(key) => {
+                publickey_request(key, user, session_id, server_sig_algs)?
+            }
         };
         self.state = State::InFlight;
         Ok(p)
@@ -150,7 +157,10 @@ impl ClientAuth {
                 r.end("userauth failure")?;
                 self.last_methods = wire::names(methods).map(str::to_owned).collect();
                 self.state = State::AwaitMethod;
-                Ok(Some(Event::AuthMethods { methods: self.last_methods.clone(), partial_success }))
+                Ok(Some(Event::AuthMethods {
+                    methods: self.last_methods.clone(),
+                    partial_success,
+                }))
             }
             msg::USERAUTH_SUCCESS if in_flight => {
                 r.end("userauth success")?;
@@ -160,7 +170,10 @@ impl ClientAuth {
             // SSH_MSG_USERAUTH_PASSWD_CHANGEREQ: we do not change passwords; treat as failure.
             msg::USERAUTH_PK_OK if in_flight => {
                 self.state = State::AwaitMethod;
-                Ok(Some(Event::AuthMethods { methods: self.last_methods.clone(), partial_success: false }))
+                Ok(Some(Event::AuthMethods {
+                    methods: self.last_methods.clone(),
+                    partial_success: false,
+                }))
             }
             other => Err(PeerMisbehaved::UnexpectedMessage(other).into()),
         }
@@ -181,7 +194,11 @@ pub fn signature_algorithm(key: &PrivateKey, server_sig_algs: Option<&[String]>)
     let ours = key.public_key().signature_algorithms();
     let first = ours.first().copied().unwrap_or("ssh-ed25519");
     match server_sig_algs {
-        Some(list) => ours.iter().copied().find(|a| list.iter().any(|s| s == a)).unwrap_or(first),
+        Some(list) => ours
+            .iter()
+            .copied()
+            .find(|a| list.iter().any(|s| s == a))
+            .unwrap_or(first),
         None => first,
     }
 }
@@ -228,9 +245,19 @@ mod tests {
         assert_eq!(none[0], msg::USERAUTH_REQUEST);
         let ev = a.on_message(&failure("publickey,password", false)).unwrap();
         assert!(matches!(ev, Some(Event::AuthMethods { ref methods, .. }) if methods.len() == 2));
-        let pw = a.request(&AuthMethod::Password(Zeroizing::new("pw".into())), "me", b"sid", None).unwrap();
+        let pw = a
+            .request(
+                &AuthMethod::Password(Zeroizing::new("pw".into())),
+                "me",
+                b"sid",
+                None,
+            )
+            .unwrap();
         assert_eq!(pw.last(), Some(&b'w'));
-        assert!(matches!(a.on_message(&[msg::USERAUTH_SUCCESS]).unwrap(), Some(Event::Authenticated)));
+        assert!(matches!(
+            a.on_message(&[msg::USERAUTH_SUCCESS]).unwrap(),
+            Some(Event::Authenticated)
+        ));
         assert!(a.is_done());
     }
 

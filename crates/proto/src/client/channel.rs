@@ -106,8 +106,16 @@ impl<'a> Channel<'a> {
         self.conn.send_opt(p)
     }
 
-    fn request(&mut self, kind: &str, want_reply: bool, body: impl FnOnce(&mut Vec<u8>)) -> Result<(), Error> {
-        let p = self.conn.channels.request(self.id, kind, want_reply, body)?;
+    fn request(
+        &mut self,
+        kind: &str,
+        want_reply: bool,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), Error> {
+        let p = self
+            .conn
+            .channels
+            .request(self.id, kind, want_reply, body)?;
         self.conn.send_opt(Some(p))
     }
 }
@@ -128,7 +136,12 @@ impl ClientConnection {
 
     /// Writes channel data straight into sealed packets in the output buffer: one copy, no
     /// intermediate payload.
-    fn write_data(&mut self, id: ChannelId, code: Option<u32>, data: &[u8]) -> Result<usize, Error> {
+    fn write_data(
+        &mut self,
+        id: ChannelId,
+        code: Option<u32>,
+        data: &[u8],
+    ) -> Result<usize, Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }

@@ -53,13 +53,17 @@ impl ClientConnection {
             return Err(PeerMisbehaved::UnexpectedMessage(n).into());
         }
         match n {
-            msg::EXT_INFO if ext_info_allowed || self.auth.in_progress() => self.on_ext_info(&payload),
+            msg::EXT_INFO if ext_info_allowed || self.auth.in_progress() => {
+                self.on_ext_info(&payload)
+            }
             msg::EXT_INFO => Err(PeerMisbehaved::MisplacedExtInfo.into()),
             msg::SERVICE_ACCEPT => {
                 let p = self.auth.on_service_accept(&payload, &self.config.user)?;
                 self.send(p)
             }
-            msg::USERAUTH_REQUEST | msg::SERVICE_REQUEST => Err(PeerMisbehaved::UnexpectedMessage(n).into()),
+            msg::USERAUTH_REQUEST | msg::SERVICE_REQUEST => {
+                Err(PeerMisbehaved::UnexpectedMessage(n).into())
+            }
             51..=79 => {
                 if let Some(ev) = self.auth.on_message(&payload)? {
                     if matches!(ev, Event::Authenticated) {
@@ -69,18 +73,21 @@ impl ClientConnection {
                 }
                 Ok(())
             }
-            80..=127 if !self.auth.is_done() => Err(PeerMisbehaved::UnexpectedMessage(n).into()),
+            _ if (80..=127).contains(&n) && !self.auth.is_done() => {
+                Err(PeerMisbehaved::UnexpectedMessage(n).into())
+            }
             msg::GLOBAL_REQUEST => self.on_global_request(&payload),
             msg::CHANNEL_OPEN => self.on_channel_open(&payload),
             msg::CHANNEL_OPEN_CONFIRMATION..=msg::CHANNEL_FAILURE => {
                 let mut replies = Vec::new();
-                self.channels.on_message(&payload, &mut self.events, &mut replies)?;
+                self.channels
+                    .on_message(&payload, &mut self.events, &mut replies)?;
                 for r in replies {
                     self.send(r)?;
                 }
                 Ok(())
             }
-            80..=127 => Err(PeerMisbehaved::UnexpectedMessage(n).into()),
+            _ if (80..=127).contains(&n) => Err(PeerMisbehaved::UnexpectedMessage(n).into()),
             _ => {
                 let mut p = vec![msg::UNIMPLEMENTED];
                 wire::put_u32(&mut p, seq);
@@ -94,8 +101,14 @@ impl ClientConnection {
         let mut r = Reader::new(payload);
         let _ = r.u8("disconnect");
         let reason = r.u32("disconnect reason").unwrap_or(0);
-        let description = r.string("disconnect description").map(sanitize).unwrap_or_default();
-        Error::DisconnectReceived { reason, description }
+        let description = r
+            .string("disconnect description")
+            .map(sanitize)
+            .unwrap_or_default();
+        Error::DisconnectReceived {
+            reason,
+            description,
+        }
     }
 
     fn on_ext_info(&mut self, payload: &[u8]) -> Result<(), Error> {

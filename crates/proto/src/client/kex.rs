@@ -13,6 +13,8 @@ use crate::keys::PublicKey;
 use crate::wire::{self, Reader, msg};
 use bytes::Bytes;
 
+// One per connection; the keys in `Finishing` are large but short-lived.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Default)]
 enum Phase {
     #[default]
@@ -20,10 +22,21 @@ enum Phase {
     /// Our KEXINIT is sent; the server's has not arrived.
     SentInit { ours: KexInit },
     /// Both KEXINITs are known and our ECDH_INIT is sent.
-    AwaitReply { ours: KexInit, theirs: KexInit, eph: Curve25519 },
+    AwaitReply(Box<AwaitReply>),
     /// The reply is verified and keys are derived. `sealer` goes when we send NEWKEYS (after
     /// the host-key decision on the first exchange), `opener` when the server's NEWKEYS arrives.
-    Finishing { sealer: Option<Sealer>, opener: Option<Opener> },
+    Finishing {
+        sealer: Option<Sealer>,
+        opener: Option<Opener>,
+    },
+}
+
+/// Both KEXINITs and our ephemeral key, waiting for the server's reply.
+#[derive(Debug)]
+struct AwaitReply {
+    ours: KexInit,
+    theirs: KexInit,
+    eph: Curve25519,
 }
 
 /// Key-exchange state that lives for the whole connection.
@@ -57,7 +70,7 @@ impl KexState {
     pub(super) fn sending_blocked(&self) -> bool {
         match &self.phase {
             Phase::Idle => false,
-            Phase::SentInit { .. } | Phase::AwaitReply { .. } => true,
+            Phase::SentInit { .. } | Phase::AwaitReply(_) => true,
             Phase::Finishing { sealer, .. } => sealer.is_some(),
         }
     }
@@ -119,7 +132,9 @@ impl ClientConnection {
 
     fn write_payload_raw(&mut self, payload: &[u8]) -> Result<(), Error> {
         let rng = self.config.rng.clone();
-        self.writer.write(&mut self.out, rng.as_ref(), |o| o.extend_from_slice(payload))
+        self.writer.write(&mut self.out, rng.as_ref(), |o| {
+            o.extend_from_slice(payload)
+        })
     }
 
     /// Handles a KEX-range message (20–49).
@@ -167,15 +182,20 @@ impl ClientConnection {
         wire::put_string(&mut p, eph.public());
         self.write_payload_raw(&p)?;
         self.kex.negotiated = Some(negotiated);
-        self.kex.phase = Phase::AwaitReply { ours, theirs, eph };
+        self.kex.phase = Phase::AwaitReply(Box::new(AwaitReply { ours, theirs, eph }));
         Ok(())
     }
 
     fn on_ecdh_reply(&mut self, payload: &[u8]) -> Result<(), Error> {
-        let Phase::AwaitReply { ours, theirs, eph } = std::mem::take(&mut self.kex.phase) else {
+        let Phase::AwaitReply(wait) = std::mem::take(&mut self.kex.phase) else {
             return Err(PeerMisbehaved::UnexpectedMessage(msg::KEX_ECDH_REPLY).into());
         };
-        let neg = self.kex.negotiated.clone().ok_or(PeerMisbehaved::UnexpectedMessage(msg::KEX_ECDH_REPLY))?;
+        let AwaitReply { ours, theirs, eph } = *wait;
+        let neg = self
+            .kex
+            .negotiated
+            .clone()
+            .ok_or(PeerMisbehaved::UnexpectedMessage(msg::KEX_ECDH_REPLY))?;
         let mut r = Reader::new(payload);
         r.u8("kex ecdh reply")?;
         let host_key_blob = r.string("server host key")?;
@@ -192,7 +212,11 @@ impl ClientConnection {
         };
         let out = eph.finish(neg.kex, q_s, inputs, true)?;
         host_key.verify(&neg.host_key, &out.exchange_hash, signature)?;
-        let sid = self.kex.session_id.get_or_insert_with(|| out.exchange_hash.clone()).clone();
+        let sid = self
+            .kex
+            .session_id
+            .get_or_insert_with(|| out.exchange_hash.clone())
+            .clone();
         let (c2s, s2c) = (neg.cipher_c2s, neg.cipher_s2c);
         let sealer = Sealer::new(
             c2s,
@@ -204,11 +228,17 @@ impl ClientConnection {
             &derive_key(&out, &sid, b'D', s2c.key_len()),
             &derive_key(&out, &sid, b'B', s2c.iv_len()),
         )?;
-        self.kex.phase = Phase::Finishing { sealer: Some(sealer), opener: Some(opener) };
+        self.kex.phase = Phase::Finishing {
+            sealer: Some(sealer),
+            opener: Some(opener),
+        };
         match &self.kex.host_key {
             None => {
                 self.kex.pending_host_key = true;
-                self.events.push_back(Event::HostKey(HostKeyCheck { key: host_key, algorithm: neg.host_key }));
+                self.events.push_back(Event::HostKey(HostKeyCheck {
+                    key: host_key,
+                    algorithm: neg.host_key,
+                }));
                 Ok(())
             }
             Some(known) if *known == host_key => self.send_newkeys(),
@@ -218,7 +248,9 @@ impl ClientConnection {
 
     pub(super) fn on_host_key_accepted(&mut self, check: HostKeyCheck) -> Result<(), Error> {
         if !self.kex.pending_host_key {
-            return Err(crate::error::ApiMisuse::WrongState("no host key decision is pending").into());
+            return Err(
+                crate::error::ApiMisuse::WrongState("no host key decision is pending").into(),
+            );
         }
         self.kex.pending_host_key = false;
         self.kex.host_key = Some(check.key);

@@ -121,7 +121,11 @@ impl ClientConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.error.is_some() { None } else { self.deadline }
+        if self.error.is_some() {
+            None
+        } else {
+            self.deadline
+        }
     }
 
     /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
@@ -168,7 +172,12 @@ impl ClientConnection {
             return Err(e.clone());
         }
         let sid = self.kex.session_id().unwrap_or_default().to_vec();
-        let payload = self.auth.request(&method, &self.config.user, &sid, self.server_sig_algs.as_deref())?;
+        let payload = self.auth.request(
+            &method,
+            &self.config.user,
+            &sid,
+            self.server_sig_algs.as_deref(),
+        )?;
         let r = self.send(payload);
         self.check(r)
     }
@@ -189,7 +198,11 @@ impl ClientConnection {
 
     /// A handle on a channel, or `None` if it does not exist.
     pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
-        if self.channels.contains(id) { Some(Channel::new(self, id)) } else { None }
+        if self.channels.contains(id) {
+            Some(Channel::new(self, id))
+        } else {
+            None
+        }
     }
 
     /// Starts a key re-exchange now (one also starts by itself after `rekey_bytes`).
@@ -253,7 +266,9 @@ impl ClientConnection {
                 wire::put_string(&mut p, e.to_string().as_bytes());
                 wire::put_string(&mut p, b"");
                 let rng = self.config.rng.clone();
-                let _ = self.writer.write(&mut self.out, rng.as_ref(), |o| o.extend_from_slice(&p));
+                let _ = self
+                    .writer
+                    .write(&mut self.out, rng.as_ref(), |o| o.extend_from_slice(&p));
                 self.disconnect_sent = true;
             }
             self.held.clear();
@@ -276,7 +291,9 @@ impl ClientConnection {
 
     fn write_payload(&mut self, payload: &[u8]) -> Result<(), Error> {
         let rng = self.config.rng.clone();
-        self.writer.write(&mut self.out, rng.as_ref(), |o| o.extend_from_slice(payload))?;
+        self.writer.write(&mut self.out, rng.as_ref(), |o| {
+            o.extend_from_slice(payload)
+        })?;
         self.maybe_rekey()
     }
 

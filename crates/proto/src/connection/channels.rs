@@ -56,7 +56,12 @@ fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessa
 impl Channels {
     /// A table whose channels announce `window_size` and `max_packet` to the peer.
     pub fn new(window_size: u32, max_packet: u32) -> Channels {
-        Channels { map: BTreeMap::new(), next_id: 0, window_size, max_packet }
+        Channels {
+            map: BTreeMap::new(),
+            next_id: 0,
+            window_size,
+            max_packet,
+        }
     }
 
     /// Whether no channel is open.
@@ -99,7 +104,9 @@ impl Channels {
     }
 
     fn get(&mut self, id: ChannelId) -> Result<&mut Chan, Error> {
-        self.map.get_mut(&id.0).ok_or(Error::ApiMisuse(ApiMisuse::NoSuchChannel))
+        self.map
+            .get_mut(&id.0)
+            .ok_or(Error::ApiMisuse(ApiMisuse::NoSuchChannel))
     }
 
     fn open_chan(&mut self, id: ChannelId) -> Result<(&mut Chan, u32), Error> {
@@ -206,7 +213,9 @@ impl Channels {
         let n = u32::try_from((n as u64).min(c.delivered)).unwrap_or(0);
         c.delivered -= u64::from(n);
         c.unacked += n;
-        let Some(remote) = c.remote_id else { return Ok(None) };
+        let Some(remote) = c.remote_id else {
+            return Ok(None);
+        };
         if c.unacked < window_size / 2 || c.eof_received || c.close_sent {
             return Ok(None);
         }
@@ -231,8 +240,14 @@ impl Channels {
         let local = r.u32("recipient channel")?;
         let id = ChannelId(local);
         let max_packet = self.max_packet;
-        let c = self.map.get_mut(&local).ok_or(PeerMisbehaved::UnknownChannel(local))?;
-        if c.remote_id.is_none() && n != msg::CHANNEL_OPEN_CONFIRMATION && n != msg::CHANNEL_OPEN_FAILURE {
+        let c = self
+            .map
+            .get_mut(&local)
+            .ok_or(PeerMisbehaved::UnknownChannel(local))?;
+        if c.remote_id.is_none()
+            && n != msg::CHANNEL_OPEN_CONFIRMATION
+            && n != msg::CHANNEL_OPEN_FAILURE
+        {
             return Err(PeerMisbehaved::UnexpectedMessage(n).into());
         }
         match n {
@@ -252,16 +267,26 @@ impl Channels {
                 }
                 let (reason, description) = open_failure_reason(&mut r)?;
                 self.map.remove(&local);
-                events.push_back(Event::ChannelOpenFailed { id, reason, description });
+                events.push_back(Event::ChannelOpenFailed {
+                    id,
+                    reason,
+                    description,
+                });
             }
             msg::CHANNEL_WINDOW_ADJUST => {
                 let add = r.u32("bytes to add")?;
                 r.end("window adjust")?;
-                c.remote_window =
-                    c.remote_window.checked_add(add).ok_or(PeerMisbehaved::WindowOverflow)?;
+                c.remote_window = c
+                    .remote_window
+                    .checked_add(add)
+                    .ok_or(PeerMisbehaved::WindowOverflow)?;
             }
             msg::CHANNEL_DATA | msg::CHANNEL_EXTENDED_DATA => {
-                let code = if n == msg::CHANNEL_EXTENDED_DATA { Some(r.u32("data type")?) } else { None };
+                let code = if n == msg::CHANNEL_EXTENDED_DATA {
+                    Some(r.u32("data type")?)
+                } else {
+                    None
+                };
                 let data = r.string("channel data")?;
                 let start = payload.len() - r.remaining() - data.len();
                 r.end("channel data")?;
@@ -303,11 +328,13 @@ impl Channels {
                 let kind = r.string("request type")?;
                 let want_reply = r.bool("want reply")?;
                 let handled = channel_request(kind, &mut r, id, events)?;
-                if want_reply {
-                    if let Some(remote) = c.remote_id {
-                        let answer = if handled { msg::CHANNEL_SUCCESS } else { msg::CHANNEL_FAILURE };
-                        replies.push(simple(answer, remote));
-                    }
+                if let (true, Some(remote)) = (want_reply, c.remote_id) {
+                    let answer = if handled {
+                        msg::CHANNEL_SUCCESS
+                    } else {
+                        msg::CHANNEL_FAILURE
+                    };
+                    replies.push(simple(answer, remote));
                 }
             }
             msg::CHANNEL_SUCCESS | msg::CHANNEL_FAILURE => {
@@ -361,7 +388,12 @@ fn channel_request(
             let message = sanitize(r.string("error message")?);
             r.string("language")?;
             r.end("exit-signal")?;
-            events.push_back(Event::ExitSignal { id, signal, core_dumped, message });
+            events.push_back(Event::ExitSignal {
+                id,
+                signal,
+                core_dumped,
+                message,
+            });
             Ok(true)
         }
         // OpenSSH's end-of-write notice and keepalives carry nothing we act on.

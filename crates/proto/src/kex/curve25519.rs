@@ -42,7 +42,9 @@ impl Curve25519 {
         let rng = ring::rand::SystemRandom::new();
         let private = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng)
             .map_err(|_| CryptoError::Rng)?;
-        let pk = private.compute_public_key().map_err(|_| CryptoError::KeyAgreement)?;
+        let pk = private
+            .compute_public_key()
+            .map_err(|_| CryptoError::KeyAgreement)?;
         let mut public = [0u8; 32];
         public.copy_from_slice(pk.as_ref().get(..32).ok_or(CryptoError::KeyAgreement)?);
         Ok(Curve25519 { private, public })
@@ -73,19 +75,40 @@ impl Curve25519 {
             k
         })
         .map_err(|_| CryptoError::KeyAgreement)?;
-        let (q_c, q_s): (&[u8], &[u8]) =
-            if we_are_client { (&self.public, peer_public) } else { (peer_public, &self.public) };
+        let (q_c, q_s): (&[u8], &[u8]) = if we_are_client {
+            (&self.public, peer_public)
+        } else {
+            (peer_public, &self.public)
+        };
         let hash = alg.hash();
         let exchange_hash = exchange_hash(hash, inputs, q_c, q_s, &secret);
-        Ok(KexOutput { exchange_hash, shared_secret: secret, hash })
+        Ok(KexOutput {
+            exchange_hash,
+            shared_secret: secret,
+            hash,
+        })
     }
 }
 
 /// H = HASH(V_C || V_S || I_C || I_S || K_S || Q_C || Q_S || K), each as an SSH string except
 /// K, which is already mpint-encoded.
-pub fn exchange_hash(hash: HashAlg, i: HashInputs<'_>, q_c: &[u8], q_s: &[u8], k: &[u8]) -> Vec<u8> {
+pub fn exchange_hash(
+    hash: HashAlg,
+    i: HashInputs<'_>,
+    q_c: &[u8],
+    q_s: &[u8],
+    k: &[u8],
+) -> Vec<u8> {
     let mut buf = Vec::with_capacity(2048);
-    for field in [i.client_ident, i.server_ident, i.client_kexinit, i.server_kexinit, i.host_key, q_c, q_s] {
+    for field in [
+        i.client_ident,
+        i.server_ident,
+        i.client_kexinit,
+        i.server_kexinit,
+        i.host_key,
+        q_c,
+        q_s,
+    ] {
         wire::put_string(&mut buf, field);
     }
     buf.extend_from_slice(k);

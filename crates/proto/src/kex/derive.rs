@@ -5,7 +5,12 @@ use super::KexOutput;
 use zeroize::Zeroizing;
 
 /// Derives `len` bytes of key material for `letter` ('A'..='F').
-pub fn derive_key(out: &KexOutput, session_id: &[u8], letter: u8, len: usize) -> Zeroizing<Vec<u8>> {
+pub fn derive_key(
+    out: &KexOutput,
+    session_id: &[u8],
+    letter: u8,
+    len: usize,
+) -> Zeroizing<Vec<u8>> {
     let k = out.shared_secret.as_slice();
     let h = out.exchange_hash.as_slice();
     let mut key = Zeroizing::new(out.hash.hash(&[k, h, &[letter], session_id]));
@@ -29,7 +34,11 @@ mod tests {
         let mut k = Vec::new();
         crate::wire::put_mpint(&mut k, &[0x87; 32]);
         let k = Zeroizing::new(k);
-        let out = KexOutput { exchange_hash: vec![7u8; 32], shared_secret: k, hash: HashAlg::Sha256 };
+        let out = KexOutput {
+            exchange_hash: vec![7u8; 32],
+            shared_secret: k,
+            hash: HashAlg::Sha256,
+        };
         let sid = vec![9u8; 32];
         let long = derive_key(&out, &sid, b'C', 64);
         let k1 = HashAlg::Sha256.hash(&[&out.shared_secret, &out.exchange_hash, b"C", &sid]);

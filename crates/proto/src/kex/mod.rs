@@ -90,7 +90,11 @@ impl KexInit {
         }
         wire::put_bool(&mut raw, false);
         wire::put_u32(&mut raw, 0);
-        Ok(KexInit { raw: Bytes::from(raw), lists, first_kex_packet_follows: false })
+        Ok(KexInit {
+            raw: Bytes::from(raw),
+            lists,
+            first_kex_packet_follows: false,
+        })
     }
 
     /// Decodes a peer's KEXINIT payload (message number included).
@@ -112,12 +116,18 @@ impl KexInit {
         // The reserved field is ignored, as OpenSSH does.
         r.u32("kexinit reserved")?;
         r.end("kexinit")?;
-        Ok(KexInit { raw: payload, lists, first_kex_packet_follows })
+        Ok(KexInit {
+            raw: payload,
+            lists,
+            first_kex_packet_follows,
+        })
     }
 
     /// Whether list `slot` contains `name`.
     pub fn offers(&self, slot: usize, name: &str) -> bool {
-        self.lists.get(slot).is_some_and(|l| l.iter().any(|n| n == name))
+        self.lists
+            .get(slot)
+            .is_some_and(|l| l.iter().any(|n| n == name))
     }
 }
 
@@ -133,7 +143,9 @@ pub struct KexOutput {
 
 impl core::fmt::Debug for KexOutput {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KexOutput").field("hash", &self.hash).finish_non_exhaustive()
+        f.debug_struct("KexOutput")
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
     }
 }
 

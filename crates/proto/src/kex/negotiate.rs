@@ -57,11 +57,19 @@ fn with_lists(e: Error, ours: &[String], theirs: &[String]) -> Error {
 /// two lists are ours, for the error message. Only algorithms we implement can be chosen,
 /// because we only offer those; markers such as `ext-info-c` and the strict-KEX names are never
 /// chosen because no real method has their names.
-pub fn negotiate(client: &KexInit, server: &KexInit, we_are_client: bool) -> Result<Negotiated, Error> {
+pub fn negotiate(
+    client: &KexInit,
+    server: &KexInit,
+    we_are_client: bool,
+) -> Result<Negotiated, Error> {
     let pick = |what: &'static str, i: usize| -> Result<String, Error> {
         let (c, s) = (list(client, i), list(server, i));
         choose(what, c, s).map(str::to_owned).map_err(|e| {
-            if we_are_client { with_lists(e, c, s) } else { with_lists(e, s, c) }
+            if we_are_client {
+                with_lists(e, c, s)
+            } else {
+                with_lists(e, s, c)
+            }
         })
     };
     let kex_name = pick("key exchange", slot::KEX)?;
@@ -74,7 +82,12 @@ pub fn negotiate(client: &KexInit, server: &KexInit, we_are_client: bool) -> Res
     // All our ciphers are AEAD, so the MAC lists are not negotiated (RFC 5647 §5.1, as OpenSSH).
     pick("compression (client to server)", slot::COMP_C2S)?;
     pick("compression (server to client)", slot::COMP_S2C)?;
-    Ok(Negotiated { kex, host_key, cipher_c2s, cipher_s2c })
+    Ok(Negotiated {
+        kex,
+        host_key,
+        cipher_c2s,
+        cipher_s2c,
+    })
 }
 
 fn no_common(what: &'static str) -> Error {

@@ -60,7 +60,9 @@ impl PacketWriter {
         let packet_len = 1 + payload_len + pad;
         let len_bytes = u32::try_from(packet_len).unwrap_or(u32::MAX).to_be_bytes();
         if let Some(head) = out.get_mut(start..start + 5) {
-            head.get_mut(..4).unwrap_or_default().copy_from_slice(&len_bytes);
+            head.get_mut(..4)
+                .unwrap_or_default()
+                .copy_from_slice(&len_bytes);
             if let Some(p) = head.get_mut(4) {
                 *p = u8::try_from(pad).unwrap_or(u8::MAX);
             }
@@ -76,13 +78,21 @@ impl PacketWriter {
         Ok(())
     }
 
-    fn padding(&mut self, out: &mut Vec<u8>, n: usize, rng: &dyn SecureRandom) -> Result<(), Error> {
+    fn padding(
+        &mut self,
+        out: &mut Vec<u8>,
+        n: usize,
+        rng: &dyn SecureRandom,
+    ) -> Result<(), Error> {
         if self.pad_pos + n > self.pad_pool.len() {
             self.pad_pool.resize(1024, 0);
             rng.fill(&mut self.pad_pool)?;
             self.pad_pos = 0;
         }
-        let bytes = self.pad_pool.get(self.pad_pos..self.pad_pos + n).unwrap_or_default();
+        let bytes = self
+            .pad_pool
+            .get(self.pad_pos..self.pad_pos + n)
+            .unwrap_or_default();
         out.extend_from_slice(bytes);
         self.pad_pos += n;
         Ok(())

@@ -23,7 +23,9 @@ impl VersionReader {
             let window = buf.get(..buf.len().min(MAX_LINE)).unwrap_or_default();
             let Some(nl) = window.iter().position(|&b| b == b'\n') else {
                 if buf.len() >= MAX_LINE {
-                    return Err(InvalidMessage::BadIdentification("line longer than 8192 bytes").into());
+                    return Err(
+                        InvalidMessage::BadIdentification("line longer than 8192 bytes").into(),
+                    );
                 }
                 return Ok(None);
             };
@@ -48,7 +50,9 @@ fn parse_identification(line: &[u8]) -> Result<String, Error> {
     let text = core::str::from_utf8(line)
         .map_err(|_| InvalidMessage::BadIdentification("identification is not UTF-8"))?;
     if text.chars().any(|c| c.is_control()) {
-        return Err(InvalidMessage::BadIdentification("control character in identification").into());
+        return Err(
+            InvalidMessage::BadIdentification("control character in identification").into(),
+        );
     }
     let rest = text.strip_prefix("SSH-").unwrap_or(text);
     let (proto, software) = rest.split_once('-').unwrap_or((rest, ""));
@@ -83,10 +87,17 @@ mod tests {
     #[test]
     fn table() {
         let long = [b'a'; 8193];
-        let cases: Vec<(Vec<u8>, Result<Option<String>, ()>)> = vec![
-            (b"SSH-2.0-OpenSSH_9.2\r\n".to_vec(), Ok(Some("SSH-2.0-OpenSSH_9.2".into()))),
+        type Case = (Vec<u8>, Result<Option<String>, ()>);
+        let cases: Vec<Case> = vec![
+            (
+                b"SSH-2.0-OpenSSH_9.2\r\n".to_vec(),
+                Ok(Some("SSH-2.0-OpenSSH_9.2".into())),
+            ),
             (b"SSH-1.99-x\n".to_vec(), Ok(Some("SSH-1.99-x".into()))),
-            (b"hello\r\nworld\r\nSSH-2.0-x y\r\n".to_vec(), Ok(Some("SSH-2.0-x y".into()))),
+            (
+                b"hello\r\nworld\r\nSSH-2.0-x y\r\n".to_vec(),
+                Ok(Some("SSH-2.0-x y".into())),
+            ),
             (b"SSH-1.5-x\r\n".to_vec(), Err(())),
             (b"SSH-3.0-x\r\n".to_vec(), Err(())),
             (b"SSH-2.0\r\n".to_vec(), Err(())),
@@ -102,7 +113,10 @@ mod tests {
                 match (&got, &want) {
                     (Ok(a), Ok(b)) => assert_eq!(a, b),
                     (Err(_), Err(())) => {}
-                    _ => panic!("{:?} chunk {chunk}: got {got:?}", String::from_utf8_lossy(&input)),
+                    _ => panic!(
+                        "{:?} chunk {chunk}: got {got:?}",
+                        String::from_utf8_lossy(&input)
+                    ),
                 }
             }
         }
@@ -115,6 +129,9 @@ mod tests {
         assert_eq!(run(&input, 4096).unwrap().unwrap(), "SSH-2.0-ok");
         let mut input = b"x\r\n".repeat(1025);
         input.extend_from_slice(b"SSH-2.0-ok\r\n");
-        assert_eq!(run(&input, 4096), Err(PeerMisbehaved::TooManyPreBannerLines.into()));
+        assert_eq!(
+            run(&input, 4096),
+            Err(PeerMisbehaved::TooManyPreBannerLines.into())
+        );
     }
 }

@@ -161,10 +161,16 @@ pub fn put_name_list<S: AsRef<str>>(out: &mut Vec<u8>, names: &[S]) {
 
 /// Appends an `mpint` holding the non-negative big-endian integer `magnitude`.
 pub fn put_mpint(out: &mut Vec<u8>, magnitude: &[u8]) {
-    let start = magnitude.iter().position(|&x| x != 0).unwrap_or(magnitude.len());
+    let start = magnitude
+        .iter()
+        .position(|&x| x != 0)
+        .unwrap_or(magnitude.len());
     let m = magnitude.get(start..).unwrap_or_default();
     let pad = m.first().is_some_and(|&x| x & 0x80 != 0);
-    put_u32(out, u32::try_from(m.len() + usize::from(pad)).unwrap_or(u32::MAX));
+    put_u32(
+        out,
+        u32::try_from(m.len() + usize::from(pad)).unwrap_or(u32::MAX),
+    );
     if pad {
         out.push(0);
     }

@@ -32,11 +32,14 @@ fn data_is_a_slice_and_window_is_enforced() {
     let (mut ch, id, mut ev) = confirmed(10, 10);
     let mut rep = Vec::new();
     for _ in 0..10 {
-        ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep).unwrap();
+        ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep)
+            .unwrap();
     }
     assert_eq!(ev.len(), 10);
     // Window (1000) is used up: one more byte is a violation.
-    let e = ch.on_message(&data(id, &[1]), &mut ev, &mut rep).unwrap_err();
+    let e = ch
+        .on_message(&data(id, &[1]), &mut ev, &mut rep)
+        .unwrap_err();
     assert_eq!(e, PeerMisbehaved::WindowExceeded.into());
 }
 
@@ -45,16 +48,21 @@ fn consume_reopens_window_after_half() {
     let (mut ch, id, mut ev) = confirmed(10, 10);
     let mut rep = Vec::new();
     for _ in 0..10 {
-        ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep).unwrap();
+        ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep)
+            .unwrap();
     }
     assert!(ch.consume(id, 400).unwrap().is_none());
-    let adj = ch.consume(id, 100).unwrap().expect("adjust after half the window");
+    let adj = ch
+        .consume(id, 100)
+        .unwrap()
+        .expect("adjust after half the window");
     assert_eq!(adj[0], msg::CHANNEL_WINDOW_ADJUST);
     assert_eq!(u32::from_be_bytes(adj[5..9].try_into().unwrap()), 500);
     // Consuming more than was delivered cannot inflate the window.
     assert!(ch.consume(id, 1 << 30).unwrap().is_some());
     for _ in 0..10 {
-        ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep).unwrap();
+        ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep)
+            .unwrap();
     }
     assert!(ch.on_message(&data(id, &[1]), &mut ev, &mut rep).is_err());
 }
@@ -64,11 +72,13 @@ fn oversized_packet_and_unknown_channel() {
     let (mut ch, id, mut ev) = confirmed(10, 10);
     let mut rep = Vec::new();
     assert_eq!(
-        ch.on_message(&data(id, &[1; 101]), &mut ev, &mut rep).unwrap_err(),
+        ch.on_message(&data(id, &[1; 101]), &mut ev, &mut rep)
+            .unwrap_err(),
         PeerMisbehaved::OversizedChannelPacket.into()
     );
     assert_eq!(
-        ch.on_message(&data(ChannelId(9), &[1]), &mut ev, &mut rep).unwrap_err(),
+        ch.on_message(&data(ChannelId(9), &[1]), &mut ev, &mut rep)
+            .unwrap_err(),
         PeerMisbehaved::UnknownChannel(9).into()
     );
 }
@@ -84,19 +94,30 @@ fn writes_respect_remote_window_and_max_packet() {
     let adj = pkt(msg::CHANNEL_WINDOW_ADJUST, id.0, |p| wire::put_u32(p, 50));
     ch.on_message(&adj, &mut ev, &mut rep).unwrap();
     assert!(matches!(ev.pop_front(), Some(Event::Writable(x)) if x == id));
-    let overflow = pkt(msg::CHANNEL_WINDOW_ADJUST, id.0, |p| wire::put_u32(p, u32::MAX));
-    assert_eq!(ch.on_message(&overflow, &mut ev, &mut rep).unwrap_err(), PeerMisbehaved::WindowOverflow.into());
+    let overflow = pkt(msg::CHANNEL_WINDOW_ADJUST, id.0, |p| {
+        wire::put_u32(p, u32::MAX)
+    });
+    assert_eq!(
+        ch.on_message(&overflow, &mut ev, &mut rep).unwrap_err(),
+        PeerMisbehaved::WindowOverflow.into()
+    );
 }
 
 #[test]
 fn exit_status_eof_close_lifecycle() {
     let (mut ch, id, mut ev) = confirmed(10, 10);
     let mut rep = Vec::new();
-    let req = ch.request(id, "exec", true, |p| wire::put_string(p, b"true")).unwrap();
+    let req = ch
+        .request(id, "exec", true, |p| wire::put_string(p, b"true"))
+        .unwrap();
     assert_eq!(req[0], msg::CHANNEL_REQUEST);
-    ch.on_message(&pkt(msg::CHANNEL_SUCCESS, id.0, |_| {}), &mut ev, &mut rep).unwrap();
+    ch.on_message(&pkt(msg::CHANNEL_SUCCESS, id.0, |_| {}), &mut ev, &mut rep)
+        .unwrap();
     // An unsolicited reply is a violation.
-    assert!(ch.on_message(&pkt(msg::CHANNEL_SUCCESS, id.0, |_| {}), &mut ev, &mut rep).is_err());
+    assert!(
+        ch.on_message(&pkt(msg::CHANNEL_SUCCESS, id.0, |_| {}), &mut ev, &mut rep)
+            .is_err()
+    );
     let (mut ch, id, mut ev) = confirmed(10, 10);
     let status = pkt(msg::CHANNEL_REQUEST, id.0, |p| {
         wire::put_string(p, b"exit-status");
@@ -104,14 +125,20 @@ fn exit_status_eof_close_lifecycle() {
         wire::put_u32(p, 3);
     });
     ch.on_message(&status, &mut ev, &mut rep).unwrap();
-    ch.on_message(&pkt(msg::CHANNEL_EOF, id.0, |_| {}), &mut ev, &mut rep).unwrap();
+    ch.on_message(&pkt(msg::CHANNEL_EOF, id.0, |_| {}), &mut ev, &mut rep)
+        .unwrap();
     assert_eq!(
-        ch.on_message(&data(id, &[1]), &mut ev, &mut rep).unwrap_err(),
+        ch.on_message(&data(id, &[1]), &mut ev, &mut rep)
+            .unwrap_err(),
         PeerMisbehaved::DataAfterEof.into()
     );
-    ch.on_message(&pkt(msg::CHANNEL_CLOSE, id.0, |_| {}), &mut ev, &mut rep).unwrap();
+    ch.on_message(&pkt(msg::CHANNEL_CLOSE, id.0, |_| {}), &mut ev, &mut rep)
+        .unwrap();
     assert_eq!(rep.len(), 1, "CLOSE answered with CLOSE exactly once");
-    assert!(matches!(ev.pop_front(), Some(Event::ExitStatus { status: 3, .. })));
+    assert!(matches!(
+        ev.pop_front(),
+        Some(Event::ExitStatus { status: 3, .. })
+    ));
     assert!(matches!(ev.pop_front(), Some(Event::Eof(_))));
     assert!(matches!(ev.pop_front(), Some(Event::Closed(_))));
     assert!(ch.is_empty());

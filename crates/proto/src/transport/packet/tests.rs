@@ -15,7 +15,12 @@ fn pair(alg: Option<CipherAlg>) -> (PacketWriter, PacketReader) {
 }
 
 fn ciphers() -> [Option<CipherAlg>; 4] {
-    [None, Some(CipherAlg::ChaCha20Poly1305), Some(CipherAlg::Aes128Gcm), Some(CipherAlg::Aes256Gcm)]
+    [
+        None,
+        Some(CipherAlg::ChaCha20Poly1305),
+        Some(CipherAlg::Aes128Gcm),
+        Some(CipherAlg::Aes256Gcm),
+    ]
 }
 
 proptest! {
@@ -62,12 +67,24 @@ proptest! {
 
 #[test]
 fn hostile_lengths_rejected_before_allocation() {
-    for len in [0u32, 1, 4, 5 + 3, (MAX_PACKET_LEN + 1) as u32, 1 << 31, u32::MAX] {
+    for len in [
+        0u32,
+        1,
+        4,
+        5 + 3,
+        (MAX_PACKET_LEN + 1) as u32,
+        1 << 31,
+        u32::MAX,
+    ] {
         let (_, mut r) = pair(None);
         let mut buf = BytesMut::from(&len.to_be_bytes()[..]);
         let res = r.read(&mut buf);
         assert!(res.is_err(), "len {len}: {res:?}");
-        assert!(buf.capacity() < 1024, "len {len} reserved {}", buf.capacity());
+        assert!(
+            buf.capacity() < 1024,
+            "len {len} reserved {}",
+            buf.capacity()
+        );
     }
 }
 
@@ -97,7 +114,8 @@ fn padding_rules_hold_for_every_payload_size() {
         let (mut w, _) = pair(alg);
         for n in 1..100 {
             let mut wire = Vec::new();
-            w.write(&mut wire, &rng, |o| o.resize(o.len() + n, 1)).unwrap();
+            w.write(&mut wire, &rng, |o| o.resize(o.len() + n, 1))
+                .unwrap();
             let (block, len_in_block) = framing(alg);
             let tag = if alg.is_some() { TAG_LEN } else { 0 };
             let body = wire.len() - tag - if len_in_block { 0 } else { 4 };
