@@ -13,6 +13,7 @@
 //! **Poll order.** After any input (`feed`, `feed_eof`, `handle_timeout`) or command, drain
 //! `poll_transmit` (send everything it appends), then read `poll_timeout`, then drain
 //! `poll_event` until it returns `None`.
+#![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(
