@@ -28,3 +28,11 @@ stream-compare *args:
 # Placeholder demo: show the CLI's help.
 demo:
     cargo run -p seashell-cli -- --help
+
+# Short fuzz run of every target (cargo-fuzz on stable: no sanitizer).
+fuzz-smoke seconds="10":
+    cd fuzz && for t in client_feed packet_reader; do cargo fuzz run -s none $t -- -max_total_time={{seconds}} || exit 1; done
+
+# Long fuzz run of one target.
+fuzz target seconds="600":
+    cd fuzz && cargo fuzz run -s none {{target}} -- -max_total_time={{seconds}}
