@@ -222,6 +222,11 @@ impl Session {
         })
     }
 
+    /// How many key exchanges have completed on this connection (the first and every rekey).
+    pub fn key_exchanges(&self) -> u64 {
+        self.lock().conn.key_exchanges()
+    }
+
     /// Closes the connection with a DISCONNECT.
     pub fn close(self) -> Result<(), Error> {
         let mut d = self.lock();

@@ -51,6 +51,8 @@ pub(super) struct KexState {
     negotiated: Option<Negotiated>,
     strict: bool,
     initial_done: bool,
+    /// Completed key exchanges, the first included.
+    completed: u64,
     /// The server's first NEWKEYS has arrived: its side of the first exchange is over.
     peer_initial_done: bool,
     /// The server's KEXINIT arrived and its NEWKEYS has not.
@@ -81,6 +83,10 @@ impl KexState {
 
     pub(super) fn host_key(&self) -> Option<&PublicKey> {
         self.host_key.as_ref()
+    }
+
+    pub(super) fn completed(&self) -> u64 {
+        self.completed
     }
 
     pub(super) fn negotiated(&self) -> Option<&Negotiated> {
@@ -312,6 +318,7 @@ impl ClientConnection {
     }
 
     fn finish_kex(&mut self) {
+        self.kex.completed += 1;
         self.kex.phase = Phase::Idle;
         self.kex.initial_done = true;
     }

@@ -247,6 +247,11 @@ impl ClientConnection {
         self.kex.negotiated()
     }
 
+    /// How many key exchanges have completed (the first one and every rekey).
+    pub fn key_exchanges(&self) -> u64 {
+        self.kex.completed()
+    }
+
     /// Whether the connection has failed or closed.
     pub fn is_closed(&self) -> bool {
         self.error.is_some()
