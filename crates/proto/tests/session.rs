@@ -142,3 +142,25 @@ proptest! {
         prop_assert_eq!(whole, split);
     }
 }
+
+#[test]
+fn handshake_deadline_is_a_timer_on_virtual_time() {
+    let t0 = Instant::now();
+    let mut c = client(t0);
+    let deadline = c.poll_timeout().expect("a handshake deadline");
+    assert_eq!(deadline, t0 + std::time::Duration::from_secs(120));
+    c.handle_timeout(t0 + std::time::Duration::from_secs(119))
+        .unwrap();
+    assert_eq!(c.handle_timeout(deadline).unwrap_err(), Error::Timeout);
+    let mut out = Vec::new();
+    c.poll_transmit(&mut out);
+    assert!(
+        out.starts_with(b"SSH-2.0-"),
+        "identification, KEXINIT and DISCONNECT queued"
+    );
+    assert!(matches!(
+        c.poll_event(),
+        Some(Event::ConnectionLost(Error::Timeout))
+    ));
+    assert_eq!(c.poll_timeout(), None);
+}
