@@ -204,6 +204,19 @@ fn status_of(b: &ChannelBuffers) -> ExitStatus {
     }
 }
 
+impl Drop for Channel {
+    /// Closes the channel if it is still open and forgets its buffers, so a long-lived
+    /// session does not accumulate state for channels nobody holds.
+    fn drop(&mut self) {
+        let mut d = lock(&self.driver);
+        if let Some(mut ch) = d.conn.channel(self.id) {
+            let _ = ch.close();
+        }
+        let _ = d.flush();
+        d.channels.remove(&self.id);
+    }
+}
+
 impl Read for Channel {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         Ok(self.read_stream(false, buf)?)

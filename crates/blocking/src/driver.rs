@@ -102,34 +102,37 @@ impl Driver {
         r.map_err(Error::Ssh)
     }
 
-    /// Files every pending event.
+    /// Files every pending event. Events for a channel whose handle is gone are dropped.
     pub fn drain_events(&mut self) {
         while let Some(ev) = self.conn.poll_event() {
             match ev {
-                Event::ChannelOpened(id) => self.buffers(id).opened = Some(Ok(())),
+                Event::ChannelOpened(id) => {
+                    self.channels.entry(id).or_default().opened = Some(Ok(()))
+                }
                 Event::ChannelOpenFailed {
                     id,
                     reason,
                     description,
                 } => {
-                    let b = self.buffers(id);
+                    let b = self.channels.entry(id).or_default();
                     b.opened = Some(Err(format!(
                         "channel open failed (reason {reason}): {description}"
                     )));
                     b.closed = true;
                 }
-                Event::Data { id, data } => self.buffers(id).stdout.push_back(data),
-                Event::ExtendedData { id, data, .. } => self.buffers(id).stderr.push_back(data),
-                Event::RequestSucceeded(id) => self.buffers(id).replies.push_back(true),
-                Event::RequestFailed(id) => self.buffers(id).replies.push_back(false),
-                Event::ExitStatus { id, status } => self.buffers(id).exit_status = Some(status),
-                Event::ExitSignal { id, signal, .. } => self.buffers(id).exit_signal = Some(signal),
-                Event::Eof(id) => self.buffers(id).eof = true,
-                Event::Closed(id) => {
-                    let b = self.buffers(id);
+                Event::Data { id, data } => self.with(id, |b| b.stdout.push_back(data)),
+                Event::ExtendedData { id, data, .. } => self.with(id, |b| b.stderr.push_back(data)),
+                Event::RequestSucceeded(id) => self.with(id, |b| b.replies.push_back(true)),
+                Event::RequestFailed(id) => self.with(id, |b| b.replies.push_back(false)),
+                Event::ExitStatus { id, status } => self.with(id, |b| b.exit_status = Some(status)),
+                Event::ExitSignal { id, signal, .. } => {
+                    self.with(id, |b| b.exit_signal = Some(signal))
+                }
+                Event::Eof(id) => self.with(id, |b| b.eof = true),
+                Event::Closed(id) => self.with(id, |b| {
                     b.closed = true;
                     b.eof = true;
-                }
+                }),
                 Event::Writable(_) => {}
                 Event::ConnectionLost(e) => self.lost = Some(e),
                 other => self.other.push_back(other),
@@ -137,8 +140,10 @@ impl Driver {
         }
     }
 
-    fn buffers(&mut self, id: ChannelId) -> &mut ChannelBuffers {
-        self.channels.entry(id).or_default()
+    fn with(&mut self, id: ChannelId, f: impl FnOnce(&mut ChannelBuffers)) {
+        if let Some(b) = self.channels.get_mut(&id) {
+            f(b);
+        }
     }
 
     /// Tells the core the application consumed `n` bytes of channel `id`.
