@@ -122,9 +122,7 @@ impl<'a> Channel<'a> {
 
 impl ClientConnection {
     fn send_opt(&mut self, p: Option<Vec<u8>>) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.t.check_alive()?;
         match p {
             Some(p) => {
                 let r = self.send(p);
@@ -142,21 +140,18 @@ impl ClientConnection {
         code: Option<u32>,
         data: &[u8],
     ) -> Result<usize, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.t.check_alive()?;
         if self.kex.sending_blocked() {
             self.channels.mark_blocked(id)?;
             return Ok(0);
         }
-        let rng = self.config.rng.clone();
         let mut written = 0;
         while written < data.len() {
             let (remote, n) = self.channels.plan_write(id, data.len() - written)?;
             let Some(chunk) = data.get(written..written + n).filter(|c| !c.is_empty()) else {
                 break;
             };
-            let r = self.writer.write(&mut self.out, rng.as_ref(), |o| {
+            let r = self.t.write_with(|o| {
                 match code {
                     None => o.push(msg::CHANNEL_DATA),
                     Some(_) => o.push(msg::CHANNEL_EXTENDED_DATA),

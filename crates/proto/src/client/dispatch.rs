@@ -13,21 +13,11 @@ const MAX_EXTENSIONS: u32 = 1024;
 impl ClientConnection {
     /// Processes everything complete in the input buffer.
     pub(super) fn process(&mut self) -> Result<(), Error> {
-        if let Some(v) = &mut self.version {
-            match v.read(&mut self.inbuf)? {
-                None => return Ok(()),
-                Some(ident) => {
-                    self.server_ident = Some(ident);
-                    self.version = None;
-                }
-            }
+        if !self.t.read_ident()? {
+            return Ok(());
         }
-        while self.error.is_none() {
-            let seq = self.reader.seq();
-            let Some(payload) = self.reader.read(&mut self.inbuf)? else {
-                break;
-            };
-            if !self.kex.peer_initial_done() && self.reader.seq() == 0 {
+        while let Some((payload, seq)) = self.t.next_packet()? {
+            if !self.kex.peer_initial_done() && self.t.reader.seq() == 0 {
                 return Err(PeerMisbehaved::SequenceWrapDuringInitialKex.into());
             }
             self.handle(payload, seq)?;
@@ -46,7 +36,12 @@ impl ClientConnection {
         let ext_info_allowed = std::mem::take(&mut self.kex.expect_ext_info);
         match n {
             msg::IGNORE | msg::DEBUG | msg::UNIMPLEMENTED => return Ok(()),
-            _ if msg::is_kex(n) => return self.on_kex_message(payload),
+            _ if msg::is_kex(n) => {
+                let step = self
+                    .kex
+                    .on_message(&mut self.t, payload, &self.lists, &[])?;
+                return self.after_kex_step(step);
+            }
             _ => {}
         }
         if self.kex.peer_in_kex() || !self.kex.peer_initial_done() {
@@ -69,7 +64,7 @@ impl ClientConnection {
                     if matches!(ev, Event::Authenticated) {
                         self.deadline = None;
                     }
-                    self.events.push_back(ev);
+                    self.t.events.push_back(ev);
                 }
                 Ok(())
             }
@@ -81,7 +76,7 @@ impl ClientConnection {
             msg::CHANNEL_OPEN_CONFIRMATION..=msg::CHANNEL_FAILURE => {
                 let mut replies = Vec::new();
                 self.channels
-                    .on_message(&payload, &mut self.events, &mut replies)?;
+                    .on_message(&payload, &mut self.t.events, &mut replies)?;
                 for r in replies {
                     self.send(r)?;
                 }
@@ -97,7 +92,7 @@ impl ClientConnection {
     }
 
     fn on_disconnect(&mut self, payload: &[u8]) -> Error {
-        self.disconnect_sent = true;
+        self.t.peer_disconnected();
         let mut r = Reader::new(payload);
         let _ = r.u8("disconnect");
         let reason = r.u32("disconnect reason").unwrap_or(0);

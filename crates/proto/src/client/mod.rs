@@ -3,22 +3,17 @@
 
 mod channel;
 mod dispatch;
-mod kex;
 
 pub use channel::Channel;
 
 use crate::auth::client::{AuthMethod, ClientAuth};
 use crate::config::ClientConfig;
 use crate::connection::Channels;
-use crate::error::{ApiMisuse, Error};
+use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 use crate::event::{ChannelId, Event, HostKeyCheck};
+use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
 use crate::keys::PublicKey;
-use crate::transport::packet::{PacketReader, PacketWriter};
-use crate::transport::version::VersionReader;
-use crate::wire::{self, msg};
-use bytes::BytesMut;
-use kex::KexState;
-use std::collections::VecDeque;
+use crate::transport::conn::Transport;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,61 +29,42 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct ClientConnection {
     config: Arc<ClientConfig>,
-    inbuf: BytesMut,
-    out: Vec<u8>,
-    version: Option<VersionReader>,
-    server_ident: Option<String>,
-    reader: PacketReader,
-    writer: PacketWriter,
-    kex: KexState,
+    lists: KexLists,
+    t: Transport,
+    kex: KexMachine,
     auth: ClientAuth,
     channels: Channels,
-    events: VecDeque<Event>,
-    /// Non-KEX payloads held while our side of a key exchange is in progress.
-    held: VecDeque<Vec<u8>>,
     server_sig_algs: Option<Vec<String>>,
-    error: Option<Error>,
     deadline: Option<Instant>,
-    disconnect_sent: bool,
 }
 
 impl ClientConnection {
     /// Starts a connection: queues our identification line and our first KEXINIT.
     pub fn new(config: Arc<ClientConfig>, now: Instant) -> Result<ClientConnection, Error> {
         config.validate()?;
-        let mut out = Vec::with_capacity(64 * 1024);
-        out.extend_from_slice(config.client_id.as_bytes());
-        out.extend_from_slice(b"\r\n");
-        let channels = Channels::new(config.window_size, config.max_packet_size);
+        let lists = KexLists {
+            kex: config.kex_algorithms.clone(),
+            host_key: config.host_key_algorithms.clone(),
+            ciphers: config.ciphers.clone(),
+        };
         let mut conn = ClientConnection {
             deadline: Some(now + config.handshake_timeout),
+            t: Transport::new(config.client_id.clone(), config.rng.clone(), false),
+            channels: Channels::new(config.window_size, config.max_packet_size),
             config,
-            inbuf: BytesMut::with_capacity(64 * 1024),
-            out,
-            version: Some(VersionReader::default()),
-            server_ident: None,
-            reader: PacketReader::default(),
-            writer: PacketWriter::default(),
-            kex: KexState::default(),
+            lists,
+            kex: KexMachine::new(Role::Client),
             auth: ClientAuth::default(),
-            channels,
-            events: VecDeque::new(),
-            held: VecDeque::new(),
             server_sig_algs: None,
-            error: None,
-            disconnect_sent: false,
         };
-        conn.start_kex()?;
+        conn.kex.start(&mut conn.t, &conn.lists)?;
         Ok(conn)
     }
-
     /// Feeds bytes received from the server.
     pub fn feed(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
         let _ = now;
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        self.inbuf.extend_from_slice(data);
+        self.t.check_alive()?;
+        self.t.push_input(data);
         let r = self.process();
         self.check(r)
     }
@@ -96,23 +72,19 @@ impl ClientConnection {
     /// Tells the connection that the server closed the byte stream.
     pub fn feed_eof(&mut self, now: Instant) -> Result<(), Error> {
         let _ = now;
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let e = if self.server_ident.is_none() {
-            Error::PeerMisbehaved(crate::error::PeerMisbehaved::NotSsh)
-        } else {
+        self.t.check_alive()?;
+        let e = if self.t.has_peer_ident() {
             Error::ConnectionClosed
+        } else {
+            Error::PeerMisbehaved(PeerMisbehaved::NotSsh)
         };
-        self.disconnect_sent = true;
+        self.t.peer_disconnected();
         self.check(Err(e))
     }
 
     /// Runs timers that are due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.t.check_alive()?;
         match self.deadline {
             Some(d) if now >= d => self.check(Err(Error::Timeout)),
             _ => Ok(()),
@@ -121,7 +93,7 @@ impl ClientConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.error.is_some() {
+        if self.t.is_closed() {
             None
         } else {
             self.deadline
@@ -130,32 +102,26 @@ impl ClientConnection {
 
     /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
-        let n = self.out.len();
-        if buf.is_empty() {
-            std::mem::swap(buf, &mut self.out);
-        } else {
-            buf.extend_from_slice(&self.out);
-            self.out.clear();
-        }
-        n
+        self.t.poll_transmit(buf)
     }
 
     /// Whether bytes are waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn wants_write(&self) -> bool {
-        !self.out.is_empty()
+        self.t.wants_write()
     }
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.t.events.pop_front()
     }
 
     /// Trusts the host key of a [`Event::HostKey`] and lets the connection continue.
     pub fn accept_host_key(&mut self, check: HostKeyCheck) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let r = self.on_host_key_accepted(check);
+        self.t.check_alive()?;
+        let r = self
+            .kex
+            .accept_host_key(&mut self.t, check)
+            .and_then(|step| self.after_kex_step(step));
         self.check(r)
     }
 
@@ -168,9 +134,7 @@ impl ClientConnection {
 
     /// Tries an authentication method; answer to [`Event::AuthMethods`].
     pub fn authenticate(&mut self, method: AuthMethod) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.t.check_alive()?;
         let sid = self.kex.session_id().unwrap_or_default().to_vec();
         let payload = self.auth.request(
             &method,
@@ -184,9 +148,7 @@ impl ClientConnection {
 
     /// Opens a `session` channel. [`Event::ChannelOpened`] follows.
     pub fn open_session(&mut self) -> Result<ChannelId, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.t.check_alive()?;
         if !self.auth.is_done() {
             return Err(ApiMisuse::WrongState("open_session before authentication").into());
         }
@@ -207,13 +169,11 @@ impl ClientConnection {
 
     /// Starts a key re-exchange now (one also starts by itself after `rekey_bytes`).
     pub fn rekey(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.t.check_alive()?;
         if !self.kex.is_idle() || self.kex.session_id().is_none() {
             return Ok(());
         }
-        let r = self.start_kex();
+        let r = self.kex.start(&mut self.t, &self.lists);
         self.check(r)
     }
 
@@ -229,7 +189,7 @@ impl ClientConnection {
 
     /// The server's identification line.
     pub fn server_ident(&self) -> Option<&str> {
-        self.server_ident.as_deref()
+        self.t.peer_ident.as_deref()
     }
 
     /// The session identifier (the first exchange hash).
@@ -254,62 +214,48 @@ impl ClientConnection {
 
     /// Whether the connection has failed or closed.
     pub fn is_closed(&self) -> bool {
-        self.error.is_some()
+        self.t.is_closed()
     }
 
-    /// Records a fatal error once: queues DISCONNECT where the error calls for one, and
-    /// the `ConnectionLost` event.
+    /// Records a fatal error once (see [`Transport::fail`]).
     fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
-        let e = match r {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
-        if self.error.is_none() {
-            if let (Some(reason), false) = (e.disconnect_reason(), self.disconnect_sent) {
-                let mut p = vec![msg::DISCONNECT];
-                wire::put_u32(&mut p, reason);
-                wire::put_string(&mut p, e.to_string().as_bytes());
-                wire::put_string(&mut p, b"");
-                let rng = self.config.rng.clone();
-                let _ = self
-                    .writer
-                    .write(&mut self.out, rng.as_ref(), |o| o.extend_from_slice(&p));
-                self.disconnect_sent = true;
-            }
-            self.held.clear();
-            self.error = Some(e.clone());
-            self.events.push_back(Event::ConnectionLost(e.clone()));
-        }
-        Err(e)
+        r.map_err(|e| self.t.fail(e))
     }
 
-    /// Sends a payload now, or holds it if it is not a transport or KEX message and our side of
-    /// a key exchange is in progress.
+    /// Sends a payload now, or holds it while our side of a key exchange is in progress.
     fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
-        let n = payload.first().copied().unwrap_or(0);
-        if self.kex.sending_blocked() && !msg::is_kex(n) && !msg::is_transport_generic(n) {
-            self.held.push_back(payload);
-            return Ok(());
-        }
-        self.write_payload(&payload)
+        self.t.send(payload, self.kex.sending_blocked())?;
+        self.maybe_rekey()
     }
 
-    fn write_payload(&mut self, payload: &[u8]) -> Result<(), Error> {
-        let rng = self.config.rng.clone();
-        self.writer.write(&mut self.out, rng.as_ref(), |o| {
-            o.extend_from_slice(payload)
-        })?;
-        self.maybe_rekey()
+    /// What follows our NEWKEYS: on the first exchange the service request, then everything
+    /// held during the exchange, then wake writers.
+    fn after_kex_step(&mut self, step: KexStep) -> Result<(), Error> {
+        match step {
+            KexStep::Nothing => Ok(()),
+            KexStep::HostKey(check) => {
+                self.t.events.push_back(Event::HostKey(check));
+                Ok(())
+            }
+            KexStep::SentNewKeys { first } => {
+                if first {
+                    let p = self.auth.service_request();
+                    self.t.write(&p)?;
+                }
+                self.t.release_held()?;
+                self.channels.wake_writable(&mut self.t.events);
+                Ok(())
+            }
+        }
     }
 
     /// Starts a rekey once either direction has carried `rekey_bytes` under the current keys.
     fn maybe_rekey(&mut self) -> Result<(), Error> {
-        let limit = self.config.rekey_bytes;
         if self.kex.is_idle()
             && self.kex.session_id().is_some()
-            && (self.writer.traffic().bytes > limit || self.reader.traffic().bytes > limit)
+            && self.t.traffic_over(self.config.rekey_bytes)
         {
-            self.start_kex()?;
+            self.kex.start(&mut self.t, &self.lists)?;
         }
         Ok(())
     }

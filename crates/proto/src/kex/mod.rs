@@ -3,6 +3,7 @@
 
 pub mod curve25519;
 pub mod derive;
+pub(crate) mod machine;
 pub mod negotiate;
 
 use crate::crypto::{HashAlg, SecureRandom};

@@ -13,9 +13,20 @@ pub const MAX_PRE_BANNER_LINES: usize = 1024;
 #[derive(Debug, Default)]
 pub struct VersionReader {
     pre_banner_lines: usize,
+    /// Whether lines before the identification are allowed (only servers may send them).
+    allow_pre_banner: bool,
 }
 
 impl VersionReader {
+    /// A reader for a client (`allow_pre_banner`: the server may send lines first) or a server
+    /// (the client's first line must be its identification).
+    pub fn new(allow_pre_banner: bool) -> VersionReader {
+        VersionReader {
+            pre_banner_lines: 0,
+            allow_pre_banner,
+        }
+    }
+
     /// Consumes complete lines from `buf`. Returns the identification line (without CR LF) once
     /// it has arrived; bytes after it stay in `buf`.
     pub fn read(&mut self, buf: &mut BytesMut) -> Result<Option<String>, Error> {
@@ -35,7 +46,7 @@ impl VersionReader {
             if line.starts_with(b"SSH-") {
                 return parse_identification(line).map(Some);
             }
-            if line.contains(&0) {
+            if line.contains(&0) || !self.allow_pre_banner {
                 return Err(PeerMisbehaved::NotSsh.into());
             }
             self.pre_banner_lines += 1;
@@ -71,7 +82,7 @@ mod tests {
     use super::*;
 
     fn run(input: &[u8], chunk: usize) -> Result<Option<String>, Error> {
-        let mut r = VersionReader::default();
+        let mut r = VersionReader::new(true);
         let mut buf = BytesMut::new();
         let mut last = Ok(None);
         for c in input.chunks(chunk.max(1)) {
@@ -120,6 +131,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn server_accepts_no_pre_banner_lines() {
+        let mut r = VersionReader::new(false);
+        let mut buf = BytesMut::from(&b"hello\r\nSSH-2.0-x\r\n"[..]);
+        assert_eq!(r.read(&mut buf), Err(PeerMisbehaved::NotSsh.into()));
+        let mut r = VersionReader::new(false);
+        let mut buf = BytesMut::from(&b"SSH-2.0-x\r\n"[..]);
+        assert_eq!(r.read(&mut buf).unwrap().unwrap(), "SSH-2.0-x");
     }
 
     #[test]

@@ -1,0 +1,454 @@
+//! The key-exchange state machine, for both roles: KEXINIT, the ECDH messages, NEWKEYS,
+//! strict KEX, guessed packets and re-exchanges. It works on the shared [`Transport`] and tells
+//! its role what to do next with a [`KexStep`].
+
+use super::curve25519::{Curve25519, HashInputs};
+use super::derive::derive_key;
+use super::negotiate::{Negotiated, negotiate};
+use super::{EXT_INFO_CLIENT, KexInit, STRICT_KEX_CLIENT, STRICT_KEX_SERVER, slot};
+use crate::crypto::{CipherAlg, Opener, Sealer};
+use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
+use crate::event::HostKeyCheck;
+use crate::keys::{PrivateKey, PublicKey};
+use crate::transport::conn::Transport;
+use crate::wire::{self, Reader, msg};
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// Which end of the exchange we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Client,
+    Server,
+}
+
+/// The algorithm lists we offer (markers are added by the machine).
+#[derive(Debug, Clone)]
+pub(crate) struct KexLists {
+    pub kex: Vec<String>,
+    pub host_key: Vec<String>,
+    pub ciphers: Vec<String>,
+}
+
+/// What the role must do after a KEX step.
+#[derive(Debug)]
+pub(crate) enum KexStep {
+    /// Nothing beyond what the machine did.
+    Nothing,
+    /// Client, first exchange: the application must decide on this verified host key.
+    HostKey(HostKeyCheck),
+    /// We sent NEWKEYS: the role sends what must follow it (EXT_INFO, SERVICE_REQUEST), then
+    /// releases held messages.
+    SentNewKeys {
+        /// Whether this was the first exchange of the connection.
+        first: bool,
+    },
+}
+
+#[derive(Debug)]
+struct Pending {
+    ours: KexInit,
+    theirs: KexInit,
+    /// The client's ephemeral key (client role only).
+    eph: Option<Curve25519>,
+}
+
+// One per connection; the keys in `Finishing` are large but short-lived.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Default)]
+enum Phase {
+    #[default]
+    Idle,
+    /// Our KEXINIT is sent; the peer's has not arrived.
+    SentInit { ours: KexInit },
+    /// Both KEXINITs are known; the ECDH message of the other side is awaited.
+    Exchanging(Box<Pending>),
+    /// Keys are derived. `sealer` goes when we send NEWKEYS (after the host-key decision on a
+    /// client's first exchange), `opener` when the peer's NEWKEYS arrives.
+    Finishing {
+        sealer: Option<Sealer>,
+        opener: Option<Opener>,
+    },
+}
+
+/// Key-exchange state for the whole connection.
+#[derive(Debug)]
+pub(crate) struct KexMachine {
+    role: Role,
+    phase: Phase,
+    session_id: Option<Vec<u8>>,
+    /// Client: the host key the application accepted at the first exchange.
+    host_key: Option<PublicKey>,
+    pending_host_key: bool,
+    negotiated: Option<Negotiated>,
+    strict: bool,
+    /// The peer's first NEWKEYS has arrived: its side of the first exchange is over.
+    peer_initial_done: bool,
+    /// The peer's KEXINIT arrived and its NEWKEYS has not.
+    peer_in_kex: bool,
+    /// The next packet may be EXT_INFO (it follows the server's first NEWKEYS).
+    pub expect_ext_info: bool,
+    /// Server: the client asked for EXT_INFO (`ext-info-c`).
+    pub peer_wants_ext_info: bool,
+    /// The peer guessed wrongly and its next KEX packet must be ignored.
+    skip_guessed: bool,
+    /// NEWKEYS messages we have sent.
+    newkeys_sent: u64,
+    /// Completed exchanges.
+    completed: u64,
+}
+
+fn cipher_keys(
+    out: &super::KexOutput,
+    sid: &[u8],
+    alg: CipherAlg,
+    key_letter: u8,
+    iv_letter: u8,
+) -> (zeroize::Zeroizing<Vec<u8>>, zeroize::Zeroizing<Vec<u8>>) {
+    (
+        derive_key(out, sid, key_letter, alg.key_len()),
+        derive_key(out, sid, iv_letter, alg.iv_len()),
+    )
+}
+
+impl KexMachine {
+    pub fn new(role: Role) -> KexMachine {
+        KexMachine {
+            role,
+            phase: Phase::Idle,
+            session_id: None,
+            host_key: None,
+            pending_host_key: false,
+            negotiated: None,
+            strict: false,
+            peer_initial_done: false,
+            peer_in_kex: false,
+            expect_ext_info: false,
+            peer_wants_ext_info: false,
+            skip_guessed: false,
+            newkeys_sent: 0,
+            completed: 0,
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        matches!(self.phase, Phase::Idle)
+    }
+
+    /// Whether our side is mid-exchange, so only transport and KEX messages may be sent.
+    pub fn sending_blocked(&self) -> bool {
+        match &self.phase {
+            Phase::Idle => false,
+            Phase::SentInit { .. } | Phase::Exchanging(_) => true,
+            Phase::Finishing { sealer, .. } => sealer.is_some(),
+        }
+    }
+
+    pub fn session_id(&self) -> Option<&[u8]> {
+        self.session_id.as_deref()
+    }
+
+    pub fn host_key(&self) -> Option<&PublicKey> {
+        self.host_key.as_ref()
+    }
+
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.as_ref()
+    }
+
+    pub fn completed(&self) -> u64 {
+        self.completed
+    }
+
+    pub fn peer_initial_done(&self) -> bool {
+        self.peer_initial_done
+    }
+
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    pub fn peer_in_kex(&self) -> bool {
+        self.peer_in_kex
+    }
+
+    /// Sends our KEXINIT. The first one carries the strict-KEX marker (and `ext-info-c` from a
+    /// client).
+    pub fn start(&mut self, t: &mut Transport, lists: &KexLists) -> Result<(), Error> {
+        let first = self.session_id.is_none();
+        let mut kex = lists.kex.clone();
+        if first {
+            match self.role {
+                Role::Client => {
+                    kex.push(EXT_INFO_CLIENT.to_owned());
+                    kex.push(STRICT_KEX_CLIENT.to_owned());
+                }
+                Role::Server => kex.push(STRICT_KEX_SERVER.to_owned()),
+            }
+        }
+        let none = vec!["none".to_owned()];
+        let all = [
+            kex,
+            lists.host_key.clone(),
+            lists.ciphers.clone(),
+            lists.ciphers.clone(),
+            Vec::new(),
+            Vec::new(),
+            none.clone(),
+            none,
+            Vec::new(),
+            Vec::new(),
+        ];
+        let ours = KexInit::build(all, t.rng())?;
+        t.write(&ours.raw)?;
+        self.phase = Phase::SentInit { ours };
+        Ok(())
+    }
+
+    /// Handles a KEX-range message (20–49).
+    pub fn on_message(
+        &mut self,
+        t: &mut Transport,
+        payload: Bytes,
+        lists: &KexLists,
+        host_keys: &[Arc<PrivateKey>],
+    ) -> Result<KexStep, Error> {
+        let n = payload.first().copied().unwrap_or(0);
+        if self.skip_guessed && n != msg::KEXINIT && n != msg::NEWKEYS {
+            self.skip_guessed = false;
+            return Ok(KexStep::Nothing);
+        }
+        match (n, self.role) {
+            (msg::KEXINIT, _) => self.on_kexinit(t, payload, lists),
+            (msg::KEX_ECDH_REPLY, Role::Client) => self.on_ecdh_reply(t, &payload),
+            (msg::KEX_ECDH_INIT, Role::Server) => self.on_ecdh_init(t, &payload, host_keys),
+            (msg::NEWKEYS, _) => self.on_newkeys(t, &payload),
+            (other, _) => Err(PeerMisbehaved::UnexpectedMessage(other).into()),
+        }
+    }
+
+    fn on_kexinit(
+        &mut self,
+        t: &mut Transport,
+        payload: Bytes,
+        lists: &KexLists,
+    ) -> Result<KexStep, Error> {
+        if self.peer_in_kex {
+            return Err(PeerMisbehaved::UnexpectedMessage(msg::KEXINIT).into());
+        }
+        let theirs = KexInit::decode(payload)?;
+        if self.session_id.is_none() {
+            let marker = match self.role {
+                Role::Client => STRICT_KEX_SERVER,
+                Role::Server => STRICT_KEX_CLIENT,
+            };
+            self.strict = theirs.offers(slot::KEX, marker);
+            self.peer_wants_ext_info = theirs.offers(slot::KEX, EXT_INFO_CLIENT);
+            // The reader has counted this packet: it must have been packet 0.
+            if self.strict && t.reader.seq() != 1 {
+                return Err(PeerMisbehaved::KexInitNotFirst.into());
+            }
+        }
+        self.peer_in_kex = true;
+        if self.is_idle() {
+            self.start(t, lists)?;
+        }
+        let Phase::SentInit { ours } = std::mem::take(&mut self.phase) else {
+            return Err(PeerMisbehaved::UnexpectedMessage(msg::KEXINIT).into());
+        };
+        let negotiated = match self.role {
+            Role::Client => negotiate(&ours, &theirs, true)?,
+            Role::Server => negotiate(&theirs, &ours, false)?,
+        };
+        if theirs.first_kex_packet_follows {
+            let first = |i: usize| theirs.lists.get(i).and_then(|l| l.first()).cloned();
+            self.skip_guessed = first(slot::KEX).as_deref() != Some(negotiated.kex.name())
+                || first(slot::HOST_KEY).as_deref() != Some(negotiated.host_key.as_str());
+        }
+        let eph = match self.role {
+            Role::Client => {
+                let eph = Curve25519::generate()?;
+                let mut p = vec![msg::KEX_ECDH_INIT];
+                wire::put_string(&mut p, eph.public());
+                t.write(&p)?;
+                Some(eph)
+            }
+            Role::Server => None,
+        };
+        self.negotiated = Some(negotiated);
+        self.phase = Phase::Exchanging(Box::new(Pending { ours, theirs, eph }));
+        Ok(KexStep::Nothing)
+    }
+
+    fn take_pending(&mut self, n: u8) -> Result<(Pending, Negotiated), Error> {
+        let Phase::Exchanging(p) = std::mem::take(&mut self.phase) else {
+            return Err(PeerMisbehaved::UnexpectedMessage(n).into());
+        };
+        let neg = self
+            .negotiated
+            .clone()
+            .ok_or(PeerMisbehaved::UnexpectedMessage(n))?;
+        Ok((*p, neg))
+    }
+
+    fn on_ecdh_reply(&mut self, t: &mut Transport, payload: &[u8]) -> Result<KexStep, Error> {
+        let (Pending { ours, theirs, eph }, neg) = self.take_pending(msg::KEX_ECDH_REPLY)?;
+        let eph = eph.ok_or(PeerMisbehaved::UnexpectedMessage(msg::KEX_ECDH_REPLY))?;
+        let mut r = Reader::new(payload);
+        r.u8("kex ecdh reply")?;
+        let host_key_blob = r.string("server host key")?;
+        let q_s = r.string("server ephemeral key")?;
+        let signature = r.string("exchange hash signature")?;
+        r.end("kex ecdh reply")?;
+        let host_key = PublicKey::from_blob(host_key_blob)?;
+        let inputs = HashInputs {
+            client_ident: t.our_ident.as_bytes(),
+            server_ident: t.peer_ident.as_deref().unwrap_or_default().as_bytes(),
+            client_kexinit: &ours.raw,
+            server_kexinit: &theirs.raw,
+            host_key: host_key_blob,
+        };
+        let out = eph.finish(neg.kex, q_s, inputs, true)?;
+        host_key.verify(&neg.host_key, &out.exchange_hash, signature)?;
+        let sid = self
+            .session_id
+            .get_or_insert_with(|| out.exchange_hash.clone())
+            .clone();
+        let (ck, civ) = cipher_keys(&out, &sid, neg.cipher_c2s, b'C', b'A');
+        let (sk, siv) = cipher_keys(&out, &sid, neg.cipher_s2c, b'D', b'B');
+        self.phase = Phase::Finishing {
+            sealer: Some(Sealer::new(neg.cipher_c2s, &ck, &civ)?),
+            opener: Some(Opener::new(neg.cipher_s2c, &sk, &siv)?),
+        };
+        match &self.host_key {
+            None => {
+                self.pending_host_key = true;
+                Ok(KexStep::HostKey(HostKeyCheck {
+                    key: host_key,
+                    algorithm: neg.host_key,
+                }))
+            }
+            Some(known) if *known == host_key => self.send_newkeys(t),
+            Some(_) => Err(PeerMisbehaved::HostKeyChanged.into()),
+        }
+    }
+
+    fn on_ecdh_init(
+        &mut self,
+        t: &mut Transport,
+        payload: &[u8],
+        host_keys: &[Arc<PrivateKey>],
+    ) -> Result<KexStep, Error> {
+        let (Pending { ours, theirs, .. }, neg) = self.take_pending(msg::KEX_ECDH_INIT)?;
+        let mut r = Reader::new(payload);
+        r.u8("kex ecdh init")?;
+        let q_c = r.string("client ephemeral key")?;
+        r.end("kex ecdh init")?;
+        let key = host_keys
+            .iter()
+            .find(|k| {
+                k.public_key()
+                    .signature_algorithms()
+                    .contains(&neg.host_key.as_str())
+            })
+            .ok_or(Error::ApiMisuse(ApiMisuse::BadConfig(
+                "no host key for the negotiated algorithm",
+            )))?;
+        let blob = key.public_key().to_blob();
+        let eph = Curve25519::generate()?;
+        let q_s = *eph.public();
+        let inputs = HashInputs {
+            client_ident: t.peer_ident.as_deref().unwrap_or_default().as_bytes(),
+            server_ident: t.our_ident.as_bytes(),
+            client_kexinit: &theirs.raw,
+            server_kexinit: &ours.raw,
+            host_key: &blob,
+        };
+        let out = eph.finish(neg.kex, q_c, inputs, false)?;
+        let sig = key.sign(&neg.host_key, &out.exchange_hash)?;
+        let sid = self
+            .session_id
+            .get_or_insert_with(|| out.exchange_hash.clone())
+            .clone();
+        let (ck, civ) = cipher_keys(&out, &sid, neg.cipher_c2s, b'C', b'A');
+        let (sk, siv) = cipher_keys(&out, &sid, neg.cipher_s2c, b'D', b'B');
+        let mut p = vec![msg::KEX_ECDH_REPLY];
+        wire::put_string(&mut p, &blob);
+        wire::put_string(&mut p, &q_s);
+        wire::put_string(&mut p, &sig);
+        t.write(&p)?;
+        self.phase = Phase::Finishing {
+            sealer: Some(Sealer::new(neg.cipher_s2c, &sk, &siv)?),
+            opener: Some(Opener::new(neg.cipher_c2s, &ck, &civ)?),
+        };
+        self.send_newkeys(t)
+    }
+
+    /// Client: the application trusts the host key; the exchange continues.
+    pub fn accept_host_key(
+        &mut self,
+        t: &mut Transport,
+        check: HostKeyCheck,
+    ) -> Result<KexStep, Error> {
+        if !self.pending_host_key {
+            return Err(ApiMisuse::WrongState("no host key decision is pending").into());
+        }
+        self.pending_host_key = false;
+        self.host_key = Some(check.key);
+        self.send_newkeys(t)
+    }
+
+    /// Sends NEWKEYS and switches outgoing keys. Held messages stay held until the role has
+    /// sent what must come first.
+    fn send_newkeys(&mut self, t: &mut Transport) -> Result<KexStep, Error> {
+        let Phase::Finishing { sealer, opener } = &mut self.phase else {
+            return Err(PeerMisbehaved::UnexpectedMessage(msg::NEWKEYS).into());
+        };
+        let Some(sealer) = sealer.take() else {
+            return Ok(KexStep::Nothing);
+        };
+        let done = opener.is_none();
+        t.write(&[msg::NEWKEYS])?;
+        t.writer.set_sealer(sealer);
+        if self.strict {
+            t.writer.reset_seq();
+        }
+        let first = self.newkeys_sent == 0;
+        self.newkeys_sent += 1;
+        if done {
+            self.finish();
+        }
+        Ok(KexStep::SentNewKeys { first })
+    }
+
+    fn on_newkeys(&mut self, t: &mut Transport, payload: &[u8]) -> Result<KexStep, Error> {
+        let Phase::Finishing { sealer, opener } = &mut self.phase else {
+            return Err(PeerMisbehaved::UnexpectedMessage(msg::NEWKEYS).into());
+        };
+        if payload.len() != 1 {
+            return Err(InvalidMessage::TrailingBytes("newkeys").into());
+        }
+        let Some(o) = opener.take() else {
+            return Err(PeerMisbehaved::UnexpectedMessage(msg::NEWKEYS).into());
+        };
+        let done = sealer.is_none();
+        t.reader.set_opener(o);
+        if self.strict {
+            t.reader.reset_seq();
+        }
+        self.peer_in_kex = false;
+        if !self.peer_initial_done {
+            self.peer_initial_done = true;
+            self.expect_ext_info = self.role == Role::Client;
+        }
+        if done {
+            self.finish();
+        }
+        Ok(KexStep::Nothing)
+    }
+
+    fn finish(&mut self) {
+        self.completed += 1;
+        self.phase = Phase::Idle;
+    }
+}
