@@ -37,8 +37,9 @@ pub mod transport;
 pub mod wire;
 
 pub use auth::client::AuthMethod;
-pub use client::{Channel, ClientConnection};
-pub use config::ClientConfig;
+pub use client::ClientConnection;
+pub use connection::Channel;
+pub use config::{ClientConfig, ServerConfig};
 pub use error::Error;
 pub use event::{ChannelId, Event, HostKeyCheck};
 pub use keys::{PrivateKey, PublicKey};

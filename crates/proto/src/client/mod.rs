@@ -1,14 +1,12 @@
 //! The client role: [`ClientConnection`], the sans-I/O state machine of one SSH client
 //! connection.
 
-mod channel;
 mod dispatch;
-
-pub use channel::Channel;
 
 use crate::auth::client::{AuthMethod, ClientAuth};
 use crate::config::ClientConfig;
-use crate::connection::Channels;
+use crate::connection::handle::Parts;
+use crate::connection::{Channel, Channels};
 use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 use crate::event::{ChannelId, Event, HostKeyCheck};
 use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
@@ -160,11 +158,7 @@ impl ClientConnection {
 
     /// A handle on a channel, or `None` if it does not exist.
     pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
-        if self.channels.contains(id) {
-            Some(Channel::new(self, id))
-        } else {
-            None
-        }
+        if self.channels.contains(id) { Some(Channel::new(self.parts(), id)) } else { None }
     }
 
     /// Starts a key re-exchange now (one also starts by itself after `rekey_bytes`).
@@ -217,6 +211,16 @@ impl ClientConnection {
         self.t.is_closed()
     }
 
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            t: &mut self.t,
+            kex: &mut self.kex,
+            channels: &mut self.channels,
+            lists: &self.lists,
+            rekey_bytes: self.config.rekey_bytes,
+        }
+    }
+
     /// Records a fatal error once (see [`Transport::fail`]).
     fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
         r.map_err(|e| self.t.fail(e))
@@ -224,8 +228,7 @@ impl ClientConnection {
 
     /// Sends a payload now, or holds it while our side of a key exchange is in progress.
     fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
-        self.t.send(payload, self.kex.sending_blocked())?;
-        self.maybe_rekey()
+        self.parts().send(payload)
     }
 
     /// What follows our NEWKEYS: on the first exchange the service request, then everything
@@ -249,15 +252,8 @@ impl ClientConnection {
         }
     }
 
-    /// Starts a rekey once either direction has carried `rekey_bytes` under the current keys.
     fn maybe_rekey(&mut self) -> Result<(), Error> {
-        if self.kex.is_idle()
-            && self.kex.session_id().is_some()
-            && self.t.traffic_over(self.config.rekey_bytes)
-        {
-            self.kex.start(&mut self.t, &self.lists)?;
-        }
-        Ok(())
+        self.parts().maybe_rekey()
     }
 }
 

@@ -1,5 +1,7 @@
 //! The connection protocol (RFC 4254): channels, windows, channel and global requests.
 
 pub mod channels;
+pub(crate) mod handle;
 
 pub use channels::Channels;
+pub use handle::Channel;

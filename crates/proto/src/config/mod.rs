@@ -1,4 +1,8 @@
-//! Client configuration: algorithms, limits and the random source.
+//! Configuration of both roles: algorithms, limits and the random source.
+
+mod server;
+
+pub use server::ServerConfig;
 
 use crate::crypto::{CipherAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};

@@ -1,0 +1,99 @@
+//! Server configuration: host keys, algorithms and OpenSSH's limits.
+
+use super::{DEFAULT_MAX_PACKET, DEFAULT_WINDOW};
+use crate::crypto::{CipherAlg, SecureRandom, SystemRandom};
+use crate::error::{ApiMisuse, Error};
+use crate::kex::KexAlg;
+use crate::keys::PrivateKey;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a server connection behaves. Share it as `Arc<ServerConfig>`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Host keys; each offers its signature algorithms (ed25519, ECDSA, RSA SHA-2).
+    pub host_keys: Vec<Arc<PrivateKey>>,
+    /// Key-exchange methods, in preference order.
+    pub kex_algorithms: Vec<String>,
+    /// Host-key signature algorithms, in preference order (only those a host key supports
+    /// are offered).
+    pub host_key_algorithms: Vec<String>,
+    /// Ciphers, in preference order.
+    pub ciphers: Vec<String>,
+    /// Our identification string, without CR LF.
+    pub server_id: String,
+    /// Authentication methods offered, in order.
+    pub auth_methods: Vec<String>,
+    /// A banner sent before authentication, if any.
+    pub banner: Option<String>,
+    /// Failed attempts allowed; the next failure disconnects (OpenSSH `MaxAuthTries`).
+    pub max_auth_tries: u32,
+    /// Time allowed from connect to authenticated (OpenSSH `LoginGraceTime`).
+    pub login_grace_time: Duration,
+    /// The least time between an attempt and its failure reply (OpenSSH waits at least 5 ms,
+    /// plus a per-user amount, so failures do not reveal which users exist).
+    pub auth_failure_delay: Duration,
+    /// Most session channels open at once (OpenSSH `MaxSessions`).
+    pub max_sessions: usize,
+    /// The receive window of each channel.
+    pub window_size: u32,
+    /// The largest channel data packet we accept.
+    pub max_packet_size: u32,
+    /// Rekey after this many bytes in either direction.
+    pub rekey_bytes: u64,
+    /// The random source for cookies and padding.
+    pub rng: Arc<dyn SecureRandom>,
+}
+
+impl ServerConfig {
+    /// The defaults with these host keys: every supported algorithm, OpenSSH's limits.
+    pub fn new(host_keys: Vec<Arc<PrivateKey>>) -> ServerConfig {
+        ServerConfig {
+            host_keys,
+            kex_algorithms: KexAlg::ALL.iter().map(|k| k.name().to_owned()).collect(),
+            host_key_algorithms: super::HOST_KEY_ALGORITHMS.iter().map(|s| (*s).to_owned()).collect(),
+            ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
+            server_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
+            auth_methods: vec!["publickey".into(), "password".into(), "keyboard-interactive".into()],
+            banner: None,
+            max_auth_tries: 6,
+            login_grace_time: Duration::from_secs(120),
+            auth_failure_delay: Duration::from_millis(5),
+            max_sessions: 10,
+            window_size: DEFAULT_WINDOW,
+            max_packet_size: DEFAULT_MAX_PACKET,
+            rekey_bytes: 1 << 30,
+            rng: Arc::new(SystemRandom::new()),
+        }
+    }
+
+    /// The host-key algorithms actually offered: the configured ones some host key supports.
+    pub fn offered_host_key_algorithms(&self) -> Vec<String> {
+        self.host_key_algorithms
+            .iter()
+            .filter(|a| self.host_keys.iter().any(|k| k.public_key().signature_algorithms().contains(&a.as_str())))
+            .cloned()
+            .collect()
+    }
+
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |what| Err(Error::ApiMisuse(ApiMisuse::BadConfig(what)));
+        if self.offered_host_key_algorithms().is_empty() {
+            return bad("no host key supports any configured host key algorithm");
+        }
+        if self.kex_algorithms.is_empty() || self.kex_algorithms.iter().any(|n| KexAlg::from_name(n).is_none()) {
+            return bad("unsupported or empty key-exchange algorithm list");
+        }
+        if self.ciphers.is_empty() || self.ciphers.iter().any(|n| CipherAlg::from_name(n).is_none()) {
+            return bad("unsupported or empty cipher list");
+        }
+        if self.max_packet_size < 1024 || self.window_size < self.max_packet_size {
+            return bad("window must be at least the max packet size, which must be >= 1024");
+        }
+        if !self.server_id.starts_with("SSH-2.0-") || self.server_id.len() > 253 {
+            return bad("server identification must start with SSH-2.0- and fit 255 bytes");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! [`Channel`]: commands on one open channel, for both roles, and the pieces of a connection
+//! a channel command needs ([`Parts`]).
+
+use super::Channels;
+use crate::error::Error;
+use crate::event::ChannelId;
+use crate::kex::machine::{KexLists, KexMachine};
+use crate::transport::conn::Transport;
+use crate::wire::{self, msg};
+
+/// The parts of a connection that sending needs, borrowed together.
+pub(crate) struct Parts<'a> {
+    pub t: &'a mut Transport,
+    pub kex: &'a mut KexMachine,
+    pub channels: &'a mut Channels,
+    pub lists: &'a KexLists,
+    pub rekey_bytes: u64,
+}
+
+impl Parts<'_> {
+    /// Sends a payload now, or holds it while our side of a key exchange is in progress, then
+    /// starts a rekey if the traffic calls for one.
+    pub fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        self.t.send(payload, self.kex.sending_blocked())?;
+        self.maybe_rekey()
+    }
+
+    /// Starts a rekey once either direction has carried `rekey_bytes` under the current keys.
+    pub fn maybe_rekey(&mut self) -> Result<(), Error> {
+        if self.kex.is_idle() && self.kex.session_id().is_some() && self.t.traffic_over(self.rekey_bytes) {
+            self.kex.start(self.t, self.lists)?;
+        }
+        Ok(())
+    }
+
+    /// Records a fatal error once and returns it (errors are sticky).
+    pub fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        r.map_err(|e| self.t.fail(e))
+    }
+
+    fn send_opt(&mut self, p: Option<Vec<u8>>) -> Result<(), Error> {
+        self.t.check_alive()?;
+        match p {
+            Some(p) => {
+                let r = self.send(p);
+                self.check(r)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Writes channel data straight into sealed packets in the output buffer: one copy, no
+    /// intermediate payload.
+    fn write_data(&mut self, id: ChannelId, code: Option<u32>, data: &[u8]) -> Result<usize, Error> {
+        self.t.check_alive()?;
+        if self.kex.sending_blocked() {
+            self.channels.mark_blocked(id)?;
+            return Ok(0);
+        }
+        let mut written = 0;
+        while written < data.len() {
+            let (remote, n) = self.channels.plan_write(id, data.len() - written)?;
+            let Some(chunk) = data.get(written..written + n).filter(|c| !c.is_empty()) else {
+                break;
+            };
+            let r = self.t.write_with(|o| {
+                match code {
+                    None => o.push(msg::CHANNEL_DATA),
+                    Some(_) => o.push(msg::CHANNEL_EXTENDED_DATA),
+                }
+                wire::put_u32(o, remote);
+                if let Some(c) = code {
+                    wire::put_u32(o, c);
+                }
+                wire::put_string(o, chunk);
+            });
+            self.check(r)?;
+            written += n;
+        }
+        let r = self.maybe_rekey();
+        self.check(r)?;
+        Ok(written)
+    }
+}
+
+/// A borrowed handle on one channel of a connection (client or server).
+pub struct Channel<'a> {
+    conn: Parts<'a>,
+    id: ChannelId,
+}
+
+impl core::fmt::Debug for Channel<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Channel({:?})", self.id)
+    }
+}
+
+/// Terminal modes for `pty-req`: an empty list (TTY_OP_END only).
+const NO_MODES: &[u8] = &[0];
+
+impl<'a> Channel<'a> {
+    pub(crate) fn new(conn: Parts<'a>, id: ChannelId) -> Self {
+        Channel { conn, id }
+    }
+
+    /// The channel's id.
+    pub fn id(&self) -> ChannelId {
+        self.id
+    }
+
+    /// Sends as much of `data` as the peer's window allows now and returns how much that was.
+    /// A short count means the window is full: [`Event::Writable`](crate::Event::Writable)
+    /// follows when it opens.
+    pub fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+        self.conn.write_data(self.id, None, data)
+    }
+
+    /// Like [`write`](Self::write), as extended data of type `code` (1 = stderr).
+    pub fn write_extended(&mut self, code: u32, data: &[u8]) -> Result<usize, Error> {
+        self.conn.write_data(self.id, Some(code), data)
+    }
+
+    /// Sends EOF: we will write no more.
+    pub fn eof(&mut self) -> Result<(), Error> {
+        let p = self.conn.channels.eof(self.id)?;
+        self.conn.send_opt(p)
+    }
+
+    /// Closes the channel. [`Event::Closed`](crate::Event::Closed) follows when the peer
+    /// confirms.
+    pub fn close(&mut self) -> Result<(), Error> {
+        let p = self.conn.channels.close(self.id)?;
+        self.conn.send_opt(p)
+    }
+
+    /// Server: reports the command's exit status (send it before EOF/close).
+    pub fn exit_status(&mut self, status: u32) -> Result<(), Error> {
+        self.request("exit-status", false, |p| wire::put_u32(p, status))
+    }
+
+    /// Server: reports that the command was killed by `signal` (name without "SIG").
+    pub fn exit_signal(&mut self, signal: &str, core_dumped: bool, message: &str) -> Result<(), Error> {
+        self.request("exit-signal", false, |p| {
+            wire::put_string(p, signal.as_bytes());
+            wire::put_bool(p, core_dumped);
+            wire::put_string(p, message.as_bytes());
+            wire::put_string(p, b"");
+        })
+    }
+
+    /// Client: runs `command` (want-reply: [`Event::RequestSucceeded`](crate::Event::RequestSucceeded)
+    /// or `RequestFailed` follows).
+    pub fn exec(&mut self, command: &[u8]) -> Result<(), Error> {
+        self.request("exec", true, |p| wire::put_string(p, command))
+    }
+
+    /// Starts the user's shell.
+    pub fn shell(&mut self) -> Result<(), Error> {
+        self.request("shell", true, |_| {})
+    }
+
+    /// Starts a subsystem such as `sftp`.
+    pub fn subsystem(&mut self, name: &str) -> Result<(), Error> {
+        self.request("subsystem", true, |p| wire::put_string(p, name.as_bytes()))
+    }
+
+    /// Sets an environment variable for the command (servers accept only some names).
+    pub fn env(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        self.request("env", false, |p| {
+            wire::put_string(p, name.as_bytes());
+            wire::put_string(p, value.as_bytes());
+        })
+    }
+
+    /// Requests a pseudo-terminal of `term` type and size in characters.
+    pub fn request_pty(&mut self, term: &str, cols: u32, rows: u32) -> Result<(), Error> {
+        self.request("pty-req", true, |p| {
+            wire::put_string(p, term.as_bytes());
+            for v in [cols, rows, 0, 0] {
+                wire::put_u32(p, v);
+            }
+            wire::put_string(p, NO_MODES);
+        })
+    }
+
+    /// Tells the server the terminal size changed.
+    pub fn window_change(&mut self, cols: u32, rows: u32) -> Result<(), Error> {
+        self.request("window-change", false, |p| {
+            for v in [cols, rows, 0, 0] {
+                wire::put_u32(p, v);
+            }
+        })
+    }
+
+    /// Sends a signal (name without "SIG", for example "TERM") to the remote process.
+    pub fn signal(&mut self, name: &str) -> Result<(), Error> {
+        self.request("signal", false, |p| wire::put_string(p, name.as_bytes()))
+    }
+
+    /// Tells the core the application has processed `n` bytes of this channel's data, so the
+    /// peer's window can reopen. Data not consumed keeps the window closed: back-pressure.
+    pub fn consume(&mut self, n: usize) -> Result<(), Error> {
+        let p = self.conn.channels.consume(self.id, n)?;
+        self.conn.send_opt(p)
+    }
+
+    fn request(
+        &mut self,
+        kind: &str,
+        want_reply: bool,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), Error> {
+        let p = self
+            .conn
+            .channels
+            .request(self.id, kind, want_reply, body)?;
+        self.conn.send_opt(Some(p))
+    }
+}
