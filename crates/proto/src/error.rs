@@ -97,6 +97,8 @@ pub enum PeerMisbehaved {
     SignatureAlgorithmMismatch,
     /// Too many pending channel or global requests.
     TooManyPendingRequests,
+    /// The client failed authentication more often than allowed.
+    TooManyAuthFailures,
 }
 
 /// Nothing in common with the peer.
@@ -168,6 +170,9 @@ impl Error {
     /// The `SSH_MSG_DISCONNECT` reason code we send for this error, if we send one.
     pub fn disconnect_reason(&self) -> Option<u32> {
         match self {
+            Error::PeerMisbehaved(PeerMisbehaved::TooManyAuthFailures) => {
+                Some(reason::NO_MORE_AUTH_METHODS_AVAILABLE)
+            }
             Error::InvalidMessage(_) | Error::PeerMisbehaved(_) => Some(reason::PROTOCOL_ERROR),
             Error::PeerIncompatible(PeerIncompatible::NoCommonAlgorithm { .. }) => {
                 Some(reason::KEY_EXCHANGE_FAILED)
@@ -190,6 +195,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidMessage(m) => write!(f, "invalid message from peer: {m:?}"),
+            Error::PeerMisbehaved(PeerMisbehaved::TooManyAuthFailures) => {
+                f.write_str("too many authentication failures")
+            }
             Error::PeerMisbehaved(m) => write!(f, "protocol violation by peer: {m:?}"),
             Error::PeerIncompatible(PeerIncompatible::NoCommonAlgorithm { what, ours, theirs }) => {
                 write!(

@@ -33,13 +33,18 @@ pub mod error;
 pub mod event;
 pub mod kex;
 pub mod keys;
+pub mod server;
 pub mod transport;
 pub mod wire;
 
 pub use auth::client::AuthMethod;
 pub use client::ClientConnection;
-pub use connection::Channel;
 pub use config::{ClientConfig, ServerConfig};
+pub use connection::Channel;
 pub use error::Error;
-pub use event::{ChannelId, Event, HostKeyCheck};
+pub use event::{
+    AuthAttempt, AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, HostKeyCheck,
+    IncomingChannel, PromptRequest, SessionRequest, SessionRequestKind,
+};
 pub use keys::{PrivateKey, PublicKey};
+pub use server::ServerConnection;

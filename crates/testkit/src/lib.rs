@@ -1,5 +1,8 @@
 //! Test support for Seashell.
 //!
+//! [`Pair`] wires a client core and a server core together in memory, with a virtual clock,
+//! latency and chunking policies, for fast end-to-end tests without sockets.
+//!
 //! The main item is [`Sshd`], a private OpenSSH server on `127.0.0.1` for integration
 //! tests, with generated host and user keys. When a peer program is not installed, tests
 //! skip through [`require_peer`] (except in CI, where a missing peer is an error).
@@ -15,9 +18,11 @@
 //! ```
 
 mod keys;
+pub mod pair;
 mod peer;
 mod sshd;
 
 pub use keys::KeyKind;
+pub use pair::{Chunking, Pair};
 pub use peer::{PeerError, find_program, require_peer, ssh_client, test_password};
 pub use sshd::{Sshd, SshdOptions};

@@ -21,6 +21,9 @@ pub enum AuthMethod {
     /// The `publickey` method with an in-memory key. RSA keys sign with `rsa-sha2-512` or
     /// `rsa-sha2-256`, chosen from the server's `server-sig-algs`.
     PublicKey(Arc<PrivateKey>),
+    /// The `keyboard-interactive` method: the server's questions arrive as
+    /// [`Event::AuthPrompts`] and are answered with `answer_prompts`.
+    KeyboardInteractive,
 }
 
 impl core::fmt::Debug for AuthMethod {
@@ -29,6 +32,7 @@ impl core::fmt::Debug for AuthMethod {
             AuthMethod::None => f.write_str("None"),
             AuthMethod::Password(_) => f.write_str("Password(<redacted>)"),
             AuthMethod::PublicKey(k) => write!(f, "PublicKey({})", k.public_key().fingerprint()),
+            AuthMethod::KeyboardInteractive => f.write_str("KeyboardInteractive"),
         }
     }
 }
@@ -43,6 +47,10 @@ enum State {
     AwaitMethod,
     /// A request is in flight.
     InFlight,
+    /// A keyboard-interactive request is in flight (message 60 is INFO_REQUEST).
+    Interactive,
+    /// The application owes answers to this many prompts.
+    Prompted(usize),
     /// Authenticated.
     Done,
 }
@@ -87,7 +95,29 @@ impl ClientAuth {
 
     /// Whether an EXT_INFO may arrive now (RFC 8308 §2.4: just before USERAUTH_SUCCESS).
     pub fn in_progress(&self) -> bool {
-        matches!(self.state, State::AwaitMethod | State::InFlight)
+        matches!(
+            self.state,
+            State::AwaitMethod | State::InFlight | State::Interactive | State::Prompted(_)
+        )
+    }
+
+    /// Builds the INFO_RESPONSE carrying the answers to the prompts of [`Event::AuthPrompts`].
+    pub fn answer_prompts(&mut self, answers: &[Zeroizing<String>]) -> Result<Vec<u8>, Error> {
+        match self.state {
+            State::Prompted(n) if n == answers.len() => {}
+            _ => {
+                return Err(
+                    ApiMisuse::WrongState("no prompts are waiting for these answers").into(),
+                );
+            }
+        }
+        let mut p = vec![61];
+        wire::put_u32(&mut p, u32::try_from(answers.len()).unwrap_or(0));
+        for a in answers {
+            wire::put_string(&mut p, a.as_bytes());
+        }
+        self.state = State::Interactive;
+        Ok(p)
     }
 
     /// Handles SERVICE_ACCEPT and returns the `none` request to send, which tells us the
@@ -134,6 +164,13 @@ impl ClientAuth {
             AuthMethod::PublicKey(key) => {
                 publickey_request(key, user, session_id, server_sig_algs)?
             }
+            AuthMethod::KeyboardInteractive => {
+                let mut p = request_header(user, "keyboard-interactive");
+                wire::put_string(&mut p, b"");
+                wire::put_string(&mut p, b"");
+                self.state = State::Interactive;
+                return Ok(p);
+            }
         };
         self.state = State::InFlight;
         Ok(p)
@@ -143,7 +180,7 @@ impl ClientAuth {
     pub fn on_message(&mut self, payload: &[u8]) -> Result<Option<Event>, Error> {
         let mut r = Reader::new(payload);
         let n = r.u8("userauth")?;
-        let in_flight = self.state == State::InFlight;
+        let in_flight = matches!(self.state, State::InFlight | State::Interactive);
         match n {
             msg::USERAUTH_BANNER if self.state != State::Done && self.state != State::Idle => {
                 let text = r.string("banner")?;
@@ -166,6 +203,28 @@ impl ClientAuth {
                 r.end("userauth success")?;
                 self.state = State::Done;
                 Ok(Some(Event::Authenticated))
+            }
+            // SSH_MSG_USERAUTH_INFO_REQUEST (RFC 4256).
+            60 if self.state == State::Interactive => {
+                let name = sanitize(r.string("prompt name")?);
+                let instruction = sanitize(r.string("prompt instruction")?);
+                r.string("prompt language")?;
+                let count = r.u32("number of prompts")?;
+                if count > 100 {
+                    return Err(InvalidMessage::BadValue("more than 100 prompts").into());
+                }
+                let mut prompts = Vec::new();
+                for _ in 0..count {
+                    let text = sanitize(r.string("prompt")?);
+                    prompts.push((text, r.bool("echo")?));
+                }
+                r.end("info request")?;
+                self.state = State::Prompted(prompts.len());
+                Ok(Some(Event::AuthPrompts(crate::event::PromptRequest {
+                    name,
+                    instruction,
+                    prompts,
+                })))
             }
             // SSH_MSG_USERAUTH_PASSWD_CHANGEREQ: we do not change passwords; treat as failure.
             msg::USERAUTH_PK_OK if in_flight => {

@@ -48,7 +48,7 @@ impl ClientConnection {
         let mut conn = ClientConnection {
             deadline: Some(now + config.handshake_timeout),
             t: Transport::new(config.client_id.clone(), config.rng.clone(), false),
-            channels: Channels::new(config.window_size, config.max_packet_size),
+            channels: Channels::new(config.window_size, config.max_packet_size, false),
             config,
             lists,
             kex: KexMachine::new(Role::Client),
@@ -144,6 +144,18 @@ impl ClientConnection {
         self.check(r)
     }
 
+    /// Answers the keyboard-interactive prompts of [`Event::AuthPrompts`], one answer per
+    /// prompt, in order.
+    pub fn answer_prompts(
+        &mut self,
+        answers: Vec<zeroize::Zeroizing<String>>,
+    ) -> Result<(), Error> {
+        self.t.check_alive()?;
+        let payload = self.auth.answer_prompts(&answers)?;
+        let r = self.send(payload);
+        self.check(r)
+    }
+
     /// Opens a `session` channel. [`Event::ChannelOpened`] follows.
     pub fn open_session(&mut self) -> Result<ChannelId, Error> {
         self.t.check_alive()?;
@@ -158,7 +170,11 @@ impl ClientConnection {
 
     /// A handle on a channel, or `None` if it does not exist.
     pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
-        if self.channels.contains(id) { Some(Channel::new(self.parts(), id)) } else { None }
+        if self.channels.contains(id) {
+            Some(Channel::new(self.parts(), id))
+        } else {
+            None
+        }
     }
 
     /// Starts a key re-exchange now (one also starts by itself after `rekey_bytes`).

@@ -51,10 +51,17 @@ impl ServerConfig {
         ServerConfig {
             host_keys,
             kex_algorithms: KexAlg::ALL.iter().map(|k| k.name().to_owned()).collect(),
-            host_key_algorithms: super::HOST_KEY_ALGORITHMS.iter().map(|s| (*s).to_owned()).collect(),
+            host_key_algorithms: super::HOST_KEY_ALGORITHMS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
             server_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
-            auth_methods: vec!["publickey".into(), "password".into(), "keyboard-interactive".into()],
+            auth_methods: vec![
+                "publickey".into(),
+                "password".into(),
+                "keyboard-interactive".into(),
+            ],
             banner: None,
             max_auth_tries: 6,
             login_grace_time: Duration::from_secs(120),
@@ -71,7 +78,11 @@ impl ServerConfig {
     pub fn offered_host_key_algorithms(&self) -> Vec<String> {
         self.host_key_algorithms
             .iter()
-            .filter(|a| self.host_keys.iter().any(|k| k.public_key().signature_algorithms().contains(&a.as_str())))
+            .filter(|a| {
+                self.host_keys
+                    .iter()
+                    .any(|k| k.public_key().signature_algorithms().contains(&a.as_str()))
+            })
             .cloned()
             .collect()
     }
@@ -82,10 +93,20 @@ impl ServerConfig {
         if self.offered_host_key_algorithms().is_empty() {
             return bad("no host key supports any configured host key algorithm");
         }
-        if self.kex_algorithms.is_empty() || self.kex_algorithms.iter().any(|n| KexAlg::from_name(n).is_none()) {
+        if self.kex_algorithms.is_empty()
+            || self
+                .kex_algorithms
+                .iter()
+                .any(|n| KexAlg::from_name(n).is_none())
+        {
             return bad("unsupported or empty key-exchange algorithm list");
         }
-        if self.ciphers.is_empty() || self.ciphers.iter().any(|n| CipherAlg::from_name(n).is_none()) {
+        if self.ciphers.is_empty()
+            || self
+                .ciphers
+                .iter()
+                .any(|n| CipherAlg::from_name(n).is_none())
+        {
             return bad("unsupported or empty cipher list");
         }
         if self.max_packet_size < 1024 || self.window_size < self.max_packet_size {

@@ -3,7 +3,7 @@
 //! so it can be driven directly by tests.
 
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
-use crate::event::{ChannelId, Event, sanitize};
+use crate::event::{ChannelId, Event, IncomingChannel, SessionRequest, sanitize};
 use crate::transport::MAX_PACKET_LEN;
 use crate::wire::{self, Reader, msg};
 use bytes::Bytes;
@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Most channels open at once on one connection.
 pub const MAX_CHANNELS: usize = 1024;
+/// Most unanswered want-reply requests a peer may have on one channel.
+const MAX_REPLIES_OWED: usize = 64;
 /// Largest data chunk per packet we send, whatever the peer allows: it keeps the packet
 /// under the 256 KiB cap with room for the headers.
 const MAX_SEND_CHUNK: u32 = (MAX_PACKET_LEN - 1024) as u32;
@@ -34,6 +36,28 @@ struct Chan {
     blocked: bool,
     /// Requests we sent with want-reply, not yet answered.
     awaiting_replies: u32,
+    /// Server: the peer's want-reply requests, in arrival order, with our answer once given.
+    /// Replies go out in this order.
+    replies_owed: VecDeque<(u64, Option<bool>)>,
+}
+
+impl Chan {
+    fn new(window: u32) -> Chan {
+        Chan {
+            remote_id: None,
+            local_window: window,
+            unacked: 0,
+            delivered: 0,
+            remote_window: 0,
+            remote_max_packet: 0,
+            eof_sent: false,
+            eof_received: false,
+            close_sent: false,
+            blocked: false,
+            awaiting_replies: 0,
+            replies_owed: VecDeque::new(),
+        }
+    }
 }
 
 /// All channels of a connection.
@@ -43,6 +67,9 @@ pub struct Channels {
     next_id: u32,
     window_size: u32,
     max_packet: u32,
+    /// Whether we are the server (peer requests become events to answer).
+    server: bool,
+    next_serial: u64,
 }
 
 fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessage> {
@@ -54,14 +81,87 @@ fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessa
 }
 
 impl Channels {
-    /// A table whose channels announce `window_size` and `max_packet` to the peer.
-    pub fn new(window_size: u32, max_packet: u32) -> Channels {
+    /// A table whose channels announce `window_size` and `max_packet` to the peer. On a
+    /// server (`server`), the peer's channel requests become events to answer.
+    pub fn new(window_size: u32, max_packet: u32, server: bool) -> Channels {
         Channels {
             map: BTreeMap::new(),
             next_id: 0,
             window_size,
             max_packet,
+            server,
+            next_serial: 0,
         }
+    }
+
+    /// How many channels exist.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn allocate(&mut self) -> Result<u32, Error> {
+        if self.map.len() >= MAX_CHANNELS {
+            return Err(ApiMisuse::WrongState("too many channels open").into());
+        }
+        let mut id = self.next_id;
+        while self.map.contains_key(&id) {
+            id = id.wrapping_add(1);
+        }
+        self.next_id = id.wrapping_add(1);
+        self.map.insert(id, Chan::new(self.window_size));
+        Ok(id)
+    }
+
+    /// Accepts a channel the peer asked for and returns it with the OPEN_CONFIRMATION.
+    pub fn accept(&mut self, incoming: IncomingChannel) -> Result<(ChannelId, Vec<u8>), Error> {
+        let id = self.allocate()?;
+        if let Some(c) = self.map.get_mut(&id) {
+            c.remote_id = Some(incoming.remote_id);
+            c.remote_window = incoming.window;
+            c.remote_max_packet = incoming.max_packet;
+        }
+        let mut p = simple(msg::CHANNEL_OPEN_CONFIRMATION, incoming.remote_id);
+        wire::put_u32(&mut p, id);
+        wire::put_u32(&mut p, self.window_size);
+        wire::put_u32(&mut p, self.max_packet);
+        Ok((ChannelId(id), p))
+    }
+
+    /// The OPEN_FAILURE refusing a channel the peer asked for.
+    pub fn reject(incoming: IncomingChannel, reason: u32, description: &str) -> Vec<u8> {
+        let mut p = simple(msg::CHANNEL_OPEN_FAILURE, incoming.remote_id);
+        wire::put_u32(&mut p, reason);
+        wire::put_string(&mut p, description.as_bytes());
+        wire::put_string(&mut p, b"");
+        p
+    }
+
+    /// Records the answer to a peer's request and returns the replies now due, in order.
+    pub fn reply(&mut self, id: ChannelId, serial: u64, ok: bool) -> Result<Vec<Vec<u8>>, Error> {
+        let c = self.get(id)?;
+        let slot = c
+            .replies_owed
+            .iter_mut()
+            .find(|(s, _)| *s == serial)
+            .ok_or(Error::ApiMisuse(ApiMisuse::WrongState(
+                "request already answered",
+            )))?;
+        slot.1 = Some(ok);
+        let mut out = Vec::new();
+        while let Some(&(_, Some(ok))) = c.replies_owed.front() {
+            c.replies_owed.pop_front();
+            if let (Some(remote), false) = (c.remote_id, c.close_sent) {
+                out.push(simple(
+                    if ok {
+                        msg::CHANNEL_SUCCESS
+                    } else {
+                        msg::CHANNEL_FAILURE
+                    },
+                    remote,
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// Whether no channel is open.
@@ -71,30 +171,7 @@ impl Channels {
 
     /// Allocates a channel and returns it with the CHANNEL_OPEN payload for `kind`.
     pub fn open(&mut self, kind: &str) -> Result<(ChannelId, Vec<u8>), Error> {
-        if self.map.len() >= MAX_CHANNELS {
-            return Err(ApiMisuse::WrongState("too many channels open").into());
-        }
-        let mut id = self.next_id;
-        while self.map.contains_key(&id) {
-            id = id.wrapping_add(1);
-        }
-        self.next_id = id.wrapping_add(1);
-        self.map.insert(
-            id,
-            Chan {
-                remote_id: None,
-                local_window: self.window_size,
-                unacked: 0,
-                delivered: 0,
-                remote_window: 0,
-                remote_max_packet: 0,
-                eof_sent: false,
-                eof_received: false,
-                close_sent: false,
-                blocked: false,
-                awaiting_replies: 0,
-            },
-        );
+        let id = self.allocate()?;
         let mut p = vec![msg::CHANNEL_OPEN];
         wire::put_string(&mut p, kind.as_bytes());
         wire::put_u32(&mut p, id);
@@ -323,6 +400,25 @@ impl Channels {
                 }
                 self.map.remove(&local);
                 events.push_back(Event::Closed(id));
+            }
+            msg::CHANNEL_REQUEST if self.server => {
+                let kind = r.string("request type")?;
+                let want_reply = r.bool("want reply")?;
+                let kind = super::session_request::decode(kind, &mut r)?;
+                let serial = self.next_serial;
+                self.next_serial += 1;
+                if want_reply {
+                    if c.replies_owed.len() >= MAX_REPLIES_OWED {
+                        return Err(PeerMisbehaved::TooManyPendingRequests.into());
+                    }
+                    c.replies_owed.push_back((serial, None));
+                }
+                events.push_back(Event::ChannelRequest(SessionRequest {
+                    id,
+                    kind,
+                    want_reply,
+                    serial,
+                }));
             }
             msg::CHANNEL_REQUEST => {
                 let kind = r.string("request type")?;

@@ -27,7 +27,10 @@ impl Parts<'_> {
 
     /// Starts a rekey once either direction has carried `rekey_bytes` under the current keys.
     pub fn maybe_rekey(&mut self) -> Result<(), Error> {
-        if self.kex.is_idle() && self.kex.session_id().is_some() && self.t.traffic_over(self.rekey_bytes) {
+        if self.kex.is_idle()
+            && self.kex.session_id().is_some()
+            && self.t.traffic_over(self.rekey_bytes)
+        {
             self.kex.start(self.t, self.lists)?;
         }
         Ok(())
@@ -51,7 +54,12 @@ impl Parts<'_> {
 
     /// Writes channel data straight into sealed packets in the output buffer: one copy, no
     /// intermediate payload.
-    fn write_data(&mut self, id: ChannelId, code: Option<u32>, data: &[u8]) -> Result<usize, Error> {
+    fn write_data(
+        &mut self,
+        id: ChannelId,
+        code: Option<u32>,
+        data: &[u8],
+    ) -> Result<usize, Error> {
         self.t.check_alive()?;
         if self.kex.sending_blocked() {
             self.channels.mark_blocked(id)?;
@@ -139,7 +147,12 @@ impl<'a> Channel<'a> {
     }
 
     /// Server: reports that the command was killed by `signal` (name without "SIG").
-    pub fn exit_signal(&mut self, signal: &str, core_dumped: bool, message: &str) -> Result<(), Error> {
+    pub fn exit_signal(
+        &mut self,
+        signal: &str,
+        core_dumped: bool,
+        message: &str,
+    ) -> Result<(), Error> {
         self.request("exit-signal", false, |p| {
             wire::put_string(p, signal.as_bytes());
             wire::put_bool(p, core_dumped);

@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub(crate) mod handle;
+mod session_request;
 
 pub use channels::Channels;
 pub use handle::Channel;

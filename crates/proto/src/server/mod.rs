@@ -1,0 +1,336 @@
+//! The server role: [`ServerConnection`], the sans-I/O state machine of one SSH server
+//! connection. Every decision (each auth attempt, each channel, each session request) is an
+//! event carrying a token the application answers later.
+
+mod dispatch;
+
+use crate::auth::server::{AuthOutput, ServerAuth};
+use crate::config::ServerConfig;
+use crate::connection::handle::Parts;
+use crate::connection::{Channel, Channels};
+use crate::error::{Error, PeerMisbehaved};
+use crate::event::{
+    AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, IncomingChannel, SessionRequest,
+};
+use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
+use crate::transport::conn::Transport;
+use crate::wire::{self, msg};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Most channel-open requests the application may leave unanswered at once.
+const MAX_PENDING_OPENS: usize = 64;
+
+/// One SSH server connection, as a state machine with no I/O.
+///
+/// **Poll order.** After any input (`feed`, `feed_eof`, `handle_timeout`) or command, drain
+/// [`poll_transmit`](Self::poll_transmit), then read [`poll_timeout`](Self::poll_timeout),
+/// then drain [`poll_event`](Self::poll_event).
+///
+/// Nothing of the connection layer happens before authentication: channel and global requests
+/// from an unauthenticated client end the connection (RFC 4252 §6).
+#[derive(Debug)]
+pub struct ServerConnection {
+    config: Arc<ServerConfig>,
+    lists: KexLists,
+    t: Transport,
+    kex: KexMachine,
+    auth: ServerAuth,
+    channels: Channels,
+    pending_opens: usize,
+    grace_deadline: Option<Instant>,
+    /// Failure replies held back until their release time.
+    delayed: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl ServerConnection {
+    /// Starts a connection: queues our identification line and our first KEXINIT.
+    pub fn new(config: Arc<ServerConfig>, now: Instant) -> Result<ServerConnection, Error> {
+        config.validate()?;
+        let lists = KexLists {
+            kex: config.kex_algorithms.clone(),
+            host_key: config.offered_host_key_algorithms(),
+            ciphers: config.ciphers.clone(),
+        };
+        let mut secret = [0u8; 16];
+        config.rng.fill(&mut secret)?;
+        let auth = ServerAuth::new(
+            config.auth_methods.clone(),
+            config.max_auth_tries,
+            config.banner.clone(),
+            config.auth_failure_delay,
+            secret,
+        );
+        let mut conn = ServerConnection {
+            grace_deadline: Some(now + config.login_grace_time),
+            t: Transport::new(config.server_id.clone(), config.rng.clone(), true),
+            channels: Channels::new(config.window_size, config.max_packet_size, true),
+            lists,
+            kex: KexMachine::new(Role::Server),
+            auth,
+            pending_opens: 0,
+            delayed: VecDeque::new(),
+            config,
+        };
+        conn.kex.start(&mut conn.t, &conn.lists)?;
+        Ok(conn)
+    }
+
+    /// Feeds bytes received from the client.
+    pub fn feed(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
+        self.t.check_alive()?;
+        self.t.push_input(data);
+        let r = self.release_delayed(now).and_then(|()| self.process(now));
+        self.check(r)
+    }
+
+    /// Tells the connection that the client closed the byte stream.
+    pub fn feed_eof(&mut self, now: Instant) -> Result<(), Error> {
+        let _ = now;
+        self.t.check_alive()?;
+        let e = if self.t.has_peer_ident() {
+            Error::ConnectionClosed
+        } else {
+            PeerMisbehaved::NotSsh.into()
+        };
+        self.t.peer_disconnected();
+        self.check(Err(e))
+    }
+
+    /// Runs timers due at `now`: delayed failure replies and the login grace time.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        self.t.check_alive()?;
+        let r = self.release_delayed(now);
+        self.check(r)?;
+        match self.grace_deadline {
+            Some(d) if now >= d => self.check(Err(Error::Timeout)),
+            _ => Ok(()),
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.t.is_closed() {
+            return None;
+        }
+        let delayed = self.delayed.front().map(|(at, _)| *at);
+        match (self.grace_deadline, delayed) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
+        self.t.poll_transmit(buf)
+    }
+
+    /// Whether bytes are waiting in [`poll_transmit`](Self::poll_transmit).
+    pub fn wants_write(&self) -> bool {
+        self.t.wants_write()
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.t.events.pop_front()
+    }
+
+    /// Answers an [`Event::AuthRequest`].
+    pub fn answer_auth(
+        &mut self,
+        request: AuthRequest,
+        decision: AuthDecision,
+    ) -> Result<(), Error> {
+        self.t.check_alive()?;
+        let out = self.auth.answer(request.serial, decision);
+        let r = out.and_then(|o| self.apply_auth(o));
+        self.check(r)
+    }
+
+    /// Accepts an [`Event::ChannelOpenRequest`] and returns the new channel.
+    pub fn accept_channel(&mut self, incoming: IncomingChannel) -> Result<ChannelId, Error> {
+        self.t.check_alive()?;
+        self.pending_opens = self.pending_opens.saturating_sub(1);
+        let (id, p) = self.channels.accept(incoming)?;
+        let r = self.send(p);
+        self.check(r)?;
+        Ok(id)
+    }
+
+    /// Refuses an [`Event::ChannelOpenRequest`] with an RFC 4254 reason code.
+    pub fn reject_channel(
+        &mut self,
+        incoming: IncomingChannel,
+        reason: u32,
+        description: &str,
+    ) -> Result<(), Error> {
+        self.t.check_alive()?;
+        self.pending_opens = self.pending_opens.saturating_sub(1);
+        let r = self.send(Channels::reject(incoming, reason, description));
+        self.check(r)
+    }
+
+    /// Answers an [`Event::ChannelRequest`]. Replies leave in the order the requests arrived,
+    /// whatever order they are answered in.
+    pub fn reply_request(&mut self, request: SessionRequest, ok: bool) -> Result<(), Error> {
+        self.t.check_alive()?;
+        if !request.want_reply {
+            return Ok(());
+        }
+        if !self.channels.contains(request.id) {
+            return Ok(());
+        }
+        let r = self
+            .channels
+            .reply(request.id, request.serial, ok)
+            .and_then(|replies| replies.into_iter().try_for_each(|p| self.send(p)));
+        self.check(r)
+    }
+
+    /// A handle on a channel, or `None` if it does not exist.
+    pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
+        if self.channels.contains(id) {
+            Some(Channel::new(self.parts(), id))
+        } else {
+            None
+        }
+    }
+
+    /// Who the client proved to be, once authenticated.
+    pub fn authenticated_user(&self) -> Option<&AuthenticatedUser> {
+        self.auth.authenticated()
+    }
+
+    /// The client's identification line.
+    pub fn client_ident(&self) -> Option<&str> {
+        self.t.peer_ident.as_deref()
+    }
+
+    /// The session identifier (the first exchange hash).
+    pub fn session_id(&self) -> Option<&[u8]> {
+        self.kex.session_id()
+    }
+
+    /// The algorithms the last key exchange chose, once known.
+    pub fn negotiated(&self) -> Option<&crate::kex::negotiate::Negotiated> {
+        self.kex.negotiated()
+    }
+
+    /// How many key exchanges have completed.
+    pub fn key_exchanges(&self) -> u64 {
+        self.kex.completed()
+    }
+
+    /// Starts a key re-exchange now.
+    pub fn rekey(&mut self) -> Result<(), Error> {
+        self.t.check_alive()?;
+        if !self.kex.is_idle() || self.kex.session_id().is_none() {
+            return Ok(());
+        }
+        let r = self.kex.start(&mut self.t, &self.lists);
+        self.check(r)
+    }
+
+    /// Ends the connection with `SSH_MSG_DISCONNECT` (reason "by application").
+    pub fn disconnect(&mut self) {
+        let _ = self.check::<()>(Err(Error::LocallyClosed));
+    }
+
+    /// Whether the connection has failed or closed.
+    pub fn is_closed(&self) -> bool {
+        self.t.is_closed()
+    }
+
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            t: &mut self.t,
+            kex: &mut self.kex,
+            channels: &mut self.channels,
+            lists: &self.lists,
+            rekey_bytes: self.config.rekey_bytes,
+        }
+    }
+
+    fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        r.map_err(|e| self.t.fail(e))
+    }
+
+    fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        self.parts().send(payload)
+    }
+
+    fn release_delayed(&mut self, now: Instant) -> Result<(), Error> {
+        while let Some((at, _)) = self.delayed.front() {
+            if *at > now {
+                break;
+            }
+            if let Some((_, p)) = self.delayed.pop_front() {
+                self.send(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_auth(&mut self, out: AuthOutput) -> Result<(), Error> {
+        for p in out.send {
+            self.send(p)?;
+        }
+        if let Some(d) = out.delayed {
+            self.delayed.push_back(d);
+        }
+        if let Some(req) = out.request {
+            self.t.events.push_back(Event::AuthRequest(req));
+        }
+        if let Some(who) = out.authenticated {
+            self.grace_deadline = None;
+            // Failure replies still held back would now arrive after SUCCESS: drop them.
+            self.delayed.clear();
+            self.t.events.push_back(Event::ClientAuthenticated(who));
+        }
+        Ok(())
+    }
+
+    fn after_kex_step(&mut self, step: KexStep) -> Result<(), Error> {
+        match step {
+            KexStep::Nothing | KexStep::HostKey(_) => Ok(()),
+            KexStep::SentNewKeys { first } => {
+                if first && self.kex.peer_wants_ext_info {
+                    self.t.write(&self.ext_info())?;
+                }
+                self.t.release_held()?;
+                self.channels.wake_writable(&mut self.t.events);
+                Ok(())
+            }
+        }
+    }
+
+    /// EXT_INFO with `server-sig-algs`: the signature algorithms we verify for user keys.
+    fn ext_info(&self) -> Vec<u8> {
+        let mut p = vec![msg::EXT_INFO];
+        wire::put_u32(&mut p, 1);
+        wire::put_string(&mut p, b"server-sig-algs");
+        wire::put_string(
+            &mut p,
+            crate::config::HOST_KEY_ALGORITHMS.join(",").as_bytes(),
+        );
+        p
+    }
+
+    fn open_request(&mut self, incoming: IncomingChannel) -> Result<(), Error> {
+        let refuse = |why: &str, reason: u32, me: &mut Self, inc| {
+            me.send(Channels::reject(inc, reason, why))
+        };
+        if incoming.kind != "session" {
+            return refuse("unknown channel type", 3, self, incoming);
+        }
+        if self.channels.len() + self.pending_opens
+            >= self.config.max_sessions.min(MAX_PENDING_OPENS)
+        {
+            return refuse("too many sessions", 1, self, incoming);
+        }
+        self.pending_opens += 1;
+        self.t.events.push_back(Event::ChannelOpenRequest(incoming));
+        Ok(())
+    }
+}
