@@ -23,10 +23,11 @@ mod driver;
 mod error;
 mod host_keys;
 mod session;
+pub mod stream;
 
 pub use channel::{Channel, ExitStatus, Stderr};
 pub use config::ClientConfig;
 pub use error::Error;
-pub use host_keys::{HostKeyPolicy, StrictHostKeyChecking};
+pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use seashell_proto as proto;
 pub use session::{Client, Output, Session};

@@ -1,1 +1,67 @@
-fn main() {}
+//! `seashell`: an OpenSSH-compatible SSH client (a subset of `ssh`).
+//!
+//! ```text
+//! seashell [-nqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]
+//!          destination [command [argument ...]]
+//! ```
+//!
+//! The exit status is the remote command's, or 255 if the connection failed or the command
+//! was killed by a signal.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod args;
+mod askpass;
+mod log;
+mod options;
+mod pipe;
+mod run;
+
+use args::{Parsed, USAGE};
+use seashell_blocking::ExitStatus;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = match std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect()
+    {
+        Ok(v) => v,
+        Err(bad) => {
+            eprintln!(
+                "seashell: argument is not valid UTF-8: {}",
+                bad.to_string_lossy()
+            );
+            return ExitCode::from(255);
+        }
+    };
+    let settings = match args::parse(&argv) {
+        Ok(Parsed::Run(s)) => s,
+        Ok(Parsed::Version) => {
+            eprintln!("Seashell_{}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("seashell: {}", e.message);
+            if e.show_usage {
+                eprintln!("{USAGE}");
+            }
+            return ExitCode::from(255);
+        }
+    };
+    match run::run(&settings) {
+        Ok(ExitStatus::Code(c)) => ExitCode::from((c & 0xff) as u8),
+        Ok(_) => ExitCode::from(255),
+        Err(run::Fatal(msg)) => {
+            eprintln!("seashell: {msg}");
+            ExitCode::from(255)
+        }
+    }
+}
