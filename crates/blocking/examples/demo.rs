@@ -24,12 +24,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(e) => return Err(e.into()),
     };
-    println!("private OpenSSH server on {} (user {})", sshd.addr(), sshd.login_user());
+    println!(
+        "private OpenSSH server on {} (user {})",
+        sshd.addr(),
+        sshd.login_user()
+    );
     let strict = HostKeyPolicy::KnownHosts {
         files: vec![sshd.known_hosts_file()],
         strict: StrictHostKeyChecking::Yes,
     };
-    for cipher in ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"] {
+    for cipher in [
+        "chacha20-poly1305@openssh.com",
+        "aes128-gcm@openssh.com",
+        "aes256-gcm@openssh.com",
+    ] {
         let config = ClientConfig::new(sshd.login_user())
             .key_file(sshd.user_key(KeyKind::Ed25519))?
             .host_key_policy(strict.clone())
@@ -37,8 +45,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let started = Instant::now();
         let session = Client::connect(&sshd.addr(), config)?;
         let login = started.elapsed();
-        let out = session.exec("echo \"hello from $(uname -sr)\"; echo 'and stderr' >&2; exit 3")?;
-        println!("\n[{cipher}] logged in in {:.1} ms", login.as_secs_f64() * 1e3);
+        let out =
+            session.exec("echo \"hello from $(uname -sr)\"; echo 'and stderr' >&2; exit 3")?;
+        println!(
+            "\n[{cipher}] logged in in {:.1} ms",
+            login.as_secs_f64() * 1e3
+        );
         print!("  stdout: {}", String::from_utf8_lossy(&out.stdout));
         print!("  stderr: {}", String::from_utf8_lossy(&out.stderr));
         println!("  status: {:?}", out.status);
@@ -53,7 +65,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             total += n;
         }
         let secs = t.elapsed().as_secs_f64();
-        println!("  streamed {total} bytes in {secs:.2} s ({:.0} MB/s)", total as f64 / secs / 1e6);
+        println!(
+            "  streamed {total} bytes in {secs:.2} s ({:.0} MB/s)",
+            total as f64 / secs / 1e6
+        );
         session.close()?;
     }
     Ok(())

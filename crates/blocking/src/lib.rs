@@ -22,6 +22,7 @@ mod config;
 mod driver;
 mod error;
 mod host_keys;
+mod server;
 mod session;
 pub mod stream;
 
@@ -30,4 +31,5 @@ pub use config::ClientConfig;
 pub use error::Error;
 pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use seashell_proto as proto;
+pub use server::{ChannelReader, ChannelWriter, Handler, Server, ServerChannel, serve_connection};
 pub use session::{Client, Output, Session};
