@@ -4,7 +4,7 @@ use crate::channel::{Channel, ExitStatus};
 use crate::config::ClientConfig;
 use crate::driver::Driver;
 use crate::error::Error;
-use seashell_proto::{AuthMethod, ClientConnection, Event};
+use seashell_proto::{AuthMethod, ChannelId, ClientConnection, Event};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -172,39 +172,41 @@ impl Session {
     /// Opens a session channel and starts `command` on it, for streaming: read stdout from
     /// the channel, stderr from [`Channel::stderr`], write stdin to it.
     pub fn channel_exec(&self, command: &str) -> Result<Channel, Error> {
-        let id = {
-            let mut d = self.lock();
-            let id = d.conn.open_session()?;
-            loop {
-                d.pump()?;
-                match d.channels.get(&id).and_then(|b| b.opened.clone()) {
-                    Some(Ok(())) => break,
-                    Some(Err(m)) => return Err(Error::Refused(m)),
-                    None => {}
-                }
-            }
-            if let Some(mut ch) = d.conn.channel(id) {
-                ch.exec(command.as_bytes())?;
-            }
-            loop {
-                d.pump()?;
-                if let Some(ok) = d.channels.get_mut(&id).and_then(|b| b.replies.pop_front()) {
-                    if !ok {
-                        return Err(Error::Refused(format!(
-                            "the server refused to run {command:?}"
-                        )));
-                    }
-                    break;
-                }
-                if d.channels.get(&id).is_some_and(|b| b.closed) {
-                    return Err(Error::Refused(
-                        "the channel closed before exec was answered".into(),
-                    ));
-                }
-            }
-            id
-        };
+        let id = self.open_exec(command)?;
         Ok(Channel::new(self.driver.clone(), id))
+    }
+
+    /// Opens a session channel, runs `command` on it, and waits until the server accepts.
+    pub(crate) fn open_exec(&self, command: &str) -> Result<ChannelId, Error> {
+        let mut d = self.lock();
+        let id = d.conn.open_session()?;
+        loop {
+            d.pump()?;
+            match d.channels.get(&id).and_then(|b| b.opened.clone()) {
+                Some(Ok(())) => break,
+                Some(Err(m)) => return Err(Error::Refused(m)),
+                None => {}
+            }
+        }
+        if let Some(mut ch) = d.conn.channel(id) {
+            ch.exec(command.as_bytes())?;
+        }
+        loop {
+            d.pump()?;
+            if let Some(ok) = d.channels.get_mut(&id).and_then(|b| b.replies.pop_front()) {
+                if !ok {
+                    return Err(Error::Refused(format!(
+                        "the server refused to run {command:?}"
+                    )));
+                }
+                return Ok(id);
+            }
+            if d.channels.get(&id).is_some_and(|b| b.closed) {
+                return Err(Error::Refused(
+                    "the channel closed before exec was answered".into(),
+                ));
+            }
+        }
     }
 
     /// Runs `command` with empty stdin and collects its output and exit status.

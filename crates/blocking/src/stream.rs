@@ -38,36 +38,7 @@ impl Session {
     /// Opens a session channel and starts `command` on it, for step-by-step streaming
     /// through [`ExecStream`].
     pub fn exec_stream(&self, command: &str) -> Result<ExecStream<'_>, Error> {
-        let mut d = self.lock();
-        let id = d.conn.open_session()?;
-        loop {
-            d.pump()?;
-            match d.channels.get(&id).and_then(|b| b.opened.clone()) {
-                Some(Ok(())) => break,
-                Some(Err(m)) => return Err(Error::Refused(m)),
-                None => {}
-            }
-        }
-        if let Some(mut ch) = d.conn.channel(id) {
-            ch.exec(command.as_bytes())?;
-        }
-        loop {
-            d.pump()?;
-            if let Some(ok) = d.channels.get_mut(&id).and_then(|b| b.replies.pop_front()) {
-                if !ok {
-                    return Err(Error::Refused(format!(
-                        "the server refused to run {command:?}"
-                    )));
-                }
-                break;
-            }
-            if d.channels.get(&id).is_some_and(|b| b.closed) {
-                return Err(Error::Refused(
-                    "the channel closed before exec was answered".into(),
-                ));
-            }
-        }
-        drop(d);
+        let id = self.open_exec(command)?;
         Ok(ExecStream {
             session: self,
             id,
