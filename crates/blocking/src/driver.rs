@@ -35,7 +35,18 @@ pub(crate) struct Driver {
     /// Events not about a channel (host key, auth), for the handshake loop.
     pub other: VecDeque<Event>,
     pub lost: Option<seashell_proto::Error>,
+    /// The read timeout last set on the socket, to skip redundant system calls.
+    read_timeout: Option<Option<std::time::Duration>>,
 }
+
+#[cfg(target_os = "linux")]
+fn quickack(sock: &TcpStream) {
+    use std::os::linux::net::TcpStreamExt;
+    let _ = sock.set_quickack(true);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quickack(_: &TcpStream) {}
 
 impl Driver {
     pub fn new(conn: ClientConnection, sock: TcpStream) -> Driver {
@@ -47,6 +58,7 @@ impl Driver {
             channels: HashMap::new(),
             other: VecDeque::new(),
             lost: None,
+            read_timeout: None,
         }
     }
 
@@ -75,8 +87,16 @@ impl Driver {
             self.after_input(r)?;
             return Ok(());
         }
-        self.sock.set_read_timeout(timeout)?;
-        let r = match self.sock.read(&mut self.rbuf) {
+        if self.read_timeout != Some(timeout) {
+            self.sock.set_read_timeout(timeout)?;
+            self.read_timeout = Some(timeout);
+        }
+        let read = self.sock.read(&mut self.rbuf);
+        // Acknowledge every segment at once: a delayed ACK meets the server's Nagle (sshd
+        // enables TCP_NODELAY only after exec) and costs ~40 ms per request/reply round.
+        // Linux clears the flag, so it is re-armed after each read.
+        quickack(&self.sock);
+        let r = match read {
             Ok(0) => self.conn.feed_eof(Instant::now()),
             Ok(n) => self
                 .conn
