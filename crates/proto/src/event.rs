@@ -4,6 +4,13 @@ use crate::error::Error;
 use crate::keys::PublicKey;
 use bytes::Bytes;
 
+/// Decision tokens carry numbers unique in the process, so a token can never be answered on
+/// a connection it does not belong to.
+pub(crate) fn next_token() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A channel, named by a local number the core allocates. The peer's number never leaves the
 /// core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -204,6 +211,7 @@ pub struct AuthenticatedUser {
 #[must_use = "the client waits until the channel is accepted or rejected"]
 #[derive(Debug)]
 pub struct IncomingChannel {
+    pub(crate) serial: u64,
     pub(crate) kind: String,
     pub(crate) remote_id: u32,
     pub(crate) window: u32,

@@ -64,7 +64,6 @@ pub struct ServerAuth {
     methods: Vec<String>,
     user: Option<String>,
     pending: Option<Pending>,
-    next_serial: u64,
     failures: u32,
     attempts: u32,
     max_failures: u32,
@@ -98,7 +97,6 @@ impl ServerAuth {
             methods,
             user: None,
             pending: None,
-            next_serial: 0,
             failures: 0,
             attempts: 0,
             max_failures,
@@ -284,8 +282,7 @@ impl ServerAuth {
         user: String,
         now: Instant,
     ) -> AuthOutput {
-        let serial = self.next_serial;
-        self.next_serial += 1;
+        let serial = crate::event::next_token();
         self.pending = Some(Pending {
             serial,
             kind,
@@ -336,14 +333,34 @@ impl ServerAuth {
         self.delay + Duration::from_micros(jitter)
     }
 
-    /// Applies the application's decision on request `serial`.
+    /// Whether request `serial` is waiting for the application's decision.
+    pub fn is_pending(&self, serial: u64) -> bool {
+        self.pending.as_ref().is_some_and(|p| p.serial == serial)
+    }
+
+    /// Applies the application's decision on request `serial`. A decision that does not fit
+    /// the request (wrong token, prompts for a non-interactive attempt, partial success for
+    /// an unproven key query) is refused and leaves the request pending.
     pub fn answer(&mut self, serial: u64, decision: AuthDecision) -> Result<AuthOutput, Error> {
-        let pending = match self.pending.take() {
-            Some(p) if p.serial == serial => p,
-            other => {
-                self.pending = other;
-                return Err(ApiMisuse::WrongState("no such authentication request pending").into());
+        let misuse = match (&self.pending, &decision) {
+            (Some(p), _) if p.serial != serial => Some("no such authentication request pending"),
+            (None, _) => Some("no such authentication request pending"),
+            (Some(p), AuthDecision::Prompt(_)) if p.kind != Kind::Interactive => {
+                Some("prompts answer only keyboard-interactive")
             }
+            (Some(_), AuthDecision::Prompt(pr)) if pr.prompts.len() > MAX_PROMPTS => {
+                Some("more than 100 keyboard-interactive prompts")
+            }
+            (Some(p), AuthDecision::Partial { .. }) if matches!(p.kind, Kind::Query { .. }) => {
+                Some("a key query proves nothing: answer it with Accept (PK_OK) or Reject")
+            }
+            _ => None,
+        };
+        if let Some(why) = misuse {
+            return Err(ApiMisuse::WrongState(why).into());
+        }
+        let Some(pending) = self.pending.take() else {
+            return Err(ApiMisuse::WrongState("no such authentication request pending").into());
         };
         let user = self.user.clone().unwrap_or_default();
         let mut out = AuthOutput::default();
@@ -378,19 +395,9 @@ impl ServerAuth {
                 out.send.push(failure(&self.methods, true));
                 self.state = State::Ready;
             }
-            (AuthDecision::Prompt(prompts), Kind::Interactive) => {
-                if prompts.prompts.len() > MAX_PROMPTS {
-                    return Err(
-                        ApiMisuse::BadConfig("more than 100 keyboard-interactive prompts").into(),
-                    );
-                }
+            (AuthDecision::Prompt(prompts), _) => {
                 out.send.push(info_request(&prompts));
                 self.state = State::Prompting(prompts.prompts.len());
-            }
-            (AuthDecision::Prompt(_), _) => {
-                return Err(
-                    ApiMisuse::WrongState("prompts answer only keyboard-interactive").into(),
-                );
             }
             (AuthDecision::Reject, kind) => {
                 let counts = !matches!(kind, Kind::None | Kind::Query { .. });

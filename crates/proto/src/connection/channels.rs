@@ -69,7 +69,6 @@ pub struct Channels {
     max_packet: u32,
     /// Whether we are the server (peer requests become events to answer).
     server: bool,
-    next_serial: u64,
 }
 
 fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessage> {
@@ -90,7 +89,6 @@ impl Channels {
             window_size,
             max_packet,
             server,
-            next_serial: 0,
         }
     }
 
@@ -405,8 +403,7 @@ impl Channels {
                 let kind = r.string("request type")?;
                 let want_reply = r.bool("want reply")?;
                 let kind = super::session_request::decode(kind, &mut r)?;
-                let serial = self.next_serial;
-                self.next_serial += 1;
+                let serial = crate::event::next_token();
                 if want_reply {
                     if c.replies_owed.len() >= MAX_REPLIES_OWED {
                         return Err(PeerMisbehaved::TooManyPendingRequests.into());

@@ -36,6 +36,14 @@ impl Parts<'_> {
         Ok(())
     }
 
+    /// Whether channel data must wait: our side of a key exchange is in progress, or we have
+    /// sent the rekey limit under our new keys while the exchange still waits for the peer's
+    /// NEWKEYS (when it arrives, the next exchange starts and `Writable` follows its end).
+    fn data_held(&self) -> bool {
+        self.kex.sending_blocked()
+            || (!self.kex.is_idle() && self.t.writer.traffic().bytes > self.rekey_bytes)
+    }
+
     /// Records a fatal error once and returns it (errors are sticky).
     pub fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
         r.map_err(|e| self.t.fail(e))
@@ -61,7 +69,7 @@ impl Parts<'_> {
         data: &[u8],
     ) -> Result<usize, Error> {
         self.t.check_alive()?;
-        if self.kex.sending_blocked() {
+        if self.data_held() {
             self.channels.mark_blocked(id)?;
             return Ok(0);
         }
@@ -84,9 +92,15 @@ impl Parts<'_> {
             });
             self.check(r)?;
             written += n;
+            // Honour the rekey limit packet by packet: once a rekey starts, the rest waits for
+            // its end (a `Writable` follows), instead of a whole window under the old keys.
+            let r = self.maybe_rekey();
+            self.check(r)?;
+            if self.data_held() {
+                self.channels.mark_blocked(id)?;
+                break;
+            }
         }
-        let r = self.maybe_rekey();
-        self.check(r)?;
         Ok(written)
     }
 }

@@ -87,6 +87,7 @@ impl ServerConnection {
                 let max_packet = r.u32("maximum packet")?;
                 // Type-specific data (for forwarding types) is not used yet.
                 self.open_request(IncomingChannel {
+                    serial: crate::event::next_token(),
                     kind,
                     remote_id,
                     window,

@@ -8,7 +8,7 @@ use crate::auth::server::{AuthOutput, ServerAuth};
 use crate::config::ServerConfig;
 use crate::connection::handle::Parts;
 use crate::connection::{Channel, Channels};
-use crate::error::{Error, PeerMisbehaved};
+use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 use crate::event::{
     AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, IncomingChannel, SessionRequest,
 };
@@ -38,7 +38,8 @@ pub struct ServerConnection {
     kex: KexMachine,
     auth: ServerAuth,
     channels: Channels,
-    pending_opens: usize,
+    /// Tokens of channel-open requests the application has not answered yet.
+    pending_opens: Vec<u64>,
     grace_deadline: Option<Instant>,
     /// Failure replies held back until their release time.
     delayed: VecDeque<(Instant, Vec<u8>)>,
@@ -69,7 +70,7 @@ impl ServerConnection {
             lists,
             kex: KexMachine::new(Role::Server),
             auth,
-            pending_opens: 0,
+            pending_opens: Vec::new(),
             delayed: VecDeque::new(),
             config,
         };
@@ -136,13 +137,19 @@ impl ServerConnection {
         self.t.events.pop_front()
     }
 
-    /// Answers an [`Event::AuthRequest`].
+    /// Answers an [`Event::AuthRequest`]. A token this connection is not waiting for (issued
+    /// by another connection, or already answered) is an [`Error::ApiMisuse`] that leaves the
+    /// connection as it was. A decision that does not fit the request (prompts for a
+    /// password, partial success for an unproven key query) ends the connection.
     pub fn answer_auth(
         &mut self,
         request: AuthRequest,
         decision: AuthDecision,
     ) -> Result<(), Error> {
         self.t.check_alive()?;
+        if !self.auth.is_pending(request.serial) {
+            return Err(ApiMisuse::WrongState("no such authentication request pending").into());
+        }
         let out = self.auth.answer(request.serial, decision);
         let r = out.and_then(|o| self.apply_auth(o));
         self.check(r)
@@ -151,7 +158,7 @@ impl ServerConnection {
     /// Accepts an [`Event::ChannelOpenRequest`] and returns the new channel.
     pub fn accept_channel(&mut self, incoming: IncomingChannel) -> Result<ChannelId, Error> {
         self.t.check_alive()?;
-        self.pending_opens = self.pending_opens.saturating_sub(1);
+        self.take_open_token(&incoming)?;
         let (id, p) = self.channels.accept(incoming)?;
         let r = self.send(p);
         self.check(r)?;
@@ -166,7 +173,7 @@ impl ServerConnection {
         description: &str,
     ) -> Result<(), Error> {
         self.t.check_alive()?;
-        self.pending_opens = self.pending_opens.saturating_sub(1);
+        self.take_open_token(&incoming)?;
         let r = self.send(Channels::reject(incoming, reason, description));
         self.check(r)
     }
@@ -181,10 +188,9 @@ impl ServerConnection {
         if !self.channels.contains(request.id) {
             return Ok(());
         }
-        let r = self
-            .channels
-            .reply(request.id, request.serial, ok)
-            .and_then(|replies| replies.into_iter().try_for_each(|p| self.send(p)));
+        // An unknown token is the application's mistake: refused, the connection goes on.
+        let replies = self.channels.reply(request.id, request.serial, ok)?;
+        let r = replies.into_iter().try_for_each(|p| self.send(p));
         self.check(r)
     }
 
@@ -317,6 +323,22 @@ impl ServerConnection {
         p
     }
 
+    /// Consumes the token of a pending open request; a token of another connection, or one
+    /// already answered, is refused without effect.
+    fn take_open_token(&mut self, incoming: &IncomingChannel) -> Result<(), Error> {
+        match self
+            .pending_opens
+            .iter()
+            .position(|s| *s == incoming.serial)
+        {
+            Some(i) => {
+                self.pending_opens.swap_remove(i);
+                Ok(())
+            }
+            None => Err(ApiMisuse::WrongState("no such channel-open request pending").into()),
+        }
+    }
+
     fn open_request(&mut self, incoming: IncomingChannel) -> Result<(), Error> {
         let refuse = |why: &str, reason: u32, me: &mut Self, inc| {
             me.send(Channels::reject(inc, reason, why))
@@ -324,12 +346,11 @@ impl ServerConnection {
         if incoming.kind != "session" {
             return refuse("unknown channel type", 3, self, incoming);
         }
-        if self.channels.len() + self.pending_opens
-            >= self.config.max_sessions.min(MAX_PENDING_OPENS)
-        {
+        let open = self.channels.len() + self.pending_opens.len();
+        if open >= self.config.max_sessions || self.pending_opens.len() >= MAX_PENDING_OPENS {
             return refuse("too many sessions", 1, self, incoming);
         }
-        self.pending_opens += 1;
+        self.pending_opens.push(incoming.serial);
         self.t.events.push_back(Event::ChannelOpenRequest(incoming));
         Ok(())
     }

@@ -98,7 +98,7 @@ impl Transport {
     /// message.
     pub fn send(&mut self, payload: Vec<u8>, kex_blocking: bool) -> Result<(), Error> {
         let n = payload.first().copied().unwrap_or(0);
-        if kex_blocking && !msg::is_kex(n) && !msg::is_transport_generic(n) {
+        if kex_blocking && !msg::allowed_during_kex(n) {
             self.held.push_back(payload);
             return Ok(());
         }

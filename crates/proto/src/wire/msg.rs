@@ -37,6 +37,13 @@ pub fn is_transport_generic(n: u8) -> bool {
     (1..=19).contains(&n)
 }
 
+/// Whether a party that has sent KEXINIT may send message `n` before its NEWKEYS
+/// (RFC 4253 §7.1): transport generic messages except SERVICE_REQUEST and SERVICE_ACCEPT,
+/// and key-exchange messages.
+pub fn allowed_during_kex(n: u8) -> bool {
+    (is_transport_generic(n) && n != SERVICE_REQUEST && n != SERVICE_ACCEPT) || is_kex(n)
+}
+
 /// True for key-exchange messages (20–49), allowed during a key exchange.
 pub fn is_kex(n: u8) -> bool {
     (20..=49).contains(&n)
