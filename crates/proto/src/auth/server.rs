@@ -400,7 +400,8 @@ impl ServerAuth {
                 self.state = State::Prompting(prompts.prompts.len());
             }
             (AuthDecision::Reject, kind) => {
-                let counts = !matches!(kind, Kind::None | Kind::Query { .. });
+                // As OpenSSH: every failure counts except the client's opening `none` probe.
+                let counts = !matches!(kind, Kind::None) || self.attempts > 1;
                 return self.fail(out, pending.at, counts);
             }
         }
