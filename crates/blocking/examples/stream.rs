@@ -8,7 +8,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg = ClientConfig::new(a[2].clone())
         .key_file(&a[3])?
         .host_key_policy(HostKeyPolicy::AcceptAnyInsecure)
-        .with_core(|c| c.ciphers(&[a[4].as_str()]));
+        .with_core(|c| {
+            let c = c.ciphers(&[a[4].as_str()]);
+            // Optional key-exchange method (SEASHELL_KEX), for trying one against a server.
+            match std::env::var("SEASHELL_KEX") {
+                Ok(k) => c.kex_algorithms(&[k]),
+                Err(_) => c,
+            }
+        });
     let t = std::time::Instant::now();
     let s = Client::connect(&a[1], cfg)?;
     let mut ch = s.channel_exec(&a[5])?;

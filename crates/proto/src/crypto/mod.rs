@@ -12,6 +12,8 @@ pub use random::{SecureRandom, SystemRandom};
 pub enum HashAlg {
     /// SHA-256.
     Sha256,
+    /// SHA-384.
+    Sha384,
     /// SHA-512.
     Sha512,
 }
@@ -20,6 +22,7 @@ impl HashAlg {
     fn ring(self) -> &'static ring::digest::Algorithm {
         match self {
             HashAlg::Sha256 => &ring::digest::SHA256,
+            HashAlg::Sha384 => &ring::digest::SHA384,
             HashAlg::Sha512 => &ring::digest::SHA512,
         }
     }

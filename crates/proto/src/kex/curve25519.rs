@@ -55,6 +55,21 @@ impl Curve25519 {
         &self.public
     }
 
+    /// The raw 32-byte X25519 shared secret with the peer's public value (the hybrid methods
+    /// hash it). Wrong lengths and the all-zero result of a low-order point fail.
+    pub fn agree_raw(self, peer_public: &[u8]) -> Result<Zeroizing<[u8; 32]>, Error> {
+        if peer_public.len() != 32 {
+            return Err(CryptoError::KeyAgreement.into());
+        }
+        let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, peer_public);
+        agreement::agree_ephemeral(self.private, &peer, |s| {
+            let mut k = Zeroizing::new([0u8; 32]);
+            k.copy_from_slice(s.get(..32).unwrap_or(&[0; 32]));
+            k
+        })
+        .map_err(|_| CryptoError::KeyAgreement.into())
+    }
+
     /// Completes the exchange with the peer's public value and computes H over the transcript.
     /// `we_are_client` orders Q_C and Q_S. A peer value that is not 32 bytes, or that yields
     /// the all-zero secret (a low-order point), fails.
@@ -65,20 +80,14 @@ impl Curve25519 {
         inputs: HashInputs<'_>,
         we_are_client: bool,
     ) -> Result<KexOutput, Error> {
-        if peer_public.len() != 32 {
-            return Err(CryptoError::KeyAgreement.into());
-        }
-        let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, peer_public);
-        let secret = agreement::agree_ephemeral(self.private, &peer, |s| {
-            let mut k = Zeroizing::new(Vec::with_capacity(37));
-            wire::put_mpint(&mut k, s);
-            k
-        })
-        .map_err(|_| CryptoError::KeyAgreement)?;
+        let public = self.public;
+        let raw = self.agree_raw(peer_public)?;
+        let mut secret = Zeroizing::new(Vec::with_capacity(37));
+        wire::put_mpint(&mut secret, raw.as_slice());
         let (q_c, q_s): (&[u8], &[u8]) = if we_are_client {
-            (&self.public, peer_public)
+            (&public, peer_public)
         } else {
-            (peer_public, &self.public)
+            (peer_public, &public)
         };
         let hash = alg.hash();
         let exchange_hash = exchange_hash(hash, inputs, q_c, q_s, &secret);

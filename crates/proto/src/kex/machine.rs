@@ -2,8 +2,9 @@
 //! strict KEX, guessed packets and re-exchanges. It works on the shared [`Transport`] and tells
 //! its role what to do next with a [`KexStep`].
 
-use super::curve25519::{Curve25519, HashInputs};
+use super::curve25519::HashInputs;
 use super::derive::derive_key;
+use super::method::{ClientKex, server_respond};
 use super::negotiate::{Negotiated, negotiate};
 use super::{EXT_INFO_CLIENT, KexInit, STRICT_KEX_CLIENT, STRICT_KEX_SERVER, slot};
 use crate::crypto::{CipherAlg, Opener, Sealer};
@@ -50,7 +51,7 @@ struct Pending {
     ours: KexInit,
     theirs: KexInit,
     /// The client's ephemeral key (client role only).
-    eph: Option<Curve25519>,
+    eph: Option<ClientKex>,
 }
 
 // One per connection; the keys in `Finishing` are large but short-lived.
@@ -267,7 +268,7 @@ impl KexMachine {
         }
         let eph = match self.role {
             Role::Client => {
-                let eph = Curve25519::generate()?;
+                let eph = ClientKex::start(negotiated.kex, t.rng())?;
                 let mut p = vec![msg::KEX_ECDH_INIT];
                 wire::put_string(&mut p, eph.public());
                 t.write(&p)?;
@@ -308,7 +309,7 @@ impl KexMachine {
             server_kexinit: &theirs.raw,
             host_key: host_key_blob,
         };
-        let out = eph.finish(neg.kex, q_s, inputs, true)?;
+        let out = eph.finish(q_s, inputs)?;
         host_key.verify(&neg.host_key, &out.exchange_hash, signature)?;
         let sid = self
             .session_id
@@ -355,8 +356,6 @@ impl KexMachine {
                 "no host key for the negotiated algorithm",
             )))?;
         let blob = key.public_key().to_blob();
-        let eph = Curve25519::generate()?;
-        let q_s = *eph.public();
         let inputs = HashInputs {
             client_ident: t.peer_ident.as_deref().unwrap_or_default().as_bytes(),
             server_ident: t.our_ident.as_bytes(),
@@ -364,7 +363,7 @@ impl KexMachine {
             server_kexinit: &ours.raw,
             host_key: &blob,
         };
-        let out = eph.finish(neg.kex, q_c, inputs, false)?;
+        let (q_s, out) = server_respond(neg.kex, q_c, inputs, t.rng())?;
         let sig = key.sign(&neg.host_key, &out.exchange_hash)?;
         let sid = self
             .session_id

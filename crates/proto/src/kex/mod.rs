@@ -4,6 +4,7 @@
 pub mod curve25519;
 pub mod derive;
 pub(crate) mod machine;
+pub mod method;
 pub mod negotiate;
 
 use crate::crypto::{HashAlg, SecureRandom};
@@ -21,21 +22,44 @@ pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 /// A key-exchange method we implement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KexAlg {
+    /// `mlkem768x25519-sha256`: ML-KEM-768 and X25519 hybrid (post-quantum).
+    Mlkem768X25519Sha256,
+    /// `sntrup761x25519-sha512`: Streamlined NTRU Prime and X25519 hybrid (post-quantum).
+    Sntrup761X25519Sha512,
+    /// `sntrup761x25519-sha512@openssh.com`, the same method under its older name.
+    Sntrup761X25519Sha512OpenSsh,
     /// `curve25519-sha256` (RFC 8731).
     Curve25519Sha256,
     /// `curve25519-sha256@libssh.org`, the same method under its older name.
     Curve25519Sha256Libssh,
+    /// `ecdh-sha2-nistp256` (RFC 5656).
+    EcdhNistp256,
+    /// `ecdh-sha2-nistp384` (RFC 5656).
+    EcdhNistp384,
 }
 
 impl KexAlg {
-    /// Every supported method, in default preference order.
-    pub const ALL: [KexAlg; 2] = [KexAlg::Curve25519Sha256, KexAlg::Curve25519Sha256Libssh];
+    /// Every supported method, in default preference order (OpenSSH 10's).
+    pub const ALL: [KexAlg; 7] = [
+        KexAlg::Mlkem768X25519Sha256,
+        KexAlg::Sntrup761X25519Sha512,
+        KexAlg::Sntrup761X25519Sha512OpenSsh,
+        KexAlg::Curve25519Sha256,
+        KexAlg::Curve25519Sha256Libssh,
+        KexAlg::EcdhNistp256,
+        KexAlg::EcdhNistp384,
+    ];
 
     /// The wire name.
     pub fn name(self) -> &'static str {
         match self {
+            KexAlg::Mlkem768X25519Sha256 => "mlkem768x25519-sha256",
+            KexAlg::Sntrup761X25519Sha512 => "sntrup761x25519-sha512",
+            KexAlg::Sntrup761X25519Sha512OpenSsh => "sntrup761x25519-sha512@openssh.com",
             KexAlg::Curve25519Sha256 => "curve25519-sha256",
             KexAlg::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
+            KexAlg::EcdhNistp256 => "ecdh-sha2-nistp256",
+            KexAlg::EcdhNistp384 => "ecdh-sha2-nistp384",
         }
     }
 
@@ -46,7 +70,11 @@ impl KexAlg {
 
     /// The method's hash.
     pub fn hash(self) -> HashAlg {
-        HashAlg::Sha256
+        match self {
+            KexAlg::Sntrup761X25519Sha512 | KexAlg::Sntrup761X25519Sha512OpenSsh => HashAlg::Sha512,
+            KexAlg::EcdhNistp384 => HashAlg::Sha384,
+            _ => HashAlg::Sha256,
+        }
     }
 }
 

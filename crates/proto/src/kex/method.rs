@@ -1,0 +1,322 @@
+//! Every key-exchange method behind one interface: the client starts with its public value and
+//! finishes with the server's; the server responds to the client's value. Each computes the
+//! exchange hash of RFC 5656 §4 (the same shape for ECDH, X25519 and the hybrid KEMs) with K
+//! encoded as the method requires: an mpint for ECDH and X25519, a string holding
+//! HASH(kem_secret || x25519_secret) for the post-quantum hybrids.
+
+use super::curve25519::{Curve25519, HashInputs, exchange_hash};
+use super::{KexAlg, KexOutput};
+use crate::crypto::{HashAlg, SecureRandom};
+use crate::error::{CryptoError, Error};
+use crate::wire;
+use libcrux_ml_kem::mlkem768;
+use ring::agreement;
+use zeroize::Zeroizing;
+
+/// ML-KEM-768 public key and ciphertext lengths.
+const MLKEM_PK: usize = 1184;
+const MLKEM_CT: usize = 1088;
+const X25519: usize = 32;
+
+enum ClientState {
+    X25519(Curve25519),
+    Ecdh(agreement::EphemeralPrivateKey),
+    Mlkem(Box<mlkem768::MlKem768KeyPair>, Curve25519),
+    Sntrup(Box<sntrup761::DecapsulationKey>, Curve25519),
+}
+
+/// The client's half of a key exchange, waiting for the server's value.
+pub struct ClientKex {
+    alg: KexAlg,
+    state: ClientState,
+    public: Vec<u8>,
+}
+
+impl core::fmt::Debug for ClientKex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ClientKex({})", self.alg.name())
+    }
+}
+
+fn ecdh_alg(alg: KexAlg) -> &'static agreement::Algorithm {
+    match alg {
+        KexAlg::EcdhNistp384 => &agreement::ECDH_P384,
+        _ => &agreement::ECDH_P256,
+    }
+}
+
+fn random<const N: usize>(rng: &dyn SecureRandom) -> Result<Zeroizing<[u8; N]>, Error> {
+    let mut seed = Zeroizing::new([0u8; N]);
+    rng.fill(seed.as_mut_slice())?;
+    Ok(seed)
+}
+
+/// K for the hybrids: a string holding HASH(kem_secret || x25519_secret).
+fn hybrid_secret(hash: HashAlg, kem: &[u8], ecdh: &[u8]) -> Zeroizing<Vec<u8>> {
+    let digest = Zeroizing::new(hash.hash(&[kem, ecdh]));
+    let mut k = Zeroizing::new(Vec::with_capacity(digest.len() + 4));
+    wire::put_string(&mut k, &digest);
+    k
+}
+
+fn mpint_secret(raw: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut k = Zeroizing::new(Vec::with_capacity(raw.len() + 5));
+    wire::put_mpint(&mut k, raw);
+    k
+}
+
+fn split(value: &[u8], at: usize, total: usize) -> Result<(&[u8], &[u8]), Error> {
+    if value.len() != total {
+        return Err(CryptoError::KeyAgreement.into());
+    }
+    Ok(value.split_at(at))
+}
+
+fn output(
+    alg: KexAlg,
+    inputs: HashInputs<'_>,
+    q_c: &[u8],
+    q_s: &[u8],
+    k: Zeroizing<Vec<u8>>,
+) -> KexOutput {
+    let hash = alg.hash();
+    KexOutput {
+        exchange_hash: exchange_hash(hash, inputs, q_c, q_s, &k),
+        shared_secret: k,
+        hash,
+    }
+}
+
+impl ClientKex {
+    /// Generates our ephemeral keys for `alg`. Seeds for the post-quantum halves come from
+    /// `rng`; the elliptic-curve halves use ring's system RNG (ring does not take another).
+    pub fn start(alg: KexAlg, rng: &dyn SecureRandom) -> Result<ClientKex, Error> {
+        let (state, public) = match alg {
+            KexAlg::Curve25519Sha256 | KexAlg::Curve25519Sha256Libssh => {
+                let x = Curve25519::generate()?;
+                let public = x.public().to_vec();
+                (ClientState::X25519(x), public)
+            }
+            KexAlg::EcdhNistp256 | KexAlg::EcdhNistp384 => {
+                let sys = ring::rand::SystemRandom::new();
+                let private = agreement::EphemeralPrivateKey::generate(ecdh_alg(alg), &sys)
+                    .map_err(|_| CryptoError::Rng)?;
+                let public = private
+                    .compute_public_key()
+                    .map_err(|_| CryptoError::KeyAgreement)?;
+                let public = public.as_ref().to_vec();
+                (ClientState::Ecdh(private), public)
+            }
+            KexAlg::Mlkem768X25519Sha256 => {
+                let seed = random::<{ libcrux_ml_kem::KEY_GENERATION_SEED_SIZE }>(rng)?;
+                let pair = mlkem768::generate_key_pair(*seed);
+                let x = Curve25519::generate()?;
+                let mut public = pair.public_key().as_slice().to_vec();
+                public.extend_from_slice(x.public());
+                (ClientState::Mlkem(Box::new(pair), x), public)
+            }
+            KexAlg::Sntrup761X25519Sha512 | KexAlg::Sntrup761X25519Sha512OpenSsh => {
+                let seed = random::<32>(rng)?;
+                let (ek, dk) = sntrup761::generate_key_from_seed(*seed);
+                let x = Curve25519::generate()?;
+                let mut public = ek.as_ref().to_vec();
+                public.extend_from_slice(x.public());
+                (ClientState::Sntrup(Box::new(dk), x), public)
+            }
+        };
+        Ok(ClientKex { alg, state, public })
+    }
+
+    /// Our public value (Q_C, or the hybrid's C_INIT).
+    pub fn public(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// Completes the exchange with the server's value and computes H over the transcript.
+    /// Wrong lengths, invalid points and low-order X25519 points fail.
+    pub fn finish(self, server_value: &[u8], inputs: HashInputs<'_>) -> Result<KexOutput, Error> {
+        let hash = self.alg.hash();
+        let k = match self.state {
+            ClientState::X25519(x) => mpint_secret(x.agree_raw(server_value)?.as_slice()),
+            ClientState::Ecdh(private) => {
+                let peer = agreement::UnparsedPublicKey::new(ecdh_alg(self.alg), server_value);
+                agreement::agree_ephemeral(private, &peer, mpint_secret)
+                    .map_err(|_| CryptoError::KeyAgreement)?
+            }
+            ClientState::Mlkem(pair, x) => {
+                let (ct, xs) = split(server_value, MLKEM_CT, MLKEM_CT + X25519)?;
+                let ct = mlkem768::MlKem768Ciphertext::try_from(ct)
+                    .map_err(|_| CryptoError::KeyAgreement)?;
+                let kem = Zeroizing::new(mlkem768::decapsulate(pair.private_key(), &ct));
+                hybrid_secret(hash, kem.as_slice(), x.agree_raw(xs)?.as_slice())
+            }
+            ClientState::Sntrup(dk, x) => {
+                let (ct, xs) = split(
+                    server_value,
+                    sntrup761::CIPHERTEXT_SIZE,
+                    sntrup761::CIPHERTEXT_SIZE + X25519,
+                )?;
+                let ct =
+                    sntrup761::Ciphertext::try_from(ct).map_err(|_| CryptoError::KeyAgreement)?;
+                let kem = dk.decapsulate(&ct);
+                hybrid_secret(hash, kem.as_ref(), x.agree_raw(xs)?.as_slice())
+            }
+        };
+        Ok(output(self.alg, inputs, &self.public, server_value, k))
+    }
+}
+
+/// The server's side: answers the client's value with ours and computes H.
+pub fn server_respond(
+    alg: KexAlg,
+    client_value: &[u8],
+    inputs: HashInputs<'_>,
+    rng: &dyn SecureRandom,
+) -> Result<(Vec<u8>, KexOutput), Error> {
+    let hash = alg.hash();
+    let (public, k) = match alg {
+        KexAlg::Curve25519Sha256 | KexAlg::Curve25519Sha256Libssh => {
+            let x = Curve25519::generate()?;
+            let public = x.public().to_vec();
+            (public, mpint_secret(x.agree_raw(client_value)?.as_slice()))
+        }
+        KexAlg::EcdhNistp256 | KexAlg::EcdhNistp384 => {
+            let sys = ring::rand::SystemRandom::new();
+            let private = agreement::EphemeralPrivateKey::generate(ecdh_alg(alg), &sys)
+                .map_err(|_| CryptoError::Rng)?;
+            let public = private
+                .compute_public_key()
+                .map_err(|_| CryptoError::KeyAgreement)?
+                .as_ref()
+                .to_vec();
+            let peer = agreement::UnparsedPublicKey::new(ecdh_alg(alg), client_value);
+            let k = agreement::agree_ephemeral(private, &peer, mpint_secret)
+                .map_err(|_| CryptoError::KeyAgreement)?;
+            (public, k)
+        }
+        KexAlg::Mlkem768X25519Sha256 => {
+            let (pk, xc) = split(client_value, MLKEM_PK, MLKEM_PK + X25519)?;
+            let pk =
+                mlkem768::MlKem768PublicKey::try_from(pk).map_err(|_| CryptoError::KeyAgreement)?;
+            if !mlkem768::validate_public_key(&pk) {
+                return Err(CryptoError::KeyAgreement.into());
+            }
+            let seed = random::<{ libcrux_ml_kem::SHARED_SECRET_SIZE }>(rng)?;
+            let (ct, kem) = mlkem768::encapsulate(&pk, *seed);
+            let kem = Zeroizing::new(kem);
+            let x = Curve25519::generate()?;
+            let mut public = ct.as_slice().to_vec();
+            public.extend_from_slice(x.public());
+            (
+                public,
+                hybrid_secret(hash, kem.as_slice(), x.agree_raw(xc)?.as_slice()),
+            )
+        }
+        KexAlg::Sntrup761X25519Sha512 | KexAlg::Sntrup761X25519Sha512OpenSsh => {
+            let (pk, xc) = split(
+                client_value,
+                sntrup761::PUBLIC_KEY_SIZE,
+                sntrup761::PUBLIC_KEY_SIZE + X25519,
+            )?;
+            let ek =
+                sntrup761::EncapsulationKey::try_from(pk).map_err(|_| CryptoError::KeyAgreement)?;
+            let seed = random::<32>(rng)?;
+            let (ct, kem) = ek.encapsulate_deterministic(*seed);
+            let x = Curve25519::generate()?;
+            let mut public = ct.as_ref().to_vec();
+            public.extend_from_slice(x.public());
+            (
+                public,
+                hybrid_secret(hash, kem.as_ref(), x.agree_raw(xc)?.as_slice()),
+            )
+        }
+    };
+    let out = output(alg, inputs, client_value, &public, k);
+    Ok((public, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SystemRandom;
+
+    fn inputs() -> HashInputs<'static> {
+        HashInputs {
+            client_ident: b"a",
+            server_ident: b"b",
+            client_kexinit: b"c",
+            server_kexinit: b"d",
+            host_key: b"e",
+        }
+    }
+
+    #[test]
+    fn every_method_agrees_both_sides() {
+        let rng = SystemRandom::new();
+        for alg in KexAlg::ALL {
+            let c = ClientKex::start(alg, &rng).unwrap();
+            let cv = c.public().to_vec();
+            let (sv, s_out) = server_respond(alg, &cv, inputs(), &rng).unwrap();
+            let c_out = c.finish(&sv, inputs()).unwrap();
+            assert_eq!(c_out.exchange_hash, s_out.exchange_hash, "{}", alg.name());
+            assert_eq!(*c_out.shared_secret, *s_out.shared_secret, "{}", alg.name());
+            assert_eq!(
+                c_out.exchange_hash.len(),
+                match alg.hash() {
+                    HashAlg::Sha256 => 32,
+                    HashAlg::Sha384 => 48,
+                    HashAlg::Sha512 => 64,
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn hybrid_lengths_are_exact() {
+        let rng = SystemRandom::new();
+        let c = ClientKex::start(KexAlg::Mlkem768X25519Sha256, &rng).unwrap();
+        assert_eq!(c.public().len(), 1216);
+        let (sv, _) =
+            server_respond(KexAlg::Mlkem768X25519Sha256, c.public(), inputs(), &rng).unwrap();
+        assert_eq!(sv.len(), 1120);
+        let c = ClientKex::start(KexAlg::Sntrup761X25519Sha512, &rng).unwrap();
+        assert_eq!(c.public().len(), 1158 + 32);
+        for bad in [1215usize, 1217, 0] {
+            assert!(
+                server_respond(
+                    KexAlg::Mlkem768X25519Sha256,
+                    &vec![1u8; bad],
+                    inputs(),
+                    &rng
+                )
+                .is_err()
+            );
+        }
+        let c = ClientKex::start(KexAlg::Mlkem768X25519Sha256, &rng).unwrap();
+        assert!(c.finish(&[0u8; 1119], inputs()).is_err());
+    }
+
+    #[test]
+    fn bad_points_fail_never_panic() {
+        let rng = SystemRandom::new();
+        for alg in KexAlg::ALL {
+            for bad in [
+                vec![],
+                vec![0u8; 32],
+                vec![4u8; 65],
+                vec![0xffu8; 97],
+                vec![0u8; 1216],
+                vec![0u8; 1190],
+            ] {
+                let _ = server_respond(alg, &bad, inputs(), &rng);
+                let c = ClientKex::start(alg, &rng).unwrap();
+                let _ = c.finish(&bad, inputs());
+            }
+        }
+        // The X25519 half of a hybrid is checked too: an all-zero point fails.
+        let c = ClientKex::start(KexAlg::Mlkem768X25519Sha256, &rng).unwrap();
+        let mut v = c.public().to_vec();
+        v[1184..].fill(0);
+        assert!(server_respond(KexAlg::Mlkem768X25519Sha256, &v, inputs(), &rng).is_err());
+    }
+}
