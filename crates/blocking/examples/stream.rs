@@ -11,8 +11,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_core(|c| {
             let c = c.ciphers(&[a[4].as_str()]);
             // Optional key-exchange method (SEASHELL_KEX), for trying one against a server.
-            match std::env::var("SEASHELL_KEX") {
+            let c = match std::env::var("SEASHELL_KEX") {
                 Ok(k) => c.kex_algorithms(&[k]),
+                Err(_) => c,
+            };
+            // Optional MAC (SEASHELL_MAC), for the non-AEAD ciphers.
+            match std::env::var("SEASHELL_MAC") {
+                Ok(m) => c.macs(&[m]),
                 Err(_) => c,
             }
         });

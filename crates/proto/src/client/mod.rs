@@ -44,6 +44,7 @@ impl ClientConnection {
             kex: config.kex_algorithms.clone(),
             host_key: config.host_key_algorithms.clone(),
             ciphers: config.ciphers.clone(),
+            macs: config.macs.clone(),
         };
         let mut conn = ClientConnection {
             deadline: Some(now + config.handshake_timeout),

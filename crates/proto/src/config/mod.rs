@@ -4,7 +4,7 @@ mod server;
 
 pub use server::ServerConfig;
 
-use crate::crypto::{CipherAlg, SecureRandom, SystemRandom};
+use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};
 use crate::kex::KexAlg;
 use std::sync::Arc;
@@ -35,6 +35,8 @@ pub struct ClientConfig {
     pub host_key_algorithms: Vec<String>,
     /// Ciphers (both directions), in preference order.
     pub ciphers: Vec<String>,
+    /// MACs for the non-AEAD ciphers, in preference order.
+    pub macs: Vec<String>,
     /// Our identification string, without CR LF.
     pub client_id: String,
     /// The receive window of each channel.
@@ -60,6 +62,10 @@ impl ClientConfig {
                 .map(|s| (*s).to_owned())
                 .collect(),
             ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
+            macs: MacAlg::DEFAULTS
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect(),
             client_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
             window_size: DEFAULT_WINDOW,
             max_packet_size: DEFAULT_MAX_PACKET,
@@ -67,6 +73,12 @@ impl ClientConfig {
             rekey_bytes: 1 << 30,
             rng: Arc::new(SystemRandom::new()),
         }
+    }
+
+    /// Sets the MACs, in preference order.
+    pub fn macs<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.macs = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
     }
 
     /// Sets the ciphers, in preference order.
@@ -105,6 +117,9 @@ impl ClientConfig {
                 .any(|n| CipherAlg::from_name(n).is_none())
         {
             return bad("unsupported or empty cipher list");
+        }
+        if self.macs.iter().any(|n| MacAlg::from_name(n).is_none()) {
+            return bad("unsupported MAC");
         }
         if self.host_key_algorithms.is_empty()
             || self
@@ -241,7 +256,7 @@ mod tests {
         ClientConfig::new("me").validate().unwrap();
         assert!(
             ClientConfig::new("me")
-                .ciphers(&["aes128-ctr"])
+                .ciphers(&["aes128-cbc"])
                 .validate()
                 .is_err()
         );

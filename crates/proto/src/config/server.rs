@@ -1,7 +1,7 @@
 //! Server configuration: host keys, algorithms and OpenSSH's limits.
 
 use super::{DEFAULT_MAX_PACKET, DEFAULT_WINDOW};
-use crate::crypto::{CipherAlg, SecureRandom, SystemRandom};
+use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};
 use crate::kex::KexAlg;
 use crate::keys::PrivateKey;
@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub host_key_algorithms: Vec<String>,
     /// Ciphers, in preference order.
     pub ciphers: Vec<String>,
+    /// MACs for the non-AEAD ciphers, in preference order.
+    pub macs: Vec<String>,
     /// Our identification string, without CR LF.
     pub server_id: String,
     /// Authentication methods offered, in order.
@@ -56,6 +58,10 @@ impl ServerConfig {
                 .map(|s| (*s).to_owned())
                 .collect(),
             ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
+            macs: MacAlg::DEFAULTS
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect(),
             server_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
             auth_methods: vec![
                 "publickey".into(),
@@ -108,6 +114,9 @@ impl ServerConfig {
                 .any(|n| CipherAlg::from_name(n).is_none())
         {
             return bad("unsupported or empty cipher list");
+        }
+        if self.macs.iter().any(|n| MacAlg::from_name(n).is_none()) {
+            return bad("unsupported MAC");
         }
         if self.max_packet_size < 1024 || self.window_size < self.max_packet_size {
             return bad("window must be at least the max packet size, which must be >= 1024");

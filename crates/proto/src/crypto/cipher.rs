@@ -1,6 +1,9 @@
-//! Packet ciphers: `chacha20-poly1305@openssh.com`, `aes128-gcm@openssh.com` and
-//! `aes256-gcm@openssh.com`. Both directions work in place on the packet buffer.
+//! Packet ciphers: the AEADs `chacha20-poly1305@openssh.com`, `aes128-gcm@openssh.com` and
+//! `aes256-gcm@openssh.com`, and AES-CTR with a MAC (plain or encrypt-then-MAC). Both
+//! directions work in place on the packet buffer.
 
+use super::ctr::AesCtr;
+use super::mac::{MacAlg, MacKey};
 use crate::error::CryptoError;
 use ring::aead;
 use ring::aead::chacha20_poly1305_openssh as chacha;
@@ -8,6 +11,32 @@ use zeroize::Zeroizing;
 
 /// Length of every AEAD tag we support.
 pub const TAG_LEN: usize = 16;
+/// Longest tag of any cipher or MAC (HMAC-SHA-512).
+pub const MAX_TAG_LEN: usize = 64;
+
+/// A packet's authentication tag (AEAD tag or MAC).
+#[derive(Debug, Clone, Copy)]
+pub struct Tag {
+    bytes: [u8; MAX_TAG_LEN],
+    len: usize,
+}
+
+impl Tag {
+    fn new(t: &[u8]) -> Tag {
+        let mut bytes = [0u8; MAX_TAG_LEN];
+        let len = t.len().min(MAX_TAG_LEN);
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), t.get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        Tag { bytes, len }
+    }
+}
+
+impl AsRef<[u8]> for Tag {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
 
 /// A negotiated packet cipher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,15 +47,32 @@ pub enum CipherAlg {
     Aes128Gcm,
     /// `aes256-gcm@openssh.com` (RFC 5647).
     Aes256Gcm,
+    /// `aes128-ctr` (RFC 4344), with a MAC.
+    Aes128Ctr,
+    /// `aes192-ctr`, with a MAC.
+    Aes192Ctr,
+    /// `aes256-ctr`, with a MAC.
+    Aes256Ctr,
 }
 
 impl CipherAlg {
     /// Every supported cipher, in our default preference order.
-    pub const ALL: [CipherAlg; 3] = [
+    pub const ALL: [CipherAlg; 6] = [
         CipherAlg::ChaCha20Poly1305,
         CipherAlg::Aes128Gcm,
         CipherAlg::Aes256Gcm,
+        CipherAlg::Aes128Ctr,
+        CipherAlg::Aes192Ctr,
+        CipherAlg::Aes256Ctr,
     ];
+
+    /// Whether the cipher authenticates by itself (no MAC is negotiated).
+    pub fn is_aead(self) -> bool {
+        matches!(
+            self,
+            CipherAlg::ChaCha20Poly1305 | CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm
+        )
+    }
 
     /// The wire name.
     pub fn name(self) -> &'static str {
@@ -34,6 +80,9 @@ impl CipherAlg {
             CipherAlg::ChaCha20Poly1305 => "chacha20-poly1305@openssh.com",
             CipherAlg::Aes128Gcm => "aes128-gcm@openssh.com",
             CipherAlg::Aes256Gcm => "aes256-gcm@openssh.com",
+            CipherAlg::Aes128Ctr => "aes128-ctr",
+            CipherAlg::Aes192Ctr => "aes192-ctr",
+            CipherAlg::Aes256Ctr => "aes256-ctr",
         }
     }
 
@@ -46,8 +95,9 @@ impl CipherAlg {
     pub fn key_len(self) -> usize {
         match self {
             CipherAlg::ChaCha20Poly1305 => chacha::KEY_LEN,
-            CipherAlg::Aes128Gcm => 16,
-            CipherAlg::Aes256Gcm => 32,
+            CipherAlg::Aes128Gcm | CipherAlg::Aes128Ctr => 16,
+            CipherAlg::Aes192Ctr => 24,
+            CipherAlg::Aes256Gcm | CipherAlg::Aes256Ctr => 32,
         }
     }
 
@@ -56,6 +106,7 @@ impl CipherAlg {
         match self {
             CipherAlg::ChaCha20Poly1305 => 0,
             CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm => 12,
+            CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => 16,
         }
     }
 
@@ -63,7 +114,7 @@ impl CipherAlg {
     pub fn block_len(self) -> usize {
         match self {
             CipherAlg::ChaCha20Poly1305 => 8,
-            CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm => 16,
+            _ => 16,
         }
     }
 }
@@ -115,6 +166,7 @@ fn chacha_key(key: &[u8]) -> Result<Zeroizing<[u8; chacha::KEY_LEN]>, CryptoErro
 enum SealerInner {
     ChaCha(chacha::SealingKey),
     Gcm(aead::LessSafeKey, GcmNonce),
+    Ctr(AesCtr, MacKey),
 }
 
 /// Encrypts and authenticates outgoing packets.
@@ -131,9 +183,24 @@ impl core::fmt::Debug for Sealer {
 
 impl Sealer {
     /// Keys a sealer with derived key material (`key` and `iv` at least as long as the
-    /// algorithm needs).
+    /// algorithm needs). AEAD ciphers only; see [`Sealer::with_mac`].
     pub fn new(alg: CipherAlg, key: &[u8], iv: &[u8]) -> Result<Sealer, CryptoError> {
+        Sealer::with_mac(alg, key, iv, None)
+    }
+
+    /// Keys a sealer; a non-AEAD cipher needs its MAC and MAC key.
+    pub fn with_mac(
+        alg: CipherAlg,
+        key: &[u8],
+        iv: &[u8],
+        mac: Option<(MacAlg, &[u8])>,
+    ) -> Result<Sealer, CryptoError> {
         let inner = match alg {
+            CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
+                let (m, mk) = mac.ok_or(CryptoError::KeyAgreement)?;
+                let k = key.get(..alg.key_len()).ok_or(CryptoError::KeyAgreement)?;
+                SealerInner::Ctr(AesCtr::new(k, iv)?, MacKey::new(m, mk)?)
+            }
             CipherAlg::ChaCha20Poly1305 => {
                 SealerInner::ChaCha(chacha::SealingKey::new(&*chacha_key(key)?))
             }
@@ -149,14 +216,33 @@ impl Sealer {
         self.alg
     }
 
+    /// The MAC, for a non-AEAD cipher.
+    pub fn mac(&self) -> Option<MacAlg> {
+        match &self.inner {
+            SealerInner::Ctr(_, m) => Some(m.alg()),
+            _ => None,
+        }
+    }
+
     /// Seals `packet` (the 4-byte length followed by the padded payload) in place and returns
     /// the tag to append. `packet` must be at least 4 bytes.
-    pub fn seal(&mut self, seq: u32, packet: &mut [u8]) -> Result<[u8; TAG_LEN], CryptoError> {
+    pub fn seal(&mut self, seq: u32, packet: &mut [u8]) -> Result<Tag, CryptoError> {
         if packet.len() < 4 {
             return Err(CryptoError::Signing);
         }
         let mut tag = [0u8; TAG_LEN];
         match &mut self.inner {
+            SealerInner::Ctr(ctr, mac) if mac.alg().is_etm() => {
+                if let Some(body) = packet.get_mut(4..) {
+                    ctr.apply(body);
+                }
+                return Ok(Tag::new(mac.sign(seq, packet).as_ref()));
+            }
+            SealerInner::Ctr(ctr, mac) => {
+                let t = Tag::new(mac.sign(seq, packet).as_ref());
+                ctr.apply(packet);
+                return Ok(t);
+            }
             SealerInner::ChaCha(k) => k.seal_in_place(seq, packet, &mut tag),
             SealerInner::Gcm(k, nonce) => {
                 let (len, body) = packet.split_at_mut(4);
@@ -166,7 +252,7 @@ impl Sealer {
                 tag.copy_from_slice(t.as_ref());
             }
         }
-        Ok(tag)
+        Ok(Tag::new(&tag))
     }
 }
 
@@ -174,6 +260,7 @@ impl Sealer {
 enum OpenerInner {
     ChaCha(chacha::OpeningKey),
     Gcm(aead::LessSafeKey, GcmNonce),
+    Ctr(AesCtr, MacKey),
 }
 
 /// Decrypts and authenticates incoming packets.
@@ -189,9 +276,25 @@ impl core::fmt::Debug for Opener {
 }
 
 impl Opener {
-    /// Keys an opener with derived key material.
+    /// Keys an opener with derived key material. AEAD ciphers only; see
+    /// [`Opener::with_mac`].
     pub fn new(alg: CipherAlg, key: &[u8], iv: &[u8]) -> Result<Opener, CryptoError> {
+        Opener::with_mac(alg, key, iv, None)
+    }
+
+    /// Keys an opener; a non-AEAD cipher needs its MAC and MAC key.
+    pub fn with_mac(
+        alg: CipherAlg,
+        key: &[u8],
+        iv: &[u8],
+        mac: Option<(MacAlg, &[u8])>,
+    ) -> Result<Opener, CryptoError> {
         let inner = match alg {
+            CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
+                let (m, mk) = mac.ok_or(CryptoError::KeyAgreement)?;
+                let k = key.get(..alg.key_len()).ok_or(CryptoError::KeyAgreement)?;
+                OpenerInner::Ctr(AesCtr::new(k, iv)?, MacKey::new(m, mk)?)
+            }
             CipherAlg::ChaCha20Poly1305 => {
                 OpenerInner::ChaCha(chacha::OpeningKey::new(&*chacha_key(key)?))
             }
@@ -207,29 +310,87 @@ impl Opener {
         self.alg
     }
 
-    /// The packet length from the first 4 bytes on the wire. For chacha this decrypts with
-    /// the length key; the value is unauthenticated until [`Opener::open`] succeeds.
+    /// The MAC, for a non-AEAD cipher.
+    pub fn mac(&self) -> Option<MacAlg> {
+        match &self.inner {
+            OpenerInner::Ctr(_, m) => Some(m.alg()),
+            _ => None,
+        }
+    }
+
+    /// The tag length that follows each packet.
+    pub fn tag_len(&self) -> usize {
+        self.mac().map_or(TAG_LEN, MacAlg::tag_len)
+    }
+
+    /// How many leading bytes [`Opener::decrypt_length`] needs: one cipher block when the
+    /// length is encrypted with the rest of the packet (CTR without ETM), else 4.
+    pub fn length_prefix_len(&self) -> usize {
+        match &self.inner {
+            OpenerInner::Ctr(_, m) if !m.alg().is_etm() => 16,
+            _ => 4,
+        }
+    }
+
+    /// Reads the packet length from the first [`length_prefix_len`](Self::length_prefix_len)
+    /// bytes. For CTR without ETM this decrypts that first block in place (the keystream moves
+    /// on, so call it once per packet). The value is unauthenticated until
+    /// [`Opener::open`] succeeds.
+    pub fn decrypt_length(&mut self, seq: u32, prefix: &mut [u8]) -> u32 {
+        let mut first4 = [0u8; 4];
+        if let OpenerInner::Ctr(ctr, m) = &mut self.inner
+            && !m.alg().is_etm()
+        {
+            ctr.apply(prefix);
+        }
+        first4.copy_from_slice(prefix.get(..4).unwrap_or(&[0; 4]));
+        match &self.inner {
+            OpenerInner::ChaCha(_) => self.packet_length(seq, first4),
+            _ => u32::from_be_bytes(first4),
+        }
+    }
+
+    /// The packet length from the first 4 bytes on the wire, for AEAD ciphers. For chacha this
+    /// decrypts with the length key; the value is unauthenticated until [`Opener::open`]
+    /// succeeds.
     pub fn packet_length(&self, seq: u32, first4: [u8; 4]) -> u32 {
         match &self.inner {
             OpenerInner::ChaCha(k) => u32::from_be_bytes(k.decrypt_packet_length(seq, first4)),
-            OpenerInner::Gcm(..) => u32::from_be_bytes(first4),
+            _ => u32::from_be_bytes(first4),
         }
     }
 
     /// Authenticates and decrypts `packet` (4-byte length, then ciphertext) in place, checking
-    /// `tag`. On success the bytes after the length are plaintext.
+    /// `tag`. On success the bytes after the length are plaintext. For CTR without ETM the
+    /// first block must already have gone through [`Opener::decrypt_length`].
     pub fn open(&mut self, seq: u32, packet: &mut [u8], tag: &[u8]) -> Result<(), CryptoError> {
-        let mut t = [0u8; TAG_LEN];
-        t.copy_from_slice(tag.get(..TAG_LEN).ok_or(CryptoError::BadMac)?);
+        let aead_tag = |tag: &[u8]| -> Result<[u8; TAG_LEN], CryptoError> {
+            let mut t = [0u8; TAG_LEN];
+            t.copy_from_slice(tag.get(..TAG_LEN).ok_or(CryptoError::BadMac)?);
+            Ok(t)
+        };
         match &mut self.inner {
+            OpenerInner::Ctr(ctr, mac) if mac.alg().is_etm() => {
+                mac.verify(seq, packet, tag)?;
+                if let Some(body) = packet.get_mut(4..) {
+                    ctr.apply(body);
+                }
+            }
+            OpenerInner::Ctr(ctr, mac) => {
+                if let Some(rest) = packet.get_mut(16..) {
+                    ctr.apply(rest);
+                }
+                mac.verify(seq, packet, tag)?;
+            }
             OpenerInner::ChaCha(k) => {
-                k.open_in_place(seq, packet, &t)
+                k.open_in_place(seq, packet, &aead_tag(tag)?)
                     .map_err(|_| CryptoError::BadMac)?;
             }
             OpenerInner::Gcm(k, nonce) => {
                 if packet.len() < 4 {
                     return Err(CryptoError::BadMac);
                 }
+                let t = aead_tag(tag)?;
                 let (len, body) = packet.split_at_mut(4);
                 k.open_in_place_separate_tag(
                     nonce.next(),
@@ -251,7 +412,7 @@ mod tests {
 
     #[test]
     fn seal_open_round_trip_every_cipher() {
-        for alg in CipherAlg::ALL {
+        for alg in CipherAlg::ALL.into_iter().filter(|c| c.is_aead()) {
             let key = vec![7u8; alg.key_len()];
             let iv = vec![9u8; alg.iv_len()];
             let mut s = Sealer::new(alg, &key, &iv).unwrap();
@@ -263,15 +424,56 @@ mod tests {
                 let tag = s.seal(seq, &mut pkt).unwrap();
                 assert_ne!(pkt[4..], orig[4..]);
                 assert_eq!(o.packet_length(seq, pkt[..4].try_into().unwrap()), 28);
-                o.open(seq, &mut pkt, &tag).unwrap();
+                o.open(seq, &mut pkt, tag.as_ref()).unwrap();
                 assert_eq!(pkt[4..], orig[4..]);
             }
         }
     }
 
     #[test]
+    fn ctr_with_every_mac_detects_tampering() {
+        for alg in [
+            CipherAlg::Aes128Ctr,
+            CipherAlg::Aes192Ctr,
+            CipherAlg::Aes256Ctr,
+        ] {
+            for mac in MacAlg::ALL {
+                let (key, iv, mk) = (vec![1u8; alg.key_len()], vec![2u8; 16], vec![3u8; 64]);
+                for flip in 0..(32 + mac.tag_len()) {
+                    let mut s = Sealer::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
+                    let mut o = Opener::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
+                    let mut pkt = vec![0, 0, 0, 28];
+                    pkt.extend_from_slice(&[5u8; 28]);
+                    let orig = pkt.clone();
+                    let mut tag = s.seal(7, &mut pkt).unwrap().as_ref().to_vec();
+                    if flip < pkt.len() {
+                        pkt[flip] ^= 1;
+                    } else {
+                        tag[flip - pkt.len()] ^= 1;
+                    }
+                    let prefix = o.length_prefix_len();
+                    o.decrypt_length(7, &mut pkt[..prefix]);
+                    assert_eq!(
+                        o.open(7, &mut pkt, &tag),
+                        Err(CryptoError::BadMac),
+                        "{alg:?} {mac:?} {flip}"
+                    );
+                    // And untouched, it opens to the original.
+                    let mut s = Sealer::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
+                    let mut o = Opener::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
+                    let mut pkt = orig.clone();
+                    let tag = s.seal(7, &mut pkt).unwrap();
+                    assert_eq!(o.decrypt_length(7, &mut pkt[..prefix]), 28);
+                    o.open(7, &mut pkt, tag.as_ref()).unwrap();
+                    assert_eq!(pkt[4..], orig[4..]);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn tampering_is_detected() {
-        for alg in CipherAlg::ALL {
+        for alg in CipherAlg::ALL.into_iter().filter(|c| c.is_aead()) {
             let key = vec![1u8; alg.key_len()];
             let iv = vec![2u8; alg.iv_len()];
             for flip in 0..36 {
@@ -279,7 +481,7 @@ mod tests {
                 let mut o = Opener::new(alg, &key, &iv).unwrap();
                 let mut pkt = vec![0, 0, 0, 16];
                 pkt.extend_from_slice(&[5u8; 16]);
-                let mut tag = s.seal(3, &mut pkt).unwrap();
+                let mut tag = s.seal(3, &mut pkt).unwrap().as_ref().to_vec();
                 if flip < pkt.len() {
                     pkt[flip] ^= 1;
                 } else {

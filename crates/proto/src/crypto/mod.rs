@@ -2,9 +2,12 @@
 //! in the core goes through these types, so a second crypto backend is a contained change.
 
 pub mod cipher;
+pub mod ctr;
+pub mod mac;
 pub mod random;
 
 pub use cipher::{CipherAlg, Opener, Sealer};
+pub use mac::MacAlg;
 pub use random::{SecureRandom, SystemRandom};
 
 /// The hash of a key-exchange method (exchange hash and key derivation).

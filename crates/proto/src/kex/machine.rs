@@ -7,7 +7,7 @@ use super::derive::derive_key;
 use super::method::{ClientKex, server_respond};
 use super::negotiate::{Negotiated, negotiate};
 use super::{EXT_INFO_CLIENT, KexInit, STRICT_KEX_CLIENT, STRICT_KEX_SERVER, slot};
-use crate::crypto::{CipherAlg, Opener, Sealer};
+use crate::crypto::{CipherAlg, MacAlg, Opener, Sealer};
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use crate::event::HostKeyCheck;
 use crate::keys::{PrivateKey, PublicKey};
@@ -29,6 +29,7 @@ pub(crate) struct KexLists {
     pub kex: Vec<String>,
     pub host_key: Vec<String>,
     pub ciphers: Vec<String>,
+    pub macs: Vec<String>,
 }
 
 /// What the role must do after a KEX step.
@@ -99,17 +100,45 @@ pub(crate) struct KexMachine {
     completed: u64,
 }
 
-fn cipher_keys(
-    out: &super::KexOutput,
-    sid: &[u8],
+/// One direction's derived keys (RFC 4253 §7.2): cipher key, IV and, for a non-AEAD
+/// cipher, the MAC key.
+struct DirectionKeys {
     alg: CipherAlg,
-    key_letter: u8,
-    iv_letter: u8,
-) -> (zeroize::Zeroizing<Vec<u8>>, zeroize::Zeroizing<Vec<u8>>) {
-    (
-        derive_key(out, sid, key_letter, alg.key_len()),
-        derive_key(out, sid, iv_letter, alg.iv_len()),
-    )
+    key: zeroize::Zeroizing<Vec<u8>>,
+    iv: zeroize::Zeroizing<Vec<u8>>,
+    mac: Option<(MacAlg, zeroize::Zeroizing<Vec<u8>>)>,
+}
+
+impl DirectionKeys {
+    /// `letters` are the IV, key and MAC-key letters: `b"ACE"` client to server, `b"BDF"`
+    /// server to client.
+    fn derive(
+        out: &super::KexOutput,
+        sid: &[u8],
+        alg: CipherAlg,
+        mac: Option<MacAlg>,
+        letters: [u8; 3],
+    ) -> Self {
+        let [iv, key, mac_letter] = letters;
+        DirectionKeys {
+            alg,
+            key: derive_key(out, sid, key, alg.key_len()),
+            iv: derive_key(out, sid, iv, alg.iv_len()),
+            mac: mac.map(|m| (m, derive_key(out, sid, mac_letter, m.key_len()))),
+        }
+    }
+
+    fn mac(&self) -> Option<(MacAlg, &[u8])> {
+        self.mac.as_ref().map(|(m, k)| (*m, k.as_slice()))
+    }
+
+    fn sealer(&self) -> Result<Sealer, Error> {
+        Ok(Sealer::with_mac(self.alg, &self.key, &self.iv, self.mac())?)
+    }
+
+    fn opener(&self) -> Result<Opener, Error> {
+        Ok(Opener::with_mac(self.alg, &self.key, &self.iv, self.mac())?)
+    }
 }
 
 impl KexMachine {
@@ -193,8 +222,8 @@ impl KexMachine {
             lists.host_key.clone(),
             lists.ciphers.clone(),
             lists.ciphers.clone(),
-            Vec::new(),
-            Vec::new(),
+            lists.macs.clone(),
+            lists.macs.clone(),
             none.clone(),
             none,
             Vec::new(),
@@ -315,11 +344,11 @@ impl KexMachine {
             .session_id
             .get_or_insert_with(|| out.exchange_hash.clone())
             .clone();
-        let (ck, civ) = cipher_keys(&out, &sid, neg.cipher_c2s, b'C', b'A');
-        let (sk, siv) = cipher_keys(&out, &sid, neg.cipher_s2c, b'D', b'B');
+        let c2s = DirectionKeys::derive(&out, &sid, neg.cipher_c2s, neg.mac_c2s, *b"ACE");
+        let s2c = DirectionKeys::derive(&out, &sid, neg.cipher_s2c, neg.mac_s2c, *b"BDF");
         self.phase = Phase::Finishing {
-            sealer: Some(Sealer::new(neg.cipher_c2s, &ck, &civ)?),
-            opener: Some(Opener::new(neg.cipher_s2c, &sk, &siv)?),
+            sealer: Some(c2s.sealer()?),
+            opener: Some(s2c.opener()?),
         };
         match &self.host_key {
             None => {
@@ -369,16 +398,16 @@ impl KexMachine {
             .session_id
             .get_or_insert_with(|| out.exchange_hash.clone())
             .clone();
-        let (ck, civ) = cipher_keys(&out, &sid, neg.cipher_c2s, b'C', b'A');
-        let (sk, siv) = cipher_keys(&out, &sid, neg.cipher_s2c, b'D', b'B');
+        let c2s = DirectionKeys::derive(&out, &sid, neg.cipher_c2s, neg.mac_c2s, *b"ACE");
+        let s2c = DirectionKeys::derive(&out, &sid, neg.cipher_s2c, neg.mac_s2c, *b"BDF");
         let mut p = vec![msg::KEX_ECDH_REPLY];
         wire::put_string(&mut p, &blob);
         wire::put_string(&mut p, &q_s);
         wire::put_string(&mut p, &sig);
         t.write(&p)?;
         self.phase = Phase::Finishing {
-            sealer: Some(Sealer::new(neg.cipher_s2c, &sk, &siv)?),
-            opener: Some(Opener::new(neg.cipher_c2s, &ck, &civ)?),
+            sealer: Some(s2c.sealer()?),
+            opener: Some(c2s.opener()?),
         };
         self.send_newkeys(t)
     }

@@ -2,7 +2,7 @@
 //! server also offers.
 
 use super::{KexAlg, KexInit, slot};
-use crate::crypto::CipherAlg;
+use crate::crypto::{CipherAlg, MacAlg};
 use crate::error::{Error, PeerIncompatible};
 
 /// What a key exchange negotiated.
@@ -16,6 +16,10 @@ pub struct Negotiated {
     pub cipher_c2s: CipherAlg,
     /// Server-to-client cipher.
     pub cipher_s2c: CipherAlg,
+    /// Client-to-server MAC (none for AEAD ciphers).
+    pub mac_c2s: Option<MacAlg>,
+    /// Server-to-client MAC (none for AEAD ciphers).
+    pub mac_s2c: Option<MacAlg>,
 }
 
 fn choose<'a>(
@@ -79,7 +83,19 @@ pub fn negotiate(
     let s2c = pick("cipher (server to client)", slot::CIPHER_S2C)?;
     let cipher_c2s = CipherAlg::from_name(&c2s).ok_or_else(|| no_common("cipher"))?;
     let cipher_s2c = CipherAlg::from_name(&s2c).ok_or_else(|| no_common("cipher"))?;
-    // All our ciphers are AEAD, so the MAC lists are not negotiated (RFC 5647 §5.1, as OpenSSH).
+    // An AEAD cipher brings its own integrity: its MAC slot is not negotiated (RFC 5647 §5.1,
+    // as OpenSSH does). A non-AEAD cipher needs a common MAC.
+    let mac = |cipher: CipherAlg, what: &'static str, i: usize| -> Result<Option<MacAlg>, Error> {
+        if cipher.is_aead() {
+            return Ok(None);
+        }
+        let name = pick(what, i)?;
+        MacAlg::from_name(&name)
+            .map(Some)
+            .ok_or_else(|| no_common("MAC"))
+    };
+    let mac_c2s = mac(cipher_c2s, "MAC (client to server)", slot::MAC_C2S)?;
+    let mac_s2c = mac(cipher_s2c, "MAC (server to client)", slot::MAC_S2C)?;
     pick("compression (client to server)", slot::COMP_C2S)?;
     pick("compression (server to client)", slot::COMP_S2C)?;
     Ok(Negotiated {
@@ -87,6 +103,8 @@ pub fn negotiate(
         host_key,
         cipher_c2s,
         cipher_s2c,
+        mac_c2s,
+        mac_s2c,
     })
 }
 

@@ -53,6 +53,7 @@ impl ServerConnection {
             kex: config.kex_algorithms.clone(),
             host_key: config.offered_host_key_algorithms(),
             ciphers: config.ciphers.clone(),
+            macs: config.macs.clone(),
         };
         let mut secret = [0u8; 16];
         config.rng.fill(&mut secret)?;

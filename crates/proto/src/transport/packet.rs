@@ -4,17 +4,18 @@
 //! copy.
 
 use super::MAX_PACKET_LEN;
-use crate::crypto::cipher::TAG_LEN;
-use crate::crypto::{Opener, Sealer, SecureRandom};
+use crate::crypto::{CipherAlg, MacAlg, Opener, Sealer, SecureRandom};
 use crate::error::{Error, InvalidMessage};
 use bytes::{Bytes, BytesMut};
 
-/// Block size and whether the length field counts towards it, for a direction's cipher.
-/// AEAD ciphers exclude the length (it is AAD or separately encrypted); cleartext includes it.
-fn framing(cipher: Option<crate::crypto::CipherAlg>) -> (usize, bool) {
-    match cipher {
-        None => (8, true),
-        Some(c) => (c.block_len(), false),
+/// Block size and whether the length field counts towards it, for a direction's cipher and
+/// MAC. AEAD ciphers and encrypt-then-MAC exclude the length (it is AAD, separately encrypted
+/// or in clear); cleartext and plain CTR+MAC include it.
+fn framing(cipher: Option<CipherAlg>, mac: Option<MacAlg>) -> (usize, bool) {
+    match (cipher, mac) {
+        (None, _) => (8, true),
+        (Some(c), Some(m)) => (c.block_len(), !m.is_etm()),
+        (Some(c), None) => (c.block_len(), false),
     }
 }
 
@@ -50,7 +51,10 @@ impl PacketWriter {
         out.extend_from_slice(&[0; 5]);
         body(out);
         let payload_len = out.len() - start - 5;
-        let (block, len_in_block) = framing(self.sealer.as_ref().map(Sealer::alg));
+        let (block, len_in_block) = framing(
+            self.sealer.as_ref().map(Sealer::alg),
+            self.sealer.as_ref().and_then(Sealer::mac),
+        );
         let unpadded = 1 + payload_len + if len_in_block { 4 } else { 0 };
         let mut pad = block - unpadded % block;
         if pad < 4 {
@@ -70,7 +74,7 @@ impl PacketWriter {
         if let Some(sealer) = &mut self.sealer {
             let packet = out.get_mut(start..).unwrap_or_default();
             let tag = sealer.seal(self.seq, packet)?;
-            out.extend_from_slice(&tag);
+            out.extend_from_slice(tag.as_ref());
         }
         self.seq = self.seq.wrapping_add(1);
         self.traffic.packets += 1;
@@ -142,17 +146,23 @@ impl PacketReader {
         let len = match self.pending_len {
             Some(len) => len,
             None => {
-                let Some(first) = buf.get(..4) else {
+                let prefix = self.opener.as_ref().map_or(4, Opener::length_prefix_len);
+                let Some(first) = buf.get_mut(..prefix) else {
                     return Ok(None);
                 };
-                let mut first4 = [0u8; 4];
-                first4.copy_from_slice(first);
-                let raw = match &self.opener {
-                    Some(o) => o.packet_length(self.seq, first4),
-                    None => u32::from_be_bytes(first4),
+                let raw = match &mut self.opener {
+                    Some(o) => o.decrypt_length(self.seq, first),
+                    None => {
+                        let mut first4 = [0u8; 4];
+                        first4.copy_from_slice(first.get(..4).unwrap_or(&[0; 4]));
+                        u32::from_be_bytes(first4)
+                    }
                 };
                 let len = usize::try_from(raw).unwrap_or(usize::MAX);
-                let (block, len_in_block) = framing(self.opener.as_ref().map(Opener::alg));
+                let (block, len_in_block) = framing(
+                    self.opener.as_ref().map(Opener::alg),
+                    self.opener.as_ref().and_then(Opener::mac),
+                );
                 let aligned = (len + if len_in_block { 4 } else { 0 }) % block == 0;
                 if !(5..=MAX_PACKET_LEN).contains(&len) || !aligned {
                     return Err(InvalidMessage::BadPacketLength(raw).into());
@@ -161,7 +171,7 @@ impl PacketReader {
                 len
             }
         };
-        let tag_len = if self.opener.is_some() { TAG_LEN } else { 0 };
+        let tag_len = self.opener.as_ref().map_or(0, Opener::tag_len);
         let total = 4 + len + tag_len;
         if buf.len() < total {
             buf.reserve(total - buf.len());

@@ -1,26 +1,36 @@
 use super::*;
-use crate::crypto::{CipherAlg, SystemRandom};
+use crate::crypto::{CipherAlg, MacAlg, SystemRandom};
 use proptest::prelude::*;
 
-fn pair(alg: Option<CipherAlg>) -> (PacketWriter, PacketReader) {
+type Suite = Option<(CipherAlg, Option<MacAlg>)>;
+
+fn pair(suite: Suite) -> (PacketWriter, PacketReader) {
     let mut w = PacketWriter::default();
     let mut r = PacketReader::default();
-    if let Some(alg) = alg {
+    if let Some((alg, mac)) = suite {
         let key = vec![3u8; alg.key_len()];
         let iv = vec![4u8; alg.iv_len()];
-        w.set_sealer(Sealer::new(alg, &key, &iv).unwrap());
-        r.set_opener(Opener::new(alg, &key, &iv).unwrap());
+        let mk = vec![5u8; 64];
+        let m = mac.map(|m| (m, &mk[..]));
+        w.set_sealer(Sealer::with_mac(alg, &key, &iv, m).unwrap());
+        r.set_opener(Opener::with_mac(alg, &key, &iv, m).unwrap());
     }
     (w, r)
 }
 
-fn ciphers() -> [Option<CipherAlg>; 4] {
-    [
-        None,
-        Some(CipherAlg::ChaCha20Poly1305),
-        Some(CipherAlg::Aes128Gcm),
-        Some(CipherAlg::Aes256Gcm),
-    ]
+/// Cleartext, every AEAD, and every CTR cipher with every MAC.
+fn ciphers() -> Vec<Suite> {
+    let mut v = vec![None];
+    for c in CipherAlg::ALL {
+        if c.is_aead() {
+            v.push(Some((c, None)));
+        } else {
+            for m in MacAlg::ALL {
+                v.push(Some((c, Some(m))));
+            }
+        }
+    }
+    v
 }
 
 proptest! {
@@ -116,8 +126,12 @@ fn padding_rules_hold_for_every_payload_size() {
             let mut wire = Vec::new();
             w.write(&mut wire, &rng, |o| o.resize(o.len() + n, 1))
                 .unwrap();
-            let (block, len_in_block) = framing(alg);
-            let tag = if alg.is_some() { TAG_LEN } else { 0 };
+            let (block, len_in_block) = framing(alg.map(|a| a.0), alg.and_then(|a| a.1));
+            let tag = match alg {
+                None => 0,
+                Some((_, Some(m))) => m.tag_len(),
+                Some(_) => 16,
+            };
             let body = wire.len() - tag - if len_in_block { 0 } else { 4 };
             assert_eq!(body % block, 0, "{alg:?} {n}");
         }
