@@ -10,7 +10,7 @@ fn pair(suite: Suite) -> (PacketWriter, PacketReader) {
     if let Some((alg, mac)) = suite {
         let key = vec![3u8; alg.key_len()];
         let iv = vec![4u8; alg.iv_len()];
-        let mk = vec![5u8; 64];
+        let mk = [5u8; 64];
         let m = mac.map(|m| (m, &mk[..]));
         w.set_sealer(Sealer::with_mac(alg, &key, &iv, m).unwrap());
         r.set_opener(Opener::with_mac(alg, &key, &iv, m).unwrap());
