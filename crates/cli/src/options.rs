@@ -5,7 +5,7 @@
 use crate::args::{Settings, parse_port};
 use seashell_blocking::StrictHostKeyChecking;
 use seashell_proto::config::{HOST_KEY_ALGORITHMS, apply_algorithm_spec};
-use seashell_proto::crypto::CipherAlg;
+use seashell_proto::crypto::{CipherAlg, MacAlg};
 use seashell_proto::kex::KexAlg;
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ pub struct Options {
     pub ciphers: Option<Vec<String>>,
     /// `KexAlgorithms`, resolved.
     pub kex_algorithms: Option<Vec<String>>,
+    /// `MACs`, resolved.
+    pub macs: Option<Vec<String>>,
     /// `HostKeyAlgorithms`, resolved.
     pub host_key_algorithms: Option<Vec<String>>,
     /// `StrictHostKeyChecking`.
@@ -81,6 +83,12 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
                     Some(algorithms(value, &defaults().ciphers, &all).map_err(|e| bad(&e))?);
             }
         }
+        "macs" => {
+            if o.macs.is_none() {
+                let all: Vec<&str> = MacAlg::ALL.iter().map(|m| m.name()).collect();
+                o.macs = Some(algorithms(value, &defaults().macs, &all).map_err(|e| bad(&e))?);
+            }
+        }
         "kexalgorithms" => {
             if o.kex_algorithms.is_none() {
                 let all: Vec<&str> = KexAlg::ALL.iter().map(|k| k.name()).collect();
@@ -143,8 +151,9 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
 }
 
 /// The keywords we support, lower case.
-const KEYWORDS: [&str; 12] = [
+const KEYWORDS: [&str; 13] = [
     "ciphers",
+    "macs",
     "kexalgorithms",
     "hostkeyalgorithms",
     "stricthostkeychecking",

@@ -107,6 +107,9 @@ fn build_config(
         if let Some(list) = &o.ciphers {
             c = c.ciphers(list);
         }
+        if let Some(list) = &o.macs {
+            c = c.macs(list);
+        }
         if let Some(list) = &o.kex_algorithms {
             c = c.kex_algorithms(list);
         }
