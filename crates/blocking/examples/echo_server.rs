@@ -89,7 +89,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let (allowed, _) = seashell_keys::parse_public_key_line(key_line.trim())?;
     let host_key = Arc::new(PrivateKey::ed25519_generate()?);
-    let server = Server::bind(&addr, ServerConfig::new(vec![host_key]))?;
+    let mut config = ServerConfig::new(vec![host_key]);
+    if std::env::var("ECHO_ALL_KEX").is_ok() {
+        config.kex_algorithms = seashell_proto::kex::KexAlg::ALL
+            .iter()
+            .map(|k| k.name().to_owned())
+            .collect();
+    }
+    let server = Server::bind(&addr, config)?;
     eprintln!("listening on {}", server.local_addr()?);
     server.run(|_| Demo {
         allowed: allowed.clone(),

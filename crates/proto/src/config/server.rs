@@ -52,7 +52,10 @@ impl ServerConfig {
     pub fn new(host_keys: Vec<Arc<PrivateKey>>) -> ServerConfig {
         ServerConfig {
             host_keys,
-            kex_algorithms: KexAlg::ALL.iter().map(|k| k.name().to_owned()).collect(),
+            kex_algorithms: KexAlg::SERVER_DEFAULTS
+                .iter()
+                .map(|k| k.name().to_owned())
+                .collect(),
             host_key_algorithms: super::HOST_KEY_ALGORITHMS
                 .iter()
                 .map(|s| (*s).to_owned())

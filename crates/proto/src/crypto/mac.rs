@@ -33,6 +33,9 @@ impl MacAlg {
         MacAlg::HmacSha1,
     ];
 
+    /// A server's default offer: encrypt-then-MAC only (ssh-audit warns on MAC-then-encrypt).
+    pub const SERVER_DEFAULTS: [MacAlg; 2] = [MacAlg::HmacSha256Etm, MacAlg::HmacSha512Etm];
+
     /// The default offer, ETM first (OpenSSH's order without UMAC and SHA-1).
     pub const DEFAULTS: [MacAlg; 4] = [
         MacAlg::HmacSha256Etm,

@@ -100,6 +100,27 @@ pub(crate) struct KexMachine {
     completed: u64,
 }
 
+/// Diffie-Hellman's e and f travel as mpints, every other method's values as strings.
+fn put_kex_value(out: &mut Vec<u8>, kex: super::KexAlg, value: &[u8]) {
+    if kex.dh_group().is_some() {
+        wire::put_mpint(out, value)
+    } else {
+        wire::put_string(out, value)
+    }
+}
+
+fn kex_value<'a>(
+    r: &mut Reader<'a>,
+    kex: super::KexAlg,
+    what: &'static str,
+) -> Result<&'a [u8], Error> {
+    Ok(if kex.dh_group().is_some() {
+        r.mpint_positive(what)?
+    } else {
+        r.string(what)?
+    })
+}
+
 /// One direction's derived keys (RFC 4253 §7.2): cipher key, IV and, for a non-AEAD
 /// cipher, the MAC key.
 struct DirectionKeys {
@@ -291,15 +312,18 @@ impl KexMachine {
             Role::Server => negotiate(&theirs, &ours, false)?,
         };
         if theirs.first_kex_packet_follows {
-            let first = |i: usize| theirs.lists.get(i).and_then(|l| l.first()).cloned();
-            self.skip_guessed = first(slot::KEX).as_deref() != Some(negotiated.kex.name())
-                || first(slot::HOST_KEY).as_deref() != Some(negotiated.host_key.as_str());
+            // RFC 4253 §7: the guess is wrong when the two sides' *preferred* (first-listed)
+            // key-exchange or host-key algorithms differ, whatever is finally negotiated (as
+            // OpenSSH's `proposals_match` and Dropbear decide).
+            let first = |k: &KexInit, i: usize| k.lists.get(i).and_then(|l| l.first()).cloned();
+            self.skip_guessed = first(&theirs, slot::KEX) != first(&ours, slot::KEX)
+                || first(&theirs, slot::HOST_KEY) != first(&ours, slot::HOST_KEY);
         }
         let eph = match self.role {
             Role::Client => {
                 let eph = ClientKex::start(negotiated.kex, t.rng())?;
                 let mut p = vec![msg::KEX_ECDH_INIT];
-                wire::put_string(&mut p, eph.public());
+                put_kex_value(&mut p, negotiated.kex, eph.public());
                 t.write(&p)?;
                 Some(eph)
             }
@@ -327,7 +351,7 @@ impl KexMachine {
         let mut r = Reader::new(payload);
         r.u8("kex ecdh reply")?;
         let host_key_blob = r.string("server host key")?;
-        let q_s = r.string("server ephemeral key")?;
+        let q_s = kex_value(&mut r, neg.kex, "server ephemeral key")?;
         let signature = r.string("exchange hash signature")?;
         r.end("kex ecdh reply")?;
         let host_key = PublicKey::from_blob(host_key_blob)?;
@@ -372,7 +396,7 @@ impl KexMachine {
         let (Pending { ours, theirs, .. }, neg) = self.take_pending(msg::KEX_ECDH_INIT)?;
         let mut r = Reader::new(payload);
         r.u8("kex ecdh init")?;
-        let q_c = r.string("client ephemeral key")?;
+        let q_c = kex_value(&mut r, neg.kex, "client ephemeral key")?;
         r.end("kex ecdh init")?;
         let key = host_keys
             .iter()
@@ -402,7 +426,7 @@ impl KexMachine {
         let s2c = DirectionKeys::derive(&out, &sid, neg.cipher_s2c, neg.mac_s2c, *b"BDF");
         let mut p = vec![msg::KEX_ECDH_REPLY];
         wire::put_string(&mut p, &blob);
-        wire::put_string(&mut p, &q_s);
+        put_kex_value(&mut p, neg.kex, &q_s);
         wire::put_string(&mut p, &sig);
         t.write(&p)?;
         self.phase = Phase::Finishing {

@@ -5,6 +5,7 @@
 //! HASH(kem_secret || x25519_secret) for the post-quantum hybrids.
 
 use super::curve25519::{Curve25519, HashInputs, exchange_hash};
+use super::dh::Dh;
 use super::{KexAlg, KexOutput};
 use crate::crypto::{HashAlg, SecureRandom};
 use crate::error::{CryptoError, Error};
@@ -23,6 +24,7 @@ enum ClientState {
     Ecdh(agreement::EphemeralPrivateKey),
     Mlkem(Box<mlkem768::MlKem768KeyPair>, Curve25519),
     Sntrup(Box<sntrup761::DecapsulationKey>, Curve25519),
+    Dh(Box<Dh>),
 }
 
 /// The client's half of a key exchange, waiting for the server's value.
@@ -80,8 +82,28 @@ fn output(
     k: Zeroizing<Vec<u8>>,
 ) -> KexOutput {
     let hash = alg.hash();
+    // Diffie-Hellman's e and f enter H as mpints (RFC 4253 §8); every other method's values
+    // as strings (RFC 5656 §4).
+    let exchange_hash = if alg.dh_group().is_some() {
+        let mut buf = Vec::with_capacity(4096);
+        for field in [
+            inputs.client_ident,
+            inputs.server_ident,
+            inputs.client_kexinit,
+            inputs.server_kexinit,
+            inputs.host_key,
+        ] {
+            wire::put_string(&mut buf, field);
+        }
+        wire::put_mpint(&mut buf, q_c);
+        wire::put_mpint(&mut buf, q_s);
+        buf.extend_from_slice(&k);
+        hash.hash(&[&buf])
+    } else {
+        exchange_hash(hash, inputs, q_c, q_s, &k)
+    };
     KexOutput {
-        exchange_hash: exchange_hash(hash, inputs, q_c, q_s, &k),
+        exchange_hash,
         shared_secret: k,
         hash,
     }
@@ -114,6 +136,12 @@ impl ClientKex {
                 let mut public = pair.public_key().as_slice().to_vec();
                 public.extend_from_slice(x.public());
                 (ClientState::Mlkem(Box::new(pair), x), public)
+            }
+            KexAlg::DhGroup14Sha256 | KexAlg::DhGroup16Sha512 | KexAlg::DhGroup18Sha512 => {
+                let group = alg.dh_group().ok_or(CryptoError::KeyAgreement)?;
+                let dh = Dh::generate(group, rng)?;
+                let public = dh.public().to_vec();
+                (ClientState::Dh(Box::new(dh)), public)
             }
             KexAlg::Sntrup761X25519Sha512 | KexAlg::Sntrup761X25519Sha512OpenSsh => {
                 let seed = random::<32>(rng)?;
@@ -150,6 +178,7 @@ impl ClientKex {
                 let kem = Zeroizing::new(mlkem768::decapsulate(pair.private_key(), &ct));
                 hybrid_secret(hash, kem.as_slice(), x.agree_raw(xs)?.as_slice())
             }
+            ClientState::Dh(dh) => mpint_secret(&dh.agree(server_value)?),
             ClientState::Sntrup(dk, x) => {
                 let (ct, xs) = split(
                     server_value,
@@ -211,6 +240,11 @@ pub fn server_respond(
                 public,
                 hybrid_secret(hash, kem.as_slice(), x.agree_raw(xc)?.as_slice()),
             )
+        }
+        KexAlg::DhGroup14Sha256 | KexAlg::DhGroup16Sha512 | KexAlg::DhGroup18Sha512 => {
+            let dh = Dh::generate(alg.dh_group().ok_or(CryptoError::KeyAgreement)?, rng)?;
+            let k = mpint_secret(&dh.agree(client_value)?);
+            (dh.public().to_vec(), k)
         }
         KexAlg::Sntrup761X25519Sha512 | KexAlg::Sntrup761X25519Sha512OpenSsh => {
             let (pk, xc) = split(

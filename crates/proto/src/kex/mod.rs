@@ -3,6 +3,7 @@
 
 pub mod curve25519;
 pub mod derive;
+pub mod dh;
 pub(crate) mod machine;
 pub mod method;
 pub mod negotiate;
@@ -36,11 +37,17 @@ pub enum KexAlg {
     EcdhNistp256,
     /// `ecdh-sha2-nistp384` (RFC 5656).
     EcdhNistp384,
+    /// `diffie-hellman-group16-sha512` (RFC 8268, 4096-bit MODP).
+    DhGroup16Sha512,
+    /// `diffie-hellman-group18-sha512` (RFC 8268, 8192-bit MODP).
+    DhGroup18Sha512,
+    /// `diffie-hellman-group14-sha256` (RFC 8268, 2048-bit MODP).
+    DhGroup14Sha256,
 }
 
 impl KexAlg {
     /// Every supported method, in default preference order (OpenSSH 10's).
-    pub const ALL: [KexAlg; 7] = [
+    pub const ALL: [KexAlg; 10] = [
         KexAlg::Mlkem768X25519Sha256,
         KexAlg::Sntrup761X25519Sha512,
         KexAlg::Sntrup761X25519Sha512OpenSsh,
@@ -48,7 +55,30 @@ impl KexAlg {
         KexAlg::Curve25519Sha256Libssh,
         KexAlg::EcdhNistp256,
         KexAlg::EcdhNistp384,
+        KexAlg::DhGroup16Sha512,
+        KexAlg::DhGroup18Sha512,
+        KexAlg::DhGroup14Sha256,
     ];
+
+    /// A server's default offer: no finite-field groups (as OpenSSH 10.5's sshd) and no NIST
+    /// curves (ssh-audit rates them `fail`); both stay available by configuration.
+    pub const SERVER_DEFAULTS: [KexAlg; 5] = [
+        KexAlg::Mlkem768X25519Sha256,
+        KexAlg::Sntrup761X25519Sha512,
+        KexAlg::Sntrup761X25519Sha512OpenSsh,
+        KexAlg::Curve25519Sha256,
+        KexAlg::Curve25519Sha256Libssh,
+    ];
+
+    /// The finite-field group of a Diffie-Hellman method (its values are mpints on the wire).
+    pub fn dh_group(self) -> Option<dh::Group> {
+        match self {
+            KexAlg::DhGroup14Sha256 => Some(dh::Group::G14),
+            KexAlg::DhGroup16Sha512 => Some(dh::Group::G16),
+            KexAlg::DhGroup18Sha512 => Some(dh::Group::G18),
+            _ => None,
+        }
+    }
 
     /// The wire name.
     pub fn name(self) -> &'static str {
@@ -60,6 +90,9 @@ impl KexAlg {
             KexAlg::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
             KexAlg::EcdhNistp256 => "ecdh-sha2-nistp256",
             KexAlg::EcdhNistp384 => "ecdh-sha2-nistp384",
+            KexAlg::DhGroup16Sha512 => "diffie-hellman-group16-sha512",
+            KexAlg::DhGroup18Sha512 => "diffie-hellman-group18-sha512",
+            KexAlg::DhGroup14Sha256 => "diffie-hellman-group14-sha256",
         }
     }
 
@@ -71,7 +104,10 @@ impl KexAlg {
     /// The method's hash.
     pub fn hash(self) -> HashAlg {
         match self {
-            KexAlg::Sntrup761X25519Sha512 | KexAlg::Sntrup761X25519Sha512OpenSsh => HashAlg::Sha512,
+            KexAlg::Sntrup761X25519Sha512
+            | KexAlg::Sntrup761X25519Sha512OpenSsh
+            | KexAlg::DhGroup16Sha512
+            | KexAlg::DhGroup18Sha512 => HashAlg::Sha512,
             KexAlg::EcdhNistp384 => HashAlg::Sha384,
             _ => HashAlg::Sha256,
         }
