@@ -101,42 +101,63 @@ impl ClientConfig {
 
     /// Checks that every named algorithm is one we implement and every list is non-empty.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |what| Err(Error::ApiMisuse(ApiMisuse::BadConfig(what)));
-        if self.kex_algorithms.is_empty()
-            || self
-                .kex_algorithms
-                .iter()
-                .any(|n| KexAlg::from_name(n).is_none())
-        {
-            return bad("unsupported or empty key-exchange algorithm list");
-        }
-        if self.ciphers.is_empty()
-            || self
-                .ciphers
-                .iter()
-                .any(|n| CipherAlg::from_name(n).is_none())
-        {
-            return bad("unsupported or empty cipher list");
-        }
-        if self.macs.iter().any(|n| MacAlg::from_name(n).is_none()) {
-            return bad("unsupported MAC");
-        }
         if self.host_key_algorithms.is_empty()
             || self
                 .host_key_algorithms
                 .iter()
                 .any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
         {
-            return bad("unsupported or empty host key algorithm list");
+            return Err(bad_config("unsupported or empty host key algorithm list"));
         }
-        if self.max_packet_size < 1024 || self.window_size < self.max_packet_size {
-            return bad("window must be at least the max packet size, which must be >= 1024");
-        }
-        if !self.client_id.starts_with("SSH-2.0-") || self.client_id.len() > 253 {
-            return bad("client identification must start with SSH-2.0- and fit 255 bytes");
-        }
-        Ok(())
+        validate_common(&Common {
+            kex: &self.kex_algorithms,
+            ciphers: &self.ciphers,
+            macs: &self.macs,
+            window: self.window_size,
+            max_packet: self.max_packet_size,
+            ident: &self.client_id,
+        })
     }
+}
+
+/// What both roles' configurations must get right.
+pub(crate) struct Common<'a> {
+    pub kex: &'a [String],
+    pub ciphers: &'a [String],
+    pub macs: &'a [String],
+    pub window: u32,
+    pub max_packet: u32,
+    pub ident: &'a str,
+}
+
+pub(crate) fn bad_config(what: &'static str) -> Error {
+    Error::ApiMisuse(ApiMisuse::BadConfig(what))
+}
+
+/// Checks the algorithm lists, the channel limits and the identification string.
+pub(crate) fn validate_common(c: &Common<'_>) -> Result<(), Error> {
+    if c.kex.is_empty() || c.kex.iter().any(|n| KexAlg::from_name(n).is_none()) {
+        return Err(bad_config(
+            "unsupported or empty key-exchange algorithm list",
+        ));
+    }
+    if c.ciphers.is_empty() || c.ciphers.iter().any(|n| CipherAlg::from_name(n).is_none()) {
+        return Err(bad_config("unsupported or empty cipher list"));
+    }
+    if c.macs.iter().any(|n| MacAlg::from_name(n).is_none()) {
+        return Err(bad_config("unsupported MAC"));
+    }
+    if c.max_packet < 1024 || c.window < c.max_packet {
+        return Err(bad_config(
+            "window must be at least the max packet size, which must be >= 1024",
+        ));
+    }
+    if !c.ident.starts_with("SSH-2.0-") || c.ident.len() > 253 {
+        return Err(bad_config(
+            "identification must start with SSH-2.0- and fit 255 bytes",
+        ));
+    }
+    Ok(())
 }
 
 /// Filters an algorithm list the way OpenSSH's `-o Ciphers=` does: `+a,b` appends, `-a*`

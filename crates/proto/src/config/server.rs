@@ -2,7 +2,7 @@
 
 use super::{DEFAULT_MAX_PACKET, DEFAULT_WINDOW};
 use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
-use crate::error::{ApiMisuse, Error};
+use crate::error::Error;
 use crate::kex::KexAlg;
 use crate::keys::PrivateKey;
 use std::sync::Arc;
@@ -98,35 +98,18 @@ impl ServerConfig {
 
     /// Checks the configuration.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |what| Err(Error::ApiMisuse(ApiMisuse::BadConfig(what)));
         if self.offered_host_key_algorithms().is_empty() {
-            return bad("no host key supports any configured host key algorithm");
+            return Err(super::bad_config(
+                "no host key supports any configured host key algorithm",
+            ));
         }
-        if self.kex_algorithms.is_empty()
-            || self
-                .kex_algorithms
-                .iter()
-                .any(|n| KexAlg::from_name(n).is_none())
-        {
-            return bad("unsupported or empty key-exchange algorithm list");
-        }
-        if self.ciphers.is_empty()
-            || self
-                .ciphers
-                .iter()
-                .any(|n| CipherAlg::from_name(n).is_none())
-        {
-            return bad("unsupported or empty cipher list");
-        }
-        if self.macs.iter().any(|n| MacAlg::from_name(n).is_none()) {
-            return bad("unsupported MAC");
-        }
-        if self.max_packet_size < 1024 || self.window_size < self.max_packet_size {
-            return bad("window must be at least the max packet size, which must be >= 1024");
-        }
-        if !self.server_id.starts_with("SSH-2.0-") || self.server_id.len() > 253 {
-            return bad("server identification must start with SSH-2.0- and fit 255 bytes");
-        }
-        Ok(())
+        super::validate_common(&super::Common {
+            kex: &self.kex_algorithms,
+            ciphers: &self.ciphers,
+            macs: &self.macs,
+            window: self.window_size,
+            max_packet: self.max_packet_size,
+            ident: &self.server_id,
+        })
     }
 }
