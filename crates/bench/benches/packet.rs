@@ -11,11 +11,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use seashell_bench::{OursLoop, PAYLOAD_LEN, RawLoop};
-use seashell_proto::crypto::CipherAlg;
 use std::time::Duration;
 
 fn packet(c: &mut Criterion) {
-    for alg in CipherAlg::ALL {
+    for alg in seashell_bench::AEAD_CIPHERS {
         let mut group = c.benchmark_group(format!("packet/{}", alg.name()));
         group.throughput(Throughput::Bytes(PAYLOAD_LEN as u64));
         let mut ours = OursLoop::new(alg);

@@ -115,6 +115,14 @@ pub enum RawLoop {
     },
 }
 
+/// The ciphers the packet benches compare with raw ring: the AEADs (CTR+HMAC has no single
+/// raw primitive to compare with).
+pub const AEAD_CIPHERS: [CipherAlg; 3] = [
+    CipherAlg::ChaCha20Poly1305,
+    CipherAlg::Aes128Gcm,
+    CipherAlg::Aes256Gcm,
+];
+
 impl RawLoop {
     /// The raw loop for `alg` on a packet of [`packet_len`]`(alg, PAYLOAD_LEN)` bytes.
     pub fn new(alg: CipherAlg) -> RawLoop {
@@ -145,6 +153,7 @@ impl RawLoop {
                     counter: 0,
                 }
             }
+            other => panic!("the raw loops cover the AEAD ciphers, not {}", other.name()),
         }
     }
 
@@ -230,7 +239,7 @@ mod tests {
 
     #[test]
     fn both_loops_round_trip_every_cipher() {
-        for alg in CipherAlg::ALL {
+        for alg in AEAD_CIPHERS {
             let mut ours = OursLoop::new(alg);
             let mut raw = RawLoop::new(alg);
             for _ in 0..3 {

@@ -1,8 +1,10 @@
-//! `seashell`: an OpenSSH-compatible SSH client (a subset of `ssh`).
+//! `seashell`: an OpenSSH-compatible SSH client (a subset of `ssh`), plus two subcommands.
 //!
 //! ```text
 //! seashell [-nqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]
 //!          destination [command [argument ...]]
+//! seashell serve [--listen ADDR] [--host-key PATH]... ...   (see docs/serve.md)
+//! seashell demo [--bytes N]
 //! ```
 //!
 //! The exit status is the remote command's, or 255 if the connection failed or the command
@@ -14,10 +16,12 @@
 
 mod args;
 mod askpass;
+mod demo;
 mod log;
 mod options;
 mod pipe;
 mod run;
+mod serve;
 
 use args::{Parsed, USAGE};
 use seashell_blocking::ExitStatus;
@@ -38,6 +42,12 @@ fn main() -> ExitCode {
             return ExitCode::from(255);
         }
     };
+    // Subcommands: the first word only (a host called `serve` is reached as `-- serve`).
+    match argv.first().map(String::as_str) {
+        Some("serve") => return serve::main(argv.get(1..).unwrap_or_default()),
+        Some("demo") => return demo::main(argv.get(1..).unwrap_or_default()),
+        _ => {}
+    }
     let settings = match args::parse(&argv) {
         Ok(Parsed::Run(s)) => s,
         Ok(Parsed::Version) => {

@@ -42,7 +42,7 @@ fn main() {
         "packet-ratio: {PAYLOAD_LEN}-byte payload, seal + open, {rounds} rounds x {budget:?} per loop"
     );
     let mut rows = Vec::new();
-    for alg in CipherAlg::ALL {
+    for alg in seashell_bench::AEAD_CIPHERS {
         let mut ours = OursLoop::new(alg);
         let mut raw = RawLoop::new(alg);
         // Warm up caches, the padding pool and the CPU clock.

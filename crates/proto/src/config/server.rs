@@ -61,7 +61,7 @@ impl ServerConfig {
                 .map(|s| (*s).to_owned())
                 .collect(),
             ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
-            macs: MacAlg::DEFAULTS
+            macs: MacAlg::SERVER_DEFAULTS
                 .iter()
                 .map(|m| m.name().to_owned())
                 .collect(),

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Runs one command on an SSH server with paramiko's SSHClient, for the interop tests.
+
+Usage: paramiko_client.py --port N --user U --key KEY --known-hosts FILE
+       --host-key-alg ALG [--cipher C] [--info FILE] [--log FILE] [--host H] COMMAND
+
+The server's host key is pinned: it must be in FILE (RejectPolicy for unknown hosts).
+The remote stdout and stderr are copied byte for byte; the exit status is the remote
+one, or 255 when the connection or the command fails (the reason goes to stderr).
+--info writes the negotiated algorithms as JSON; --log writes paramiko's DEBUG log.
+"""
+
+import argparse
+import json
+import logging
+import sys
+
+import paramiko
+
+HOST_KEY_ALGS = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+    "ssh-rsa",
+    "ssh-dss",
+]
+
+
+class Agreement(logging.Handler):
+    """Collects paramiko's `Kex: ...`, `HostKey: ...`, `Cipher: ...`, `MAC: ...` lines."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.found = {}
+
+    def emit(self, record):
+        msg = record.getMessage()
+        for name in ("Kex", "HostKey", "Cipher", "MAC"):
+            if msg.startswith(name + ": "):
+                self.found[name.lower()] = msg[len(name) + 2 :]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--key", required=True)
+    p.add_argument("--known-hosts", required=True)
+    p.add_argument("--host-key-alg", required=True)
+    p.add_argument("--cipher")
+    p.add_argument("--info")
+    p.add_argument("--log")
+    p.add_argument("command")
+    a = p.parse_args()
+
+    logger = logging.getLogger("paramiko")
+    logger.setLevel(logging.DEBUG)
+    agreement = Agreement()
+    logger.addHandler(agreement)
+    if a.log:
+        handler = logging.FileHandler(a.log, mode="w")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+
+    disabled = {"keys": [k for k in HOST_KEY_ALGS if k != a.host_key_alg]}
+    if a.cipher:
+        ciphers = paramiko.Transport._preferred_ciphers
+        disabled["ciphers"] = [c for c in ciphers if c != a.cipher]
+
+    client = paramiko.SSHClient()
+    # Only the given file: no ~/.ssh/known_hosts, and unknown hosts are refused.
+    client.load_host_keys(a.known_hosts)
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        client.connect(
+            a.host,
+            port=a.port,
+            username=a.user,
+            key_filename=a.key,
+            look_for_keys=False,
+            allow_agent=False,
+            disabled_algorithms=disabled,
+            timeout=30,
+            banner_timeout=30,
+            auth_timeout=30,
+        )
+        if a.info:
+            with open(a.info, "w") as f:
+                json.dump(agreement.found, f)
+        _, stdout, stderr = client.exec_command(a.command, timeout=60)
+        stdout.channel.shutdown_write()
+        # Read stderr on this thread after stdout: both are buffered by paramiko's
+        # transport thread, so neither read blocks the other for small outputs.
+        out = stdout.read()
+        err = stderr.read()
+        status = stdout.channel.recv_exit_status()
+    except Exception as e:  # noqa: BLE001 - any failure is reported the same way
+        sys.stderr.write(f"paramiko_client: {type(e).__name__}: {e}\n")
+        if a.info:
+            with open(a.info, "w") as f:
+                json.dump(agreement.found, f)
+        return 255
+    finally:
+        client.close()
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(err)
+    sys.stderr.buffer.flush()
+    return status if 0 <= status <= 255 else 255
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+//! OpenSSH `authorized_keys` files: one key per line, optionally preceded by options
+//! (`no-pty,command="..." ssh-ed25519 AAAA... comment`).
+//!
+//! Options are parsed, never skipped blindly: the ones `seashell serve` enforces (`command`,
+//! `from`, `no-pty`, `pty`, `restrict`) apply to sessions authenticated with the key; the
+//! ones about features it does not offer (forwarding, X11, agent, user rc) need no action;
+//! any other option could restrict the key in a way we would not honour, so such a key is
+//! left out (fail closed) with a warning.
+
+use seashell_proto::PublicKey;
+use seashell_proto::config::wildcard_match;
+use std::net::IpAddr;
+
+/// Restrictions an `authorized_keys` line puts on sessions authenticated with its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyOptions {
+    /// `command="..."`: run this instead of what the client asks.
+    pub command: Option<String>,
+    /// `no-pty` (or `restrict` without `pty`): refuse pseudo-terminals.
+    pub no_pty: bool,
+    /// `from="..."`: patterns the client address must match (`!` negates).
+    pub from: Option<Vec<String>>,
+}
+
+impl KeyOptions {
+    /// Whether a client at `ip` may use the key (`from=` patterns; no `from=` allows all).
+    pub fn allows_from(&self, ip: IpAddr) -> bool {
+        let Some(patterns) = &self.from else {
+            return true;
+        };
+        let text = ip.to_string();
+        let mut allowed = false;
+        for p in patterns {
+            match p.strip_prefix('!') {
+                Some(neg) if wildcard_match(neg, &text) => return false,
+                Some(_) => {}
+                None => allowed |= wildcard_match(p, &text),
+            }
+        }
+        allowed
+    }
+}
+
+/// One usable line of an `authorized_keys` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedKey {
+    /// The key.
+    pub key: PublicKey,
+    /// The line's options.
+    pub options: KeyOptions,
+    /// The line's comment (may be empty).
+    pub comment: String,
+}
+
+/// An `authorized_keys` file, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizedKeys {
+    /// The keys accepted, in file order.
+    pub keys: Vec<AuthorizedKey>,
+    /// One message per line that was left out, with its line number.
+    pub skipped: Vec<String>,
+}
+
+impl AuthorizedKeys {
+    /// Parses the text of an `authorized_keys` file. Never fails: lines that cannot be used
+    /// are reported in [`AuthorizedKeys::skipped`].
+    pub fn parse(text: &str) -> AuthorizedKeys {
+        let mut out = AuthorizedKeys::default();
+        for (no, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match parse_line(line) {
+                Ok(k) => out.keys.push(k),
+                Err(why) => out.skipped.push(format!("line {}: {why}", no + 1)),
+            }
+        }
+        out
+    }
+
+    /// The entry for `key`, if it is listed (the first matching line wins, as in OpenSSH).
+    pub fn find(&self, key: &PublicKey) -> Option<&AuthorizedKey> {
+        self.keys.iter().find(|k| k.key == *key)
+    }
+}
+
+/// Whether `word` names a public key type, so the line has no options before it.
+fn is_key_type(word: &str) -> bool {
+    matches!(
+        word,
+        "ssh-ed25519"
+            | "ssh-rsa"
+            | "ssh-dss"
+            | "ecdsa-sha2-nistp256"
+            | "ecdsa-sha2-nistp384"
+            | "ecdsa-sha2-nistp521"
+            | "sk-ssh-ed25519@openssh.com"
+            | "sk-ecdsa-sha2-nistp256@openssh.com"
+    ) || word.ends_with("-cert-v01@openssh.com")
+}
+
+/// Parses one non-empty, non-comment line.
+fn parse_line(line: &str) -> Result<AuthorizedKey, String> {
+    let first = line.split_ascii_whitespace().next().unwrap_or_default();
+    let (options, key_part) = if is_key_type(first) {
+        (KeyOptions::default(), line)
+    } else {
+        let (opts, rest) = split_options(line)?;
+        (parse_options(&opts)?, rest)
+    };
+    let (key, comment) =
+        seashell_keys::parse_public_key_line(key_part).map_err(|e| format!("{e}; key ignored"))?;
+    Ok(AuthorizedKey {
+        key,
+        options,
+        comment,
+    })
+}
+
+/// Option items: `name` or `name="value"`, unquoted.
+type OptionItems = Vec<(String, Option<String>)>;
+
+/// Splits the options field (up to the first unquoted blank) from the rest of the line, and
+/// splits it into `name` or `name="value"` items with the quotes removed.
+fn split_options(line: &str) -> Result<(OptionItems, &str), String> {
+    let mut items = Vec::new();
+    let mut name = String::new();
+    let mut value: Option<String> = None;
+    let mut in_quotes = false;
+    let mut chars = line.char_indices();
+    let mut end = line.len();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '\\' if in_quotes => {
+                // Only \" is an escape in OpenSSH's option values; keep other backslashes.
+                let next = chars.clone().next().map(|(_, n)| n);
+                let target = value.get_or_insert_with(String::new);
+                if next == Some('"') {
+                    chars.next();
+                    target.push('"');
+                } else {
+                    target.push('\\');
+                }
+            }
+            _ if in_quotes => value.get_or_insert_with(String::new).push(c),
+            '=' if value.is_none() => value = Some(String::new()),
+            ',' => items.push((std::mem::take(&mut name), value.take())),
+            ' ' | '\t' => {
+                end = i;
+                break;
+            }
+            _ => match &mut value {
+                Some(v) => v.push(c),
+                None => name.push(c),
+            },
+        }
+    }
+    if in_quotes {
+        return Err("unterminated quoted option; key ignored".into());
+    }
+    items.push((name, value));
+    let rest = line.get(end..).unwrap_or_default().trim_start();
+    if rest.is_empty() {
+        return Err("options but no key; line ignored".into());
+    }
+    Ok((items, rest))
+}
+
+/// Turns option items into [`KeyOptions`], refusing any we could not honour.
+fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, String> {
+    let mut o = KeyOptions::default();
+    let mut restrict = false;
+    let mut pty = false;
+    for (name, value) in items {
+        let lower = name.to_ascii_lowercase();
+        let need_value = |v: &Option<String>| {
+            v.clone()
+                .ok_or_else(|| format!("option {name} needs a value; key ignored"))
+        };
+        match lower.as_str() {
+            "command" => o.command = Some(need_value(value)?),
+            "from" => {
+                let list = need_value(value)?;
+                let patterns: Vec<String> = list.split(',').map(str::to_owned).collect();
+                if patterns.iter().any(|p| p.contains('/')) {
+                    return Err(format!(
+                        "from=\"{list}\": address/mask patterns are not supported; key ignored"
+                    ));
+                }
+                o.from = Some(patterns);
+            }
+            "no-pty" => o.no_pty = true,
+            "pty" => pty = true,
+            "restrict" => restrict = true,
+            // Features seashell serve does not offer: nothing to restrict.
+            "no-port-forwarding"
+            | "no-agent-forwarding"
+            | "no-x11-forwarding"
+            | "no-user-rc"
+            | "port-forwarding"
+            | "agent-forwarding"
+            | "x11-forwarding"
+            | "user-rc"
+            | "permitopen"
+            | "permitlisten"
+            | "environment"
+            | "no-touch-required" => {}
+            _ => {
+                return Err(format!(
+                    "option \"{name}\" is not supported by seashell serve; key ignored"
+                ));
+            }
+        }
+    }
+    if restrict && !pty {
+        o.no_pty = true;
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOuJSIQ7At9AYMp/kqjhS1RdLtNis5431vGZC3QCs0qF";
+
+    #[test]
+    fn plain_lines_and_comments() {
+        let text = format!("# comment\n\n{ED} me@host\n  {ED}\n");
+        let ak = AuthorizedKeys::parse(&text);
+        assert_eq!(ak.keys.len(), 2);
+        assert_eq!(ak.keys[0].comment, "me@host");
+        assert_eq!(ak.keys[0].options, KeyOptions::default());
+        assert!(ak.skipped.is_empty());
+        assert!(ak.find(&ak.keys[1].key).is_some());
+    }
+
+    #[test]
+    fn options_are_parsed() {
+        let line = format!(
+            r#"no-pty,command="echo \"hi there\"",no-port-forwarding,from="127.0.0.*,!10.*" {ED} c"#
+        );
+        let ak = AuthorizedKeys::parse(&line);
+        assert!(ak.skipped.is_empty(), "{:?}", ak.skipped);
+        let o = &ak.keys[0].options;
+        assert!(o.no_pty);
+        assert_eq!(o.command.as_deref(), Some(r#"echo "hi there""#));
+        assert!(o.allows_from("127.0.0.1".parse().unwrap()));
+        assert!(!o.allows_from("10.0.0.1".parse().unwrap()));
+        assert!(!o.allows_from("192.168.0.1".parse().unwrap()));
+        assert_eq!(ak.keys[0].comment, "c");
+    }
+
+    #[test]
+    fn restrict_implies_no_pty_unless_pty() {
+        let ak = AuthorizedKeys::parse(&format!("restrict {ED}\nrestrict,pty {ED}"));
+        assert!(ak.keys[0].options.no_pty);
+        assert!(!ak.keys[1].options.no_pty);
+    }
+
+    #[test]
+    fn unenforceable_and_broken_lines_are_skipped() {
+        let text = format!(
+            "expiry-time=\"20300101\" {ED}\ncert-authority {ED}\nfrom=\"10.0.0.0/8\" {ED}\n\
+             command=\"unterminated {ED}\nno-pty\nssh-ed25519 !!!notbase64\n\
+             ecdsa-sha2-nistp384 AAAA\n"
+        );
+        let ak = AuthorizedKeys::parse(&text);
+        assert!(ak.keys.is_empty());
+        assert_eq!(ak.skipped.len(), 7, "{:?}", ak.skipped);
+        assert!(ak.skipped[0].starts_with("line 1: option \"expiry-time\""));
+    }
+
+    #[test]
+    fn quoted_blanks_do_not_end_the_options() {
+        let ak = AuthorizedKeys::parse(&format!("command=\"a b\tc\" {ED}"));
+        assert_eq!(ak.keys[0].options.command.as_deref(), Some("a b\tc"));
+    }
+}

@@ -1,0 +1,404 @@
+//! The [`Handler`] of `seashell serve`: who may log in, and what each session request does.
+//!
+//! It runs on the connection's thread, so every answer is quick: commands start on threads
+//! of their own ([`process::start`]), and the per-channel state (pty size, environment, the
+//! running command) lives here, keyed by channel id.
+
+use super::Log;
+use super::authorized_keys::{AuthorizedKeys, KeyOptions};
+use super::process::{self, PtySpec, Running, Spec};
+use super::pty::Size;
+use seashell_blocking::{Handler, ServerChannel};
+use seashell_proto::{
+    AuthAttempt, AuthDecision, ChannelId, PromptRequest, PublicKey, SessionRequestKind,
+};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Most `env` requests remembered per channel.
+const MAX_ENV: usize = 64;
+
+/// Who may log in and how commands run; shared by all connections.
+#[derive(Debug)]
+pub struct Policy {
+    /// User names that may log in.
+    pub users: Vec<String>,
+    /// Keys accepted for `publickey`.
+    pub authorized: AuthorizedKeys,
+    /// The password for `password` and `keyboard-interactive`, if enabled.
+    pub password: Option<Zeroizing<String>>,
+    /// `publickey` is enabled.
+    pub pubkey: bool,
+    /// `password` is enabled (and there is a password).
+    pub password_auth: bool,
+    /// `keyboard-interactive` is enabled (and there is a password).
+    pub kbd_interactive: bool,
+    /// The shell commands run through.
+    pub shell: PathBuf,
+    /// The home directory: working directory of commands, `HOME`.
+    pub home: Option<PathBuf>,
+    /// The environment every command starts with (`HOME`, `USER`, `PATH`, ...).
+    pub base_env: Vec<(String, String)>,
+    /// Diagnostics.
+    pub log: Log,
+}
+
+impl Policy {
+    /// The authentication methods to offer, in order.
+    pub fn methods(&self) -> Vec<String> {
+        let mut m = Vec::new();
+        if self.pubkey {
+            m.push("publickey".to_owned());
+        }
+        if self.password.is_some() && self.password_auth {
+            m.push("password".to_owned());
+        }
+        if self.password.is_some() && self.kbd_interactive {
+            m.push("keyboard-interactive".to_owned());
+        }
+        m
+    }
+
+    fn password_matches(&self, given: &str) -> bool {
+        match &self.password {
+            Some(want) => same_bytes(want.as_bytes(), given.as_bytes()),
+            None => false,
+        }
+    }
+}
+
+/// Compares without stopping at the first difference (the length is not hidden).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// What a session channel has asked for so far.
+#[derive(Debug)]
+struct Session {
+    channel: ServerChannel,
+    pty: Option<PtySpec>,
+    env: Vec<(String, String)>,
+    running: Option<Running>,
+}
+
+/// One connection's handler.
+#[derive(Debug)]
+pub struct ServeHandler {
+    policy: Arc<Policy>,
+    peer: SocketAddr,
+    local: SocketAddr,
+    /// The method of the attempt being accepted, for the log.
+    method: &'static str,
+    /// Restrictions from the `authorized_keys` line that authenticated the client.
+    key_options: KeyOptions,
+    sessions: HashMap<ChannelId, Session>,
+}
+
+impl ServeHandler {
+    /// A handler for a connection from `peer` to `local`.
+    pub fn new(policy: Arc<Policy>, peer: SocketAddr, local: SocketAddr) -> ServeHandler {
+        policy.log.debug(&format!("{peer}: connection accepted"));
+        ServeHandler {
+            policy,
+            peer,
+            local,
+            method: "none",
+            key_options: KeyOptions::default(),
+            sessions: HashMap::new(),
+        }
+    }
+
+    fn log_attempt(&self, user: &str, method: &str, decision: &AuthDecision) {
+        let verdict = match decision {
+            AuthDecision::Accept => "accepted",
+            AuthDecision::Prompt(_) => "prompting",
+            _ => "failed",
+        };
+        self.policy
+            .log
+            .debug(&format!("{}: {method} for {user:?}: {verdict}", self.peer));
+    }
+
+    /// The authorized entry for `key`, if it may be used from the client's address.
+    fn key_options_for(&self, key: &PublicKey) -> Option<KeyOptions> {
+        let entry = self.policy.authorized.find(key)?;
+        entry
+            .options
+            .allows_from(self.peer.ip())
+            .then(|| entry.options.clone())
+    }
+
+    /// The environment for a command on `s`.
+    fn environment(&self, s: &Session, original: Option<&str>) -> Vec<(String, String)> {
+        let mut env = self.policy.base_env.clone();
+        let (p, l) = (self.peer, self.local);
+        env.push((
+            "SSH_CLIENT".into(),
+            format!("{} {} {}", p.ip(), p.port(), l.port()),
+        ));
+        env.push((
+            "SSH_CONNECTION".into(),
+            format!("{} {} {} {}", p.ip(), p.port(), l.ip(), l.port()),
+        ));
+        for (k, v) in &s.env {
+            env.retain(|(name, _)| name != k);
+            env.push((k.clone(), v.clone()));
+        }
+        if let Some(cmd) = original {
+            env.push(("SSH_ORIGINAL_COMMAND".into(), cmd.to_owned()));
+        }
+        env
+    }
+
+    /// Starts `command` (or the shell) on channel `id`.
+    fn start(&mut self, id: ChannelId, command: Option<&[u8]>) -> bool {
+        let Some(s) = self.sessions.get(&id) else {
+            return false;
+        };
+        if s.running.is_some() {
+            return false;
+        }
+        let forced = self.key_options.command.clone();
+        let original = command.map(|c| String::from_utf8_lossy(c).into_owned());
+        let (command, original) = match &forced {
+            Some(f) => (Some(OsString::from(f)), original.as_deref()),
+            None => (command.map(|c| OsString::from_vec(c.to_vec())), None),
+        };
+        let what = match (&command, &s.pty) {
+            (Some(c), _) => format!("exec {:?}", c.to_string_lossy()),
+            (None, Some(_)) => "shell with pty".to_owned(),
+            (None, None) => "shell".to_owned(),
+        };
+        let spec = Spec {
+            shell: self.policy.shell.clone(),
+            command,
+            env: self.environment(s, original),
+            cwd: self.policy.home.clone().filter(|h| h.is_dir()),
+            pty: s.pty.clone(),
+        };
+        let label = format!("{} channel {}", self.peer, id.index());
+        let log = self.policy.log;
+        match process::start(&s.channel, spec, log, label.clone()) {
+            Ok(running) => {
+                log.debug(&format!("{label}: {what}"));
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.running = Some(running);
+                }
+                true
+            }
+            Err(e) => {
+                log.info(&format!("{label}: cannot start {what}: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Handles one request on channel `id`.
+    fn request(&mut self, id: ChannelId, request: &SessionRequestKind) -> bool {
+        let no_pty = self.key_options.no_pty;
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return false;
+        };
+        match request {
+            SessionRequestKind::Pty {
+                term,
+                cols,
+                rows,
+                width_px,
+                height_px,
+                modes,
+            } => {
+                if no_pty || s.running.is_some() || s.pty.is_some() {
+                    return false;
+                }
+                s.pty = Some(PtySpec {
+                    term: term.clone(),
+                    size: Size {
+                        cols: *cols,
+                        rows: *rows,
+                        width_px: *width_px,
+                        height_px: *height_px,
+                    },
+                    modes: modes.clone(),
+                });
+                true
+            }
+            SessionRequestKind::Env { name, value } => {
+                let ok = accept_env(name, value) && s.running.is_none() && s.env.len() < MAX_ENV;
+                if ok {
+                    s.env.push((name.clone(), value.clone()));
+                }
+                ok
+            }
+            SessionRequestKind::WindowChange {
+                cols,
+                rows,
+                width_px,
+                height_px,
+            } => {
+                let size = Size {
+                    cols: *cols,
+                    rows: *rows,
+                    width_px: *width_px,
+                    height_px: *height_px,
+                };
+                match (&s.running, &mut s.pty) {
+                    (Some(r), _) => r.resize(size),
+                    (None, Some(p)) => {
+                        p.size = size;
+                        true
+                    }
+                    (None, None) => false,
+                }
+            }
+            SessionRequestKind::Signal(name) => s.running.as_ref().is_some_and(|r| r.signal(name)),
+            SessionRequestKind::Exec(command) => {
+                let command = command.clone();
+                self.start(id, Some(&command))
+            }
+            SessionRequestKind::Shell => self.start(id, None),
+            SessionRequestKind::Subsystem(name) => {
+                self.policy
+                    .log
+                    .debug(&format!("{}: subsystem {name:?} refused", self.peer));
+                false
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The `env` requests accepted, like OpenSSH's usual `AcceptEnv LANG LC_*` (plus `TERM`).
+fn accept_env(name: &str, value: &str) -> bool {
+    let name_ok = name == "LANG" || name == "TERM" || name.starts_with("LC_");
+    name_ok && !name.contains(['=', '\0']) && !value.contains('\0')
+}
+
+impl Handler for ServeHandler {
+    fn auth(&mut self, user: &str, attempt: &AuthAttempt) -> AuthDecision {
+        let p = self.policy.clone();
+        let user_ok = p.users.iter().any(|u| u == user);
+        let (method, decision) = match attempt {
+            AuthAttempt::PublicKeyQuery { key, .. } => {
+                let ok = p.pubkey && user_ok && self.key_options_for(key).is_some();
+                // A query proves nothing: not logged, no state kept.
+                return if ok {
+                    AuthDecision::Accept
+                } else {
+                    AuthDecision::Reject
+                };
+            }
+            AuthAttempt::PublicKey { key, .. } => {
+                let found = self.key_options_for(key).filter(|_| p.pubkey && user_ok);
+                let d = match found {
+                    Some(options) => {
+                        self.key_options = options;
+                        AuthDecision::Accept
+                    }
+                    None => AuthDecision::Reject,
+                };
+                ("publickey", d)
+            }
+            AuthAttempt::Password(pw) => {
+                let ok = p.password_auth && user_ok && p.password_matches(pw);
+                ("password", decide(ok))
+            }
+            AuthAttempt::KeyboardInteractive { .. }
+                if p.kbd_interactive && p.password.is_some() =>
+            {
+                // Prompt whether or not the user exists, so the answer reveals nothing.
+                let prompt = PromptRequest {
+                    name: String::new(),
+                    instruction: String::new(),
+                    prompts: vec![("Password: ".to_owned(), false)],
+                };
+                ("keyboard-interactive", AuthDecision::Prompt(prompt))
+            }
+            AuthAttempt::KeyboardInteractiveResponses(answers) => {
+                let ok = p.kbd_interactive
+                    && user_ok
+                    && matches!(answers.as_slice(), [a] if p.password_matches(a));
+                ("keyboard-interactive", decide(ok))
+            }
+            AuthAttempt::None => return AuthDecision::Reject,
+            _ => ("other", AuthDecision::Reject),
+        };
+        self.log_attempt(user, method, &decision);
+        if decision == AuthDecision::Accept {
+            self.method = method;
+        }
+        decision
+    }
+
+    fn authenticated(&mut self, user: &str, key: Option<&PublicKey>) {
+        let with = key.map_or(String::new(), |k| {
+            format!(" ({} {})", k.key_type(), k.fingerprint())
+        });
+        self.policy.log.debug(&format!(
+            "{}: authenticated {user:?} by {}{with}",
+            self.peer, self.method
+        ));
+    }
+
+    fn session_request(&mut self, channel: &ServerChannel, request: &SessionRequestKind) -> bool {
+        // Forget channels that are gone (there is no close callback).
+        self.sessions.retain(|_, s| !s.channel.is_closed());
+        let id = channel.id();
+        self.sessions.entry(id).or_insert_with(|| Session {
+            channel: channel.clone(),
+            pty: None,
+            env: Vec::new(),
+            running: None,
+        });
+        self.request(id, request)
+    }
+}
+
+impl Drop for ServeHandler {
+    fn drop(&mut self) {
+        self.policy
+            .log
+            .debug(&format!("{}: connection closed", self.peer));
+    }
+}
+
+fn decide(ok: bool) -> AuthDecision {
+    if ok {
+        AuthDecision::Accept
+    } else {
+        AuthDecision::Reject
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_filter() {
+        assert!(accept_env("LANG", "C.UTF-8"));
+        assert!(accept_env("LC_ALL", "C"));
+        assert!(accept_env("TERM", "xterm"));
+        assert!(!accept_env("PATH", "/tmp"));
+        assert!(!accept_env("LD_PRELOAD", "x.so"));
+        assert!(!accept_env("LC_X=Y", "z"));
+        assert!(!accept_env("LANG", "a\0b"));
+    }
+
+    #[test]
+    fn byte_comparison() {
+        assert!(same_bytes(b"secret", b"secret"));
+        assert!(!same_bytes(b"secret", b"secreT"));
+        assert!(!same_bytes(b"secret", b"secret!"));
+        assert!(same_bytes(b"", b""));
+    }
+}

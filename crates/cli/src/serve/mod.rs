@@ -1,0 +1,401 @@
+//! `seashell serve`: a real SSH server for development and tests, built on the blocking
+//! adapter. Commands run as the current OS user through the user's shell, with pipes or a
+//! pseudo-terminal. There is no privilege separation: see `docs/serve.md`.
+//!
+//! ```text
+//! seashell serve [--listen ADDR] [--host-key PATH]... [--authorized-keys PATH]
+//!                [--password-file PATH] [--user NAME]... [-o Option=Value]... [-q] [-v]
+//! ```
+
+pub mod authorized_keys;
+pub mod handler;
+pub mod process;
+pub mod pty;
+pub mod sshd_options;
+
+use authorized_keys::AuthorizedKeys;
+use handler::{Policy, ServeHandler};
+use seashell_blocking::Server;
+use seashell_proto::{PrivateKey, ServerConfig};
+use sshd_options::Tunables;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The usage text of `seashell serve`.
+pub const USAGE: &str = "usage: seashell serve [--listen ADDR] [--host-key PATH]... [--authorized-keys PATH]\n\
+    \x20                     [--password-file PATH] [--user NAME]... [-o Option=Value]... [-q] [-v]";
+
+/// The address listened on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:2222";
+
+/// Diagnostics of the server on stderr. Copy it freely.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Log {
+    /// How many `-v` were given: per-connection lines from 1.
+    pub verbose: u8,
+    /// `-q`: no notes or warnings (errors and the listening line remain).
+    pub quiet: bool,
+}
+
+impl Log {
+    /// A note or warning, unless `-q`.
+    pub fn info(self, msg: &str) {
+        if !self.quiet {
+            eprintln!("seashell serve: {msg}");
+        }
+    }
+
+    /// A per-connection line, with `-v`.
+    pub fn debug(self, msg: &str) {
+        if self.verbose > 0 {
+            eprintln!("seashell serve: {msg}");
+        }
+    }
+}
+
+/// The command line of `seashell serve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServeArgs {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--host-key`, in order.
+    pub host_keys: Vec<PathBuf>,
+    /// `--authorized-keys`.
+    pub authorized_keys: Option<PathBuf>,
+    /// `--password-file`.
+    pub password_file: Option<PathBuf>,
+    /// `--user`, in order.
+    pub users: Vec<String>,
+    /// `-o` options, in order.
+    pub options: Vec<String>,
+    /// Diagnostics.
+    pub log: Log,
+}
+
+/// Parses the arguments after `serve`; `Ok(None)` asks for the usage.
+pub fn parse_args(args: &[String]) -> Result<Option<ServeArgs>, String> {
+    let mut a = ServeArgs::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (flag, attached) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| match attached.clone().or_else(|| it.next().cloned()) {
+            Some(v) => Ok(v),
+            None => Err(format!("{name} needs a value")),
+        };
+        match flag {
+            "-h" | "--help" => return Ok(None),
+            "--listen" => a.listen = Some(value(flag)?),
+            "--host-key" => a.host_keys.push(value(flag)?.into()),
+            "--authorized-keys" => a.authorized_keys = Some(value(flag)?.into()),
+            "--password-file" => a.password_file = Some(value(flag)?.into()),
+            "--user" => a.users.push(value(flag)?),
+            "-o" => a.options.push(value(flag)?),
+            "-q" => a.log.quiet = true,
+            _ if flag.starts_with("-o") => a.options.push(flag.get(2..).unwrap_or("").to_owned()),
+            _ if is_verbose_flag(flag) => {
+                let n = u8::try_from(flag.len() - 1).unwrap_or(u8::MAX);
+                a.log.verbose = a.log.verbose.saturating_add(n);
+            }
+            _ => return Err(format!("unknown argument \"{arg}\"")),
+        }
+    }
+    Ok(Some(a))
+}
+
+/// `-v`, `-vv`, ...
+fn is_verbose_flag(flag: &str) -> bool {
+    flag.strip_prefix('-')
+        .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c == 'v'))
+}
+
+/// Runs `seashell serve` with the arguments after `serve`.
+pub fn main(args: &[String]) -> ExitCode {
+    let parsed = match parse_args(args) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("seashell serve: {e}\n{USAGE}");
+            return ExitCode::from(255);
+        }
+    };
+    match run(parsed) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("seashell serve: {e}");
+            ExitCode::from(255)
+        }
+    }
+}
+
+/// Loads the host keys, or generates an ephemeral ed25519 key when none is given.
+fn host_keys(paths: &[PathBuf], log: Log) -> Result<Vec<Arc<PrivateKey>>, String> {
+    if paths.is_empty() {
+        let key = PrivateKey::ed25519_generate()
+            .map_err(|e| format!("cannot generate a host key: {e}"))?;
+        log.info(&format!(
+            "no --host-key given: generated an ephemeral ssh-ed25519 host key {} (in memory only)",
+            key.public_key().fingerprint()
+        ));
+        return Ok(vec![Arc::new(key)]);
+    }
+    paths
+        .iter()
+        .map(|p| {
+            seashell_keys::load_private_key(p)
+                .map(Arc::new)
+                .map_err(|e| format!("host key {}: {e}", p.display()))
+        })
+        .collect()
+}
+
+/// Reads the first line of the password file.
+fn read_password(path: &Path, log: Log) -> Result<Zeroizing<String>, String> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("password file {}: {e}", path.display()))?,
+    );
+    let first = text.lines().next().unwrap_or_default();
+    if first.is_empty() {
+        return Err(format!(
+            "password file {}: the first line is empty",
+            path.display()
+        ));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+        log.info(&format!(
+            "warning: password file {} is readable by other users",
+            path.display()
+        ));
+    }
+    Ok(Zeroizing::new(first.to_owned()))
+}
+
+/// Reads the authorized keys; a missing default file is only a note.
+fn read_authorized(
+    explicit: Option<&Path>,
+    home: Option<&Path>,
+    log: Log,
+) -> Result<AuthorizedKeys, String> {
+    let (path, required) = match (explicit, home) {
+        (Some(p), _) => (p.to_path_buf(), true),
+        (None, Some(h)) => (h.join(".ssh").join("authorized_keys"), false),
+        (None, None) => return Ok(AuthorizedKeys::default()),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if required => return Err(format!("authorized keys {}: {e}", path.display())),
+        Err(_) => {
+            log.info(&format!("no {} (no key can log in)", path.display()));
+            return Ok(AuthorizedKeys::default());
+        }
+    };
+    let keys = AuthorizedKeys::parse(&text);
+    for why in &keys.skipped {
+        log.info(&format!("warning: {}: {why}", path.display()));
+    }
+    Ok(keys)
+}
+
+/// The name of the user running the server: `/etc/passwd` by uid, else `$USER`/`$LOGNAME`.
+pub fn current_user() -> Option<String> {
+    let uid = rustix::process::getuid().as_raw().to_string();
+    let from_passwd = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                (f.nth(1)? == uid).then(|| name.to_owned())
+            })
+        });
+    from_passwd
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|u| !u.is_empty())
+}
+
+/// The policy for commands run as the current user, with `users` allowed to log in.
+pub fn local_policy(users: Vec<String>, log: Log) -> Policy {
+    let shell = std::env::var_os("SHELL")
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| PathBuf::from("/bin/sh"), PathBuf::from);
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(std::env::home_dir);
+    let me = current_user().unwrap_or_default();
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+    let mut base_env = vec![
+        ("USER".to_owned(), me.clone()),
+        ("LOGNAME".to_owned(), me),
+        ("SHELL".to_owned(), shell.to_string_lossy().into_owned()),
+        ("PATH".to_owned(), path),
+    ];
+    if let Some(h) = &home {
+        base_env.push(("HOME".to_owned(), h.to_string_lossy().into_owned()));
+    }
+    Policy {
+        users,
+        authorized: AuthorizedKeys::default(),
+        password: None,
+        pubkey: true,
+        password_auth: false,
+        kbd_interactive: false,
+        shell,
+        home,
+        base_env,
+        log,
+    }
+}
+
+/// Sets the server up from the arguments and serves until killed.
+pub fn run(a: ServeArgs) -> Result<(), String> {
+    let log = a.log;
+    let keys = host_keys(&a.host_keys, log)?;
+    let mut t = Tunables::new(ServerConfig::new(keys.clone()));
+    for o in &a.options {
+        sshd_options::apply(&mut t, o)?;
+    }
+    let users = if a.users.is_empty() {
+        vec![current_user().ok_or("cannot tell who the current user is; give --user NAME")?]
+    } else {
+        a.users.clone()
+    };
+    let mut policy = local_policy(users, log);
+    policy.password = match &a.password_file {
+        Some(p) => Some(read_password(p, log)?),
+        None => None,
+    };
+    policy.pubkey = t.pubkey;
+    policy.password_auth = t.password;
+    policy.kbd_interactive = t.kbd_interactive;
+    if t.pubkey {
+        policy.authorized =
+            read_authorized(a.authorized_keys.as_deref(), policy.home.as_deref(), log)?;
+    }
+    t.config.auth_methods = policy.methods();
+    if t.config.auth_methods.is_empty() {
+        return Err(
+            "no authentication method is enabled (give --authorized-keys or --password-file)"
+                .into(),
+        );
+    }
+    let listen = a.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let server =
+        Server::bind(listen, t.config).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let local = server.local_addr().map_err(|e| format!("{e}"))?;
+    let fingerprints: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let p = k.public_key();
+            format!("{} {}", p.key_type(), p.fingerprint())
+        })
+        .collect();
+    eprintln!(
+        "seashell serve: listening on {local} (host keys: {}; users: {}; auth: {})",
+        fingerprints.join(", "),
+        policy.users.join(","),
+        policy.methods().join(",")
+    );
+    let policy = Arc::new(policy);
+    loop {
+        let result = server.run(|peer| ServeHandler::new(policy.clone(), peer, local));
+        if let Err(e) = result {
+            // accept() failed (out of descriptors, aborted connection): keep listening.
+            log.info(&format!("accept failed: {e}"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_the_command_line() {
+        let a = parse_args(&args(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--host-key=/k1",
+            "--host-key",
+            "/k2",
+            "--authorized-keys",
+            "/ak",
+            "--password-file",
+            "/pw",
+            "--user",
+            "a",
+            "--user=b",
+            "-o",
+            "Ciphers=aes128-gcm@openssh.com",
+            "-oMaxAuthTries=3",
+            "-vv",
+            "-q",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.listen.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(a.host_keys, [PathBuf::from("/k1"), PathBuf::from("/k2")]);
+        assert_eq!(a.authorized_keys, Some(PathBuf::from("/ak")));
+        assert_eq!(a.password_file, Some(PathBuf::from("/pw")));
+        assert_eq!(a.users, ["a", "b"]);
+        assert_eq!(
+            a.options,
+            ["Ciphers=aes128-gcm@openssh.com", "MaxAuthTries=3"]
+        );
+        assert_eq!(
+            a.log,
+            Log {
+                verbose: 2,
+                quiet: true
+            }
+        );
+        assert_eq!(parse_args(&args(&["--help"])).unwrap(), None);
+        assert!(parse_args(&args(&["--listen"])).is_err());
+        assert!(parse_args(&args(&["--bogus"])).is_err());
+        assert!(parse_args(&args(&["extra"])).is_err());
+    }
+
+    #[test]
+    fn bad_options_fail_before_listening() {
+        let a = parse_args(&args(&["-o", "PermitRootLogin=yes"]))
+            .unwrap()
+            .unwrap();
+        let err = run(a).unwrap_err();
+        assert!(err.contains("permitrootlogin"), "{err}");
+    }
+
+    #[test]
+    fn password_file_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pw");
+        std::fs::write(&p, "hunter2\nignored\n").unwrap();
+        assert_eq!(
+            read_password(&p, Log::default()).unwrap().as_str(),
+            "hunter2"
+        );
+        std::fs::write(&p, "\n").unwrap();
+        assert!(read_password(&p, Log::default()).is_err());
+        assert!(read_password(&dir.path().join("none"), Log::default()).is_err());
+    }
+
+    #[test]
+    fn a_user_is_found() {
+        assert!(current_user().is_some());
+    }
+}

@@ -1,0 +1,211 @@
+//! `-o` options for `seashell serve`, named as in `sshd_config` (case-insensitive names,
+//! `Name=Value` or `Name Value`).
+
+use seashell_proto::ServerConfig;
+use seashell_proto::config::{HOST_KEY_ALGORITHMS, apply_algorithm_spec};
+use seashell_proto::crypto::CipherAlg;
+use seashell_proto::kex::KexAlg;
+use std::time::Duration;
+
+/// What `-o` options can change: the core's server configuration and which authentication
+/// methods are enabled.
+#[derive(Debug, Clone)]
+pub struct Tunables {
+    /// The core configuration (algorithms, limits, banner).
+    pub config: ServerConfig,
+    /// `PubkeyAuthentication`.
+    pub pubkey: bool,
+    /// `PasswordAuthentication` (only with a password file).
+    pub password: bool,
+    /// `KbdInteractiveAuthentication` (only with a password file).
+    pub kbd_interactive: bool,
+}
+
+impl Tunables {
+    /// The defaults: the core's defaults, every method enabled.
+    pub fn new(config: ServerConfig) -> Tunables {
+        Tunables {
+            config,
+            pubkey: true,
+            password: true,
+            kbd_interactive: true,
+        }
+    }
+}
+
+/// `LoginGraceTime 0` means no limit; the core needs a finite deadline, so use this.
+const NO_LIMIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// Splits `Name=Value` or `Name Value` into the lower-cased name and the value.
+pub fn split(option: &str) -> Result<(String, String), String> {
+    let option = option.trim();
+    let at = option
+        .find(|c: char| c == '=' || c.is_ascii_whitespace())
+        .ok_or_else(|| format!("option \"{option}\" has no value"))?;
+    let name = option.get(..at).unwrap_or_default().to_ascii_lowercase();
+    let rest = option.get(at..).unwrap_or_default();
+    let value = rest
+        .trim_start()
+        .strip_prefix('=')
+        .unwrap_or(rest)
+        .trim()
+        .to_owned();
+    if value.is_empty() {
+        return Err(format!("option \"{option}\" has no value"));
+    }
+    Ok((name, value))
+}
+
+/// Applies one `-o` option. Unknown names and bad values are errors.
+pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
+    let (name, value) = split(option)?;
+    let bad = |what: &str| format!("{name}: {what}: \"{value}\"");
+    match name.as_str() {
+        "ciphers" => {
+            let all: Vec<&str> = CipherAlg::ALL.iter().map(|c| c.name()).collect();
+            t.config.ciphers = apply_algorithm_spec(&value, &t.config.ciphers, &all)
+                .map_err(|e| format!("Ciphers: {e}"))?;
+        }
+        "kexalgorithms" => {
+            let all: Vec<&str> = KexAlg::ALL.iter().map(|k| k.name()).collect();
+            t.config.kex_algorithms = apply_algorithm_spec(&value, &t.config.kex_algorithms, &all)
+                .map_err(|e| format!("KexAlgorithms: {e}"))?;
+        }
+        "hostkeyalgorithms" => {
+            t.config.host_key_algorithms =
+                apply_algorithm_spec(&value, &t.config.host_key_algorithms, &HOST_KEY_ALGORITHMS)
+                    .map_err(|e| format!("HostKeyAlgorithms: {e}"))?;
+        }
+        "maxauthtries" => {
+            t.config.max_auth_tries = value.parse().map_err(|_| bad("not a number"))?;
+        }
+        "maxsessions" => {
+            t.config.max_sessions = value.parse().map_err(|_| bad("not a number"))?;
+        }
+        "logingracetime" => {
+            let d = parse_time(&value).ok_or_else(|| bad("not a time"))?;
+            t.config.login_grace_time = if d.is_zero() { NO_LIMIT } else { d };
+        }
+        "passwordauthentication" => t.password = yes_no(&value).ok_or_else(|| bad("not yes/no"))?,
+        "pubkeyauthentication" => t.pubkey = yes_no(&value).ok_or_else(|| bad("not yes/no"))?,
+        "kbdinteractiveauthentication" | "challengeresponseauthentication" => {
+            t.kbd_interactive = yes_no(&value).ok_or_else(|| bad("not yes/no"))?;
+        }
+        "banner" => {
+            t.config.banner = if value.eq_ignore_ascii_case("none") {
+                None
+            } else {
+                let text = std::fs::read_to_string(&value)
+                    .map_err(|e| format!("Banner: cannot read {value}: {e}"))?;
+                Some(text)
+            };
+        }
+        _ => return Err(format!("unsupported option \"{name}\"")),
+    }
+    Ok(())
+}
+
+/// `yes` or `no`, case-insensitive.
+fn yes_no(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// OpenSSH's time format: a number of seconds, or a sequence of `NUMBER[smhdw]` (`1h30m`).
+pub fn parse_time(s: &str) -> Option<Duration> {
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return None,
+        };
+        let n: u64 = digits.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        total = total.checked_add(digits.parse().ok()?)?;
+    } else if s.is_empty() {
+        return None;
+    }
+    Some(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seashell_proto::PrivateKey;
+    use std::sync::Arc;
+
+    fn tunables() -> Tunables {
+        let key = Arc::new(PrivateKey::ed25519_generate().unwrap());
+        Tunables::new(ServerConfig::new(vec![key]))
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_time("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_time("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_time("1w1d1s"), Some(Duration::from_secs(691_201)));
+        assert_eq!(parse_time(""), None);
+        assert_eq!(parse_time("5x"), None);
+        assert_eq!(parse_time("m"), None);
+    }
+
+    #[test]
+    fn splitting() {
+        assert_eq!(split("Ciphers=a").unwrap(), ("ciphers".into(), "a".into()));
+        assert_eq!(split("Ciphers a").unwrap(), ("ciphers".into(), "a".into()));
+        assert_eq!(
+            split("Ciphers = a").unwrap(),
+            ("ciphers".into(), "a".into())
+        );
+        assert!(split("Ciphers").is_err());
+        assert!(split("Ciphers=").is_err());
+    }
+
+    #[test]
+    fn options_apply() {
+        let mut t = tunables();
+        apply(&mut t, "ciphers=-chacha*").unwrap();
+        assert!(!t.config.ciphers.iter().any(|c| c.starts_with("chacha")));
+        assert_eq!(t.config.ciphers[0], "aes128-gcm@openssh.com");
+        apply(&mut t, "Ciphers ^chacha20-poly1305@openssh.com").unwrap();
+        assert_eq!(t.config.ciphers[0], "chacha20-poly1305@openssh.com");
+        apply(&mut t, "HostKeyAlgorithms=rsa-sha2-256").unwrap();
+        assert_eq!(t.config.host_key_algorithms, ["rsa-sha2-256"]);
+        apply(&mut t, "KexAlgorithms=curve25519-sha256").unwrap();
+        apply(&mut t, "MaxAuthTries=2").unwrap();
+        assert_eq!(t.config.max_auth_tries, 2);
+        apply(&mut t, "MaxSessions 3").unwrap();
+        assert_eq!(t.config.max_sessions, 3);
+        apply(&mut t, "LoginGraceTime=1m").unwrap();
+        assert_eq!(t.config.login_grace_time, Duration::from_secs(60));
+        apply(&mut t, "LoginGraceTime=0").unwrap();
+        assert_eq!(t.config.login_grace_time, NO_LIMIT);
+        apply(&mut t, "PasswordAuthentication=no").unwrap();
+        apply(&mut t, "PubkeyAuthentication=NO").unwrap();
+        apply(&mut t, "KbdInteractiveAuthentication no").unwrap();
+        assert!(!t.password && !t.pubkey && !t.kbd_interactive);
+        assert!(apply(&mut t, "Ciphers=3des-cbc").is_err());
+        assert!(apply(&mut t, "MaxAuthTries=many").is_err());
+        assert!(apply(&mut t, "PasswordAuthentication=maybe").is_err());
+        assert!(apply(&mut t, "PermitRootLogin=yes").is_err());
+        assert!(apply(&mut t, "Banner=/nonexistent/banner").is_err());
+        apply(&mut t, "Banner=none").unwrap();
+        assert_eq!(t.config.banner, None);
+    }
+}
