@@ -245,6 +245,7 @@ impl<H: Handler> Connection<H> {
                         out.shared.lock().closed = true;
                         out.shared.changed.notify_all();
                     }
+                    self.handler.channel_closed(id);
                     Ok(())
                 }
                 Event::Writable(id) => self.push_output(id),

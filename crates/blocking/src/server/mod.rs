@@ -27,6 +27,11 @@ pub trait Handler: Send + 'static {
         let _ = (user, key);
     }
 
+    /// A channel is closed in both directions; forget anything kept for it.
+    fn channel_closed(&mut self, channel: seashell_proto::ChannelId) {
+        let _ = channel;
+    }
+
     /// A request on a session channel: exec, shell, pty-req, env, subsystem, window-change,
     /// signal. Return whether it is accepted. For exec, shell and subsystem, accepting means
     /// the handler now drives `channel` (typically from a thread it spawns) and ends it with
@@ -66,10 +71,18 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Accepts connections forever, each on its own thread with a handler from `make`.
+    /// Accepts connections forever, each on its own thread with a handler from `make`. A
+    /// failed `accept` (a connection reset before it was taken, descriptors exhausted) is
+    /// retried after a short pause rather than ending the server.
     pub fn run<H: Handler>(&self, mut make: impl FnMut(SocketAddr) -> H) -> Result<(), Error> {
         loop {
-            let (sock, peer) = self.listener.accept()?;
+            let (sock, peer) = match self.listener.accept() {
+                Ok(x) => x,
+                Err(_) => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    continue;
+                }
+            };
             let handler = make(peer);
             let config = self.config.clone();
             std::thread::spawn(move || {
