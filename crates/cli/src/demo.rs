@@ -25,11 +25,12 @@ use std::time::{Duration, Instant};
 /// The usage text of `seashell demo`.
 pub const USAGE: &str = "usage: seashell demo [--bytes N]   (N may end in K, M or G: binary units)";
 
-/// The ciphers compared: the AEAD ciphers, which need no separate MAC.
-const CIPHERS: [&str; 3] = [
+/// The ciphers compared: the AEAD ciphers, and AES-CTR with its (encrypt-then-MAC) MAC.
+const CIPHERS: [&str; 4] = [
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",
     "aes256-gcm@openssh.com",
+    "aes128-ctr",
 ];
 
 /// The command the demo runs through the server's shell.
