@@ -1,0 +1,91 @@
+//! What an async client needs to connect: the core's configuration plus credentials and the
+//! host-key policy. The fields and builder names are those of `seashell_blocking::ClientConfig`.
+
+use crate::error::Error;
+use crate::host_keys::HostKeyPolicy;
+use seashell_proto::PrivateKey;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// A password source asked when the server accepts passwords and none was configured. It is
+/// called on the connecting task, so it should answer quickly.
+pub type PasswordPrompt = Arc<dyn Fn(&str) -> Option<Zeroizing<String>> + Send + Sync>;
+
+/// Configuration of an async client connection.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// The core's configuration (user, algorithms, limits).
+    pub core: seashell_proto::ClientConfig,
+    /// Keys to try for `publickey`, in order.
+    pub keys: Vec<Arc<PrivateKey>>,
+    /// A password for `password` authentication.
+    pub password: Option<Zeroizing<String>>,
+    /// Asked for a password when the server accepts passwords and none is set.
+    pub password_prompt: Option<PasswordPrompt>,
+    /// How the host key is trusted (default: `~/.ssh/known_hosts`, strict).
+    pub host_key_policy: HostKeyPolicy,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("core", &self.core)
+            .field("keys", &self.keys.len())
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("host_key_policy", &self.host_key_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    /// Defaults for `user`: no credentials yet, strict `~/.ssh/known_hosts`.
+    pub fn new(user: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            core: seashell_proto::ClientConfig::new(user),
+            keys: Vec::new(),
+            password: None,
+            password_prompt: None,
+            host_key_policy: HostKeyPolicy::default_known_hosts(),
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Adds an in-memory key for `publickey` authentication.
+    pub fn key(mut self, key: PrivateKey) -> Self {
+        self.keys.push(Arc::new(key));
+        self
+    }
+
+    /// Loads an OpenSSH private key file and adds it. (This reads the file synchronously;
+    /// build configurations before entering hot async paths.)
+    pub fn key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let key = seashell_keys::load_private_key(path.as_ref())?;
+        Ok(self.key(key))
+    }
+
+    /// Sets the password for `password` authentication.
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(Zeroizing::new(password.into()));
+        self
+    }
+
+    /// Sets the host-key policy.
+    pub fn host_key_policy(mut self, policy: HostKeyPolicy) -> Self {
+        self.host_key_policy = policy;
+        self
+    }
+
+    /// Changes the core configuration (algorithms, limits).
+    pub fn with_core(
+        mut self,
+        f: impl FnOnce(seashell_proto::ClientConfig) -> seashell_proto::ClientConfig,
+    ) -> Self {
+        self.core = f(self.core);
+        self
+    }
+}
