@@ -1,9 +1,9 @@
 //! A client session channel: `AsyncRead` (the command's stdout) and `AsyncWrite` (its
 //! stdin), with its stderr as a separate [`Stderr`] stream.
 
+use crate::ExitStatus;
 use crate::error::Error;
 use crate::handle::{Handle, Stream, impl_async_read, impl_async_write};
-use crate::state::ExitStatus;
 use seashell_proto::ChannelId;
 use std::sync::Arc;
 

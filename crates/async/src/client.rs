@@ -1,13 +1,15 @@
 //! Connecting, authenticating, and running commands.
 
+use crate::ClientConfig;
+use crate::Output;
 use crate::channel::Channel;
-use crate::config::ClientConfig;
 use crate::driver::Driver;
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::runtime::{AsyncSocket, Runtime};
-use crate::state::{ChanState, Conn, ExitStatus, Shared};
-use seashell_proto::{AuthMethod, ClientConnection, Event};
+use crate::state::{ChanState, Conn, Shared};
+use seashell_adapter::{AuthPlan, split_host_port};
+use seashell_proto::{ClientConnection, Event};
 use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::pin::pin;
@@ -18,17 +20,6 @@ use std::task::Poll;
 /// `seashell_tokio::Client` and `seashell_smol::Client`.
 #[derive(Debug)]
 pub struct Client<R>(PhantomData<R>);
-
-/// The result of [`Session::exec`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    /// How the command ended.
-    pub status: ExitStatus,
-    /// Everything it wrote to stdout.
-    pub stdout: Vec<u8>,
-    /// Everything it wrote to stderr.
-    pub stderr: Vec<u8>,
-}
 
 impl<R: Runtime + Default> Client<R> {
     /// Connects to `addr` (`host:port`, `[v6]:port`, or a host alone for port 22), verifies
@@ -123,50 +114,6 @@ async fn handshake(
             _ => {}
         }
         st.wake_driver();
-    }
-}
-
-/// Splits `host:port`, `[v6]:port` or a bare host (port 22).
-fn split_host_port(addr: &str) -> (String, u16) {
-    if let Some(rest) = addr.strip_prefix('[')
-        && let Some((h, p)) = rest.split_once("]:")
-    {
-        return (h.to_owned(), p.parse().unwrap_or(22));
-    }
-    match addr.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h.to_owned(), p.parse().unwrap_or(22)),
-        _ => (addr.trim_matches(['[', ']']).to_owned(), 22),
-    }
-}
-
-/// The order methods are tried in: each key, then the password (or the prompt).
-#[derive(Debug, Default)]
-struct AuthPlan {
-    next_key: usize,
-    password_tried: bool,
-}
-
-impl AuthPlan {
-    fn next(&mut self, methods: &[String], config: &ClientConfig) -> Option<AuthMethod> {
-        let offers = |m: &str| methods.iter().any(|x| x == m);
-        if offers("publickey")
-            && let Some(k) = config.keys.get(self.next_key)
-        {
-            self.next_key += 1;
-            return Some(AuthMethod::PublicKey(k.clone()));
-        }
-        if offers("password") && !self.password_tried {
-            self.password_tried = true;
-            if let Some(pw) = &config.password {
-                return Some(AuthMethod::Password(pw.clone()));
-            }
-            if let Some(prompt) = &config.password_prompt
-                && let Some(pw) = prompt(&config.core.user)
-            {
-                return Some(AuthMethod::Password(pw));
-            }
-        }
-        None
     }
 }
 
@@ -284,18 +231,5 @@ impl Session {
         })
         .await;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_host_port;
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(split_host_port("h:2222"), ("h".into(), 2222));
-        assert_eq!(split_host_port("h"), ("h".into(), 22));
-        assert_eq!(split_host_port("[::1]:22"), ("::1".into(), 22));
-        assert_eq!(split_host_port("::1"), ("::1".into(), 22));
     }
 }

@@ -33,21 +33,19 @@
 
 mod channel;
 mod client;
-mod config;
 mod driver;
 mod error;
 mod handle;
-mod host_keys;
 mod runtime;
 mod server;
 mod state;
 
 pub use channel::{Channel, Stderr};
-pub use client::{Client, Output, Session};
-pub use config::{ClientConfig, PasswordPrompt};
-pub use error::Error;
-pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
+pub use client::{Client, Session};
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
+pub use seashell_adapter::{
+    ClientConfig, Error, ExitStatus, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt,
+    StrictHostKeyChecking,
+};
 pub use seashell_proto as proto;
 pub use server::{ChannelReader, ChannelWriter, Handler, Server, ServerChannel};
-pub use state::ExitStatus;

@@ -3,6 +3,7 @@
 //! mutex that is never held across an `.await`. No protocol logic lives here: events are
 //! filed, wakers woken.
 
+use crate::ExitStatus;
 use crate::error::{Error, Lost};
 use bytes::{Buf, Bytes};
 use seashell_proto::{Channel, ChannelId, ClientConnection, Event, ServerConnection};
@@ -90,27 +91,6 @@ impl Conn {
     }
     pub fn negotiated(&self) -> Option<&seashell_proto::kex::negotiate::Negotiated> {
         both!(self, c => c.negotiated())
-    }
-}
-
-/// How a remote command ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// It exited with this status.
-    Code(u32),
-    /// It was killed by this signal (name without "SIG").
-    Signal(String),
-    /// The server closed the channel without saying.
-    Unknown,
-}
-
-impl ExitStatus {
-    /// The exit code, if it exited normally.
-    pub fn code(&self) -> Option<u32> {
-        match self {
-            ExitStatus::Code(c) => Some(*c),
-            _ => None,
-        }
     }
 }
 

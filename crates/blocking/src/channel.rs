@@ -1,33 +1,12 @@
 //! A session channel as blocking `Read` (stdout) and `Write` (stdin), with its stderr.
 
 use crate::driver::{ChannelBuffers, Driver};
-use crate::error::Error;
+use crate::{Error, ExitStatus};
 use bytes::{Buf, Bytes};
 use seashell_proto::ChannelId;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// How a remote command ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// It exited with this status.
-    Code(u32),
-    /// It was killed by this signal (name without "SIG").
-    Signal(String),
-    /// The server closed the channel without saying.
-    Unknown,
-}
-
-impl ExitStatus {
-    /// The exit code, if it exited normally.
-    pub fn code(&self) -> Option<u32> {
-        match self {
-            ExitStatus::Code(c) => Some(*c),
-            _ => None,
-        }
-    }
-}
 
 /// A running remote command. Reading gives its stdout; writing feeds its stdin.
 pub struct Channel {

@@ -1,7 +1,7 @@
 //! Moves bytes between the socket and the core and files events per channel. No protocol
 //! logic lives here.
 
-use crate::error::Error;
+use crate::Error;
 use bytes::Bytes;
 use seashell_proto::{ChannelId, ClientConnection, Event};
 use std::collections::{HashMap, VecDeque};

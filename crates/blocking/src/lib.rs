@@ -18,18 +18,16 @@
 //! connection, so use a channel from one thread at a time.
 
 mod channel;
-mod config;
 mod driver;
-mod error;
-mod host_keys;
 mod server;
 mod session;
 pub mod stream;
 
-pub use channel::{Channel, ExitStatus, Stderr};
-pub use config::ClientConfig;
-pub use error::Error;
-pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
+pub use channel::{Channel, Stderr};
+pub use seashell_adapter::{
+    ClientConfig, Error, ExitStatus, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt,
+    StrictHostKeyChecking,
+};
 pub use seashell_proto as proto;
 pub use server::{ChannelReader, ChannelWriter, Handler, Server, ServerChannel, serve_connection};
-pub use session::{Client, Output, Session};
+pub use session::{Client, Session};

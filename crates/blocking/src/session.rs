@@ -1,10 +1,12 @@
 //! Connecting, authenticating, and running commands.
 
-use crate::channel::{Channel, ExitStatus};
-use crate::config::ClientConfig;
+use crate::ClientConfig;
+use crate::Error;
+use crate::Output;
+use crate::channel::Channel;
 use crate::driver::Driver;
-use crate::error::Error;
-use seashell_proto::{AuthMethod, ChannelId, ClientConnection, Event};
+use seashell_adapter::{AuthPlan, split_host_port};
+use seashell_proto::{ChannelId, ClientConnection, Event};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -22,17 +24,6 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Session { .. }")
     }
-}
-
-/// The result of [`Session::exec`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    /// How the command ended.
-    pub status: ExitStatus,
-    /// Everything it wrote to stdout.
-    pub stdout: Vec<u8>,
-    /// Everything it wrote to stderr.
-    pub stderr: Vec<u8>,
 }
 
 impl Client {
@@ -73,7 +64,7 @@ impl Client {
         sock.set_nodelay(true)?;
         let conn = ClientConnection::new(Arc::new(config.core.clone()), Instant::now())?;
         let mut d = Driver::new(conn, sock);
-        let mut auth = AuthPlan::new(&config);
+        let mut auth = AuthPlan::default();
         loop {
             d.pump()?;
             while let Some(ev) = d.other.pop_front() {
@@ -109,58 +100,6 @@ impl Client {
                 }
             }
         }
-    }
-}
-
-fn split_host_port(addr: &str) -> (String, u16) {
-    if let Some(rest) = addr.strip_prefix('[')
-        && let Some((h, p)) = rest.split_once("]:")
-    {
-        return (h.to_owned(), p.parse().unwrap_or(22));
-    }
-    match addr.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h.to_owned(), p.parse().unwrap_or(22)),
-        _ => (addr.trim_matches(['[', ']']).to_owned(), 22),
-    }
-}
-
-/// The order methods are tried in: each key, then the password (or the prompt).
-struct AuthPlan {
-    next_key: usize,
-    password_tried: bool,
-    none_done: bool,
-}
-
-impl AuthPlan {
-    fn new(_config: &ClientConfig) -> AuthPlan {
-        AuthPlan {
-            next_key: 0,
-            password_tried: false,
-            none_done: false,
-        }
-    }
-
-    fn next(&mut self, methods: &[String], config: &ClientConfig) -> Option<AuthMethod> {
-        self.none_done = true;
-        let offers = |m: &str| methods.iter().any(|x| x == m);
-        if offers("publickey")
-            && let Some(k) = config.keys.get(self.next_key)
-        {
-            self.next_key += 1;
-            return Some(AuthMethod::PublicKey(k.clone()));
-        }
-        if offers("password") && !self.password_tried {
-            self.password_tried = true;
-            if let Some(pw) = &config.password {
-                return Some(AuthMethod::Password(pw.clone()));
-            }
-            if let Some(prompt) = &config.password_prompt
-                && let Some(pw) = prompt(&config.core.user)
-            {
-                return Some(AuthMethod::Password(pw));
-            }
-        }
-        None
     }
 }
 
@@ -234,18 +173,5 @@ impl Session {
         let mut d = self.lock();
         d.conn.disconnect();
         d.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_host_port;
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(split_host_port("h:2222"), ("h".into(), 2222));
-        assert_eq!(split_host_port("h"), ("h".into(), 22));
-        assert_eq!(split_host_port("[::1]:22"), ("::1".into(), 22));
-        assert_eq!(split_host_port("::1"), ("::1".into(), 22));
     }
 }

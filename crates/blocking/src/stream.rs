@@ -7,9 +7,9 @@
 //! [`take_output`](ExecStream::take_output) never waits at all, and
 //! [`pump`](ExecStream::pump) does exactly one socket read.
 
-use crate::channel::ExitStatus;
+use crate::Error;
+use crate::ExitStatus;
 use crate::driver::ChannelBuffers;
-use crate::error::Error;
 use crate::session::Session;
 use seashell_proto::ChannelId;
 use std::io;

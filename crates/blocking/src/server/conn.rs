@@ -4,7 +4,7 @@
 
 use super::Handler;
 use super::channel::{Command, Exit, ServerChannel, SharedCell};
-use crate::error::Error;
+use crate::Error;
 use seashell_proto::{ChannelId, Event, ServerConnection};
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};

@@ -8,7 +8,7 @@ mod conn;
 
 pub use channel::{ChannelReader, ChannelWriter, ServerChannel};
 
-use crate::error::Error;
+use crate::Error;
 use seashell_proto::{AuthAttempt, AuthDecision, PublicKey, SessionRequestKind};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;

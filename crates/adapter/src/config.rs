@@ -1,4 +1,4 @@
-//! What a blocking client needs to connect: the core's configuration plus credentials and the
+//! What a client needs to connect, whatever the I/O: the core's configuration plus credentials and the
 //! host-key policy.
 
 use crate::error::Error;
@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 /// A password source asked when the server accepts passwords and none was configured.
 pub type PasswordPrompt = Arc<dyn Fn(&str) -> Option<Zeroizing<String>> + Send + Sync>;
 
-/// Configuration of a blocking client connection.
+/// Configuration of a client connection (every adapter takes this type).
 #[derive(Clone)]
 pub struct ClientConfig {
     /// The core's configuration (user, algorithms, limits).

@@ -1,9 +1,9 @@
-//! The adapter's error type.
+//! The adapters' error type.
 
 use std::fmt;
 use std::io;
 
-/// Why a blocking call failed.
+/// Why a call failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
