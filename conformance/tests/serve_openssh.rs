@@ -10,6 +10,7 @@
 //! The binary is built once per run with `cargo build -p seashell-cli` into the same target
 //! directory and profile as this test (set `SEASHELL_BIN` to use another one).
 
+use seashell_conformance::seashell_bin;
 use seashell_conformance::{CIPHERS, HOST_KEY_ALGORITHMS};
 use seashell_testkit::{PeerError, find_program, require_peer, ssh_client};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,87 +18,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A hung client or server fails its test after this long.
 const LIMIT: Duration = Duration::from_secs(60);
 const MATRIX_COMMAND: &str = "echo out; echo err >&2; exit 3";
 const PASSWORD: &str = "correct horse battery";
-
-/// The `seashell` binary. It is built (with `cargo build -p seashell-cli`, into this test's
-/// target directory and profile) on first use if it is missing or older than its sources.
-/// (Copied from `tests/cli.rs`.)
-fn seashell_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("SEASHELL_BIN") {
-            return PathBuf::from(bin);
-        }
-        let exe = std::env::current_exe().expect("current_exe");
-        // <target>/<profile>/deps/serve_openssh-HASH → <target>/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary in <target>/<profile>/deps");
-        let bin = profile_dir.join("seashell");
-        if !is_stale(&bin) {
-            return bin;
-        }
-        let target_dir = profile_dir.parent().expect("profile dir in a target dir");
-        // The `dev` and `test` profiles build into `debug`; others into their own name.
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev",
-            Some(other) => other,
-        };
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "seashell-cli",
-                "--bin",
-                "seashell",
-            ])
-            .args(["--profile", profile])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .status()
-            .expect("running cargo build -p seashell-cli");
-        assert!(
-            status.success(),
-            "cargo build -p seashell-cli failed: {status}"
-        );
-        assert!(bin.exists(), "{} missing after cargo build", bin.display());
-        bin
-    })
-}
-
-/// Whether `bin` is missing or older than a source file of the crates it is built from.
-fn is_stale(bin: &Path) -> bool {
-    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
-        return true;
-    };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut todo: Vec<PathBuf> = ["cli", "blocking", "proto", "keys"]
-        .iter()
-        .map(|c| root.join("crates").join(c))
-        .chain([root.join("Cargo.toml"), root.join("Cargo.lock")])
-        .collect();
-    while let Some(p) = todo.pop() {
-        let Ok(meta) = std::fs::metadata(&p) else {
-            continue;
-        };
-        if meta.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(&p) {
-                todo.extend(entries.flatten().map(|e| e.path()));
-            }
-        } else if meta.modified().is_ok_and(|m| m > built) {
-            return true;
-        }
-    }
-    false
-}
 
 /// `ssh` and `ssh-keygen`, or `None` when they are missing outside CI.
 #[track_caller]
