@@ -88,9 +88,20 @@ impl ExecStream<'_> {
     }
 
     /// Sends everything queued, then reads the socket once: it blocks until bytes arrive
-    /// (or the connection's next timer) and files what they carry.
+    /// (or the connection's next timer) and files what they carry. It returns at once,
+    /// without reading, when this stream already has output waiting or is closed — checked
+    /// under the same lock as the read, so another thread that filed this stream's data in
+    /// the meantime cannot leave this call waiting for traffic that is not coming.
     pub fn pump(&mut self) -> Result<(), Error> {
-        self.session.lock().pump()
+        let mut d = self.session.lock();
+        let ready = d
+            .channels
+            .get(&self.id)
+            .is_some_and(|b| !b.stdout.is_empty() || !b.stderr.is_empty() || b.closed);
+        if ready {
+            return Ok(());
+        }
+        d.pump()
     }
 
     /// Moves the output received so far into `stdout` and `stderr` (appending) without
