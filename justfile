@@ -36,3 +36,11 @@ fuzz-smoke seconds="10":
 # Long fuzz run of one target.
 fuzz target seconds="600":
     cd fuzz && cargo fuzz run -s none {{target}} -- -max_total_time={{seconds}}
+
+# Concurrency soak: 32 channels x 32 MiB on one connection, on every adapter.
+stress:
+    SEASHELL_ASYNC_STRESS=1 SEASHELL_BLOCKING_STRESS=1 cargo test --release -p seashell-conformance --test async_adapters --test blocking_concurrency
+
+# 2,000 concurrent authenticated connections on one tokio server; RSS per idle connection.
+conn-scale *args:
+    cargo run --release -p seashell-bench --bin conn-scale -- {{args}}
