@@ -566,3 +566,97 @@ fn small_rekey_limit_rekeys_during_transfer_without_data_loss() {
         );
     }
 }
+
+/// A channel nobody reads for 10 s of virtual time holds at most one window of data, while a
+/// second channel on the same connection streams to the end; reading the first afterwards
+/// gets every byte.
+#[test]
+fn a_slow_reader_holds_one_window_and_stalls_nothing_else() {
+    let mut pair = Pair::default_pair();
+    pair.latency = Duration::from_millis(5);
+    let (slow_c, slow_s) = session(&mut pair);
+    let fast_c = pair.client.open_session().unwrap();
+    let mut fast_s = None;
+    pair.run(
+        Duration::from_secs(1),
+        |_, _| {},
+        |s, ev| {
+            if let Event::ChannelOpenRequest(c) = ev {
+                fast_s = Some(s.accept_channel(c).unwrap());
+            }
+        },
+    );
+    let fast_s = fast_s.unwrap();
+    let (slow_data, fast_data) = (pattern(8 * MIB, 11), pattern(6 * MIB, 12));
+    let (mut slow_sent, mut fast_sent) = (0, 0);
+    let (mut slow_held, mut fast_got) = (Vec::new(), Vec::new());
+    let start = pair.now();
+    // Phase 1: 10 s of virtual time; the client consumes only the fast channel.
+    while pair.now() < start + Duration::from_secs(10) {
+        write_some(
+            &mut pair.server.channel(slow_s).unwrap(),
+            &slow_data,
+            &mut slow_sent,
+        );
+        write_some(
+            &mut pair.server.channel(fast_s).unwrap(),
+            &fast_data,
+            &mut fast_sent,
+        );
+        pair.run(
+            Duration::from_millis(50),
+            |c, ev| match ev {
+                Event::Data { id, data } if id == fast_c => {
+                    c.channel(id).unwrap().consume(data.len()).unwrap();
+                    fast_got.extend_from_slice(&data);
+                }
+                Event::Data { id, data } if id == slow_c => slow_held.extend_from_slice(&data),
+                _ => {}
+            },
+            |_, _| {},
+        );
+        pair.advance(Duration::from_millis(100));
+    }
+    assert_eq!(fast_got, fast_data, "the other channel streamed to the end");
+    assert_eq!(
+        slow_held.len(),
+        WINDOW,
+        "the unread channel holds exactly one window"
+    );
+    assert_eq!(
+        slow_sent, WINDOW,
+        "the server could send no more than the window"
+    );
+    // Phase 2: read the slow channel; everything arrives.
+    let mut consumed_upto = 0;
+    for _ in 0..10_000 {
+        if slow_held.len() == slow_data.len() {
+            break;
+        }
+        if slow_held.len() > consumed_upto {
+            pair.client
+                .channel(slow_c)
+                .unwrap()
+                .consume(slow_held.len() - consumed_upto)
+                .unwrap();
+            consumed_upto = slow_held.len();
+        }
+        write_some(
+            &mut pair.server.channel(slow_s).unwrap(),
+            &slow_data,
+            &mut slow_sent,
+        );
+        pair.run(
+            Duration::from_millis(50),
+            |_, ev| {
+                if let Event::Data { id, data } = ev
+                    && id == slow_c
+                {
+                    slow_held.extend_from_slice(&data);
+                }
+            },
+            |_, _| {},
+        );
+    }
+    assert_eq!(slow_held, slow_data);
+}
