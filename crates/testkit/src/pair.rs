@@ -26,6 +26,9 @@ pub enum Chunking {
     },
 }
 
+/// An interposer on the wire: gets each transmitted buffer and the bytes sent before it.
+pub type Tamper = Box<dyn FnMut(&mut Vec<u8>, usize)>;
+
 /// The two cores, the virtual clock and the bytes in flight.
 pub struct Pair {
     /// The client core.
@@ -44,6 +47,10 @@ pub struct Pair {
     pub client_error: Option<Error>,
     /// The error the server's last input returned, if any.
     pub server_error: Option<Error>,
+    /// Tampers with server-to-client bytes as they are sent (an interposer on the wire):
+    /// called with each transmitted buffer and the count of bytes sent before it.
+    pub tamper_s2c: Option<Tamper>,
+    s2c_total: usize,
 }
 
 impl std::fmt::Debug for Pair {
@@ -85,6 +92,8 @@ impl Pair {
             rng: 0x9e37_79b9_7f4a_7c15,
             client_error: None,
             server_error: None,
+            tamper_s2c: None,
+            s2c_total: 0,
         }
     }
 
@@ -147,6 +156,10 @@ impl Pair {
             self.c2s.push_back((at, std::mem::take(&mut buf)));
         }
         if self.server.poll_transmit(&mut buf) > 0 {
+            if let Some(tamper) = &mut self.tamper_s2c {
+                tamper(&mut buf, self.s2c_total);
+            }
+            self.s2c_total += buf.len();
             self.s2c.push_back((at, buf));
         }
         let mut moved = false;
