@@ -660,3 +660,48 @@ fn a_slow_reader_holds_one_window_and_stalls_nothing_else() {
     }
     assert_eq!(slow_held, slow_data);
 }
+
+/// Rekeying by time fires on virtual time, from either side, and data keeps flowing.
+#[test]
+fn time_based_rekey_fires_on_virtual_time() {
+    for client_side in [true, false] {
+        let mut client = ClientConfig::new("alice");
+        client.handshake_timeout = Duration::from_secs(3600);
+        let mut server = ServerConfig::new(vec![test_host_key()]);
+        if client_side {
+            client.rekey_interval = Some(Duration::from_secs(60));
+        } else {
+            server.rekey_interval = Some(Duration::from_secs(60));
+        }
+        let mut pair = Pair::new(client, server);
+        let (cid, sid) = session(&mut pair);
+        assert_eq!(pair.client.key_exchanges(), 1);
+        pair.run(Duration::from_secs(59), |_, _| {}, |_, _| {});
+        assert_eq!(pair.client.key_exchanges(), 1, "not before the interval");
+        pair.run(Duration::from_secs(130), |_, _| {}, |_, _| {});
+        assert!(
+            pair.client.key_exchanges() >= 3,
+            "client side {client_side}: {}",
+            pair.client.key_exchanges()
+        );
+        assert_eq!(pair.server.key_exchanges(), pair.client.key_exchanges());
+        pair.server
+            .channel(sid)
+            .unwrap()
+            .write(b"after rekeys")
+            .unwrap();
+        let mut got = Vec::new();
+        pair.run(
+            Duration::from_secs(1),
+            |_, ev| {
+                if let Event::Data { id, data } = ev
+                    && id == cid
+                {
+                    got.extend_from_slice(&data);
+                }
+            },
+            |_, _| {},
+        );
+        assert_eq!(got, b"after rekeys");
+    }
+}

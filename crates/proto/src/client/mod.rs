@@ -10,6 +10,7 @@ use crate::connection::{Channel, Channels};
 use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 use crate::event::{ChannelId, Event, HostKeyCheck};
 use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
+use crate::kex::rekey_timer::{RekeyTimer, earliest};
 use crate::keys::PublicKey;
 use crate::transport::conn::Transport;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct ClientConnection {
     channels: Channels,
     server_sig_algs: Option<Vec<String>>,
     deadline: Option<Instant>,
+    rekey_timer: RekeyTimer,
 }
 
 impl ClientConnection {
@@ -46,7 +48,9 @@ impl ClientConnection {
             ciphers: config.ciphers.clone(),
             macs: config.macs.clone(),
         };
+        let rekey_timer = RekeyTimer::new(config.rekey_interval);
         let mut conn = ClientConnection {
+            rekey_timer,
             deadline: Some(now + config.handshake_timeout),
             t: Transport::new(config.client_id.clone(), config.rng.clone(), false),
             channels: Channels::new(config.window_size, config.max_packet_size, false),
@@ -61,10 +65,10 @@ impl ClientConnection {
     }
     /// Feeds bytes received from the server.
     pub fn feed(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
-        let _ = now;
         self.t.check_alive()?;
         self.t.push_input(data);
         let r = self.process();
+        self.rekey_timer.observe(self.kex.completed(), now);
         self.check(r)
     }
 
@@ -84,6 +88,9 @@ impl ClientConnection {
     /// Runs timers that are due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
         self.t.check_alive()?;
+        if self.rekey_timer.take_due(now) {
+            self.rekey()?;
+        }
         match self.deadline {
             Some(d) if now >= d => self.check(Err(Error::Timeout)),
             _ => Ok(()),
@@ -95,7 +102,7 @@ impl ClientConnection {
         if self.t.is_closed() {
             None
         } else {
-            self.deadline
+            earliest(self.deadline, self.rekey_timer.deadline())
         }
     }
 

@@ -47,6 +47,8 @@ pub struct ClientConfig {
     pub handshake_timeout: Duration,
     /// Rekey after this many bytes in either direction.
     pub rekey_bytes: u64,
+    /// Rekey once the keys are this old (OpenSSH `RekeyLimit`'s time; none by default).
+    pub rekey_interval: Option<Duration>,
     /// The random source for cookies and padding.
     pub rng: Arc<dyn SecureRandom>,
 }
@@ -71,6 +73,7 @@ impl ClientConfig {
             max_packet_size: DEFAULT_MAX_PACKET,
             handshake_timeout: Duration::from_secs(120),
             rekey_bytes: 1 << 30,
+            rekey_interval: None,
             rng: Arc::new(SystemRandom::new()),
         }
     }

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub max_packet_size: u32,
     /// Rekey after this many bytes in either direction.
     pub rekey_bytes: u64,
+    /// Rekey once the keys are this old (OpenSSH `RekeyLimit`'s time; none by default).
+    pub rekey_interval: Option<Duration>,
     /// The random source for cookies and padding.
     pub rng: Arc<dyn SecureRandom>,
 }
@@ -79,6 +81,7 @@ impl ServerConfig {
             window_size: DEFAULT_WINDOW,
             max_packet_size: DEFAULT_MAX_PACKET,
             rekey_bytes: 1 << 30,
+            rekey_interval: None,
             rng: Arc::new(SystemRandom::new()),
         }
     }

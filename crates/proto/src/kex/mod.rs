@@ -7,6 +7,7 @@ pub mod dh;
 pub(crate) mod machine;
 pub mod method;
 pub mod negotiate;
+pub(crate) mod rekey_timer;
 
 use crate::crypto::{HashAlg, SecureRandom};
 use crate::error::{Error, InvalidMessage};

@@ -13,6 +13,7 @@ use crate::event::{
     AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, IncomingChannel, SessionRequest,
 };
 use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
+use crate::kex::rekey_timer::{RekeyTimer, earliest};
 use crate::transport::conn::Transport;
 use crate::wire::{self, msg};
 use std::collections::VecDeque;
@@ -43,6 +44,7 @@ pub struct ServerConnection {
     grace_deadline: Option<Instant>,
     /// Failure replies held back until their release time.
     delayed: VecDeque<(Instant, Vec<u8>)>,
+    rekey_timer: RekeyTimer,
 }
 
 impl ServerConnection {
@@ -73,6 +75,7 @@ impl ServerConnection {
             auth,
             pending_opens: Vec::new(),
             delayed: VecDeque::new(),
+            rekey_timer: RekeyTimer::new(config.rekey_interval),
             config,
         };
         conn.kex.start(&mut conn.t, &conn.lists)?;
@@ -84,6 +87,7 @@ impl ServerConnection {
         self.t.check_alive()?;
         self.t.push_input(data);
         let r = self.release_delayed(now).and_then(|()| self.process(now));
+        self.rekey_timer.observe(self.kex.completed(), now);
         self.check(r)
     }
 
@@ -105,6 +109,9 @@ impl ServerConnection {
         self.t.check_alive()?;
         let r = self.release_delayed(now);
         self.check(r)?;
+        if self.rekey_timer.take_due(now) {
+            self.rekey()?;
+        }
         match self.grace_deadline {
             Some(d) if now >= d => self.check(Err(Error::Timeout)),
             _ => Ok(()),
@@ -117,10 +124,10 @@ impl ServerConnection {
             return None;
         }
         let delayed = self.delayed.front().map(|(at, _)| *at);
-        match (self.grace_deadline, delayed) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        earliest(
+            earliest(self.grace_deadline, delayed),
+            self.rekey_timer.deadline(),
+        )
     }
 
     /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
