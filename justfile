@@ -44,3 +44,7 @@ stress:
 # 2,000 concurrent authenticated connections on one tokio server; RSS per idle connection.
 conn-scale *args:
     cargo run --release -p seashell-bench --bin conn-scale -- {{args}}
+
+# Rekey soak: 2 GiB each way with a 16 MiB rekey limit, against OpenSSH and our server.
+rekey-soak:
+    SEASHELL_REKEY_SOAK=1 cargo test --release -p seashell-conformance --test rekey -- --nocapture
