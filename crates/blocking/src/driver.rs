@@ -35,6 +35,10 @@ pub(crate) struct Driver {
     /// Events not about a channel (host key, auth), for the handshake loop.
     pub other: VecDeque<Event>,
     pub lost: Option<seashell_proto::Error>,
+    /// Answers to our pings, in arrival order.
+    pub pongs: VecDeque<Bytes>,
+    /// The data of our last ping (a counter), to match its answer.
+    pub ping_serial: u64,
     /// The read timeout last set on the socket, to skip redundant system calls.
     read_timeout: Option<Option<std::time::Duration>>,
 }
@@ -58,6 +62,8 @@ impl Driver {
             channels: HashMap::new(),
             other: VecDeque::new(),
             lost: None,
+            pongs: VecDeque::new(),
+            ping_serial: 0,
             read_timeout: None,
         }
     }
@@ -154,6 +160,7 @@ impl Driver {
                     b.eof = true;
                 }),
                 Event::Writable(_) => {}
+                Event::Pong(data) => self.pongs.push_back(data),
                 Event::ConnectionLost(e) => self.lost = Some(e),
                 other => self.other.push_back(other),
             }

@@ -168,6 +168,29 @@ impl Session {
         self.lock().conn.key_exchanges()
     }
 
+    /// Measures one round trip through the server's transport with `ping@openssh.com`.
+    /// Returns `Ok(None)` if the server does not advertise it (OpenSSH before 9.5, most
+    /// other servers). Useful as a keepalive that, unlike a global request, needs no reply
+    /// from the server's connection layer.
+    pub fn ping(&self) -> Result<Option<std::time::Duration>, Error> {
+        let mut d = self.lock();
+        if !d.conn.can_ping() {
+            return Ok(None);
+        }
+        d.ping_serial += 1;
+        let data = d.ping_serial.to_be_bytes();
+        let start = Instant::now();
+        d.conn.ping(&data)?;
+        loop {
+            d.pump()?;
+            while let Some(pong) = d.pongs.pop_front() {
+                if pong.as_ref() == data {
+                    return Ok(Some(start.elapsed()));
+                }
+            }
+        }
+    }
+
     /// Closes the connection with a DISCONNECT.
     pub fn close(self) -> Result<(), Error> {
         let mut d = self.lock();

@@ -97,6 +97,8 @@ pub enum Event {
     Eof(ChannelId),
     /// The channel is closed in both directions and its id is free.
     Closed(ChannelId),
+    /// The answer to one of our pings (`ping@openssh.com`), with the data we sent.
+    Pong(bytes::Bytes),
     /// Client: the server asks keyboard-interactive questions. Answer with `answer_prompts`.
     AuthPrompts(PromptRequest),
     /// Server: a client asks to authenticate. The core has already verified any signature.

@@ -83,6 +83,13 @@ impl ClientConnection {
                 Ok(())
             }
             _ if (80..=127).contains(&n) => Err(PeerMisbehaved::UnexpectedMessage(n).into()),
+            msg::PING => self.on_ping(&payload),
+            msg::PONG => {
+                if let Some(data) = self.ping.on_pong(&payload)? {
+                    self.t.events.push_back(Event::Pong(data));
+                }
+                Ok(())
+            }
             _ => {
                 let mut p = vec![msg::UNIMPLEMENTED];
                 wire::put_u32(&mut p, seq);
@@ -116,12 +123,24 @@ impl ClientConnection {
         for _ in 0..count {
             let name = r.string("extension name")?;
             let value = r.string("extension value")?;
+            if crate::transport::ping::advertised(name, value) {
+                self.ping.peer_supports = true;
+            }
             if name == b"server-sig-algs" {
                 let text = String::from_utf8_lossy(value);
                 self.server_sig_algs = Some(wire::names(&text).map(str::to_owned).collect());
             }
         }
         r.end("ext info")?;
+        Ok(())
+    }
+
+    /// Answers a PING once authenticated (OpenSSH ignores pre-authentication pings).
+    fn on_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let pong = crate::transport::ping::pong_for(payload)?;
+        if self.auth.is_done() {
+            self.send(pong)?;
+        }
         Ok(())
     }
 

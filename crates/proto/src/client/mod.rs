@@ -13,6 +13,7 @@ use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
 use crate::kex::rekey_timer::{RekeyTimer, earliest};
 use crate::keys::PublicKey;
 use crate::transport::conn::Transport;
+use crate::transport::ping::Ping;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,6 +35,7 @@ pub struct ClientConnection {
     auth: ClientAuth,
     channels: Channels,
     server_sig_algs: Option<Vec<String>>,
+    ping: Ping,
     deadline: Option<Instant>,
     rekey_timer: RekeyTimer,
 }
@@ -59,6 +61,7 @@ impl ClientConnection {
             kex: KexMachine::new(Role::Client),
             auth: ClientAuth::default(),
             server_sig_algs: None,
+            ping: Ping::default(),
         };
         conn.kex.start(&mut conn.t, &conn.lists)?;
         Ok(conn)
@@ -213,6 +216,26 @@ impl ClientConnection {
     /// The session identifier (the first exchange hash).
     pub fn session_id(&self) -> Option<&[u8]> {
         self.kex.session_id()
+    }
+
+    /// Whether the server advertised `ping@openssh.com`, so [`ping`](Self::ping) can be used.
+    pub fn can_ping(&self) -> bool {
+        self.ping.peer_supports
+    }
+
+    /// Sends a transport-level ping (`ping@openssh.com`) carrying `data` (at most 16 KiB);
+    /// the answer arrives as [`Event::Pong`] with the same data. A server answers only once we
+    /// are authenticated, and pings sent during a key exchange wait until it ends, so the pong
+    /// measures a full round trip through the peer's transport. Fails with `ApiMisuse` before
+    /// authentication, if the server did not advertise support, or if 64 pings are unanswered.
+    pub fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.t.check_alive()?;
+        if !self.auth.is_done() {
+            return Err(ApiMisuse::WrongState("ping before authentication").into());
+        }
+        let p = self.ping.ping(data)?;
+        let r = self.send(p);
+        self.check(r)
     }
 
     /// Whether authentication has succeeded.

@@ -4,6 +4,7 @@
 use super::ServerConnection;
 use crate::error::{Error, PeerMisbehaved};
 use crate::event::{IncomingChannel, sanitize};
+use crate::transport::ping::Ping;
 use crate::wire::{self, Reader, msg};
 use bytes::Bytes;
 use std::time::Instant;
@@ -103,6 +104,17 @@ impl ServerConnection {
                 }
                 Ok(())
             }
+            msg::PING => {
+                // Answered only once authenticated, as OpenSSH does.
+                let pong = crate::transport::ping::pong_for(&payload)?;
+                if authed {
+                    self.send(pong)?;
+                }
+                Ok(())
+            }
+            // We never ping a client (it cannot advertise support), so a PONG is unsolicited:
+            // dropped once well-formed, as OpenSSH does.
+            msg::PONG => Ping::default().on_pong(&payload).map(drop),
             // Everything the server sends and the client must not (direction confusion).
             msg::SERVICE_ACCEPT | msg::EXT_INFO | 51..=79 | 80..=127 => {
                 Err(PeerMisbehaved::UnexpectedMessage(n).into())

@@ -319,15 +319,20 @@ impl ServerConnection {
         }
     }
 
-    /// EXT_INFO with `server-sig-algs`: the signature algorithms we verify for user keys.
+    /// EXT_INFO with `server-sig-algs` (the signature algorithms we verify for user keys) and
+    /// `ping@openssh.com`.
     fn ext_info(&self) -> Vec<u8> {
+        let sig_algs = crate::config::HOST_KEY_ALGORITHMS.join(",");
+        let extensions: [(&str, &[u8]); 2] = [
+            ("server-sig-algs", sig_algs.as_bytes()),
+            (crate::transport::ping::EXTENSION, b"0"),
+        ];
         let mut p = vec![msg::EXT_INFO];
-        wire::put_u32(&mut p, 1);
-        wire::put_string(&mut p, b"server-sig-algs");
-        wire::put_string(
-            &mut p,
-            crate::config::HOST_KEY_ALGORITHMS.join(",").as_bytes(),
-        );
+        wire::put_u32(&mut p, extensions.len() as u32);
+        for (name, value) in extensions {
+            wire::put_string(&mut p, name.as_bytes());
+            wire::put_string(&mut p, value);
+        }
         p
     }
 

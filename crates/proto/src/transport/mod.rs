@@ -2,6 +2,7 @@
 
 pub(crate) mod conn;
 pub mod packet;
+pub mod ping;
 pub mod version;
 
 /// Largest packet (the `packet_length` field) we accept or send: OpenSSH's 256 KiB.

@@ -31,6 +31,10 @@ pub const CHANNEL_CLOSE: u8 = 97;
 pub const CHANNEL_REQUEST: u8 = 98;
 pub const CHANNEL_SUCCESS: u8 = 99;
 pub const CHANNEL_FAILURE: u8 = 100;
+/// OpenSSH transport-level ping (`PROTOCOL` §1.9).
+pub const PING: u8 = 192;
+/// The answer to [`PING`].
+pub const PONG: u8 = 193;
 
 /// True for the transport-layer generic messages (1–19) allowed at any time outside strict KEX.
 pub fn is_transport_generic(n: u8) -> bool {

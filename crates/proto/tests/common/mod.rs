@@ -17,6 +17,9 @@ use std::time::Instant;
 
 pub const PASSWORD: &str = "secret";
 
+/// One EXT_INFO entry: name and value.
+pub type Extension = (Vec<u8>, Vec<u8>);
+
 /// Knobs for misbehaving on purpose.
 #[derive(Debug, Clone, Default)]
 pub struct Script {
@@ -30,6 +33,8 @@ pub struct Script {
     pub pre_banner: Vec<String>,
     /// Send EXT_INFO with server-sig-algs after NEWKEYS.
     pub no_ext_info: bool,
+    /// Send this EXT_INFO instead: the declared count, then the (name, value) entries.
+    pub ext_info: Option<(u32, Vec<Extension>)>,
 }
 
 pub struct FakeServer {
@@ -259,7 +264,15 @@ impl FakeServer {
             )
             .unwrap(),
         );
-        if !self.script.no_ext_info {
+        if let Some((count, entries)) = &self.script.ext_info {
+            let mut e = vec![msg::EXT_INFO];
+            wire::put_u32(&mut e, *count);
+            for (name, value) in entries {
+                wire::put_string(&mut e, name);
+                wire::put_string(&mut e, value);
+            }
+            self.send(&e);
+        } else if !self.script.no_ext_info {
             let mut e = vec![msg::EXT_INFO];
             wire::put_u32(&mut e, 1);
             wire::put_string(&mut e, b"server-sig-algs");
