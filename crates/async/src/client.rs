@@ -195,6 +195,35 @@ impl Session {
         })
     }
 
+    /// Measures one round trip through the server's transport with `ping@openssh.com`.
+    /// Returns `Ok(None)` if the server does not advertise it (OpenSSH before 9.5, most
+    /// other servers). Several tasks may ping at once; cancelling the future is safe.
+    pub async fn ping(&self) -> Result<Option<std::time::Duration>, Error> {
+        let (data, start) = {
+            let mut st = self.shared.lock();
+            st.check()?;
+            if !st.client()?.can_ping() {
+                return Ok(None);
+            }
+            st.ping_serial += 1;
+            let data = st.ping_serial.to_be_bytes();
+            st.client()?.ping(&data)?;
+            st.wake_driver();
+            (data, std::time::Instant::now())
+        };
+        poll_fn(|cx| {
+            let mut st = self.shared.lock();
+            if let Some(i) = st.pongs.iter().position(|p| p.as_ref() == data) {
+                st.pongs.remove(i);
+                return Poll::Ready(Ok(Some(start.elapsed())));
+            }
+            st.check()?;
+            st.control_waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
     /// How many key exchanges have completed on this connection (the first and every rekey).
     pub fn key_exchanges(&self) -> u64 {
         self.shared.lock().conn.key_exchanges()

@@ -161,7 +161,15 @@ pub(crate) struct State {
     /// See [`SEND_HIGH_WATER`].
     pub unsent: usize,
     pub send_waiters: WakerSet,
+    /// Client: answers to pings not yet claimed by their `Session::ping` (bounded: the
+    /// answers of cancelled pings are dropped oldest first).
+    pub pongs: VecDeque<Bytes>,
+    /// Client: the data of the last ping sent (a counter).
+    pub ping_serial: u64,
 }
+
+/// Most unclaimed ping answers kept.
+const MAX_PONGS: usize = 64;
 
 /// The shared half of a connection.
 #[derive(Debug)]
@@ -183,6 +191,8 @@ impl Shared {
                 driver: None,
                 unsent: 0,
                 send_waiters: WakerSet::default(),
+                pongs: VecDeque::new(),
+                ping_serial: 0,
             }),
         })
     }
@@ -325,6 +335,13 @@ impl State {
                     c.wake_all();
                 });
                 self.forget_if_dropped(id, server);
+            }
+            Event::Pong(data) => {
+                if self.pongs.len() >= MAX_PONGS {
+                    self.pongs.pop_front();
+                }
+                self.pongs.push_back(data);
+                self.control_waiters.wake();
             }
             Event::ConnectionLost(e) => self.set_lost(Lost::Ssh(e)),
             other => return Some(other),

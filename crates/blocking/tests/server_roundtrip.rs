@@ -99,3 +99,21 @@ fn wrong_password_and_wrong_host_key_are_refused() {
     let e = Client::connect(&addr, other).unwrap_err();
     assert!(e.to_string().contains("SHA256:"), "{e}");
 }
+
+#[test]
+fn ping_round_trips_through_our_server() {
+    let (addr, fp, _) = start();
+    let config = ClientConfig::new("alice")
+        .password("secret")
+        .host_key_policy(HostKeyPolicy::Fingerprint(fp));
+    let session = Client::connect(&addr, config).unwrap();
+    for _ in 0..3 {
+        let rtt = session
+            .ping()
+            .unwrap()
+            .expect("our server advertises ping@openssh.com");
+        assert!(rtt < std::time::Duration::from_secs(5), "{rtt:?}");
+    }
+    // The connection still works after pings.
+    assert_eq!(session.exec("after").unwrap().stderr, b"after");
+}

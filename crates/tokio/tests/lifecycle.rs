@@ -96,3 +96,21 @@ async fn refusals() {
     let r = Client::connect(&addr, client_config(3)).await;
     assert!(matches!(r, Err(Error::Auth(_))), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_pings_each_get_their_answer() {
+    let (server, addr) = server();
+    tokio::spawn(async move { server.serve_one(Hello).await });
+    let session = Client::connect(&addr, client_config(2)).await.unwrap();
+    let pings: Vec<_> = (0..8)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.ping().await })
+        })
+        .collect();
+    for p in pings {
+        let rtt = tokio::time::timeout(Duration::from_secs(5), p).await;
+        assert!(matches!(rtt, Ok(Ok(Ok(Some(_))))), "{rtt:?}");
+    }
+    assert_eq!(session.exec("x").await.unwrap().status.code(), Some(7));
+}
