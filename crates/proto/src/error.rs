@@ -83,6 +83,9 @@ pub enum PeerMisbehaved {
     DataAfterEof,
     /// The peer sent more extensions than allowed in EXT_INFO.
     TooManyExtensions,
+    /// More than [`MAX_HELD_BYTES`](crate::transport::MAX_HELD_BYTES) of messages waited for
+    /// a key exchange the peer did not complete (it kept sending requests instead).
+    KexStalled,
     /// EXT_INFO arrived somewhere other than where RFC 8308 allows it.
     MisplacedExtInfo,
     /// The peer sent too many lines before its identification.

@@ -2,10 +2,11 @@
 //! exchange, the framer, the queue of messages held during a key exchange, the event queue,
 //! and sticky fatal errors that still flush a DISCONNECT.
 
+use super::MAX_HELD_BYTES;
 use super::packet::{PacketReader, PacketWriter};
 use super::version::VersionReader;
 use crate::crypto::SecureRandom;
-use crate::error::Error;
+use crate::error::{Error, PeerMisbehaved};
 use crate::event::Event;
 use crate::wire::{self, msg};
 use bytes::{Bytes, BytesMut};
@@ -25,6 +26,8 @@ pub(crate) struct Transport {
     pub writer: PacketWriter,
     /// Non-KEX payloads held while our side of a key exchange is in progress.
     held: VecDeque<Vec<u8>>,
+    /// Total length of `held`, bounded by [`MAX_HELD_BYTES`].
+    held_bytes: usize,
     pub events: VecDeque<Event>,
     error: Option<Error>,
     disconnect_sent: bool,
@@ -47,6 +50,7 @@ impl Transport {
             reader: PacketReader::default(),
             writer: PacketWriter::default(),
             held: VecDeque::new(),
+            held_bytes: 0,
             events: VecDeque::new(),
             error: None,
             disconnect_sent: false,
@@ -99,6 +103,10 @@ impl Transport {
     pub fn send(&mut self, payload: Vec<u8>, kex_blocking: bool) -> Result<(), Error> {
         let n = payload.first().copied().unwrap_or(0);
         if kex_blocking && !msg::allowed_during_kex(n) {
+            if self.held_bytes + payload.len() > MAX_HELD_BYTES {
+                return Err(PeerMisbehaved::KexStalled.into());
+            }
+            self.held_bytes += payload.len();
             self.held.push_back(payload);
             return Ok(());
         }
@@ -118,6 +126,7 @@ impl Transport {
     /// Sends everything held during the key exchange, in order.
     pub fn release_held(&mut self) -> Result<(), Error> {
         while let Some(p) = self.held.pop_front() {
+            self.held_bytes -= p.len();
             self.write(&p)?;
         }
         Ok(())
@@ -156,6 +165,7 @@ impl Transport {
                 self.disconnect_sent = true;
             }
             self.held.clear();
+            self.held_bytes = 0;
             self.error = Some(e.clone());
             self.events.push_back(Event::ConnectionLost(e.clone()));
         }
@@ -177,5 +187,33 @@ impl Transport {
     /// Whether bytes are waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn wants_write(&self) -> bool {
         !self.out.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SystemRandom;
+
+    #[test]
+    fn held_messages_are_bounded_and_released_in_order() {
+        let mut t = Transport::new("SSH-2.0-t".into(), Arc::new(SystemRandom::new()), false);
+        let reply = vec![msg::REQUEST_FAILURE; 1000];
+        let mut sent = 0;
+        let err = loop {
+            match t.send(reply.clone(), true) {
+                Ok(()) => sent += reply.len(),
+                Err(e) => break e,
+            }
+            assert!(sent <= MAX_HELD_BYTES, "the queue grew past its bound");
+        };
+        assert_eq!(err, Error::PeerMisbehaved(PeerMisbehaved::KexStalled));
+        assert!(sent + reply.len() > MAX_HELD_BYTES);
+        // Transport messages still go out at once, and the held ones leave on release.
+        t.send(vec![msg::IGNORE, 0, 0, 0, 0], true).unwrap();
+        let before = t.out.len();
+        t.release_held().unwrap();
+        assert!(t.out.len() > before + sent);
+        assert_eq!(t.held_bytes, 0);
     }
 }
