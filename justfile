@@ -21,6 +21,11 @@ conformance:
 bench:
     cargo bench -p seashell-bench --bench packet
 
+# Every KEX and cipher/MAC against its raw primitive, as markdown ratio tables; arguments go
+# to algo-ratio (e.g. --rounds 1 --millis 20 for a smoke run, --only kex, --filter ctr).
+bench-algos *args:
+    cargo run --release -p seashell-bench --bin algo-ratio -- {{args}}
+
 # Compare stream throughput; arguments go to the stream-compare binary.
 stream-compare *args:
     cargo run --release -p seashell-bench --bin stream-compare -- {{args}}

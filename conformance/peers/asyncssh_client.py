@@ -2,11 +2,12 @@
 """Runs one command on an SSH server with asyncssh, for the interop tests.
 
 Usage: asyncssh_client.py --port N --user U --key KEY --known-hosts FILE
-       --host-key-alg ALG [--cipher C] [--info FILE] [--log FILE] [--host H] COMMAND
+       [--host-key-alg ALG] [--kex K] [--cipher C] [--mac M] [--compression Z]
+       [--info FILE] [--log FILE] [--host H] COMMAND
 
 The server's host key is pinned: asyncssh checks it against FILE only, and the
-connection is refused when it is not there. Only ALG is offered as host-key algorithm
-(and only C as cipher when given). The remote stdout and stderr are copied byte for
+connection is refused when it is not there. Each of ALG, K, C, M and Z given is the
+only one of its kind offered. The remote stdout and stderr are copied byte for
 byte; the exit status is the remote one, or 255 when the connection or the command
 fails (the reason goes to stderr). --info writes the negotiated algorithms as JSON;
 --log writes asyncssh's debug log (level 2: every KEXINIT list).
@@ -44,7 +45,6 @@ async def run(a):
         username=a.user,
         client_keys=[a.key],
         known_hosts=a.known_hosts,
-        server_host_key_algs=[a.host_key_alg],
         agent_path=None,
         # No ~/.ssh/config and no password or keyboard-interactive fallback.
         config=[],
@@ -53,14 +53,21 @@ async def run(a):
         connect_timeout=30,
         login_timeout=30,
     )
-    if a.cipher:
-        options["encryption_algs"] = [a.cipher]
+    for option, wanted in (
+        ("server_host_key_algs", a.host_key_alg),
+        ("kex_algs", a.kex),
+        ("encryption_algs", a.cipher),
+        ("mac_algs", a.mac),
+        ("compression_algs", a.compression),
+    ):
+        if wanted:
+            options[option] = [wanted]
     async with asyncssh.connect(a.host, **options) as conn:
         if a.info:
             info = {
                 "kex": AGREEMENT.kex,
                 # Only ALG was offered, so a completed key exchange used it.
-                "hostkey": a.host_key_alg,
+                "hostkey": a.host_key_alg or "",
                 "cipher": conn.get_extra_info("send_cipher"),
                 "recv_cipher": conn.get_extra_info("recv_cipher"),
                 "mac": conn.get_extra_info("send_mac"),
@@ -81,8 +88,11 @@ def main():
     p.add_argument("--user", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--known-hosts", required=True)
-    p.add_argument("--host-key-alg", required=True)
+    p.add_argument("--host-key-alg")
+    p.add_argument("--kex")
     p.add_argument("--cipher")
+    p.add_argument("--mac")
+    p.add_argument("--compression")
     p.add_argument("--info")
     p.add_argument("--log")
     p.add_argument("command")

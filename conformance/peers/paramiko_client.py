@@ -2,9 +2,11 @@
 """Runs one command on an SSH server with paramiko's SSHClient, for the interop tests.
 
 Usage: paramiko_client.py --port N --user U --key KEY --known-hosts FILE
-       --host-key-alg ALG [--cipher C] [--info FILE] [--log FILE] [--host H] COMMAND
+       [--host-key-alg ALG] [--kex K] [--cipher C] [--mac M] [--compression Z]
+       [--info FILE] [--log FILE] [--host H] COMMAND
 
 The server's host key is pinned: it must be in FILE (RejectPolicy for unknown hosts).
+Each of ALG, K, C, M and Z given is the only one of its kind offered.
 The remote stdout and stderr are copied byte for byte; the exit status is the remote
 one, or 255 when the connection or the command fails (the reason goes to stderr).
 --info writes the negotiated algorithms as JSON; --log writes paramiko's DEBUG log.
@@ -50,8 +52,11 @@ def main():
     p.add_argument("--user", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--known-hosts", required=True)
-    p.add_argument("--host-key-alg", required=True)
+    p.add_argument("--host-key-alg")
+    p.add_argument("--kex")
     p.add_argument("--cipher")
+    p.add_argument("--mac")
+    p.add_argument("--compression")
     p.add_argument("--info")
     p.add_argument("--log")
     p.add_argument("command")
@@ -66,10 +71,18 @@ def main():
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
         logger.addHandler(handler)
 
-    disabled = {"keys": [k for k in HOST_KEY_ALGS if k != a.host_key_alg]}
-    if a.cipher:
-        ciphers = paramiko.Transport._preferred_ciphers
-        disabled["ciphers"] = [c for c in ciphers if c != a.cipher]
+    disabled = {}
+    T = paramiko.Transport
+    if a.host_key_alg:
+        disabled["keys"] = [k for k in HOST_KEY_ALGS if k != a.host_key_alg]
+    for kind, wanted, known in (
+        ("kex", a.kex, T._kex_info),
+        ("ciphers", a.cipher, T._cipher_info),
+        ("macs", a.mac, T._mac_info),
+        ("compression", a.compression, T._compression_info),
+    ):
+        if wanted:
+            disabled[kind] = [x for x in known if x != wanted]
 
     client = paramiko.SSHClient()
     # Only the given file: no ~/.ssh/known_hosts, and unknown hosts are refused.
@@ -84,6 +97,7 @@ def main():
             look_for_keys=False,
             allow_agent=False,
             disabled_algorithms=disabled,
+            compress=bool(a.compression and a.compression != "none"),
             timeout=30,
             banner_timeout=30,
             auth_timeout=30,

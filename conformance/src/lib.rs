@@ -21,6 +21,10 @@
 //! assert_eq!(out.status.code(), Some(0));
 //! ```
 
+pub mod matrix;
+pub mod process;
+pub mod serve;
+
 use base64ct::{Base64, Encoding};
 use seashell_blocking::{ClientConfig, HostKeyPolicy, StrictHostKeyChecking};
 use seashell_proto::PublicKey;
@@ -48,7 +52,7 @@ pub const HOST_KEY_ALGORITHMS: [&str; 4] = [
 ];
 
 /// The skip list, compiled in so a test binary never depends on its working directory.
-const DISABLED_TOML: &str = include_str!("../disabled.toml");
+pub const DISABLED_TOML: &str = include_str!("../disabled.toml");
 
 /// Whether the tests run in CI (`CI=true`), where nothing may be skipped silently.
 pub fn in_ci() -> bool {
@@ -274,14 +278,18 @@ fn parse_basic_string(s: &str) -> Option<String> {
     (rest.is_empty() || rest.starts_with('#')).then_some(out)
 }
 
-/// The reason `case` is listed in `conformance/disabled.toml`, if it is.
+/// The reason `case` is listed in `conformance/disabled.toml`, if it is. An entry's `case`
+/// may hold `*` and `?` wildcards (`client-*-vs-putty`); the first matching entry wins.
 ///
 /// # Panics
 ///
 /// If `disabled.toml` is malformed (so a typo cannot silently re-enable or hide cases).
 pub fn disabled_reason(case: &str) -> Option<String> {
     match parse_disabled(DISABLED_TOML) {
-        Ok(list) => list.into_iter().find(|d| d.case == case).map(|d| d.reason),
+        Ok(list) => list
+            .into_iter()
+            .find(|d| seashell_proto::config::wildcard_match(&d.case, case))
+            .map(|d| d.reason),
         Err(e) => panic!("conformance/disabled.toml: {e}"),
     }
 }

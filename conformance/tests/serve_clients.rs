@@ -17,8 +17,11 @@
 mod serve_common;
 
 use seashell_conformance::skip_if_disabled;
-use seashell_testkit::{PeerError, find_program, require_peer};
-use serve_common::{HostKey, Keys, Ran, Serve, current_user, peer_python, run_limited, text};
+use seashell_testkit::{find_program, require_peer};
+use seashell_conformance::process::{
+    Ran, current_user, peer_python, program, run_limited, tail, text,
+};
+use serve_common::{HostKey, Keys, Serve, start_serve};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -41,7 +44,7 @@ impl Servers {
         let keys = Keys::new();
         let servers = HostKey::ALL
             .iter()
-            .map(|&kind| match Serve::start(&keys, &[kind], &[]) {
+            .map(|&kind| match start_serve(&keys, &[kind], &[]) {
                 Ok(s) => (kind, s),
                 Err(e) => panic!("seashell serve with a {} host key: {e}", kind.key_type()),
             })
@@ -391,12 +394,6 @@ fn check_refused(ran: &Ran, marker: &str) -> Result<(), String> {
     ))
 }
 
-/// The last `n` lines of `s`.
-fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
 /// Runs every cell; panics listing every failing one, with the client's and server's logs.
 fn run_matrix(client: &Client, servers: &Servers, cells: &[Cell]) {
     let mut failures = Vec::new();
@@ -458,13 +455,6 @@ fn full_cells(ciphers: &[&'static str]) -> Vec<Cell> {
         })
         .chain([Cell::wrong_pin(ciphers[0])])
         .collect()
-}
-
-fn program(name: &'static str, install: &'static str) -> Result<PathBuf, PeerError> {
-    find_program(name).ok_or(PeerError::Missing {
-        peer: name,
-        install,
-    })
 }
 
 /// Runs a key converter; panics naming it on failure.

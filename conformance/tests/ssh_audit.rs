@@ -9,6 +9,11 @@
 //! `fail` (status 2 or 3) that is not in [`ACCEPTED`]; it prints every `warn` and `fail`
 //! line either way (`cargo test -- --nocapture`).
 //!
+//! The client audit runs `ssh-audit -n -c -p PORT -t 30` (it listens for one client and
+//! rates its banner and KEXINIT offer) and points the `seashell` binary, with default
+//! settings, at it: every `warn` or `fail` must be in [`CLIENT_ACCEPTED`], each explained
+//! in docs/security.md ("ssh-audit client audit").
+//!
 //! ssh-audit runs as `python -m ssh_audit` under `SEASHELL_PEERS_PYTHON` (else
 //! `/opt/seashell-peers/bin/python`, else `python3`). Missing, it skips locally and fails
 //! with `CI=true`.
@@ -17,7 +22,8 @@ mod serve_common;
 
 use seashell_conformance::skip_if_disabled;
 use seashell_testkit::require_peer;
-use serve_common::{HostKey, Keys, Serve, peer_python, run_limited, text};
+use seashell_conformance::process::{peer_python, run_limited, text};
+use serve_common::{HostKey, Keys, start_serve};
 use std::process::Command;
 use std::time::Duration;
 
@@ -128,7 +134,7 @@ fn server_defaults_have_no_failing_item() {
     };
     let keys = Keys::new();
     let host_keys = [HostKey::Ed25519, HostKey::Rsa];
-    let serve = Serve::start(&keys, &host_keys, &[])
+    let serve = start_serve(&keys, &host_keys, &[])
         .unwrap_or_else(|e| panic!("starting seashell serve: {e}"));
     let port = serve.port().to_string();
     let ran = run_limited(
@@ -190,6 +196,142 @@ fn server_defaults_have_no_failing_item() {
         "ssh-audit (exit status {status:?}) rated these items warn/fail (accept one only by \
          adding it, with the reason, to ACCEPTED in conformance/tests/ssh_audit.rs):\n{}\n\n\
          full report:\n{report}",
+        unexpected.join("\n")
+    );
+}
+
+/// Ratings of the client's default offer that stay, each for interop, as (section tag,
+/// algorithm, level, part of the message). Each is listed with its reason in
+/// docs/security.md, section "ssh-audit client audit" (checked by
+/// [`client_allow_list_is_documented`]).
+const CLIENT_ACCEPTED: [(&str, &str, &str, &str); 21] = [
+    ("kex", "curve25519-sha256", "warn", "post-quantum"),
+    ("kex", "curve25519-sha256@libssh.org", "warn", "post-quantum"),
+    ("kex", "ecdh-sha2-nistp256", "fail", "elliptic curves"),
+    ("kex", "ecdh-sha2-nistp256", "warn", "post-quantum"),
+    ("kex", "ecdh-sha2-nistp384", "fail", "elliptic curves"),
+    ("kex", "ecdh-sha2-nistp384", "warn", "post-quantum"),
+    ("kex", "ecdh-sha2-nistp521", "fail", "elliptic curves"),
+    ("kex", "ecdh-sha2-nistp521", "warn", "post-quantum"),
+    ("kex", "diffie-hellman-group-exchange-sha256", "warn", "post-quantum"),
+    ("kex", "diffie-hellman-group16-sha512", "warn", "post-quantum"),
+    ("kex", "diffie-hellman-group18-sha512", "warn", "post-quantum"),
+    ("kex", "diffie-hellman-group14-sha256", "warn", "post-quantum"),
+    ("kex", "diffie-hellman-group14-sha256", "warn", "2048-bit modulus"),
+    ("key", "ecdsa-sha2-nistp256", "fail", "elliptic curves"),
+    ("key", "ecdsa-sha2-nistp256", "warn", "random number generator"),
+    ("key", "ecdsa-sha2-nistp384", "fail", "elliptic curves"),
+    ("key", "ecdsa-sha2-nistp384", "warn", "random number generator"),
+    ("key", "ecdsa-sha2-nistp521", "fail", "elliptic curves"),
+    ("key", "ecdsa-sha2-nistp521", "warn", "random number generator"),
+    ("mac", "hmac-sha2-256", "warn", "encrypt-and-MAC"),
+    ("mac", "hmac-sha2-512", "warn", "encrypt-and-MAC"),
+];
+
+fn client_accepted(r: &Rating) -> bool {
+    CLIENT_ACCEPTED.iter().any(|(section, algorithm, level, part)| {
+        r.section == *section
+            && r.algorithm == *algorithm
+            && r.level == *level
+            && r.message.contains(part)
+    })
+}
+
+/// docs/security.md, where every accepted rating must be explained.
+const SECURITY_MD: &str = include_str!("../../docs/security.md");
+
+#[test]
+fn client_allow_list_is_documented() {
+    let section = SECURITY_MD
+        .split("\n## ")
+        .find(|s| s.starts_with("ssh-audit client audit"))
+        .expect("docs/security.md has a section \"## ssh-audit client audit\"");
+    for (_, algorithm, level, _) in CLIENT_ACCEPTED {
+        assert!(
+            section.contains(&format!("`{algorithm}`")) && section.contains(level),
+            "docs/security.md, \"ssh-audit client audit\", does not explain `{algorithm}` ({level})"
+        );
+    }
+}
+
+/// A port of 127.0.0.1 that was free a moment ago (ssh-audit binds it on all interfaces).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `ssh-audit -c` (client audit) of the `seashell` client's default offer: no `warn` or
+/// `fail` outside [`CLIENT_ACCEPTED`].
+#[test]
+fn client_defaults_have_no_unexplained_rating() {
+    if skip_if_disabled("ssh_audit/client_defaults") {
+        return;
+    }
+    let Some(python) = require_peer(peer_python("ssh_audit")) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temporary HOME");
+    let port = free_port().to_string();
+    // ssh-audit listens for one client, audits its KEXINIT, prints the report and exits.
+    let audit = std::thread::spawn({
+        let python = python.clone();
+        let port = port.clone();
+        move || {
+            run_limited(
+                Command::new(python).args(["-m", "ssh_audit", "-n", "-c", "-p", &port, "-t", "30"]),
+                Duration::from_secs(60),
+            )
+        }
+    });
+    // Retry until ssh-audit listens; the client's own failure afterwards is expected
+    // (ssh-audit closes the connection once it has the client's KEXINIT).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut attempts = Vec::new();
+    while !audit.is_finished() && std::time::Instant::now() < deadline {
+        let ran = run_limited(
+            Command::new(seashell_conformance::seashell_bin())
+                .args(["-p", &port, "-o", "BatchMode=yes"])
+                .args(["-o", "StrictHostKeyChecking=no"])
+                .args(["-o", "UserKnownHostsFile=/dev/null"])
+                .arg("nobody@127.0.0.1")
+                .arg("true")
+                .env("HOME", home.path()),
+            Duration::from_secs(20),
+        );
+        attempts.push(match ran {
+            Ok(r) => text(&r.stderr),
+            Err(e) => e,
+        });
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let ran = audit
+        .join()
+        .expect("ssh-audit thread")
+        .unwrap_or_else(|e| panic!("ssh-audit -c: {e}"));
+    let report = text(&ran.stdout);
+    assert!(
+        report.contains("SSH-2.0-Seashell"),
+        "ssh-audit saw no Seashell client (exit {:?}):\n{report}\nstderr:\n{}\nclient attempts:\n{}",
+        ran.status.code(),
+        text(&ran.stderr),
+        attempts.join("\n")
+    );
+    let found = ratings(&report);
+    for r in &found {
+        eprintln!("ssh-audit -c: {r}");
+    }
+    let unexpected: Vec<String> = found
+        .iter()
+        .filter(|r| !client_accepted(r))
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "ssh-audit -c rated these items of the client's default offer warn/fail (accept one \
+         only for interop, by adding it to CLIENT_ACCEPTED in conformance/tests/ssh_audit.rs \
+         and explaining it in docs/security.md):\n{}\n\nfull report:\n{report}",
         unexpected.join("\n")
     );
 }

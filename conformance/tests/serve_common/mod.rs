@@ -1,25 +1,16 @@
-//! Shared by `tests/serve_clients.rs` and `tests/ssh_audit.rs`: the `seashell` binary,
-//! keys generated with `ssh-keygen`, a running `seashell serve`, and bounded child runs.
+//! Shared by `tests/serve_clients.rs` and `tests/ssh_audit.rs`: keys generated with
+//! `ssh-keygen` and a running `seashell serve` with them. The process helpers and `Serve`
+//! itself live in the library (`seashell_conformance::{process, serve}`), shared with the
+//! interop matrix.
 
 #![allow(dead_code, reason = "each test file uses a different part")]
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
-use seashell_testkit::{PeerError, find_program};
-
-/// Where `.ci/run` installs paramiko, asyncssh and ssh-audit.
-const CI_VENV_PYTHON: &str = "/opt/seashell-peers/bin/python";
-const PY_INSTALL: &str = "python3 -m venv /opt/seashell-peers && /opt/seashell-peers/bin/pip \
-     install paramiko==5.1.0 asyncssh==2.24.1 ssh-audit==3.9.0 (or set SEASHELL_PEERS_PYTHON)";
-
-/// How long `seashell serve` may take to print its `listening on` line.
-const READY_LIMIT: Duration = Duration::from_secs(30);
-pub use seashell_conformance::seashell_bin;
+use seashell_conformance::process::text;
+pub use seashell_conformance::serve::Serve;
 
 /// A host key type the server is started with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,189 +181,9 @@ fn fingerprint(path: &Path) -> String {
         .to_owned()
 }
 
-/// The name of the user running the tests (the user `seashell serve` runs commands as).
-pub fn current_user() -> String {
-    let out = Command::new("id")
-        .arg("-un")
-        .output()
-        .expect("running id -un");
-    let name = text(&out.stdout).trim().to_owned();
-    assert!(!name.is_empty(), "id -un printed nothing");
-    name
-}
-
-/// A running `seashell serve`, killed when dropped.
-pub struct Serve {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    /// Starts `seashell serve -v` on `127.0.0.1:0` with the given host keys, the user key
-    /// of `keys` as the only authorised key, `current_user()` as the user, `SHELL=/bin/sh`,
-    /// and `extra` arguments; waits for its `listening on` line.
-    pub fn start(keys: &Keys, host_keys: &[HostKey], extra: &[&str]) -> Result<Serve, String> {
-        let mut cmd = Command::new(seashell_bin());
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "-v"]);
-        for kind in host_keys {
-            cmd.arg("--host-key").arg(keys.host_key(*kind));
-        }
-        cmd.arg("--authorized-keys")
-            .arg(keys.path().join("authorized_keys"))
-            .args(["--user", &current_user()])
-            .args(extra)
-            .env("SHELL", "/bin/sh")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("starting {}: {e}", seashell_bin().display()))?;
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stderr);
-            let mut line = String::new();
-            while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
-                // `seashell serve: listening on 127.0.0.1:PORT` and maybe ` (details)`.
-                if let Some(rest) = line.trim().strip_prefix("seashell serve: listening on ") {
-                    let addr = rest.split_whitespace().next().unwrap_or_default();
-                    let port = addr.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
-                    let _ = ready_tx.send(port);
-                }
-                sink.lock().expect("log lock").push_str(&line);
-                line.clear();
-            }
-        });
-        let mut serve = Serve {
-            child,
-            port: 0,
-            log,
-        };
-        match ready_rx.recv_timeout(READY_LIMIT) {
-            Ok(Some(port)) => {
-                serve.port = port;
-                Ok(serve)
-            }
-            Ok(None) => Err(format!("unparsable listening line; log:\n{}", serve.log())),
-            Err(_) => {
-                let status = serve.child.try_wait().ok().flatten();
-                Err(format!(
-                    "seashell serve did not print `seashell serve: listening on` within \
-                     {READY_LIMIT:?} (exit status {status:?}); log:\n{}",
-                    serve.log()
-                ))
-            }
-        }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Everything the server printed to stderr so far.
-    pub fn log(&self) -> String {
-        self.log.lock().expect("log lock").clone()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What a bounded child run gave.
-pub struct Ran {
-    pub status: ExitStatus,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
-
-/// Runs `cmd` with stdin from /dev/null and both outputs captured; kills it (by its own
-/// pid) and returns `Err` after `limit`.
-pub fn run_limited(cmd: &mut Command, limit: Duration) -> Result<Ran, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("spawning {:?}: {e}", cmd.get_program()))?;
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("piped stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("piped stderr")));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let stderr = err.join().unwrap_or_default();
-                return Err(format!(
-                    "did not finish within {limit:?}; its stderr: {:?}",
-                    text(&stderr)
-                ));
-            }
-            Err(e) => return Err(format!("waiting: {e}")),
-        }
-    };
-    Ok(Ran {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// The Python interpreter that can import `module`: `SEASHELL_PEERS_PYTHON` (an error if
-/// it cannot), else `/opt/seashell-peers/bin/python`, else `python3`.
-pub fn peer_python(module: &'static str) -> Result<PathBuf, PeerError> {
-    let imports = |py: &Path| {
-        Command::new(py)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .map_err(|e| e.to_string())
-            .and_then(|o| {
-                if o.status.success() {
-                    Ok(())
-                } else {
-                    Err(text(&o.stderr))
-                }
-            })
-    };
-    if let Some(py) = std::env::var_os("SEASHELL_PEERS_PYTHON") {
-        let py = PathBuf::from(py);
-        return match imports(&py) {
-            Ok(()) => Ok(py),
-            Err(e) => Err(PeerError::Failed(format!(
-                "SEASHELL_PEERS_PYTHON={} cannot import {module}: {e}",
-                py.display()
-            ))),
-        };
-    }
-    [Some(PathBuf::from(CI_VENV_PYTHON)), find_program("python3")]
-        .into_iter()
-        .flatten()
-        .find(|py| py.exists() && imports(py).is_ok())
-        .ok_or(PeerError::Missing {
-            peer: module,
-            install: PY_INSTALL,
-        })
+/// Starts `seashell serve -v` ([`Serve::start`]) with the given host keys of `keys`, its
+/// `authorized_keys`, and `extra` arguments.
+pub fn start_serve(keys: &Keys, host_keys: &[HostKey], extra: &[&str]) -> Result<Serve, String> {
+    let paths: Vec<PathBuf> = host_keys.iter().map(|k| keys.host_key(*k)).collect();
+    Serve::start(&paths, &keys.path().join("authorized_keys"), extra)
 }

@@ -6,13 +6,13 @@
 use crate::options::{OptionError, Options, apply_option};
 
 /// The usage line printed by `-h` and on errors.
-pub const USAGE: &str = "usage: seashell [-nqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]\n\
+pub const USAGE: &str = "usage: seashell [-CnqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]\n\
                          \x20               destination [command [argument ...]]";
 
 /// Flags that take an argument.
 const WITH_ARG: &str = "ilop";
 /// Flags that don't.
-const NO_ARG: &str = "hnqTvV";
+const NO_ARG: &str = "ChnqTvV";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +131,8 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
                     'v' => s.verbose = s.verbose.saturating_add(1),
                     'q' => s.quiet = true,
                     'n' => s.stdin_null = true,
+                    // As in ssh, -C wins over any `-o Compression`.
+                    'C' => s.options.compression = Some(true),
                     _ => {} // 'T': no pty, which is all we do.
                 }
             } else if WITH_ARG.contains(c) {
@@ -273,6 +275,14 @@ mod tests {
         let s = run(&["-nvi", "a", "-i", "b", "h"]);
         assert!(s.stdin_null);
         assert_eq!(s.identity_files, ["a", "b"]);
+    }
+
+    #[test]
+    fn compression_flag_wins_over_the_option() {
+        assert_eq!(run(&["-Cv", "h"]).options.compression, Some(true));
+        let s = run(&["-o", "Compression=no", "-C", "h"]);
+        assert_eq!(s.options.compression, Some(true));
+        assert_eq!(run(&["h"]).options.compression, None);
     }
 
     #[test]

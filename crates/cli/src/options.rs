@@ -21,6 +21,8 @@ pub struct Options {
     pub macs: Option<Vec<String>>,
     /// `HostKeyAlgorithms`, resolved.
     pub host_key_algorithms: Option<Vec<String>>,
+    /// `PubkeyAcceptedAlgorithms` (or its old name `PubkeyAcceptedKeyTypes`), resolved.
+    pub pubkey_accepted_algorithms: Option<Vec<String>>,
     /// `StrictHostKeyChecking`.
     pub strict: Option<StrictHostKeyChecking>,
     /// Whether `StrictHostKeyChecking=ask` was given (treated as `yes`).
@@ -35,6 +37,9 @@ pub struct Options {
     pub pubkey_authentication: Option<bool>,
     /// `ConnectTimeout` (zero: none).
     pub connect_timeout: Option<Duration>,
+    /// `Compression` (or `-C`): offer `zlib@openssh.com,zlib,none` instead of
+    /// `none,zlib@openssh.com`.
+    pub compression: Option<bool>,
 }
 
 /// A bad `-o` option; the message is complete.
@@ -102,6 +107,13 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
                 o.host_key_algorithms = Some(list.map_err(|e| bad(&e))?);
             }
         }
+        "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => {
+            if o.pubkey_accepted_algorithms.is_none() {
+                let current = defaults().pubkey_accepted_algorithms;
+                let list = algorithms(value, &current, &HOST_KEY_ALGORITHMS);
+                o.pubkey_accepted_algorithms = Some(list.map_err(|e| bad(&e))?);
+            }
+        }
         "stricthostkeychecking" => {
             let (mode, ask) = match value.to_ascii_lowercase().as_str() {
                 "yes" | "true" => (StrictHostKeyChecking::Yes, false),
@@ -124,6 +136,7 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
             }
         }
         "batchmode" => set_flag(&mut o.batch_mode, value, &[]).map_err(|e| bad(&e))?,
+        "compression" => set_flag(&mut o.compression, value, &[]).map_err(|e| bad(&e))?,
         "passwordauthentication" => {
             set_flag(&mut o.password_authentication, value, &[]).map_err(|e| bad(&e))?
         }
@@ -151,17 +164,20 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
 }
 
 /// The keywords we support, lower case.
-const KEYWORDS: [&str; 13] = [
+const KEYWORDS: [&str; 16] = [
     "ciphers",
     "macs",
     "kexalgorithms",
     "hostkeyalgorithms",
+    "pubkeyacceptedalgorithms",
+    "pubkeyacceptedkeytypes",
     "stricthostkeychecking",
     "userknownhostsfile",
     "batchmode",
     "passwordauthentication",
     "pubkeyauthentication",
     "connecttimeout",
+    "compression",
     "port",
     "user",
     "identityfile",
@@ -264,7 +280,10 @@ mod tests {
     }
 
     fn all_ciphers() -> Vec<String> {
-        CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect()
+        CipherAlg::DEFAULTS
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect()
     }
 
     #[test]
@@ -316,13 +335,34 @@ mod tests {
             s.options.host_key_algorithms,
             Some(vec!["rsa-sha2-256".into(), "ssh-ed25519".into()])
         );
+        let s = apply(&[
+            "HostKeyAlgorithms=+ssh-rsa",
+            "PubkeyAcceptedAlgorithms=+ssh-rsa",
+        ])
+        .unwrap();
+        let lists = [
+            s.options.host_key_algorithms,
+            s.options.pubkey_accepted_algorithms,
+        ];
+        for list in lists {
+            let list = list.unwrap();
+            assert_eq!(list.last().map(String::as_str), Some("ssh-rsa"));
+            assert_eq!(list.first().map(String::as_str), Some("ssh-ed25519"));
+        }
         let s = apply(&["KexAlgorithms=curve25519-sha256"]).unwrap();
         assert_eq!(
             s.options.kex_algorithms,
             Some(vec!["curve25519-sha256".to_owned()])
         );
-        let e = apply(&["Ciphers=3des-cbc"]).unwrap_err();
-        assert!(e.contains("unsupported algorithm \"3des-cbc\""), "{e}");
+        let s = apply(&["Ciphers=+3des-cbc,aes128-cbc"]).unwrap();
+        let list = s.options.ciphers.unwrap();
+        assert_eq!(list.len(), all_ciphers().len() + 2);
+        assert_eq!(list.last().map(String::as_str), Some("aes128-cbc"));
+        let e = apply(&["Ciphers=des-cbc"]).unwrap_err();
+        assert!(e.contains("unsupported algorithm \"des-cbc\""), "{e}");
+        let s = apply(&["Compression=yes", "Compression=no"]).unwrap();
+        assert_eq!(s.options.compression, Some(true));
+        assert!(apply(&["Compression=delayed"]).is_err());
         assert!(
             apply(&["Ciphers=-*"])
                 .unwrap_err()

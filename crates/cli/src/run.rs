@@ -10,6 +10,7 @@ use seashell_blocking::{
 };
 use seashell_keys::{HostKeyStatus, KnownHosts, host_pattern, load_private_key};
 use seashell_proto::PublicKey;
+use seashell_proto::transport::compress::CompressionAlg;
 use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::fs::MetadataExt;
@@ -115,6 +116,17 @@ fn build_config(
         }
         if let Some(list) = &o.host_key_algorithms {
             c = c.host_key_algorithms(list);
+        }
+        if let Some(on) = o.compression {
+            let algs: &[CompressionAlg] = if on {
+                &CompressionAlg::PREFERRED
+            } else {
+                &CompressionAlg::DEFAULTS
+            };
+            c = c.compression(&seashell_proto::config::compression_names(algs));
+        }
+        if let Some(list) = &o.pubkey_accepted_algorithms {
+            c = c.pubkey_accepted_algorithms(list);
         }
         c
     });

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use base64ct::{Base64, Encoding};
 use seashell_proto::error::InvalidMessage;
-use seashell_proto::keys::{PrivateKey, PublicKey};
+use seashell_proto::keys::{EcdsaCurve, PrivateKey, PublicKey};
 use seashell_proto::wire::Reader;
 use zeroize::Zeroizing;
 
@@ -28,8 +28,8 @@ const RSA_SIGN_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
 
 /// Parses an unencrypted OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`).
 ///
-/// Supported key types: `ssh-ed25519`, `ecdsa-sha2-nistp256` and `ssh-rsa` (2048 to 4096
-/// bits). The public key in the file's header must equal the key in its private section.
+/// Supported key types: `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ecdsa-sha2-nistp384`,
+/// `ecdsa-sha2-nistp521` and `ssh-rsa` (2048 to 4096 bits). The public key in the file's header must equal the key in its private section.
 /// Every decoded secret buffer is wiped before this returns.
 ///
 /// # Errors
@@ -130,9 +130,11 @@ pub(crate) fn decode_public_key(key_type: &str, b64: &str) -> Result<PublicKey, 
 /// Reads the key type at the start of a public key blob and checks it is one we support.
 fn supported_type(blob: &[u8]) -> Result<&'static str, KeyFileError> {
     let name = Reader::new(blob).string("key type").map_err(malformed)?;
+    if let Some(curve) = EcdsaCurve::from_key_type(name) {
+        return Ok(curve.key_type());
+    }
     match name {
         b"ssh-ed25519" => Ok("ssh-ed25519"),
-        b"ecdsa-sha2-nistp256" => Ok("ecdsa-sha2-nistp256"),
         b"ssh-rsa" => Ok("ssh-rsa"),
         other => Err(KeyFileError::Unsupported(format!(
             "key type {}",
@@ -231,11 +233,12 @@ fn parse_private_section(private: &[u8], key_type: &str) -> Result<PrivateKey, K
     if private_type != key_type.as_bytes() {
         return Err(KeyFileError::Mismatch);
     }
-    let key = match key_type {
-        "ssh-ed25519" => parse_ed25519(&mut p)?,
-        "ecdsa-sha2-nistp256" => parse_ecdsa(&mut p)?,
-        "ssh-rsa" => parse_rsa(&mut p)?,
-        other => return Err(KeyFileError::Unsupported(format!("key type {other}"))),
+    let curve = EcdsaCurve::from_key_type(key_type.as_bytes());
+    let key = match (key_type, curve) {
+        (_, Some(curve)) => parse_ecdsa(&mut p, curve)?,
+        ("ssh-ed25519", None) => parse_ed25519(&mut p)?,
+        ("ssh-rsa", None) => parse_rsa(&mut p)?,
+        (other, None) => return Err(KeyFileError::Unsupported(format!("key type {other}"))),
     };
     let _comment = p.string("comment").map_err(malformed)?;
     let padding = p.rest();
@@ -268,16 +271,16 @@ fn parse_ed25519(p: &mut Reader<'_>) -> Result<PrivateKey, KeyFileError> {
         .map_err(|_| KeyFileError::Mismatch)
 }
 
-fn parse_ecdsa(p: &mut Reader<'_>) -> Result<PrivateKey, KeyFileError> {
-    let curve = p.string("ecdsa curve name").map_err(malformed)?;
-    if curve != b"nistp256" {
+fn parse_ecdsa(p: &mut Reader<'_>, curve: EcdsaCurve) -> Result<PrivateKey, KeyFileError> {
+    let identifier = p.string("ecdsa curve name").map_err(malformed)?;
+    if identifier != curve.identifier().as_bytes() {
         return Err(KeyFileError::Malformed("ecdsa curve name"));
     }
     let q = p.string("ecdsa public point").map_err(malformed)?;
     let d = p
         .mpint_positive("ecdsa private scalar")
         .map_err(malformed)?;
-    PrivateKey::ecdsa_p256_from_scalar(d, q)
+    PrivateKey::ecdsa_from_scalar(curve, d, q)
         .map_err(|_| KeyFileError::Malformed("ecdsa private key"))
 }
 

@@ -285,3 +285,47 @@ fn hostile_text_never_panics() {
         HostKeyStatus::Unknown
     );
 }
+
+#[test]
+fn p384_and_p521_entries_from_ssh_keygen() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+    let mut keys = Vec::new();
+    for name in ["host_ecdsa384", "host_ecdsa521"] {
+        let line = std::fs::read_to_string(format!("{dir}/{name}.pub")).unwrap();
+        let (key, comment) = parse_public_key_line(&line).unwrap();
+        assert_eq!(
+            comment,
+            format!("seashell-fixture-{}", name.replace('_', "-"))
+        );
+        // format_public_key_line writes back what ssh-keygen wrote.
+        assert_eq!(
+            format!("{} {comment}\n", format_public_key_line(&key, "")),
+            line
+        );
+        keys.push(key);
+    }
+    let text = format!(
+        "p384.example {}\n[p521.example]:2222 {} comment\n",
+        k(&keys[0]),
+        k(&keys[1])
+    );
+    let kh = KnownHosts::parse(&text);
+    assert!(kh.skipped_lines().is_empty());
+    assert_eq!(
+        kh.check("p384.example", 22, &keys[0]),
+        HostKeyStatus::Trusted
+    );
+    assert_eq!(
+        kh.check("p521.example", 2222, &keys[1]),
+        HostKeyStatus::Trusted
+    );
+    // A key of another type for the host is unknown, not a mismatch.
+    assert_eq!(
+        kh.check("p384.example", 22, &keys[1]),
+        HostKeyStatus::Unknown
+    );
+    assert_eq!(
+        kh.check("p384.example", 22, &ecdsa()),
+        HostKeyStatus::Unknown
+    );
+}

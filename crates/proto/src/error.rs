@@ -57,6 +57,10 @@ pub enum InvalidMessage {
     BadPadding,
     /// A packet with no payload (no message number).
     EmptyPacket,
+    /// A compressed payload inflated to more than the packet cap (a "zip bomb").
+    DecompressedTooLarge,
+    /// A compressed payload was not valid zlib data, made no progress or ended the stream.
+    BadCompressedData,
 }
 
 /// Protocol violations by the peer.

@@ -1,13 +1,14 @@
 //! Seashell's packet layer against the bare ring AEAD, timed interleaved, as a markdown table.
 //!
 //! For each cipher and round it times [`OursLoop`] (PacketWriter → BytesMut → PacketReader)
-//! and then [`RawLoop`] (ring seal + open in place) for `--millis` each, alternating which
-//! goes first, and reports the medians and the median of the per-round ratios ours/raw.
+//! and [`RawLoop`] (ring seal + open in place) for `--millis` each, alternating which goes
+//! first ([`interleaved`]), and reports the medians and the median of the per-round ratios
+//! ours/raw. `algo-ratio` does the same for every cipher, MAC and key exchange.
 //!
 //! `cargo run --release -p seashell-bench --bin packet-ratio -- [--rounds 9] [--millis 300]`
 
 use clap::Parser;
-use seashell_bench::{OursLoop, PAYLOAD_LEN, RawLoop, measure, summary};
+use seashell_bench::{OursLoop, PAYLOAD_LEN, RawLoop, Suite, interleaved, summary};
 use seashell_proto::crypto::CipherAlg;
 use std::time::Duration;
 
@@ -43,35 +44,42 @@ fn main() {
     );
     let mut rows = Vec::new();
     for alg in seashell_bench::AEAD_CIPHERS {
-        let mut ours = OursLoop::new(alg);
-        let mut raw = RawLoop::new(alg);
-        // Warm up caches, the padding pool and the CPU clock.
-        measure(budget / 2, || ours.round_trip());
-        measure(budget / 2, || raw.round_trip());
-        let mut row = Row {
+        let mut ours = OursLoop::new(Suite::aead(alg));
+        let mut raw = RawLoop::new(Suite::aead(alg)).expect("ring has every AEAD");
+        let mb = |rate: f64| rate / 1e6;
+        let mut rates = interleaved(
+            rounds,
+            budget,
+            &mut [&mut || ours.round_trip(), &mut || raw.round_trip()],
+            |round, r| {
+                eprintln!(
+                    "  {:<30} round {}: ours {:>7.0} MB/s, raw {:>7.0} MB/s, ratio {:.3}",
+                    alg.name(),
+                    round + 1,
+                    mb(r[0]),
+                    mb(r[1]),
+                    r[0] / r[1]
+                );
+            },
+        );
+        let raw_mb: Vec<f64> = rates
+            .pop()
+            .unwrap_or_default()
+            .into_iter()
+            .map(mb)
+            .collect();
+        let ours_mb: Vec<f64> = rates
+            .pop()
+            .unwrap_or_default()
+            .into_iter()
+            .map(mb)
+            .collect();
+        let row = Row {
             alg,
-            ours: Vec::new(),
-            raw: Vec::new(),
-            ratios: Vec::new(),
+            ratios: seashell_bench::timing::per_round(&ours_mb, &raw_mb, |o, r| o / r),
+            ours: ours_mb,
+            raw: raw_mb,
         };
-        for round in 0..rounds {
-            let (o, r) = if round % 2 == 0 {
-                let o = measure(budget, || ours.round_trip());
-                (o, measure(budget, || raw.round_trip()))
-            } else {
-                let r = measure(budget, || raw.round_trip());
-                (measure(budget, || ours.round_trip()), r)
-            };
-            eprintln!(
-                "  {:<30} round {}: ours {o:>7.0} MB/s, raw {r:>7.0} MB/s, ratio {:.3}",
-                alg.name(),
-                round + 1,
-                o / r
-            );
-            row.ours.push(o);
-            row.raw.push(r);
-            row.ratios.push(o / r);
-        }
         rows.push(row);
     }
     print_table(&rows);

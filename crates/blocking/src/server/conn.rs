@@ -198,6 +198,9 @@ impl<H: Handler> Connection<H> {
                     self.core.answer_auth(req, decision)
                 }
                 Event::ClientAuthenticated(who) => {
+                    if let Some(n) = self.core.negotiated() {
+                        self.handler.negotiated(n);
+                    }
                     self.handler.authenticated(&who.user, who.key.as_ref());
                     Ok(())
                 }

@@ -22,6 +22,12 @@ pub trait Handler: Send + 'static {
         AuthDecision::Reject
     }
 
+    /// The algorithms the key exchange chose, told once when the client authenticates
+    /// (just before [`authenticated`](Self::authenticated)); for logging.
+    fn negotiated(&mut self, algorithms: &seashell_proto::kex::negotiate::Negotiated) {
+        let _ = algorithms;
+    }
+
     /// The client authenticated as `user` (with `key` when the last proof was a key).
     fn authenticated(&mut self, user: &str, key: Option<&PublicKey>) {
         let _ = (user, key);

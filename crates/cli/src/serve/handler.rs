@@ -339,6 +339,22 @@ impl Handler for ServeHandler {
         decision
     }
 
+    fn negotiated(&mut self, n: &seashell_proto::kex::negotiate::Negotiated) {
+        let mac = |m: Option<seashell_proto::crypto::MacAlg>| m.map_or("implicit", |m| m.name());
+        self.policy.log.debug(&format!(
+            "{}: negotiated kex={} hostkey={} cipher={},{} mac={},{} compression={},{}",
+            self.peer,
+            n.kex.name(),
+            n.host_key,
+            n.cipher_c2s.name(),
+            n.cipher_s2c.name(),
+            mac(n.mac_c2s),
+            mac(n.mac_s2c),
+            n.comp_c2s.name(),
+            n.comp_s2c.name(),
+        ));
+    }
+
     fn authenticated(&mut self, user: &str, key: Option<&PublicKey>) {
         let with = key.map_or(String::new(), |k| {
             format!(" ({} {})", k.key_type(), k.fingerprint())

@@ -266,6 +266,7 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
     for o in &a.options {
         sshd_options::apply(&mut t, o)?;
     }
+    sshd_options::default_moduli(&mut t);
     let users = if a.users.is_empty() {
         vec![current_user().ok_or("cannot tell who the current user is; give --user NAME")?]
     } else {

@@ -2,9 +2,12 @@
 //! `Name=Value` or `Name Value`).
 
 use seashell_proto::ServerConfig;
-use seashell_proto::config::{HOST_KEY_ALGORITHMS, apply_algorithm_spec};
-use seashell_proto::crypto::CipherAlg;
+use seashell_proto::config::{HOST_KEY_ALGORITHMS, apply_algorithm_spec, compression_names};
+use seashell_proto::crypto::{CipherAlg, MacAlg};
 use seashell_proto::kex::KexAlg;
+use seashell_proto::kex::dh::Modp;
+use seashell_proto::kex::moduli::parse_moduli;
+use seashell_proto::transport::compress::CompressionAlg;
 use std::time::Duration;
 
 /// What `-o` options can change: the core's server configuration and which authentication
@@ -71,10 +74,37 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
             t.config.kex_algorithms = apply_algorithm_spec(&value, &t.config.kex_algorithms, &all)
                 .map_err(|e| format!("KexAlgorithms: {e}"))?;
         }
+        "macs" => {
+            let all: Vec<&str> = MacAlg::ALL.iter().map(|m| m.name()).collect();
+            t.config.macs = apply_algorithm_spec(&value, &t.config.macs, &all)
+                .map_err(|e| format!("MACs: {e}"))?;
+        }
         "hostkeyalgorithms" => {
             t.config.host_key_algorithms =
                 apply_algorithm_spec(&value, &t.config.host_key_algorithms, &HOST_KEY_ALGORITHMS)
                     .map_err(|e| format!("HostKeyAlgorithms: {e}"))?;
+        }
+        "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => {
+            t.config.pubkey_accepted_algorithms = apply_algorithm_spec(
+                &value,
+                &t.config.pubkey_accepted_algorithms,
+                &HOST_KEY_ALGORITHMS,
+            )
+            .map_err(|e| format!("PubkeyAcceptedAlgorithms: {e}"))?;
+        }
+        "compression" => {
+            // sshd: `yes` (or the legacy `delayed`) means zlib@openssh.com after
+            // authentication; `no` means none. Beyond sshd: an algorithm list, edited like
+            // `Ciphers` (`zlib,none`, `+zlib`).
+            t.config.compression = match value.to_ascii_lowercase().as_str() {
+                "yes" | "delayed" => compression_names(&CompressionAlg::DEFAULTS),
+                "no" => compression_names(&[CompressionAlg::None]),
+                _ => {
+                    let all: Vec<&str> = CompressionAlg::ALL.iter().map(|c| c.name()).collect();
+                    apply_algorithm_spec(&value, &t.config.compression, &all)
+                        .map_err(|e| format!("Compression: not yes/delayed/no: {e}"))?
+                }
+            };
         }
         "maxauthtries" => {
             t.config.max_auth_tries = value.parse().map_err(|_| bad("not a number"))?;
@@ -100,9 +130,44 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
                 Some(text)
             };
         }
+        "modulifile" => {
+            let groups = read_moduli(std::path::Path::new(&value))?;
+            if groups.is_empty() {
+                return Err(format!("ModuliFile: no usable group in {value}"));
+            }
+            t.config.gex_groups = Some(std::sync::Arc::new(groups));
+        }
         _ => return Err(format!("unsupported option \"{name}\"")),
     }
     Ok(())
+}
+
+/// sshd's default `moduli` file (Debian ships it with openssh-server).
+pub const DEFAULT_MODULI: &str = "/etc/ssh/moduli";
+/// The most of a `moduli` file read (Debian's is about 600 KiB).
+const MAX_MODULI_BYTES: u64 = 8 << 20;
+
+/// Reads and parses an OpenSSH `moduli` file (bad lines are skipped).
+pub fn read_moduli(path: &std::path::Path) -> Result<Vec<Modp>, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_MODULI_BYTES).read_to_string(&mut text))
+        .map_err(|e| format!("ModuliFile: cannot read {}: {e}", path.display()))?;
+    Ok(parse_moduli(&text))
+}
+
+/// Without `-o ModuliFile`, uses sshd's default file when it exists and has usable groups;
+/// otherwise the core's built-in groups stay.
+pub fn default_moduli(t: &mut Tunables) {
+    if t.config.gex_groups.is_some() {
+        return;
+    }
+    if let Ok(groups) = read_moduli(std::path::Path::new(DEFAULT_MODULI))
+        && !groups.is_empty()
+    {
+        t.config.gex_groups = Some(std::sync::Arc::new(groups));
+    }
 }
 
 /// `yes` or `no`, case-insensitive.
@@ -178,6 +243,27 @@ mod tests {
     }
 
     #[test]
+    fn moduli_file_option() {
+        let dir = std::env::temp_dir().join(format!("seashell-moduli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (good, empty) = (dir.join("good"), dir.join("empty"));
+        let g14 = seashell_proto::kex::dh::Group::G14.modp();
+        let hex: String = g14.prime().iter().map(|b| format!("{b:02X}")).collect();
+        std::fs::write(
+            &good,
+            format!("# comment\n20230101000000 2 6 100 2047 2 {hex}\n"),
+        )
+        .unwrap();
+        std::fs::write(&empty, "# nothing\n").unwrap();
+        let mut t = tunables();
+        apply(&mut t, &format!("ModuliFile={}", good.display())).unwrap();
+        assert_eq!(t.config.gex_groups.as_deref(), Some(&vec![g14]));
+        assert!(apply(&mut t, &format!("ModuliFile={}", empty.display())).is_err());
+        assert!(apply(&mut t, "ModuliFile=/nonexistent/moduli").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn options_apply() {
         let mut t = tunables();
         apply(&mut t, "ciphers=-chacha*").unwrap();
@@ -187,7 +273,14 @@ mod tests {
         assert_eq!(t.config.ciphers[0], "chacha20-poly1305@openssh.com");
         apply(&mut t, "HostKeyAlgorithms=rsa-sha2-256").unwrap();
         assert_eq!(t.config.host_key_algorithms, ["rsa-sha2-256"]);
+        apply(&mut t, "HostKeyAlgorithms=+ssh-rsa").unwrap();
+        assert_eq!(t.config.host_key_algorithms, ["rsa-sha2-256", "ssh-rsa"]);
+        apply(&mut t, "PubkeyAcceptedAlgorithms=+ssh-rsa").unwrap();
+        let accepted = &t.config.pubkey_accepted_algorithms;
+        assert_eq!(accepted.last().map(String::as_str), Some("ssh-rsa"));
         apply(&mut t, "KexAlgorithms=curve25519-sha256").unwrap();
+        apply(&mut t, "MACs=+hmac-sha1").unwrap();
+        assert_eq!(t.config.macs.last().map(String::as_str), Some("hmac-sha1"));
         apply(&mut t, "MaxAuthTries=2").unwrap();
         assert_eq!(t.config.max_auth_tries, 2);
         apply(&mut t, "MaxSessions 3").unwrap();
@@ -200,7 +293,22 @@ mod tests {
         apply(&mut t, "PubkeyAuthentication=NO").unwrap();
         apply(&mut t, "KbdInteractiveAuthentication no").unwrap();
         assert!(!t.password && !t.pubkey && !t.kbd_interactive);
-        assert!(apply(&mut t, "Ciphers=3des-cbc").is_err());
+        assert!(apply(&mut t, "Ciphers=des-cbc").is_err());
+        apply(&mut t, "Ciphers=+3des-cbc").unwrap();
+        assert_eq!(
+            t.config.ciphers.last().map(String::as_str),
+            Some("3des-cbc")
+        );
+        apply(&mut t, "Compression=no").unwrap();
+        assert_eq!(t.config.compression, ["none"]);
+        apply(&mut t, "Compression delayed").unwrap();
+        assert_eq!(t.config.compression, ["none", "zlib@openssh.com"]);
+        apply(&mut t, "Compression=+zlib").unwrap();
+        assert_eq!(t.config.compression, ["none", "zlib@openssh.com", "zlib"]);
+        apply(&mut t, "Compression=zlib").unwrap();
+        assert_eq!(t.config.compression, ["zlib"]);
+        assert!(apply(&mut t, "Compression=gzip").is_err());
+        assert!(apply(&mut t, "Compression=maybe").is_err());
         assert!(apply(&mut t, "MaxAuthTries=many").is_err());
         assert!(apply(&mut t, "PasswordAuthentication=maybe").is_err());
         assert!(apply(&mut t, "PermitRootLogin=yes").is_err());

@@ -1,4 +1,6 @@
-//! The client side of user authentication: `none`, `password` and `publickey`.
+//! The client side of user authentication: `none`, `password`, `publickey` (or its
+//! host-bound form `publickey-hostbound-v00@openssh.com` when the server offers it) and
+//! `keyboard-interactive`.
 
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use crate::event::{Event, sanitize};
@@ -10,6 +12,13 @@ use zeroize::Zeroizing;
 /// Longest password we send (OpenSSH refuses longer ones).
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
+/// The EXT_INFO extension with which a server says it accepts host-bound public key
+/// authentication (OpenSSH `PROTOCOL` §2.5), with value `"0"`.
+pub const HOSTBOUND_EXTENSION: &str = "publickey-hostbound@openssh.com";
+/// The method name of host-bound public key authentication: a `publickey` request that also
+/// carries, and signs, the server's host key from the key exchange.
+pub const HOSTBOUND_METHOD: &str = "publickey-hostbound-v00@openssh.com";
+
 /// A way to authenticate.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -18,8 +27,11 @@ pub enum AuthMethod {
     None,
     /// The `password` method.
     Password(Zeroizing<String>),
-    /// The `publickey` method with an in-memory key. RSA keys sign with `rsa-sha2-512` or
-    /// `rsa-sha2-256`, chosen from the server's `server-sig-algs`.
+    /// The `publickey` method with an in-memory key. The signature algorithm is the first of
+    /// `ClientConfig::pubkey_accepted_algorithms` that suits the key and that the server lists
+    /// in `server-sig-algs` (RSA keys: `rsa-sha2-512`, `rsa-sha2-256`, or `ssh-rsa` if added).
+    /// When the server advertises `publickey-hostbound@openssh.com`, the request is sent as
+    /// `publickey-hostbound-v00@openssh.com`, binding the signature to the server's host key.
     PublicKey(Arc<PrivateKey>),
     /// The `keyboard-interactive` method: the server's questions arrive as
     /// [`Event::AuthPrompts`] and are answered with `answer_prompts`.
@@ -60,6 +72,21 @@ enum State {
 pub struct ClientAuth {
     state: State,
     last_methods: Vec<String>,
+    /// The server advertised `publickey-hostbound@openssh.com` = `"0"`.
+    hostbound: bool,
+}
+
+/// What a request needs from the connection besides the method.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext<'a> {
+    /// The session identifier (the first exchange hash), signed over for `publickey`.
+    pub session_id: &'a [u8],
+    /// The server's `server-sig-algs`, if it sent EXT_INFO.
+    pub server_sig_algs: Option<&'a [String]>,
+    /// The signature algorithms we may sign with, in preference order.
+    pub accepted_algorithms: &'a [String],
+    /// The server's host key blob from the key exchange, used for host-bound requests.
+    pub host_key: Option<&'a [u8]>,
 }
 
 /// The service we authenticate for.
@@ -70,6 +97,7 @@ impl Default for ClientAuth {
         ClientAuth {
             state: State::Idle,
             last_methods: Vec::new(),
+            hostbound: false,
         }
     }
 }
@@ -86,6 +114,14 @@ impl ClientAuth {
     /// Whether SERVICE_REQUEST is still to be sent (once, after our first NEWKEYS).
     pub fn needs_service_request(&self) -> bool {
         self.state == State::Idle
+    }
+
+    /// Takes note of an EXT_INFO extension: `publickey-hostbound@openssh.com` with version
+    /// `"0"` turns on host-bound public key requests. Other extensions are ignored here.
+    pub fn on_extension(&mut self, name: &[u8], value: &[u8]) {
+        if name == HOSTBOUND_EXTENSION.as_bytes() && value == b"0" {
+            self.hostbound = true;
+        }
     }
 
     /// Whether authentication has succeeded.
@@ -136,14 +172,13 @@ impl ClientAuth {
         Ok(request_header(user, "none"))
     }
 
-    /// Builds the request for `method`. `session_id` is signed over for publickey;
-    /// `server_sig_algs` (from EXT_INFO) picks the RSA signature algorithm.
+    /// Builds the request for `method`; `ctx` carries what `publickey` signs over and the
+    /// algorithm choices.
     pub fn request(
         &mut self,
         method: &AuthMethod,
         user: &str,
-        session_id: &[u8],
-        server_sig_algs: Option<&[String]>,
+        ctx: &RequestContext<'_>,
     ) -> Result<Vec<u8>, Error> {
         if self.state != State::AwaitMethod {
             return Err(
@@ -162,7 +197,8 @@ impl ClientAuth {
                 p
             }
             AuthMethod::PublicKey(key) => {
-                publickey_request(key, user, session_id, server_sig_algs)?
+                let host_key = if self.hostbound { ctx.host_key } else { None };
+                publickey_request(key, user, ctx, host_key)?
             }
             AuthMethod::KeyboardInteractive => {
                 let mut p = request_header(user, "keyboard-interactive");
@@ -247,36 +283,54 @@ fn request_header(user: &str, method: &str) -> Vec<u8> {
     p
 }
 
-/// Picks the signature algorithm for `key`: for RSA the first of ours the server lists in
-/// `server-sig-algs`, or `rsa-sha2-512` when it sent none.
-pub fn signature_algorithm(key: &PrivateKey, server_sig_algs: Option<&[String]>) -> &'static str {
+/// Picks the signature algorithm for `key`, as OpenSSH does: of the algorithms in `accepted`
+/// (in that order) that suit the key, the first the server lists in `server_sig_algs`; the
+/// first that suits the key if the server sent no list or lists none of them.
+///
+/// # Errors
+/// [`ApiMisuse::BadConfig`] if no accepted algorithm suits the key (for example an RSA key
+/// when only `ssh-ed25519` is accepted).
+pub fn signature_algorithm(
+    key: &PrivateKey,
+    accepted: &[String],
+    server_sig_algs: Option<&[String]>,
+) -> Result<&'static str, Error> {
     let ours = key.public_key().signature_algorithms();
-    let first = ours.first().copied().unwrap_or("ssh-ed25519");
-    match server_sig_algs {
-        Some(list) => ours
-            .iter()
-            .copied()
-            .find(|a| list.iter().any(|s| s == a))
-            .unwrap_or(first),
-        None => first,
-    }
+    let mut usable = accepted
+        .iter()
+        .filter_map(|a| ours.iter().copied().find(|o| *o == a.as_str()));
+    let first = usable.clone().next().ok_or(ApiMisuse::BadConfig(
+        "no accepted signature algorithm suits this key",
+    ))?;
+    let listed = server_sig_algs.and_then(|list| usable.find(|a| list.iter().any(|s| s == a)));
+    Ok(listed.unwrap_or(first))
 }
 
+/// Builds a signed `publickey` request, or its host-bound form when `host_key` is given
+/// (OpenSSH `PROTOCOL` §2.5: the host key blob follows the user key blob and is signed too).
 fn publickey_request(
     key: &PrivateKey,
     user: &str,
-    session_id: &[u8],
-    server_sig_algs: Option<&[String]>,
+    ctx: &RequestContext<'_>,
+    host_key: Option<&[u8]>,
 ) -> Result<Vec<u8>, Error> {
-    let alg = signature_algorithm(key, server_sig_algs);
+    let alg = signature_algorithm(key, ctx.accepted_algorithms, ctx.server_sig_algs)?;
     let blob = key.public_key().to_blob();
-    let mut p = request_header(user, "publickey");
+    let method = if host_key.is_some() {
+        HOSTBOUND_METHOD
+    } else {
+        "publickey"
+    };
+    let mut p = request_header(user, method);
     wire::put_bool(&mut p, true);
     wire::put_string(&mut p, alg.as_bytes());
     wire::put_string(&mut p, &blob);
+    if let Some(host_key) = host_key {
+        wire::put_string(&mut p, host_key);
+    }
     // RFC 4252 §7: the signature covers the session id followed by the request so far.
-    let mut signed = Vec::with_capacity(session_id.len() + 4 + p.len());
-    wire::put_string(&mut signed, session_id);
+    let mut signed = Vec::with_capacity(ctx.session_id.len() + 4 + p.len());
+    wire::put_string(&mut signed, ctx.session_id);
     signed.extend_from_slice(&p);
     let sig = key.sign(alg, &signed)?;
     wire::put_string(&mut p, &sig);
@@ -286,6 +340,20 @@ fn publickey_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DEFAULT_HOST_KEY_ALGORITHMS, HOST_KEY_ALGORITHMS};
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn ctx<'a>(accepted: &'a [String], host_key: Option<&'a [u8]>) -> RequestContext<'a> {
+        RequestContext {
+            session_id: b"sid",
+            server_sig_algs: None,
+            accepted_algorithms: accepted,
+            host_key,
+        }
+    }
 
     fn failure(methods: &str, partial: bool) -> Vec<u8> {
         let mut p = vec![msg::USERAUTH_FAILURE];
@@ -304,12 +372,12 @@ mod tests {
         assert_eq!(none[0], msg::USERAUTH_REQUEST);
         let ev = a.on_message(&failure("publickey,password", false)).unwrap();
         assert!(matches!(ev, Some(Event::AuthMethods { ref methods, .. }) if methods.len() == 2));
+        let accepted = names(&DEFAULT_HOST_KEY_ALGORITHMS);
         let pw = a
             .request(
                 &AuthMethod::Password(Zeroizing::new("pw".into())),
                 "me",
-                b"sid",
-                None,
+                &ctx(&accepted, None),
             )
             .unwrap();
         assert_eq!(pw.last(), Some(&b'w'));
@@ -331,14 +399,84 @@ mod tests {
     #[test]
     fn request_only_when_waiting_for_a_method() {
         let mut a = ClientAuth::default();
-        assert!(a.request(&AuthMethod::None, "me", b"sid", None).is_err());
+        let accepted = names(&DEFAULT_HOST_KEY_ALGORITHMS);
+        assert!(
+            a.request(&AuthMethod::None, "me", &ctx(&accepted, None))
+                .is_err()
+        );
     }
 
     #[test]
-    fn rsa_signature_algorithm_follows_server_sig_algs() {
+    fn signature_algorithm_follows_accepted_and_server_sig_algs() {
         let key = PrivateKey::ed25519_from_seed(&[1; 32]).unwrap();
-        assert_eq!(signature_algorithm(&key, None), "ssh-ed25519");
-        let list = vec!["rsa-sha2-256".to_owned(), "ssh-ed25519".to_owned()];
-        assert_eq!(signature_algorithm(&key, Some(&list)), "ssh-ed25519");
+        let defaults = names(&DEFAULT_HOST_KEY_ALGORITHMS);
+        assert_eq!(
+            signature_algorithm(&key, &defaults, None).unwrap(),
+            "ssh-ed25519"
+        );
+        let list = names(&["rsa-sha2-256", "ssh-ed25519"]);
+        assert_eq!(
+            signature_algorithm(&key, &defaults, Some(&list)).unwrap(),
+            "ssh-ed25519"
+        );
+        // Not accepted by our configuration: refused, whatever the server lists.
+        let only_rsa = names(&["rsa-sha2-256"]);
+        assert!(signature_algorithm(&key, &only_rsa, Some(&list)).is_err());
+    }
+
+    /// Builds a request with a fresh state machine that is waiting for a method.
+    fn publickey_payload(hostbound_ext: Option<&[u8]>, host_key: Option<&[u8]>) -> Vec<u8> {
+        let mut a = ClientAuth::default();
+        let _ = a.service_request();
+        let mut accept = vec![msg::SERVICE_ACCEPT];
+        wire::put_string(&mut accept, b"ssh-userauth");
+        a.on_service_accept(&accept, "me").unwrap();
+        a.on_message(&failure("publickey", false)).unwrap();
+        if let Some(v) = hostbound_ext {
+            a.on_extension(HOSTBOUND_EXTENSION.as_bytes(), v);
+        }
+        let key = Arc::new(PrivateKey::ed25519_from_seed(&[3; 32]).unwrap());
+        let accepted = names(&HOST_KEY_ALGORITHMS);
+        a.request(&AuthMethod::PublicKey(key), "me", &ctx(&accepted, host_key))
+            .unwrap()
+    }
+
+    #[test]
+    fn hostbound_only_when_advertised_with_version_0() {
+        let host = PrivateKey::ed25519_from_seed(&[9; 32])
+            .unwrap()
+            .public_key()
+            .to_blob();
+        let method = |p: &[u8]| {
+            let mut r = Reader::new(p);
+            r.u8("n").unwrap();
+            r.string("user").unwrap();
+            r.string("service").unwrap();
+            r.string("method").unwrap().to_vec()
+        };
+        let plain = publickey_payload(None, Some(&host));
+        assert_eq!(method(&plain), b"publickey");
+        let other_version = publickey_payload(Some(b"1"), Some(&host));
+        assert_eq!(method(&other_version), b"publickey");
+        let bound = publickey_payload(Some(b"0"), Some(&host));
+        assert_eq!(method(&bound), HOSTBOUND_METHOD.as_bytes());
+        // Layout: ... bool, alg, key blob, host key blob, signature.
+        let mut r = Reader::new(&bound);
+        r.u8("n").unwrap();
+        for _ in 0..3 {
+            r.string("header").unwrap();
+        }
+        assert!(r.bool("signed").unwrap());
+        assert_eq!(r.string("alg").unwrap(), b"ssh-ed25519");
+        let user_blob = r.string("key").unwrap().to_vec();
+        assert_eq!(r.string("host key").unwrap(), host.as_slice());
+        let signed_len = bound.len() - r.remaining();
+        let sig = r.string("sig").unwrap();
+        r.end("request").unwrap();
+        let mut data = Vec::new();
+        wire::put_string(&mut data, b"sid");
+        data.extend_from_slice(&bound[..signed_len]);
+        let user_key = crate::keys::PublicKey::from_blob(&user_blob).unwrap();
+        user_key.verify("ssh-ed25519", &data, sig).unwrap();
     }
 }

@@ -2,7 +2,13 @@
 //! [`AuthRequest`] event after the core has checked what it can (signatures, lengths,
 //! state); the application's [`AuthDecision`] is applied with OpenSSH's limits: failures
 //! counted and capped, failure replies delayed, the user name fixed for the connection.
+//!
+//! Public keys are accepted with the algorithms of `ServerConfig::pubkey_accepted_algorithms`,
+//! by the `publickey` method and its host-bound form `publickey-hostbound-v00@openssh.com`
+//! (OpenSSH `PROTOCOL` §2.5), which must name the host key of our key exchange.
 
+use crate::auth::client::HOSTBOUND_METHOD;
+use crate::config::ServerConfig;
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use crate::event::{AuthAttempt, AuthDecision, AuthRequest, AuthenticatedUser, PromptRequest};
 use crate::keys::PublicKey;
@@ -44,6 +50,16 @@ struct Pending {
     at: Instant,
 }
 
+/// What an attempt is checked against: the session identifier (signed over) and the blob of
+/// the host key our key exchange used (host-bound requests must name it).
+#[derive(Debug, Clone, Copy)]
+pub struct Session<'a> {
+    /// The session identifier.
+    pub id: &'a [u8],
+    /// Our host key's blob, once a key exchange has finished.
+    pub host_key: Option<&'a [u8]>,
+}
+
 /// What the connection must do after an auth step.
 #[derive(Debug, Default)]
 pub struct AuthOutput {
@@ -62,6 +78,8 @@ pub struct AuthOutput {
 pub struct ServerAuth {
     state: State,
     methods: Vec<String>,
+    /// Signature algorithms accepted for user keys.
+    accepted_algorithms: Vec<String>,
     user: Option<String>,
     pending: Option<Pending>,
     failures: u32,
@@ -83,26 +101,23 @@ fn failure(methods: &[String], partial: bool) -> Vec<u8> {
 }
 
 impl ServerAuth {
-    /// Offers `methods`, allows `max_failures` failed attempts, delays failure replies by at
-    /// least `delay` (plus a per-user amount derived from `delay_secret`).
-    pub fn new(
-        methods: Vec<String>,
-        max_failures: u32,
-        banner: Option<String>,
-        delay: Duration,
-        delay_secret: [u8; 16],
-    ) -> ServerAuth {
+    /// Offers `config.auth_methods`, accepts user keys with
+    /// `config.pubkey_accepted_algorithms`, allows `config.max_auth_tries` failed attempts and
+    /// delays failure replies by at least `config.auth_failure_delay` (plus a per-user amount
+    /// derived from `delay_secret`).
+    pub fn new(config: &ServerConfig, delay_secret: [u8; 16]) -> ServerAuth {
         ServerAuth {
             state: State::AwaitServiceRequest,
-            methods,
+            methods: config.auth_methods.clone(),
+            accepted_algorithms: config.pubkey_accepted_algorithms.clone(),
             user: None,
             pending: None,
             failures: 0,
             attempts: 0,
-            max_failures,
+            max_failures: config.max_auth_tries,
             proven_key: None,
-            banner,
-            delay,
+            banner: config.banner.clone(),
+            delay: config.auth_failure_delay,
             delay_secret,
             authenticated: None,
         }
@@ -133,17 +148,18 @@ impl ServerAuth {
         Ok(p)
     }
 
-    /// Handles USERAUTH_REQUEST (50) and USERAUTH_INFO_RESPONSE (61).
+    /// Handles USERAUTH_REQUEST (50) and USERAUTH_INFO_RESPONSE (61). `session` is the
+    /// session identifier and the blob of the host key our key exchange used.
     pub fn on_message(
         &mut self,
         payload: &[u8],
-        session_id: &[u8],
+        session: &Session<'_>,
         now: Instant,
     ) -> Result<AuthOutput, Error> {
         let n = payload.first().copied().unwrap_or(0);
         match (n, self.state) {
             (msg::USERAUTH_REQUEST, State::Ready | State::Prompting(_)) => {
-                self.on_request(payload, session_id, now)
+                self.on_request(payload, session, now)
             }
             (61, State::Prompting(expected)) => self.on_info_response(payload, expected, now),
             _ => Err(PeerMisbehaved::UnexpectedMessage(n).into()),
@@ -153,7 +169,7 @@ impl ServerAuth {
     fn on_request(
         &mut self,
         payload: &[u8],
-        session_id: &[u8],
+        session: &Session<'_>,
         now: Instant,
     ) -> Result<AuthOutput, Error> {
         let mut r = Reader::new(payload);
@@ -183,7 +199,12 @@ impl ServerAuth {
             wire::put_string(&mut p, b"");
             out.send.push(p);
         }
-        let offered = self.methods.iter().any(|m| m.as_bytes() == method);
+        let hostbound = method == HOSTBOUND_METHOD.as_bytes();
+        // The host-bound form is offered whenever `publickey` is.
+        let offered = self
+            .methods
+            .iter()
+            .any(|m| m.as_bytes() == method || (hostbound && m == "publickey"));
         let (kind, attempt) = match method {
             b"none" => (Kind::None, AuthAttempt::None),
             _ if !offered => return self.fail_now(out, now, true),
@@ -196,14 +217,26 @@ impl ServerAuth {
                 let pw = Zeroizing::new(String::from_utf8_lossy(pw).into_owned());
                 (Kind::Password, AuthAttempt::Password(pw))
             }
-            b"publickey" => {
+            _ if method == b"publickey" || hostbound => {
                 let signed = r.bool("has signature")?;
                 let algorithm = r.utf8("public key algorithm")?.to_owned();
                 let blob = r.string("public key blob")?;
+                if hostbound {
+                    // As OpenSSH: a request bound to another host key ends the connection.
+                    let host_key = r.string("server host key")?;
+                    if Some(host_key) != session.host_key {
+                        return Err(InvalidMessage::BadValue(
+                            "publickey-hostbound request names another host key",
+                        )
+                        .into());
+                    }
+                }
                 let Ok(key) = PublicKey::from_blob(blob) else {
                     return self.fail_now(out, now, true);
                 };
-                if !key.signature_algorithms().contains(&algorithm.as_str()) {
+                let acceptable = self.accepted_algorithms.contains(&algorithm)
+                    && key.signature_algorithms().contains(&algorithm.as_str());
+                if !acceptable {
                     return self.fail_now(out, now, true);
                 }
                 if !signed {
@@ -219,8 +252,8 @@ impl ServerAuth {
                     let signed_len = payload.len() - r.remaining();
                     let sig = r.string("signature")?;
                     r.end("publickey request")?;
-                    let mut data = Vec::with_capacity(session_id.len() + 4 + signed_len);
-                    wire::put_string(&mut data, session_id);
+                    let mut data = Vec::with_capacity(session.id.len() + 4 + signed_len);
+                    wire::put_string(&mut data, session.id);
                     data.extend_from_slice(payload.get(..signed_len).unwrap_or_default());
                     if key.verify(&algorithm, &data, sig).is_err() {
                         return self.fail_now(out, now, true);

@@ -126,6 +126,7 @@ impl ClientConnection {
             if crate::transport::ping::advertised(name, value) {
                 self.ping.peer_supports = true;
             }
+            self.auth.on_extension(name, value);
             if name == b"server-sig-algs" {
                 let text = String::from_utf8_lossy(value);
                 self.server_sig_algs = Some(wire::names(&text).map(str::to_owned).collect());

@@ -49,6 +49,7 @@ impl ClientConnection {
             host_key: config.host_key_algorithms.clone(),
             ciphers: config.ciphers.clone(),
             macs: config.macs.clone(),
+            compression: config.compression.clone(),
         };
         let rekey_timer = RekeyTimer::new(config.rekey_interval);
         let mut conn = ClientConnection {
@@ -145,12 +146,14 @@ impl ClientConnection {
     pub fn authenticate(&mut self, method: AuthMethod) -> Result<(), Error> {
         self.t.check_alive()?;
         let sid = self.kex.session_id().unwrap_or_default().to_vec();
-        let payload = self.auth.request(
-            &method,
-            &self.config.user,
-            &sid,
-            self.server_sig_algs.as_deref(),
-        )?;
+        let host_key = self.kex.host_key().map(PublicKey::to_blob);
+        let ctx = crate::auth::client::RequestContext {
+            session_id: &sid,
+            server_sig_algs: self.server_sig_algs.as_deref(),
+            accepted_algorithms: &self.config.pubkey_accepted_algorithms,
+            host_key: host_key.as_deref(),
+        };
+        let payload = self.auth.request(&method, &self.config.user, &ctx)?;
         let r = self.send(payload);
         self.check(r)
     }
@@ -259,12 +262,14 @@ impl ClientConnection {
     }
 
     fn parts(&mut self) -> Parts<'_> {
+        let rekey_bytes =
+            crate::kex::rekey_timer::volume_limit(self.config.rekey_bytes, self.kex.negotiated());
         Parts {
             t: &mut self.t,
             kex: &mut self.kex,
             channels: &mut self.channels,
             lists: &self.lists,
-            rekey_bytes: self.config.rekey_bytes,
+            rekey_bytes,
         }
     }
 

@@ -7,16 +7,54 @@ pub use server::ServerConfig;
 use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};
 use crate::kex::KexAlg;
+use crate::transport::compress::CompressionAlg;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Host-key signature algorithms we verify, in default preference order.
-pub const HOST_KEY_ALGORITHMS: [&str; 4] = [
+/// Every signature algorithm we implement, for host keys and user keys alike, in default
+/// preference order, then the legacy SHA-1 `ssh-rsa` that no default list holds. This is the
+/// list `+ssh-rsa`-style edits ([`apply_algorithm_spec`]) choose from.
+pub const HOST_KEY_ALGORITHMS: [&str; 7] = [
     "ssh-ed25519",
     "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+    "ssh-rsa",
+];
+
+/// The default signature algorithms, for host keys (OpenSSH `HostKeyAlgorithms`) and user keys
+/// (`PubkeyAcceptedAlgorithms`), in OpenSSH 10's order. SHA-1 `ssh-rsa` is left out, as in
+/// OpenSSH since 8.8: a client or server uses it only when it is added to the configuration.
+pub const DEFAULT_HOST_KEY_ALGORITHMS: [&str; 6] = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
     "rsa-sha2-512",
     "rsa-sha2-256",
 ];
+
+/// The default list as owned strings.
+pub(crate) fn default_signature_algorithms() -> Vec<String> {
+    DEFAULT_HOST_KEY_ALGORITHMS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+/// Checks a signature algorithm list: non-empty, every name implemented.
+pub(crate) fn check_signature_algorithms(list: &[String], what: &'static str) -> Result<(), Error> {
+    if list.is_empty()
+        || list
+            .iter()
+            .any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
+    {
+        return Err(bad_config(what));
+    }
+    Ok(())
+}
 
 /// Default local channel window: 2 MiB, as OpenSSH.
 pub const DEFAULT_WINDOW: u32 = 2 * 1024 * 1024;
@@ -31,12 +69,19 @@ pub struct ClientConfig {
     pub user: String,
     /// Key-exchange methods, in preference order.
     pub kex_algorithms: Vec<String>,
-    /// Host-key signature algorithms, in preference order.
+    /// Host-key signature algorithms, in preference order (OpenSSH `HostKeyAlgorithms`).
     pub host_key_algorithms: Vec<String>,
+    /// Signature algorithms our user keys may sign with (OpenSSH `PubkeyAcceptedAlgorithms`),
+    /// in preference order; the first the server lists in `server-sig-algs` is used.
+    pub pubkey_accepted_algorithms: Vec<String>,
     /// Ciphers (both directions), in preference order.
     pub ciphers: Vec<String>,
     /// MACs for the non-AEAD ciphers, in preference order.
     pub macs: Vec<String>,
+    /// Compression methods, in preference order: `none`, `zlib@openssh.com` (after
+    /// authentication) and `zlib`. The default, `none,zlib@openssh.com`, is OpenSSH's without
+    /// `-C`; [`CompressionAlg::PREFERRED`] is its `-C`.
+    pub compression: Vec<String>,
     /// Our identification string, without CR LF.
     pub client_id: String,
     /// The receive window of each channel.
@@ -45,7 +90,9 @@ pub struct ClientConfig {
     pub max_packet_size: u32,
     /// Time allowed from connect to authenticated.
     pub handshake_timeout: Duration,
-    /// Rekey after this many bytes in either direction.
+    /// Rekey after this many bytes in either direction (OpenSSH's `RekeyLimit`). The cipher's
+    /// own limit applies too, whichever is lower: 1 GiB for chacha20-poly1305 and 3DES, 64 GiB
+    /// for AES (OpenSSH's defaults). Default: no limit beyond the cipher's.
     pub rekey_bytes: u64,
     /// Rekey once the keys are this old (OpenSSH `RekeyLimit`'s time; none by default).
     pub rekey_interval: Option<Duration>,
@@ -58,21 +105,26 @@ impl ClientConfig {
     pub fn new(user: impl Into<String>) -> ClientConfig {
         ClientConfig {
             user: user.into(),
-            kex_algorithms: KexAlg::ALL.iter().map(|k| k.name().to_owned()).collect(),
-            host_key_algorithms: HOST_KEY_ALGORITHMS
+            kex_algorithms: KexAlg::DEFAULTS
                 .iter()
-                .map(|s| (*s).to_owned())
+                .map(|k| k.name().to_owned())
                 .collect(),
-            ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
+            host_key_algorithms: default_signature_algorithms(),
+            pubkey_accepted_algorithms: default_signature_algorithms(),
+            ciphers: CipherAlg::DEFAULTS
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect(),
             macs: MacAlg::DEFAULTS
                 .iter()
                 .map(|m| m.name().to_owned())
                 .collect(),
+            compression: compression_names(&CompressionAlg::DEFAULTS),
             client_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
             window_size: DEFAULT_WINDOW,
             max_packet_size: DEFAULT_MAX_PACKET,
             handshake_timeout: Duration::from_secs(120),
-            rekey_bytes: 1 << 30,
+            rekey_bytes: u64::MAX,
             rekey_interval: None,
             rng: Arc::new(SystemRandom::new()),
         }
@@ -81,6 +133,12 @@ impl ClientConfig {
     /// Sets the MACs, in preference order.
     pub fn macs<S: AsRef<str>>(mut self, names: &[S]) -> Self {
         self.macs = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Sets the compression methods, in preference order.
+    pub fn compression<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.compression = names.iter().map(|s| s.as_ref().to_owned()).collect();
         self
     }
 
@@ -102,20 +160,27 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the signature algorithms our user keys may sign with, in preference order.
+    pub fn pubkey_accepted_algorithms<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.pubkey_accepted_algorithms = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
     /// Checks that every named algorithm is one we implement and every list is non-empty.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.host_key_algorithms.is_empty()
-            || self
-                .host_key_algorithms
-                .iter()
-                .any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
-        {
-            return Err(bad_config("unsupported or empty host key algorithm list"));
-        }
+        check_signature_algorithms(
+            &self.host_key_algorithms,
+            "unsupported or empty host key algorithm list",
+        )?;
+        check_signature_algorithms(
+            &self.pubkey_accepted_algorithms,
+            "unsupported or empty public key algorithm list",
+        )?;
         validate_common(&Common {
             kex: &self.kex_algorithms,
             ciphers: &self.ciphers,
             macs: &self.macs,
+            compression: &self.compression,
             window: self.window_size,
             max_packet: self.max_packet_size,
             ident: &self.client_id,
@@ -128,9 +193,15 @@ pub(crate) struct Common<'a> {
     pub kex: &'a [String],
     pub ciphers: &'a [String],
     pub macs: &'a [String],
+    pub compression: &'a [String],
     pub window: u32,
     pub max_packet: u32,
     pub ident: &'a str,
+}
+
+/// The wire names of `algs`, as a configuration list.
+pub fn compression_names(algs: &[CompressionAlg]) -> Vec<String> {
+    algs.iter().map(|c| c.name().to_owned()).collect()
 }
 
 pub(crate) fn bad_config(what: &'static str) -> Error {
@@ -149,6 +220,13 @@ pub(crate) fn validate_common(c: &Common<'_>) -> Result<(), Error> {
     }
     if c.macs.iter().any(|n| MacAlg::from_name(n).is_none()) {
         return Err(bad_config("unsupported MAC"));
+    }
+    if c.compression.is_empty()
+        || c.compression
+            .iter()
+            .any(|n| CompressionAlg::from_name(n).is_none())
+    {
+        return Err(bad_config("unsupported or empty compression list"));
     }
     if c.max_packet < 1024 || c.window < c.max_packet {
         return Err(bad_config(
@@ -276,11 +354,64 @@ mod tests {
     }
 
     #[test]
+    fn ssh_rsa_is_supported_but_never_default() {
+        let c = ClientConfig::new("me");
+        assert_eq!(c.host_key_algorithms, DEFAULT_HOST_KEY_ALGORITHMS);
+        assert_eq!(c.pubkey_accepted_algorithms, DEFAULT_HOST_KEY_ALGORITHMS);
+        assert!(!DEFAULT_HOST_KEY_ALGORITHMS.contains(&"ssh-rsa"));
+        let added =
+            apply_algorithm_spec("+ssh-rsa", &c.host_key_algorithms, &HOST_KEY_ALGORITHMS).unwrap();
+        assert_eq!(added.last().map(String::as_str), Some("ssh-rsa"));
+        let c = c
+            .host_key_algorithms(&added)
+            .pubkey_accepted_algorithms(&["ssh-rsa"]);
+        c.validate().unwrap();
+        assert!(
+            ClientConfig::new("me")
+                .host_key_algorithms(&["ssh-dss"])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            ClientConfig::new("me")
+                .pubkey_accepted_algorithms::<&str>(&[])
+                .validate()
+                .is_err()
+        );
+    }
+
+    #[test]
     fn default_config_is_valid() {
         ClientConfig::new("me").validate().unwrap();
         assert!(
             ClientConfig::new("me")
                 .ciphers(&["aes128-cbc"])
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            !ClientConfig::new("me")
+                .ciphers
+                .iter()
+                .any(|c| c.ends_with("-cbc"))
+        );
+        assert!(
+            ClientConfig::new("me")
+                .ciphers(&["des-cbc"])
+                .validate()
+                .is_err()
+        );
+        assert_eq!(
+            ClientConfig::new("me").compression,
+            ["none", "zlib@openssh.com"]
+        );
+        let c = ClientConfig::new("me").compression(&["zlib", "none"]);
+        c.validate().unwrap();
+        assert!(c.compression(&["gzip"]).validate().is_err());
+        let empty: [&str; 0] = [];
+        assert!(
+            ClientConfig::new("me")
+                .compression(&empty)
                 .validate()
                 .is_err()
         );

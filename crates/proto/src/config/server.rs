@@ -5,23 +5,31 @@ use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::Error;
 use crate::kex::KexAlg;
 use crate::keys::PrivateKey;
+use crate::transport::compress::CompressionAlg;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How a server connection behaves. Share it as `Arc<ServerConfig>`.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Host keys; each offers its signature algorithms (ed25519, ECDSA, RSA SHA-2).
+    /// Host keys; each offers those of its signature algorithms that
+    /// [`host_key_algorithms`](Self::host_key_algorithms) lists.
     pub host_keys: Vec<Arc<PrivateKey>>,
     /// Key-exchange methods, in preference order.
     pub kex_algorithms: Vec<String>,
     /// Host-key signature algorithms, in preference order (only those a host key supports
-    /// are offered).
+    /// are offered; OpenSSH `HostKeyAlgorithms`). SHA-1 `ssh-rsa` is offered only if added.
     pub host_key_algorithms: Vec<String>,
+    /// Signature algorithms accepted for user keys (OpenSSH `PubkeyAcceptedAlgorithms`),
+    /// advertised in `server-sig-algs`. SHA-1 `ssh-rsa` is accepted only if added.
+    pub pubkey_accepted_algorithms: Vec<String>,
     /// Ciphers, in preference order.
     pub ciphers: Vec<String>,
     /// MACs for the non-AEAD ciphers, in preference order.
     pub macs: Vec<String>,
+    /// Compression methods, in preference order. The default, `none,zlib@openssh.com`, is
+    /// sshd's `Compression yes`; `["none"]` is its `Compression no`.
+    pub compression: Vec<String>,
     /// Our identification string, without CR LF.
     pub server_id: String,
     /// Authentication methods offered, in order.
@@ -41,12 +49,18 @@ pub struct ServerConfig {
     pub window_size: u32,
     /// The largest channel data packet we accept.
     pub max_packet_size: u32,
-    /// Rekey after this many bytes in either direction.
+    /// Rekey after this many bytes in either direction (OpenSSH's `RekeyLimit`). The cipher's
+    /// own limit applies too, whichever is lower: 1 GiB for chacha20-poly1305 and 3DES, 64 GiB
+    /// for AES (OpenSSH's defaults). Default: no limit beyond the cipher's.
     pub rekey_bytes: u64,
     /// Rekey once the keys are this old (OpenSSH `RekeyLimit`'s time; none by default).
     pub rekey_interval: Option<Duration>,
     /// The random source for cookies and padding.
     pub rng: Arc<dyn SecureRandom>,
+    /// Groups for `diffie-hellman-group-exchange-*` (e.g. parsed from an OpenSSH `moduli`
+    /// file with [`crate::kex::moduli::parse_moduli`]); `None` uses the built-in RFC 3526
+    /// groups 14 to 18.
+    pub gex_groups: Option<Arc<Vec<crate::kex::dh::Modp>>>,
 }
 
 impl ServerConfig {
@@ -58,15 +72,17 @@ impl ServerConfig {
                 .iter()
                 .map(|k| k.name().to_owned())
                 .collect(),
-            host_key_algorithms: super::HOST_KEY_ALGORITHMS
+            host_key_algorithms: super::default_signature_algorithms(),
+            pubkey_accepted_algorithms: super::default_signature_algorithms(),
+            ciphers: CipherAlg::DEFAULTS
                 .iter()
-                .map(|s| (*s).to_owned())
+                .map(|c| c.name().to_owned())
                 .collect(),
-            ciphers: CipherAlg::ALL.iter().map(|c| c.name().to_owned()).collect(),
             macs: MacAlg::SERVER_DEFAULTS
                 .iter()
                 .map(|m| m.name().to_owned())
                 .collect(),
+            compression: super::compression_names(&CompressionAlg::DEFAULTS),
             server_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
             auth_methods: vec![
                 "publickey".into(),
@@ -80,9 +96,10 @@ impl ServerConfig {
             max_sessions: 10,
             window_size: DEFAULT_WINDOW,
             max_packet_size: DEFAULT_MAX_PACKET,
-            rekey_bytes: 1 << 30,
+            rekey_bytes: u64::MAX,
             rekey_interval: None,
             rng: Arc::new(SystemRandom::new()),
+            gex_groups: None,
         }
     }
 
@@ -101,6 +118,14 @@ impl ServerConfig {
 
     /// Checks the configuration.
     pub fn validate(&self) -> Result<(), Error> {
+        super::check_signature_algorithms(
+            &self.host_key_algorithms,
+            "unsupported or empty host key algorithm list",
+        )?;
+        super::check_signature_algorithms(
+            &self.pubkey_accepted_algorithms,
+            "unsupported or empty public key algorithm list",
+        )?;
         if self.offered_host_key_algorithms().is_empty() {
             return Err(super::bad_config(
                 "no host key supports any configured host key algorithm",
@@ -110,6 +135,7 @@ impl ServerConfig {
             kex: &self.kex_algorithms,
             ciphers: &self.ciphers,
             macs: &self.macs,
+            compression: &self.compression,
             window: self.window_size,
             max_packet: self.max_packet_size,
             ident: &self.server_id,

@@ -1,7 +1,8 @@
 //! Packet ciphers: the AEADs `chacha20-poly1305@openssh.com`, `aes128-gcm@openssh.com` and
-//! `aes256-gcm@openssh.com`, and AES-CTR with a MAC (plain or encrypt-then-MAC). Both
-//! directions work in place on the packet buffer.
+//! `aes256-gcm@openssh.com`, AES-CTR with a MAC (plain or encrypt-then-MAC), and the legacy,
+//! opt-in CBC ciphers with a MAC. Both directions work in place on the packet buffer.
 
+use super::cbc::{CbcDecryptor, CbcEncryptor};
 use super::ctr::AesCtr;
 use super::mac::{MacAlg, MacKey};
 use crate::error::CryptoError;
@@ -53,11 +54,34 @@ pub enum CipherAlg {
     Aes192Ctr,
     /// `aes256-ctr`, with a MAC.
     Aes256Ctr,
+    /// `aes128-cbc` (RFC 4253), with a MAC. Legacy: supported, not offered by default.
+    Aes128Cbc,
+    /// `aes192-cbc`, with a MAC. Legacy.
+    Aes192Cbc,
+    /// `aes256-cbc`, with a MAC. Legacy.
+    Aes256Cbc,
+    /// `3des-cbc` (three-key triple DES, 8-byte blocks), with a MAC. Legacy.
+    TripleDesCbc,
 }
 
 impl CipherAlg {
-    /// Every supported cipher, in our default preference order.
-    pub const ALL: [CipherAlg; 6] = [
+    /// Every supported cipher: the defaults in preference order, then the legacy CBC ones.
+    /// Name lookups and OpenSSH's `+`/`-`/`^` list syntax work on this list.
+    pub const ALL: [CipherAlg; 10] = [
+        CipherAlg::ChaCha20Poly1305,
+        CipherAlg::Aes128Gcm,
+        CipherAlg::Aes256Gcm,
+        CipherAlg::Aes128Ctr,
+        CipherAlg::Aes192Ctr,
+        CipherAlg::Aes256Ctr,
+        CipherAlg::Aes128Cbc,
+        CipherAlg::Aes192Cbc,
+        CipherAlg::Aes256Cbc,
+        CipherAlg::TripleDesCbc,
+    ];
+
+    /// The default offer, in preference order (OpenSSH's, without the CBC ciphers).
+    pub const DEFAULTS: [CipherAlg; 6] = [
         CipherAlg::ChaCha20Poly1305,
         CipherAlg::Aes128Gcm,
         CipherAlg::Aes256Gcm,
@@ -74,6 +98,17 @@ impl CipherAlg {
         )
     }
 
+    /// Whether the cipher is one of the CBC ones.
+    pub fn is_cbc(self) -> bool {
+        matches!(
+            self,
+            CipherAlg::Aes128Cbc
+                | CipherAlg::Aes192Cbc
+                | CipherAlg::Aes256Cbc
+                | CipherAlg::TripleDesCbc
+        )
+    }
+
     /// The wire name.
     pub fn name(self) -> &'static str {
         match self {
@@ -83,6 +118,10 @@ impl CipherAlg {
             CipherAlg::Aes128Ctr => "aes128-ctr",
             CipherAlg::Aes192Ctr => "aes192-ctr",
             CipherAlg::Aes256Ctr => "aes256-ctr",
+            CipherAlg::Aes128Cbc => "aes128-cbc",
+            CipherAlg::Aes192Cbc => "aes192-cbc",
+            CipherAlg::Aes256Cbc => "aes256-cbc",
+            CipherAlg::TripleDesCbc => "3des-cbc",
         }
     }
 
@@ -95,28 +134,88 @@ impl CipherAlg {
     pub fn key_len(self) -> usize {
         match self {
             CipherAlg::ChaCha20Poly1305 => chacha::KEY_LEN,
-            CipherAlg::Aes128Gcm | CipherAlg::Aes128Ctr => 16,
-            CipherAlg::Aes192Ctr => 24,
-            CipherAlg::Aes256Gcm | CipherAlg::Aes256Ctr => 32,
+            CipherAlg::Aes128Gcm | CipherAlg::Aes128Ctr | CipherAlg::Aes128Cbc => 16,
+            CipherAlg::Aes192Ctr | CipherAlg::Aes192Cbc | CipherAlg::TripleDesCbc => 24,
+            CipherAlg::Aes256Gcm | CipherAlg::Aes256Ctr | CipherAlg::Aes256Cbc => 32,
         }
     }
 
-    /// IV length in bytes (the GCM nonce; chacha derives its nonce from the sequence number).
+    /// IV length in bytes (the GCM nonce, the CTR counter block or the CBC IV; chacha derives
+    /// its nonce from the sequence number).
     pub fn iv_len(self) -> usize {
         match self {
             CipherAlg::ChaCha20Poly1305 => 0,
             CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm => 12,
-            CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => 16,
+            CipherAlg::TripleDesCbc => 8,
+            _ => 16,
         }
     }
 
     /// The block size that packet lengths must be a multiple of.
     pub fn block_len(self) -> usize {
         match self {
-            CipherAlg::ChaCha20Poly1305 => 8,
+            CipherAlg::ChaCha20Poly1305 | CipherAlg::TripleDesCbc => 8,
             _ => 16,
         }
     }
+}
+
+/// The encryption half of a non-AEAD cipher (which a MAC authenticates).
+enum Encrypt {
+    Ctr(AesCtr),
+    Cbc(CbcEncryptor),
+}
+
+impl Encrypt {
+    fn new(alg: CipherAlg, key: &[u8], iv: &[u8]) -> Result<Encrypt, CryptoError> {
+        if alg.is_cbc() {
+            return Ok(Encrypt::Cbc(CbcEncryptor::new(alg, key, iv)?));
+        }
+        let k = key.get(..alg.key_len()).ok_or(CryptoError::KeyAgreement)?;
+        Ok(Encrypt::Ctr(AesCtr::new(k, iv)?))
+    }
+
+    fn apply(&mut self, data: &mut [u8]) -> Result<(), CryptoError> {
+        match self {
+            Encrypt::Ctr(c) => {
+                c.apply(data);
+                Ok(())
+            }
+            Encrypt::Cbc(c) => c.encrypt(data),
+        }
+    }
+}
+
+/// The decryption half of a non-AEAD cipher.
+enum Decrypt {
+    Ctr(AesCtr),
+    Cbc(CbcDecryptor),
+}
+
+impl Decrypt {
+    fn new(alg: CipherAlg, key: &[u8], iv: &[u8]) -> Result<Decrypt, CryptoError> {
+        if alg.is_cbc() {
+            return Ok(Decrypt::Cbc(CbcDecryptor::new(alg, key, iv)?));
+        }
+        let k = key.get(..alg.key_len()).ok_or(CryptoError::KeyAgreement)?;
+        Ok(Decrypt::Ctr(AesCtr::new(k, iv)?))
+    }
+
+    fn apply(&mut self, data: &mut [u8]) -> Result<(), CryptoError> {
+        match self {
+            Decrypt::Ctr(c) => {
+                c.apply(data);
+                Ok(())
+            }
+            Decrypt::Cbc(c) => c.decrypt(data),
+        }
+    }
+}
+
+/// The MAC key a non-AEAD cipher needs.
+fn mac_key(mac: Option<(MacAlg, &[u8])>) -> Result<MacKey, CryptoError> {
+    let (m, mk) = mac.ok_or(CryptoError::KeyAgreement)?;
+    MacKey::new(m, mk)
 }
 
 /// RFC 5647 nonce: 4 fixed bytes and a 64-bit invocation counter, incremented per packet.
@@ -166,7 +265,7 @@ fn chacha_key(key: &[u8]) -> Result<Zeroizing<[u8; chacha::KEY_LEN]>, CryptoErro
 enum SealerInner {
     ChaCha(chacha::SealingKey),
     Gcm(aead::LessSafeKey, GcmNonce),
-    Ctr(AesCtr, MacKey),
+    WithMac(Encrypt, MacKey),
 }
 
 /// Encrypts and authenticates outgoing packets.
@@ -196,17 +295,13 @@ impl Sealer {
         mac: Option<(MacAlg, &[u8])>,
     ) -> Result<Sealer, CryptoError> {
         let inner = match alg {
-            CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
-                let (m, mk) = mac.ok_or(CryptoError::KeyAgreement)?;
-                let k = key.get(..alg.key_len()).ok_or(CryptoError::KeyAgreement)?;
-                SealerInner::Ctr(AesCtr::new(k, iv)?, MacKey::new(m, mk)?)
-            }
             CipherAlg::ChaCha20Poly1305 => {
                 SealerInner::ChaCha(chacha::SealingKey::new(&*chacha_key(key)?))
             }
             CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm => {
                 SealerInner::Gcm(gcm_key(alg, key)?, gcm_nonce(iv)?)
             }
+            _ => SealerInner::WithMac(Encrypt::new(alg, key, iv)?, mac_key(mac)?),
         };
         Ok(Sealer { alg, inner })
     }
@@ -219,7 +314,7 @@ impl Sealer {
     /// The MAC, for a non-AEAD cipher.
     pub fn mac(&self) -> Option<MacAlg> {
         match &self.inner {
-            SealerInner::Ctr(_, m) => Some(m.alg()),
+            SealerInner::WithMac(_, m) => Some(m.alg()),
             _ => None,
         }
     }
@@ -232,15 +327,15 @@ impl Sealer {
         }
         let mut tag = [0u8; TAG_LEN];
         match &mut self.inner {
-            SealerInner::Ctr(ctr, mac) if mac.alg().is_etm() => {
+            SealerInner::WithMac(enc, mac) if mac.alg().is_etm() => {
                 if let Some(body) = packet.get_mut(4..) {
-                    ctr.apply(body);
+                    enc.apply(body)?;
                 }
                 return Ok(Tag::new(mac.sign(seq, packet).as_ref()));
             }
-            SealerInner::Ctr(ctr, mac) => {
+            SealerInner::WithMac(enc, mac) => {
                 let t = Tag::new(mac.sign(seq, packet).as_ref());
-                ctr.apply(packet);
+                enc.apply(packet)?;
                 return Ok(t);
             }
             SealerInner::ChaCha(k) => k.seal_in_place(seq, packet, &mut tag),
@@ -260,7 +355,7 @@ impl Sealer {
 enum OpenerInner {
     ChaCha(chacha::OpeningKey),
     Gcm(aead::LessSafeKey, GcmNonce),
-    Ctr(AesCtr, MacKey),
+    WithMac(Decrypt, MacKey),
 }
 
 /// Decrypts and authenticates incoming packets.
@@ -290,17 +385,13 @@ impl Opener {
         mac: Option<(MacAlg, &[u8])>,
     ) -> Result<Opener, CryptoError> {
         let inner = match alg {
-            CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
-                let (m, mk) = mac.ok_or(CryptoError::KeyAgreement)?;
-                let k = key.get(..alg.key_len()).ok_or(CryptoError::KeyAgreement)?;
-                OpenerInner::Ctr(AesCtr::new(k, iv)?, MacKey::new(m, mk)?)
-            }
             CipherAlg::ChaCha20Poly1305 => {
                 OpenerInner::ChaCha(chacha::OpeningKey::new(&*chacha_key(key)?))
             }
             CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm => {
                 OpenerInner::Gcm(gcm_key(alg, key)?, gcm_nonce(iv)?)
             }
+            _ => OpenerInner::WithMac(Decrypt::new(alg, key, iv)?, mac_key(mac)?),
         };
         Ok(Opener { alg, inner })
     }
@@ -313,7 +404,7 @@ impl Opener {
     /// The MAC, for a non-AEAD cipher.
     pub fn mac(&self) -> Option<MacAlg> {
         match &self.inner {
-            OpenerInner::Ctr(_, m) => Some(m.alg()),
+            OpenerInner::WithMac(_, m) => Some(m.alg()),
             _ => None,
         }
     }
@@ -324,24 +415,41 @@ impl Opener {
     }
 
     /// How many leading bytes [`Opener::decrypt_length`] needs: one cipher block when the
-    /// length is encrypted with the rest of the packet (CTR without ETM), else 4.
+    /// length is encrypted with the rest of the packet (CTR or CBC without ETM), else 4.
     pub fn length_prefix_len(&self) -> usize {
         match &self.inner {
-            OpenerInner::Ctr(_, m) if !m.alg().is_etm() => 16,
+            OpenerInner::WithMac(_, m) if !m.alg().is_etm() => self.alg.block_len(),
             _ => 4,
         }
     }
 
+    /// Whether a bad length or MAC must not fail at once: CBC without encrypt-then-MAC, where
+    /// when and how the failure shows would be an oracle on the decrypted length field. The
+    /// packet reader then reads on, as OpenSSH's `ssh_packet_start_discard` does.
+    pub fn discards_on_error(&self) -> bool {
+        self.alg.is_cbc() && self.mac().is_some_and(|m| !m.is_etm())
+    }
+
+    /// Spends the time a MAC over `len` bytes takes, so a failure found before the MAC was
+    /// checked costs as much as one found by the MAC (the end of an OpenSSH-style discard).
+    pub fn burn_mac(&self, seq: u32, len: usize) {
+        if let OpenerInner::WithMac(_, mac) = &self.inner {
+            let filler = vec![0u8; len.min(crate::transport::MAX_PACKET_LEN)];
+            let _ = mac.sign(seq, &filler);
+        }
+    }
+
     /// Reads the packet length from the first [`length_prefix_len`](Self::length_prefix_len)
-    /// bytes. For CTR without ETM this decrypts that first block in place (the keystream moves
-    /// on, so call it once per packet). The value is unauthenticated until
-    /// [`Opener::open`] succeeds.
+    /// bytes. For CTR or CBC without ETM this decrypts that first block in place (the
+    /// keystream or the chain moves on, so call it once per packet). The value is
+    /// unauthenticated until [`Opener::open`] succeeds.
     pub fn decrypt_length(&mut self, seq: u32, prefix: &mut [u8]) -> u32 {
         let mut first4 = [0u8; 4];
-        if let OpenerInner::Ctr(ctr, m) = &mut self.inner
+        if let OpenerInner::WithMac(dec, m) = &mut self.inner
             && !m.alg().is_etm()
+            && dec.apply(prefix).is_err()
         {
-            ctr.apply(prefix);
+            return 0;
         }
         first4.copy_from_slice(prefix.get(..4).unwrap_or(&[0; 4]));
         match &self.inner {
@@ -361,8 +469,8 @@ impl Opener {
     }
 
     /// Authenticates and decrypts `packet` (4-byte length, then ciphertext) in place, checking
-    /// `tag`. On success the bytes after the length are plaintext. For CTR without ETM the
-    /// first block must already have gone through [`Opener::decrypt_length`].
+    /// `tag`. On success the bytes after the length are plaintext. For CTR or CBC without ETM
+    /// the first block must already have gone through [`Opener::decrypt_length`].
     pub fn open(&mut self, seq: u32, packet: &mut [u8], tag: &[u8]) -> Result<(), CryptoError> {
         let aead_tag = |tag: &[u8]| -> Result<[u8; TAG_LEN], CryptoError> {
             let mut t = [0u8; TAG_LEN];
@@ -370,15 +478,16 @@ impl Opener {
             Ok(t)
         };
         match &mut self.inner {
-            OpenerInner::Ctr(ctr, mac) if mac.alg().is_etm() => {
+            OpenerInner::WithMac(dec, mac) if mac.alg().is_etm() => {
                 mac.verify(seq, packet, tag)?;
                 if let Some(body) = packet.get_mut(4..) {
-                    ctr.apply(body);
+                    dec.apply(body)?;
                 }
             }
-            OpenerInner::Ctr(ctr, mac) => {
-                if let Some(rest) = packet.get_mut(16..) {
-                    ctr.apply(rest);
+            OpenerInner::WithMac(dec, mac) => {
+                let first = self.alg.block_len();
+                if let Some(rest) = packet.get_mut(first..) {
+                    dec.apply(rest)?;
                 }
                 mac.verify(seq, packet, tag)?;
             }
@@ -430,44 +539,100 @@ mod tests {
         }
     }
 
+    /// The non-AEAD ciphers: CTR and the legacy CBC ones.
+    fn with_mac_ciphers() -> impl Iterator<Item = CipherAlg> {
+        CipherAlg::ALL.into_iter().filter(|c| !c.is_aead())
+    }
+
+    /// A packet (length field included) whose encrypted part is whole blocks for `mac`'s
+    /// framing: 28 bytes after the length with ETM (length in clear), else 32 in all.
+    fn plain_packet(mac: MacAlg, fill: u8) -> Vec<u8> {
+        let body = if mac.is_etm() { 32u8 } else { 28 };
+        let mut pkt = vec![0, 0, 0, body];
+        pkt.resize(4 + usize::from(body), fill);
+        pkt
+    }
+
+    fn keyed(alg: CipherAlg, mac: MacAlg) -> (Sealer, Opener) {
+        let (key, iv, mk) = (vec![1u8; alg.key_len()], vec![2u8; alg.iv_len()], [3u8; 64]);
+        (
+            Sealer::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap(),
+            Opener::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap(),
+        )
+    }
+
+    /// Several packets in a row: the CTR keystream and the CBC chain carry over.
+    #[test]
+    fn mac_ciphers_round_trip_across_packets() {
+        for alg in with_mac_ciphers() {
+            for mac in MacAlg::ALL {
+                let (mut s, mut o) = keyed(alg, mac);
+                let mut prev: Option<Vec<u8>> = None;
+                for seq in [0u32, 1, 2, u32::MAX] {
+                    let orig = plain_packet(mac, 4);
+                    let mut pkt = orig.clone();
+                    let tag = s.seal(seq, &mut pkt).unwrap();
+                    assert_ne!(pkt[4..], orig[4..], "{alg:?} {mac:?}");
+                    // Same plaintext, different ciphertext: the state moved on.
+                    assert_ne!(prev.as_ref(), Some(&pkt), "{alg:?} {mac:?}");
+                    prev = Some(pkt.clone());
+                    let prefix = o.length_prefix_len();
+                    let len = o.decrypt_length(seq, &mut pkt[..prefix]);
+                    assert_eq!(len as usize, orig.len() - 4, "{alg:?} {mac:?}");
+                    o.open(seq, &mut pkt, tag.as_ref()).unwrap();
+                    assert_eq!(pkt[4..], orig[4..], "{alg:?} {mac:?}");
+                }
+                assert_eq!(o.discards_on_error(), alg.is_cbc() && !mac.is_etm());
+            }
+        }
+    }
+
     #[test]
     fn ctr_with_every_mac_detects_tampering() {
-        for alg in [
-            CipherAlg::Aes128Ctr,
-            CipherAlg::Aes192Ctr,
-            CipherAlg::Aes256Ctr,
-        ] {
+        for alg in with_mac_ciphers().filter(|c| !c.is_cbc()) {
             for mac in MacAlg::ALL {
-                let (key, iv, mk) = (vec![1u8; alg.key_len()], vec![2u8; 16], vec![3u8; 64]);
-                for flip in 0..(32 + mac.tag_len()) {
-                    let mut s = Sealer::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
-                    let mut o = Opener::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
-                    let mut pkt = vec![0, 0, 0, 28];
-                    pkt.extend_from_slice(&[5u8; 28]);
-                    let orig = pkt.clone();
-                    let mut tag = s.seal(7, &mut pkt).unwrap().as_ref().to_vec();
-                    if flip < pkt.len() {
-                        pkt[flip] ^= 1;
-                    } else {
-                        tag[flip - pkt.len()] ^= 1;
-                    }
-                    let prefix = o.length_prefix_len();
-                    o.decrypt_length(7, &mut pkt[..prefix]);
-                    assert_eq!(
-                        o.open(7, &mut pkt, &tag),
-                        Err(CryptoError::BadMac),
-                        "{alg:?} {mac:?} {flip}"
-                    );
-                    // And untouched, it opens to the original.
-                    let mut s = Sealer::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
-                    let mut o = Opener::with_mac(alg, &key, &iv, Some((mac, &mk))).unwrap();
-                    let mut pkt = orig.clone();
-                    let tag = s.seal(7, &mut pkt).unwrap();
-                    assert_eq!(o.decrypt_length(7, &mut pkt[..prefix]), 28);
-                    o.open(7, &mut pkt, tag.as_ref()).unwrap();
-                    assert_eq!(pkt[4..], orig[4..]);
-                }
+                tamper_every_byte(alg, mac);
             }
+        }
+    }
+
+    #[test]
+    fn cbc_with_every_mac_detects_tampering() {
+        for alg in with_mac_ciphers().filter(|c| c.is_cbc()) {
+            for mac in MacAlg::ALL {
+                tamper_every_byte(alg, mac);
+            }
+        }
+    }
+
+    /// Flipping any bit of the packet or the tag fails with `BadMac`; untouched, it opens.
+    fn tamper_every_byte(alg: CipherAlg, mac: MacAlg) {
+        let orig = plain_packet(mac, 5);
+        for flip in 0..(orig.len() + mac.tag_len()) {
+            let (mut s, mut o) = keyed(alg, mac);
+            let mut pkt = orig.clone();
+            let mut tag = s.seal(7, &mut pkt).unwrap().as_ref().to_vec();
+            if flip < pkt.len() {
+                pkt[flip] ^= 1;
+            } else {
+                tag[flip - pkt.len()] ^= 1;
+            }
+            let prefix = o.length_prefix_len();
+            o.decrypt_length(7, &mut pkt[..prefix]);
+            assert_eq!(
+                o.open(7, &mut pkt, &tag),
+                Err(CryptoError::BadMac),
+                "{alg:?} {mac:?} {flip}"
+            );
+            let (mut s, mut o) = keyed(alg, mac);
+            let mut pkt = orig.clone();
+            let tag = s.seal(7, &mut pkt).unwrap();
+            assert_eq!(
+                o.decrypt_length(7, &mut pkt[..prefix]) as usize,
+                orig.len() - 4
+            );
+            o.open(7, &mut pkt, tag.as_ref()).unwrap();
+            assert_eq!(pkt[4..], orig[4..]);
         }
     }
 

@@ -1,6 +1,7 @@
 //! The only place that touches `ring`: packet ciphers, randomness and hashes. Everything else
 //! in the core goes through these types, so a second crypto backend is a contained change.
 
+pub mod cbc;
 pub mod cipher;
 pub mod ctr;
 pub mod mac;
@@ -13,6 +14,8 @@ pub use random::{SecureRandom, SystemRandom};
 /// The hash of a key-exchange method (exchange hash and key derivation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashAlg {
+    /// SHA-1, only for the opt-in legacy `diffie-hellman-*-sha1` methods.
+    Sha1,
     /// SHA-256.
     Sha256,
     /// SHA-384.
@@ -24,6 +27,7 @@ pub enum HashAlg {
 impl HashAlg {
     fn ring(self) -> &'static ring::digest::Algorithm {
         match self {
+            HashAlg::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             HashAlg::Sha256 => &ring::digest::SHA256,
             HashAlg::Sha384 => &ring::digest::SHA384,
             HashAlg::Sha512 => &ring::digest::SHA512,

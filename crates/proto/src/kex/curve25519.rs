@@ -108,17 +108,41 @@ pub fn exchange_hash(
     q_s: &[u8],
     k: &[u8],
 ) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(2048);
+    exchange_hash_with(hash, i, None, false, q_c, q_s, k)
+}
+
+/// The exchange hash of every method: the five transcript strings, the group exchange's
+/// `min || n || max || p || g` when there is one (RFC 4419 §3), the two public values as
+/// mpints (`mpint`, finite-field Diffie-Hellman, RFC 4253 §8) or strings (RFC 5656 §4), then
+/// K as already encoded.
+pub(crate) fn exchange_hash_with(
+    hash: HashAlg,
+    i: HashInputs<'_>,
+    gex: Option<&super::gex::Transcript>,
+    mpint: bool,
+    q_c: &[u8],
+    q_s: &[u8],
+    k: &[u8],
+) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(4096);
     for field in [
         i.client_ident,
         i.server_ident,
         i.client_kexinit,
         i.server_kexinit,
         i.host_key,
-        q_c,
-        q_s,
     ] {
         wire::put_string(&mut buf, field);
+    }
+    if let Some(t) = gex {
+        t.put(&mut buf);
+    }
+    for v in [q_c, q_s] {
+        if mpint {
+            wire::put_mpint(&mut buf, v);
+        } else {
+            wire::put_string(&mut buf, v);
+        }
     }
     buf.extend_from_slice(k);
     let h = hash.hash(&[&buf]);

@@ -4,13 +4,17 @@
 
 use super::curve25519::HashInputs;
 use super::derive::derive_key;
-use super::method::{ClientKex, server_respond};
+use super::dh::Modp;
+use super::method::{
+    ClientKex, put_value as put_kex_value, read_value as kex_value, server_respond,
+};
 use super::negotiate::{Negotiated, negotiate};
 use super::{EXT_INFO_CLIENT, KexInit, STRICT_KEX_CLIENT, STRICT_KEX_SERVER, slot};
 use crate::crypto::{CipherAlg, MacAlg, Opener, Sealer};
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use crate::event::HostKeyCheck;
 use crate::keys::{PrivateKey, PublicKey};
+use crate::transport::compress::CompressionAlg;
 use crate::transport::conn::Transport;
 use crate::wire::{self, Reader, msg};
 use bytes::Bytes;
@@ -30,6 +34,7 @@ pub(crate) struct KexLists {
     pub host_key: Vec<String>,
     pub ciphers: Vec<String>,
     pub macs: Vec<String>,
+    pub compression: Vec<String>,
 }
 
 /// What the role must do after a KEX step.
@@ -53,6 +58,8 @@ struct Pending {
     theirs: KexInit,
     /// The client's ephemeral key (client role only).
     eph: Option<ClientKex>,
+    /// Server, group exchange: the client's request and the group we sent.
+    gex: Option<super::gex::Transcript>,
 }
 
 // One per connection; the keys in `Finishing` are large but short-lived.
@@ -79,7 +86,8 @@ pub(crate) struct KexMachine {
     role: Role,
     phase: Phase,
     session_id: Option<Vec<u8>>,
-    /// Client: the host key the application accepted at the first exchange.
+    /// Client: the host key the application accepted at the first exchange. Server: the host
+    /// key of the first exchange (host-bound authentication must name it).
     host_key: Option<PublicKey>,
     pending_host_key: bool,
     negotiated: Option<Negotiated>,
@@ -98,27 +106,8 @@ pub(crate) struct KexMachine {
     newkeys_sent: u64,
     /// Completed exchanges.
     completed: u64,
-}
-
-/// Diffie-Hellman's e and f travel as mpints, every other method's values as strings.
-fn put_kex_value(out: &mut Vec<u8>, kex: super::KexAlg, value: &[u8]) {
-    if kex.dh_group().is_some() {
-        wire::put_mpint(out, value)
-    } else {
-        wire::put_string(out, value)
-    }
-}
-
-fn kex_value<'a>(
-    r: &mut Reader<'a>,
-    kex: super::KexAlg,
-    what: &'static str,
-) -> Result<&'a [u8], Error> {
-    Ok(if kex.dh_group().is_some() {
-        r.mpint_positive(what)?
-    } else {
-        r.string(what)?
-    })
+    /// Server: the group-exchange groups (a `moduli` file's); `None` uses the built-ins.
+    gex_groups: Option<Arc<Vec<Modp>>>,
 }
 
 /// One direction's derived keys (RFC 4253 §7.2): cipher key, IV and, for a non-AEAD
@@ -179,7 +168,14 @@ impl KexMachine {
             skip_guessed: false,
             newkeys_sent: 0,
             completed: 0,
+            gex_groups: None,
         }
+    }
+
+    /// Server: offers these groups for group exchange instead of the built-in ones.
+    pub fn with_gex_groups(mut self, groups: Option<Arc<Vec<Modp>>>) -> KexMachine {
+        self.gex_groups = groups;
+        self
     }
 
     pub fn is_idle(&self) -> bool {
@@ -237,7 +233,6 @@ impl KexMachine {
                 Role::Server => kex.push(STRICT_KEX_SERVER.to_owned()),
             }
         }
-        let none = vec!["none".to_owned()];
         let all = [
             kex,
             lists.host_key.clone(),
@@ -245,8 +240,8 @@ impl KexMachine {
             lists.ciphers.clone(),
             lists.macs.clone(),
             lists.macs.clone(),
-            none.clone(),
-            none,
+            lists.compression.clone(),
+            lists.compression.clone(),
             Vec::new(),
             Vec::new(),
         ];
@@ -269,10 +264,17 @@ impl KexMachine {
             self.skip_guessed = false;
             return Ok(KexStep::Nothing);
         }
+        let gex = self.negotiated.as_ref().is_some_and(|n| n.kex.is_gex());
         match (n, self.role) {
             (msg::KEXINIT, _) => self.on_kexinit(t, payload, lists),
-            (msg::KEX_ECDH_REPLY, Role::Client) => self.on_ecdh_reply(t, &payload),
-            (msg::KEX_ECDH_INIT, Role::Server) => self.on_ecdh_init(t, &payload, host_keys),
+            (msg::KEX_DH_GEX_GROUP, Role::Client) if gex => self.on_gex_group(t, &payload),
+            (msg::KEX_DH_GEX_REQUEST, Role::Server) if gex => self.on_gex_request(t, &payload),
+            (msg::KEX_DH_GEX_REPLY, Role::Client) if gex => self.on_ecdh_reply(t, &payload),
+            (msg::KEX_DH_GEX_INIT, Role::Server) if gex => {
+                self.on_ecdh_init(t, &payload, host_keys)
+            }
+            (msg::KEX_ECDH_REPLY, Role::Client) if !gex => self.on_ecdh_reply(t, &payload),
+            (msg::KEX_ECDH_INIT, Role::Server) if !gex => self.on_ecdh_init(t, &payload, host_keys),
             (msg::NEWKEYS, _) => self.on_newkeys(t, &payload),
             (other, _) => Err(PeerMisbehaved::UnexpectedMessage(other).into()),
         }
@@ -321,16 +323,19 @@ impl KexMachine {
         }
         let eph = match self.role {
             Role::Client => {
-                let eph = ClientKex::start(negotiated.kex, t.rng())?;
-                let mut p = vec![msg::KEX_ECDH_INIT];
-                put_kex_value(&mut p, negotiated.kex, eph.public());
-                t.write(&p)?;
+                let eph = ClientKex::start_for(&negotiated, t.rng())?;
+                t.write(&eph.first_message())?;
                 Some(eph)
             }
             Role::Server => None,
         };
         self.negotiated = Some(negotiated);
-        self.phase = Phase::Exchanging(Box::new(Pending { ours, theirs, eph }));
+        self.phase = Phase::Exchanging(Box::new(Pending {
+            ours,
+            theirs,
+            eph,
+            gex: None,
+        }));
         Ok(KexStep::Nothing)
     }
 
@@ -345,8 +350,41 @@ impl KexMachine {
         Ok((*p, neg))
     }
 
+    /// Client, group exchange: the server's group arrived; we answer with e.
+    fn on_gex_group(&mut self, t: &mut Transport, payload: &[u8]) -> Result<KexStep, Error> {
+        let unexpected = PeerMisbehaved::UnexpectedMessage(msg::KEX_DH_GEX_GROUP);
+        let Phase::Exchanging(p) = &mut self.phase else {
+            return Err(unexpected.into());
+        };
+        let eph = p.eph.as_mut().ok_or(unexpected)?;
+        let init = eph.on_gex_group(payload, t.rng())?;
+        t.write(&init)?;
+        Ok(KexStep::Nothing)
+    }
+
+    /// Server, group exchange: the client's request arrived; we send a group.
+    fn on_gex_request(&mut self, t: &mut Transport, payload: &[u8]) -> Result<KexStep, Error> {
+        let unexpected = PeerMisbehaved::UnexpectedMessage(msg::KEX_DH_GEX_REQUEST);
+        let Phase::Exchanging(p) = &mut self.phase else {
+            return Err(unexpected.into());
+        };
+        if p.gex.is_some() {
+            return Err(unexpected.into());
+        }
+        let groups = self.gex_groups.as_deref().map(Vec::as_slice);
+        let (transcript, reply) = super::gex::on_request(payload, groups, t.rng())?;
+        t.write(&reply)?;
+        p.gex = Some(transcript);
+        Ok(KexStep::Nothing)
+    }
+
     fn on_ecdh_reply(&mut self, t: &mut Transport, payload: &[u8]) -> Result<KexStep, Error> {
-        let (Pending { ours, theirs, eph }, neg) = self.take_pending(msg::KEX_ECDH_REPLY)?;
+        let (
+            Pending {
+                ours, theirs, eph, ..
+            },
+            neg,
+        ) = self.take_pending(msg::KEX_ECDH_REPLY)?;
         let eph = eph.ok_or(PeerMisbehaved::UnexpectedMessage(msg::KEX_ECDH_REPLY))?;
         let mut r = Reader::new(payload);
         r.u8("kex ecdh reply")?;
@@ -393,7 +431,12 @@ impl KexMachine {
         payload: &[u8],
         host_keys: &[Arc<PrivateKey>],
     ) -> Result<KexStep, Error> {
-        let (Pending { ours, theirs, .. }, neg) = self.take_pending(msg::KEX_ECDH_INIT)?;
+        let (
+            Pending {
+                ours, theirs, gex, ..
+            },
+            neg,
+        ) = self.take_pending(msg::KEX_ECDH_INIT)?;
         let mut r = Reader::new(payload);
         r.u8("kex ecdh init")?;
         let q_c = kex_value(&mut r, neg.kex, "client ephemeral key")?;
@@ -409,6 +452,9 @@ impl KexMachine {
                 "no host key for the negotiated algorithm",
             )))?;
         let blob = key.public_key().to_blob();
+        if self.host_key.is_none() {
+            self.host_key = Some(key.public_key());
+        }
         let inputs = HashInputs {
             client_ident: t.peer_ident.as_deref().unwrap_or_default().as_bytes(),
             server_ident: t.our_ident.as_bytes(),
@@ -416,7 +462,7 @@ impl KexMachine {
             server_kexinit: &ours.raw,
             host_key: &blob,
         };
-        let (q_s, out) = server_respond(neg.kex, q_c, inputs, t.rng())?;
+        let (q_s, out) = server_respond(neg.kex, q_c, inputs, gex.as_ref(), t.rng())?;
         let sig = key.sign(&neg.host_key, &out.exchange_hash)?;
         let sid = self
             .session_id
@@ -424,7 +470,11 @@ impl KexMachine {
             .clone();
         let c2s = DirectionKeys::derive(&out, &sid, neg.cipher_c2s, neg.mac_c2s, *b"ACE");
         let s2c = DirectionKeys::derive(&out, &sid, neg.cipher_s2c, neg.mac_s2c, *b"BDF");
-        let mut p = vec![msg::KEX_ECDH_REPLY];
+        let mut p = vec![if neg.kex.is_gex() {
+            msg::KEX_DH_GEX_REPLY
+        } else {
+            msg::KEX_ECDH_REPLY
+        }];
         wire::put_string(&mut p, &blob);
         put_kex_value(&mut p, neg.kex, &q_s);
         wire::put_string(&mut p, &sig);
@@ -462,6 +512,7 @@ impl KexMachine {
         let done = opener.is_none();
         t.write(&[msg::NEWKEYS])?;
         t.writer.set_sealer(sealer);
+        t.writer.set_compression(self.compression().0);
         if self.strict {
             t.writer.reset_seq();
         }
@@ -485,6 +536,7 @@ impl KexMachine {
         };
         let done = sealer.is_none();
         t.reader.set_opener(o);
+        t.reader.set_compression(self.compression().1);
         if self.strict {
             t.reader.reset_seq();
         }
@@ -497,6 +549,18 @@ impl KexMachine {
             self.finish();
         }
         Ok(KexStep::Nothing)
+    }
+
+    /// The negotiated compression of our (outgoing, incoming) direction.
+    fn compression(&self) -> (CompressionAlg, CompressionAlg) {
+        let (c2s, s2c) = self
+            .negotiated
+            .as_ref()
+            .map_or(Default::default(), |n| (n.comp_c2s, n.comp_s2c));
+        match self.role {
+            Role::Client => (c2s, s2c),
+            Role::Server => (s2c, c2s),
+        }
     }
 
     fn finish(&mut self) {

@@ -4,8 +4,11 @@
 pub mod curve25519;
 pub mod derive;
 pub mod dh;
+pub mod ecdh;
+pub mod gex;
 pub(crate) mod machine;
 pub mod method;
+pub mod moduli;
 pub mod negotiate;
 pub(crate) mod rekey_timer;
 
@@ -38,17 +41,28 @@ pub enum KexAlg {
     EcdhNistp256,
     /// `ecdh-sha2-nistp384` (RFC 5656).
     EcdhNistp384,
+    /// `ecdh-sha2-nistp521` (RFC 5656).
+    EcdhNistp521,
+    /// `diffie-hellman-group-exchange-sha256` (RFC 4419, RFC 8270's 2048-bit minimum).
+    DhGexSha256,
     /// `diffie-hellman-group16-sha512` (RFC 8268, 4096-bit MODP).
     DhGroup16Sha512,
     /// `diffie-hellman-group18-sha512` (RFC 8268, 8192-bit MODP).
     DhGroup18Sha512,
     /// `diffie-hellman-group14-sha256` (RFC 8268, 2048-bit MODP).
     DhGroup14Sha256,
+    /// `diffie-hellman-group14-sha1` (RFC 4253): legacy, opt-in only.
+    DhGroup14Sha1,
+    /// `diffie-hellman-group-exchange-sha1` (RFC 4419): legacy, opt-in only.
+    DhGexSha1,
+    /// `diffie-hellman-group1-sha1` (RFC 4253, 1024-bit Oakley group 2): legacy, opt-in only.
+    DhGroup1Sha1,
 }
 
 impl KexAlg {
-    /// Every supported method, in default preference order (OpenSSH 10's).
-    pub const ALL: [KexAlg; 10] = [
+    /// Every supported method: the defaults in preference order, then the opt-in legacy
+    /// methods. Use it to look names up and to resolve OpenSSH's `+`/`-`/`^` list syntax.
+    pub const ALL: [KexAlg; 15] = [
         KexAlg::Mlkem768X25519Sha256,
         KexAlg::Sntrup761X25519Sha512,
         KexAlg::Sntrup761X25519Sha512OpenSsh,
@@ -56,6 +70,27 @@ impl KexAlg {
         KexAlg::Curve25519Sha256Libssh,
         KexAlg::EcdhNistp256,
         KexAlg::EcdhNistp384,
+        KexAlg::EcdhNistp521,
+        KexAlg::DhGexSha256,
+        KexAlg::DhGroup16Sha512,
+        KexAlg::DhGroup18Sha512,
+        KexAlg::DhGroup14Sha256,
+        KexAlg::DhGroup14Sha1,
+        KexAlg::DhGexSha1,
+        KexAlg::DhGroup1Sha1,
+    ];
+
+    /// A client's default offer, in OpenSSH 10's order. The SHA-1 methods are left out.
+    pub const DEFAULTS: [KexAlg; 12] = [
+        KexAlg::Mlkem768X25519Sha256,
+        KexAlg::Sntrup761X25519Sha512,
+        KexAlg::Sntrup761X25519Sha512OpenSsh,
+        KexAlg::Curve25519Sha256,
+        KexAlg::Curve25519Sha256Libssh,
+        KexAlg::EcdhNistp256,
+        KexAlg::EcdhNistp384,
+        KexAlg::EcdhNistp521,
+        KexAlg::DhGexSha256,
         KexAlg::DhGroup16Sha512,
         KexAlg::DhGroup18Sha512,
         KexAlg::DhGroup14Sha256,
@@ -71,14 +106,26 @@ impl KexAlg {
         KexAlg::Curve25519Sha256Libssh,
     ];
 
-    /// The finite-field group of a Diffie-Hellman method (its values are mpints on the wire).
+    /// The fixed finite-field group of a Diffie-Hellman method (group exchange has none).
     pub fn dh_group(self) -> Option<dh::Group> {
         match self {
-            KexAlg::DhGroup14Sha256 => Some(dh::Group::G14),
+            KexAlg::DhGroup14Sha256 | KexAlg::DhGroup14Sha1 => Some(dh::Group::G14),
             KexAlg::DhGroup16Sha512 => Some(dh::Group::G16),
             KexAlg::DhGroup18Sha512 => Some(dh::Group::G18),
+            KexAlg::DhGroup1Sha1 => Some(dh::Group::G1),
             _ => None,
         }
+    }
+
+    /// Whether this is a group-exchange method (RFC 4419).
+    pub fn is_gex(self) -> bool {
+        matches!(self, KexAlg::DhGexSha256 | KexAlg::DhGexSha1)
+    }
+
+    /// Whether the public values travel (and enter the hash) as mpints: the finite-field
+    /// methods. Every other method's values are strings.
+    pub fn uses_mpint(self) -> bool {
+        self.dh_group().is_some() || self.is_gex()
     }
 
     /// The wire name.
@@ -91,9 +138,14 @@ impl KexAlg {
             KexAlg::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
             KexAlg::EcdhNistp256 => "ecdh-sha2-nistp256",
             KexAlg::EcdhNistp384 => "ecdh-sha2-nistp384",
+            KexAlg::EcdhNistp521 => "ecdh-sha2-nistp521",
+            KexAlg::DhGexSha256 => "diffie-hellman-group-exchange-sha256",
             KexAlg::DhGroup16Sha512 => "diffie-hellman-group16-sha512",
             KexAlg::DhGroup18Sha512 => "diffie-hellman-group18-sha512",
             KexAlg::DhGroup14Sha256 => "diffie-hellman-group14-sha256",
+            KexAlg::DhGroup14Sha1 => "diffie-hellman-group14-sha1",
+            KexAlg::DhGexSha1 => "diffie-hellman-group-exchange-sha1",
+            KexAlg::DhGroup1Sha1 => "diffie-hellman-group1-sha1",
         }
     }
 
@@ -107,9 +159,11 @@ impl KexAlg {
         match self {
             KexAlg::Sntrup761X25519Sha512
             | KexAlg::Sntrup761X25519Sha512OpenSsh
+            | KexAlg::EcdhNistp521
             | KexAlg::DhGroup16Sha512
             | KexAlg::DhGroup18Sha512 => HashAlg::Sha512,
             KexAlg::EcdhNistp384 => HashAlg::Sha384,
+            KexAlg::DhGroup14Sha1 | KexAlg::DhGexSha1 | KexAlg::DhGroup1Sha1 => HashAlg::Sha1,
             _ => HashAlg::Sha256,
         }
     }
@@ -215,5 +269,7 @@ impl core::fmt::Debug for KexOutput {
     }
 }
 
+#[cfg(test)]
+mod kat_tests;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 use super::{KexAlg, KexInit, slot};
 use crate::crypto::{CipherAlg, MacAlg};
 use crate::error::{Error, PeerIncompatible};
+use crate::transport::compress::CompressionAlg;
 
 /// What a key exchange negotiated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,10 @@ pub struct Negotiated {
     pub mac_c2s: Option<MacAlg>,
     /// Server-to-client MAC (none for AEAD ciphers).
     pub mac_s2c: Option<MacAlg>,
+    /// Client-to-server compression.
+    pub comp_c2s: CompressionAlg,
+    /// Server-to-client compression.
+    pub comp_s2c: CompressionAlg,
 }
 
 fn choose<'a>(
@@ -96,8 +101,12 @@ pub fn negotiate(
     };
     let mac_c2s = mac(cipher_c2s, "MAC (client to server)", slot::MAC_C2S)?;
     let mac_s2c = mac(cipher_s2c, "MAC (server to client)", slot::MAC_S2C)?;
-    pick("compression (client to server)", slot::COMP_C2S)?;
-    pick("compression (server to client)", slot::COMP_S2C)?;
+    let comp = |what: &'static str, i: usize| -> Result<CompressionAlg, Error> {
+        let name = pick(what, i)?;
+        CompressionAlg::from_name(&name).ok_or_else(|| no_common("compression"))
+    };
+    let comp_c2s = comp("compression (client to server)", slot::COMP_C2S)?;
+    let comp_s2c = comp("compression (server to client)", slot::COMP_S2C)?;
     Ok(Negotiated {
         kex,
         host_key,
@@ -105,6 +114,8 @@ pub fn negotiate(
         cipher_s2c,
         mac_c2s,
         mac_s2c,
+        comp_c2s,
+        comp_s2c,
     })
 }
 

@@ -1,15 +1,21 @@
 //! In-memory SSH keys: public keys as they travel on the wire, private keys for signing, and
 //! signature blobs.
 //!
-//! Supported key types are `ssh-ed25519` (RFC 8709), `ecdsa-sha2-nistp256` (RFC 5656) and
-//! `ssh-rsa` (RFC 4253 §6.6) with the `rsa-sha2-256` / `rsa-sha2-512` signature algorithms of
-//! RFC 8332. SHA-1 `ssh-rsa` signatures are neither produced nor accepted.
+//! Supported key types are `ssh-ed25519` (RFC 8709), `ecdsa-sha2-nistp256`,
+//! `ecdsa-sha2-nistp384` and `ecdsa-sha2-nistp521` (RFC 5656) and `ssh-rsa` (RFC 4253 §6.6)
+//! with the `rsa-sha2-256` / `rsa-sha2-512` signature algorithms of RFC 8332 and the legacy
+//! SHA-1 `ssh-rsa` signature algorithm. Keys can make and check SHA-1 signatures, but the
+//! configuration decides whether they are ever used: `ssh-rsa` is in no default list
+//! ([`crate::config::DEFAULT_HOST_KEY_ALGORITHMS`]).
 //!
 //! Every parser here treats its input as hostile: lengths are checked before use, trailing
 //! bytes are refused, and nothing is allocated from a count the input chose.
 
+mod ecdsa;
 mod private;
+mod rsa;
 
+pub use ecdsa::{ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, EcdsaCurve};
 pub use private::PrivateKey;
 
 use core::fmt;
@@ -17,26 +23,18 @@ use core::fmt;
 use base64ct::{Base64Unpadded, Encoding};
 use ring::{digest, signature};
 
-use crate::error::{CryptoError, Error, InvalidMessage, PeerMisbehaved};
+use crate::error::{CryptoError, Error, PeerMisbehaved};
 use crate::wire::{Reader, put_mpint, put_string};
 
 /// The key type name of Ed25519 keys.
 pub const SSH_ED25519: &str = "ssh-ed25519";
-/// The key type name of ECDSA keys on NIST P-256.
-pub const ECDSA_SHA2_NISTP256: &str = "ecdsa-sha2-nistp256";
-/// The key type name of RSA keys.
+/// The key type name of RSA keys, also the SHA-1 RSA signature algorithm (RFC 4253 §6.6).
 pub const SSH_RSA: &str = "ssh-rsa";
 /// The RSA signature algorithm with SHA-256 (RFC 8332).
 pub const RSA_SHA2_256: &str = "rsa-sha2-256";
 /// The RSA signature algorithm with SHA-512 (RFC 8332).
 pub const RSA_SHA2_512: &str = "rsa-sha2-512";
 
-/// The curve identifier inside an `ecdsa-sha2-nistp256` blob.
-const NISTP256: &[u8] = b"nistp256";
-/// Length of an uncompressed SEC1 P-256 point.
-const P256_POINT_LEN: usize = 65;
-/// Length of a P-256 scalar or coordinate.
-pub(crate) const P256_SCALAR_LEN: usize = 32;
 /// The smallest RSA modulus accepted when parsing, in bits.
 const RSA_MIN_BITS: usize = 1024;
 /// The largest RSA modulus accepted when parsing, in bits.
@@ -47,8 +45,13 @@ const RSA_MAX_BITS: usize = 16384;
 pub enum PublicKey {
     /// An Ed25519 public key.
     Ed25519([u8; 32]),
-    /// An ECDSA P-256 public key: the 65-byte uncompressed SEC1 point (`0x04 || x || y`).
-    EcdsaP256(Vec<u8>),
+    /// An ECDSA public key on a NIST curve.
+    Ecdsa {
+        /// The curve, which also fixes the hash of its signatures.
+        curve: EcdsaCurve,
+        /// The uncompressed SEC1 point (`0x04 || x || y`), `curve.point_len()` bytes.
+        point: Vec<u8>,
+    },
     /// An RSA public key.
     Rsa {
         /// The public exponent, big-endian, without leading zero bytes.
@@ -68,8 +71,9 @@ impl PublicKey {
     /// Parses an SSH public key blob (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709 §4).
     ///
     /// The whole input must be one blob; trailing bytes are refused. RSA moduli must be
-    /// 1024 to 16384 bits with an odd exponent `3 <= e`, and ECDSA keys must use `nistp256` with
-    /// a 65-byte uncompressed point.
+    /// 1024 to 16384 bits with an odd exponent `3 <= e`. ECDSA keys must name the curve of
+    /// their key type and hold an uncompressed point of its length (a P-521 point is also
+    /// checked to lie on the curve here; ring checks P-256 and P-384 points when it uses them).
     ///
     /// # Errors
     /// [`Error::InvalidMessage`] if the blob does not decode, [`CryptoError::BadPublicKey`] if
@@ -77,22 +81,25 @@ impl PublicKey {
     pub fn from_blob(blob: &[u8]) -> Result<PublicKey, Error> {
         let mut r = Reader::new(blob);
         let key_type = r.string("public key type")?;
-        let key = match key_type {
-            b"ssh-ed25519" => {
+        let key = match (key_type, EcdsaCurve::from_key_type(key_type)) {
+            (_, Some(curve)) => {
+                let identifier = r.string("ecdsa curve name")?;
+                if identifier != curve.identifier().as_bytes() {
+                    return Err(CryptoError::BadPublicKey.into());
+                }
+                let q = r.string("ecdsa public point")?;
+                curve.check_point(q)?;
+                PublicKey::Ecdsa {
+                    curve,
+                    point: q.to_vec(),
+                }
+            }
+            (b"ssh-ed25519", None) => {
                 let pk = r.string("ed25519 public key")?;
                 let pk: [u8; 32] = pk.try_into().map_err(|_| CryptoError::BadPublicKey)?;
                 PublicKey::Ed25519(pk)
             }
-            b"ecdsa-sha2-nistp256" => {
-                let curve = r.string("ecdsa curve name")?;
-                if curve != NISTP256 {
-                    return Err(CryptoError::BadPublicKey.into());
-                }
-                let q = r.string("ecdsa public point")?;
-                check_p256_point(q)?;
-                PublicKey::EcdsaP256(q.to_vec())
-            }
-            b"ssh-rsa" => {
+            (b"ssh-rsa", None) => {
                 let e = r.mpint_positive("rsa public exponent")?;
                 let n = r.mpint_positive("rsa modulus")?;
                 check_rsa_public(e, n)?;
@@ -113,9 +120,9 @@ impl PublicKey {
         put_string(&mut out, self.key_type().as_bytes());
         match self {
             PublicKey::Ed25519(pk) => put_string(&mut out, pk),
-            PublicKey::EcdsaP256(q) => {
-                put_string(&mut out, NISTP256);
-                put_string(&mut out, q);
+            PublicKey::Ecdsa { curve, point } => {
+                put_string(&mut out, curve.identifier().as_bytes());
+                put_string(&mut out, point);
             }
             PublicKey::Rsa { e, n } => {
                 put_mpint(&mut out, e);
@@ -125,11 +132,12 @@ impl PublicKey {
         out
     }
 
-    /// The key type name: `"ssh-ed25519"`, `"ecdsa-sha2-nistp256"` or `"ssh-rsa"`.
+    /// The key type name: `"ssh-ed25519"`, `"ecdsa-sha2-nistp256"` (or `-nistp384`,
+    /// `-nistp521`) or `"ssh-rsa"`.
     pub fn key_type(&self) -> &'static str {
         match self {
             PublicKey::Ed25519(_) => SSH_ED25519,
-            PublicKey::EcdsaP256(_) => ECDSA_SHA2_NISTP256,
+            PublicKey::Ecdsa { curve, .. } => curve.key_type(),
             PublicKey::Rsa { .. } => SSH_RSA,
         }
     }
@@ -142,13 +150,18 @@ impl PublicKey {
     }
 
     /// The signature algorithms this key can verify and (as a private key) produce, most
-    /// preferred first. RSA keys list `rsa-sha2-512` and `rsa-sha2-256`; the SHA-1 `ssh-rsa`
-    /// signature algorithm is deliberately absent.
+    /// preferred first. RSA keys list `rsa-sha2-512`, `rsa-sha2-256` and last the legacy
+    /// SHA-1 `ssh-rsa`: callers intersect this with their configured algorithm list, which
+    /// holds `ssh-rsa` only when the user adds it.
     pub fn signature_algorithms(&self) -> &'static [&'static str] {
         match self {
             PublicKey::Ed25519(_) => &[SSH_ED25519],
-            PublicKey::EcdsaP256(_) => &[ECDSA_SHA2_NISTP256],
-            PublicKey::Rsa { .. } => &[RSA_SHA2_512, RSA_SHA2_256],
+            PublicKey::Ecdsa { curve, .. } => match curve {
+                EcdsaCurve::NistP256 => &[ECDSA_SHA2_NISTP256],
+                EcdsaCurve::NistP384 => &[ECDSA_SHA2_NISTP384],
+                EcdsaCurve::NistP521 => &[ECDSA_SHA2_NISTP521],
+            },
+            PublicKey::Rsa { .. } => &[RSA_SHA2_512, RSA_SHA2_256, SSH_RSA],
         }
     }
 
@@ -168,7 +181,8 @@ impl PublicKey {
     /// must name exactly it.
     ///
     /// RSA signatures shorter than the modulus are left-padded with zeros, as OpenSSH does;
-    /// longer ones are refused. ECDSA signatures are `string(mpint r, mpint s)`.
+    /// longer ones are refused. ECDSA signatures are `string(mpint r, mpint s)`, hashed with
+    /// SHA-256, SHA-384 or SHA-512 by curve.
     ///
     /// # Errors
     /// - [`PeerMisbehaved::SignatureAlgorithmMismatch`] if the algorithm names disagree or
@@ -196,12 +210,7 @@ impl PublicKey {
                     .verify(data, sig)
                     .map_err(bad)
             }
-            PublicKey::EcdsaP256(q) => {
-                let fixed = ecdsa_sig_to_fixed(sig)?;
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, q)
-                    .verify(data, &fixed)
-                    .map_err(bad)
-            }
+            PublicKey::Ecdsa { curve, point } => curve.verify(point, data, sig),
             PublicKey::Rsa { e, n } => {
                 if sig.len() > n.len() {
                     return Err(CryptoError::BadSignature.into());
@@ -212,10 +221,10 @@ impl PublicKey {
                     .get_mut(start..)
                     .ok_or(CryptoError::BadSignature)?
                     .copy_from_slice(sig);
-                let params = if expected_alg == RSA_SHA2_512 {
-                    &signature::RSA_PKCS1_2048_8192_SHA512
-                } else {
-                    &signature::RSA_PKCS1_2048_8192_SHA256
+                let params = match expected_alg {
+                    RSA_SHA2_512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+                    RSA_SHA2_256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                    _ => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
                 };
                 signature::RsaPublicKeyComponents {
                     n: n.as_slice(),
@@ -226,14 +235,6 @@ impl PublicKey {
             }
         }
     }
-}
-
-/// Checks an uncompressed SEC1 P-256 point's framing (the curve check happens in ring).
-pub(crate) fn check_p256_point(q: &[u8]) -> Result<(), Error> {
-    if q.len() != P256_POINT_LEN || q.first() != Some(&0x04) {
-        return Err(CryptoError::BadPublicKey.into());
-    }
-    Ok(())
 }
 
 /// Checks the RSA public parameters (magnitudes without leading zeros) against the parse-time
@@ -259,20 +260,6 @@ pub(crate) fn bit_len(m: &[u8]) -> usize {
         None => 0,
         Some(&top) => (m.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
     }
-}
-
-/// Converts an SSH ECDSA signature (`mpint r, mpint s`) into ring's fixed `r || s` form.
-fn ecdsa_sig_to_fixed(sig: &[u8]) -> Result<[u8; 2 * P256_SCALAR_LEN], Error> {
-    let mut r = Reader::new(sig);
-    let bad = |_: InvalidMessage| Error::Crypto(CryptoError::BadSignature);
-    let sig_r = r.mpint_positive("ecdsa signature r").map_err(bad)?;
-    let sig_s = r.mpint_positive("ecdsa signature s").map_err(bad)?;
-    r.end("ecdsa signature").map_err(bad)?;
-    let mut fixed = [0u8; 2 * P256_SCALAR_LEN];
-    let (fr, fs) = fixed.split_at_mut(P256_SCALAR_LEN);
-    left_pad_into(fr, sig_r).ok_or(CryptoError::BadSignature)?;
-    left_pad_into(fs, sig_s).ok_or(CryptoError::BadSignature)?;
-    Ok(fixed)
 }
 
 /// Copies the non-empty magnitude `src` right-aligned into `dst` (zero-filled on the left).

@@ -2,17 +2,18 @@
 
 use core::fmt;
 
-use crypto_bigint::{BoxedUint, NonZero};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
+use super::ecdsa::P521Signer;
+use super::rsa::{Sha1Signer, crt_exponent};
 use super::{
-    ECDSA_SHA2_NISTP256, P256_SCALAR_LEN, PublicKey, RSA_SHA2_256, RSA_SHA2_512, SSH_ED25519,
-    bit_len, check_p256_point, left_pad_into, strip_leading_zeros,
+    EcdsaCurve, PublicKey, RSA_SHA2_256, RSA_SHA2_512, SSH_ED25519, SSH_RSA, bit_len,
+    strip_leading_zeros,
 };
 use crate::error::{CryptoError, Error};
-use crate::wire::{put_mpint, put_string};
+use crate::wire::put_string;
 
 /// The largest RSA modulus ring can sign with, in bits.
 const RSA_SIGN_MAX_BITS: usize = 4096;
@@ -24,8 +25,9 @@ const RSA_SIGN_MAX_BITS: usize = 4096;
 /// only the key type and the public fingerprint.
 ///
 /// Signing and some constructors draw randomness from the operating system through
-/// [`ring::rand::SystemRandom`] (ring's RNG cannot be injected): ECDSA nonces are random
-/// (hedged with the key and message), Ed25519 and RSA PKCS#1 v1.5 signatures are deterministic.
+/// [`ring::rand::SystemRandom`] (ring's RNG cannot be injected): P-256 and P-384 ECDSA nonces
+/// are random (ring hedges them with the key and message); P-521 ECDSA (RFC 6979), Ed25519
+/// and RSA PKCS#1 v1.5 signatures are deterministic.
 pub struct PrivateKey {
     inner: Inner,
     public: PublicKey,
@@ -33,8 +35,14 @@ pub struct PrivateKey {
 
 enum Inner {
     Ed25519(Ed25519KeyPair),
-    EcdsaP256(EcdsaKeyPair),
-    Rsa(RsaKeyPair),
+    /// P-256 or P-384, signed by ring.
+    Ecdsa(EcdsaKeyPair, EcdsaCurve),
+    EcdsaP521(P521Signer),
+    Rsa {
+        pair: RsaKeyPair,
+        /// The legacy SHA-1 `ssh-rsa` signer (ring cannot make SHA-1 signatures).
+        sha1: Sha1Signer,
+    },
 }
 
 impl fmt::Debug for PrivateKey {
@@ -45,15 +53,6 @@ impl fmt::Debug for PrivateKey {
             self.public.key_type(),
             self.public.fingerprint()
         )
-    }
-}
-
-/// A `BoxedUint` that is wiped when dropped.
-struct WipedUint(BoxedUint);
-
-impl Drop for WipedUint {
-    fn drop(&mut self) {
-        self.0.as_mut_words().zeroize();
     }
 }
 
@@ -159,8 +158,9 @@ impl PrivateKey {
             &mut probe,
         )
         .map_err(|_| CryptoError::Signing)?;
+        let sha1 = Sha1Signer::new(n, e, d)?;
         Ok(PrivateKey {
-            inner: Inner::Rsa(pair),
+            inner: Inner::Rsa { pair, sha1 },
             public: PublicKey::Rsa {
                 e: e.to_vec(),
                 n: n.to_vec(),
@@ -168,25 +168,42 @@ impl PrivateKey {
         })
     }
 
-    /// Builds an ECDSA P-256 key from the private scalar `d` (big-endian, at most 32 bytes
-    /// after leading zeros are stripped) and the uncompressed SEC1 public point.
+    /// Builds an ECDSA key on `curve` from the private scalar `d` (big-endian, at most the
+    /// curve's scalar length after leading zeros are stripped) and the uncompressed SEC1
+    /// public point, which must belong to `d`.
     ///
     /// # Errors
     /// [`CryptoError::BadPublicKey`] if the point is malformed or does not match `d`.
-    pub fn ecdsa_p256_from_scalar(d: &[u8], public_sec1: &[u8]) -> Result<PrivateKey, Error> {
-        check_p256_point(public_sec1)?;
-        let mut scalar = Zeroizing::new([0u8; P256_SCALAR_LEN]);
-        left_pad_into(scalar.as_mut(), strip_leading_zeros(d)).ok_or(CryptoError::BadPublicKey)?;
+    pub fn ecdsa_from_scalar(
+        curve: EcdsaCurve,
+        d: &[u8],
+        public_sec1: &[u8],
+    ) -> Result<PrivateKey, Error> {
+        curve.check_point(public_sec1)?;
+        let public = PublicKey::Ecdsa {
+            curve,
+            point: public_sec1.to_vec(),
+        };
+        let signing = match curve {
+            EcdsaCurve::NistP256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            EcdsaCurve::NistP384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            EcdsaCurve::NistP521 => {
+                return Ok(PrivateKey {
+                    inner: Inner::EcdsaP521(P521Signer::new(d, public_sec1)?),
+                    public,
+                });
+            }
+        };
+        let scalar = curve.padded_scalar(d)?;
         let pair = EcdsaKeyPair::from_private_key_and_public_key(
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            scalar.as_ref(),
+            signing,
+            scalar.as_slice(),
             public_sec1,
             &SystemRandom::new(),
         )
         .map_err(|_| CryptoError::BadPublicKey)?;
-        let public = PublicKey::EcdsaP256(pair.public_key().as_ref().to_vec());
         Ok(PrivateKey {
-            inner: Inner::EcdsaP256(pair),
+            inner: Inner::Ecdsa(pair, curve),
             public,
         })
     }
@@ -199,24 +216,25 @@ impl PrivateKey {
     /// Signs `data` with the signature algorithm `alg`, which must be one of
     /// `public_key().signature_algorithms()`, and returns the SSH signature blob
     /// `string(alg) string(signature)`. ECDSA signatures are encoded as
-    /// `string(mpint r, mpint s)`.
+    /// `string(mpint r, mpint s)`. RSA keys also sign with the SHA-1 `ssh-rsa` algorithm when
+    /// asked to; whether that is ever asked is the configuration's decision.
     ///
     /// # Errors
     /// [`CryptoError::Signing`] if `alg` does not suit the key or ring fails to sign.
     pub fn sign(&self, alg: &str, data: &[u8]) -> Result<Vec<u8>, Error> {
         let sig = match (&self.inner, alg) {
             (Inner::Ed25519(pair), SSH_ED25519) => pair.sign(data).as_ref().to_vec(),
-            (Inner::EcdsaP256(pair), ECDSA_SHA2_NISTP256) => {
+            (Inner::Ecdsa(pair, curve), _) if alg == curve.key_type() => {
                 let fixed = pair
                     .sign(&SystemRandom::new(), data)
                     .map_err(|_| CryptoError::Signing)?;
-                let (r, s) = fixed.as_ref().split_at(P256_SCALAR_LEN);
-                let mut inner = Vec::with_capacity(2 * (P256_SCALAR_LEN + 5));
-                put_mpint(&mut inner, r);
-                put_mpint(&mut inner, s);
-                inner
+                curve.fixed_to_ssh(fixed.as_ref())?
             }
-            (Inner::Rsa(pair), RSA_SHA2_256 | RSA_SHA2_512) => {
+            (Inner::EcdsaP521(signer), _) if alg == EcdsaCurve::NistP521.key_type() => {
+                signer.sign(data)?
+            }
+            (Inner::Rsa { sha1, .. }, SSH_RSA) => sha1.sign(data)?,
+            (Inner::Rsa { pair, .. }, RSA_SHA2_256 | RSA_SHA2_512) => {
                 let padding: &'static dyn signature::RsaEncoding = if alg == RSA_SHA2_512 {
                     &signature::RSA_PKCS1_SHA512
                 } else {
@@ -244,24 +262,4 @@ fn ed25519_public(pair: &Ed25519KeyPair) -> Result<PublicKey, Error> {
         .try_into()
         .map_err(|_| CryptoError::Signing)?;
     Ok(PublicKey::Ed25519(pk))
-}
-
-/// Computes `d mod (prime - 1)` in constant time at `precision` bits and returns it
-/// big-endian (left-padded to the precision), in a buffer wiped on drop.
-///
-/// crypto-bigint's division makes internal copies that it does not wipe; every value held
-/// here is wiped.
-fn crt_exponent(d: &[u8], prime: &[u8], precision: u32) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let fail = |_| Error::Crypto(CryptoError::Signing);
-    let d = WipedUint(BoxedUint::from_be_slice(d, precision).map_err(fail)?);
-    let prime = WipedUint(BoxedUint::from_be_slice(prime, precision).map_err(fail)?);
-    let one = BoxedUint::one_with_precision(precision);
-    let pm1 = prime.0.wrapping_sub(&one);
-    let divisor: Option<NonZero<BoxedUint>> = NonZero::new(pm1).into();
-    // p - 1 is zero when p is 1; p = 0 wraps to a non-zero value that ring later refuses
-    // because p * q != n.
-    let divisor = divisor.ok_or(CryptoError::Signing)?;
-    let rem = WipedUint(d.0.rem(&divisor));
-    let _wipe_divisor = WipedUint(divisor.get());
-    Ok(Zeroizing::new(Vec::from(rem.0.to_be_bytes())))
 }

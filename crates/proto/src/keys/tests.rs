@@ -3,6 +3,8 @@ use crate::wire::{put_string, put_u32};
 use base64ct::Base64;
 use proptest::prelude::*;
 
+mod kat;
+
 /// Generated with `ssh-keygen -q -N '' -t ed25519 -C kat@seashell`.
 const ED25519_LINE: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFT4WRDQpHhN8Uz1WO1gieVo8wXwL7ECAQYG4F384fRQ kat@seashell";
@@ -74,7 +76,17 @@ fn rsa_key() -> PrivateKey {
 }
 
 fn ecdsa_key() -> PrivateKey {
-    PrivateKey::ecdsa_p256_from_scalar(&unhex(EC_D), &unhex(EC_Q)).unwrap()
+    PrivateKey::ecdsa_from_scalar(EcdsaCurve::NistP256, &unhex(EC_D), &unhex(EC_Q)).unwrap()
+}
+
+/// The P-384 key of the [`kat`] module.
+fn p384_key() -> PrivateKey {
+    kat::p384_key()
+}
+
+/// The P-521 key of the [`kat`] module.
+fn p521_key() -> PrivateKey {
+    kat::p521_key()
 }
 
 fn ed25519_key() -> PrivateKey {
@@ -86,8 +98,11 @@ fn all_keys() -> Vec<(PrivateKey, &'static str)> {
     vec![
         (ed25519_key(), SSH_ED25519),
         (ecdsa_key(), ECDSA_SHA2_NISTP256),
+        (p384_key(), ECDSA_SHA2_NISTP384),
+        (p521_key(), ECDSA_SHA2_NISTP521),
         (rsa_key(), RSA_SHA2_256),
         (rsa_key(), RSA_SHA2_512),
+        (rsa_key(), SSH_RSA),
     ]
 }
 
@@ -205,12 +220,25 @@ fn expected_alg_must_suit_key() {
     let mismatch = Error::PeerMisbehaved(PeerMisbehaved::SignatureAlgorithmMismatch);
     let rsa = rsa_key();
     let (_, sig) = split_blob(&rsa.sign(RSA_SHA2_256, b"d").unwrap());
-    // SHA-1 ssh-rsa is never accepted, even when both names agree.
+    // A SHA-256 signature relabelled as SHA-1 ssh-rsa does not verify.
     let blob = sig_blob(b"ssh-rsa", &sig);
     assert_eq!(
         rsa.public_key().verify("ssh-rsa", b"d", &blob).unwrap_err(),
-        mismatch
+        Error::Crypto(CryptoError::BadSignature)
     );
+    // An ECDSA key does not verify with another curve's algorithm.
+    let p384 = p384_key();
+    let blob = p384.sign(ECDSA_SHA2_NISTP384, b"d").unwrap();
+    let (_, sig) = split_blob(&blob);
+    for other in [ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP521] {
+        let relabelled = sig_blob(other.as_bytes(), &sig);
+        assert_eq!(
+            p384.public_key()
+                .verify(other, b"d", &relabelled)
+                .unwrap_err(),
+            mismatch
+        );
+    }
     let ed = ed25519_key();
     let blob = ed.sign(SSH_ED25519, b"d").unwrap();
     assert_eq!(
@@ -225,8 +253,23 @@ fn expected_alg_must_suit_key() {
 fn sign_refuses_unsuitable_algorithm() {
     let signing = Error::Crypto(CryptoError::Signing);
     assert_eq!(ed25519_key().sign(RSA_SHA2_256, b"d").unwrap_err(), signing);
-    assert_eq!(rsa_key().sign("ssh-rsa", b"d").unwrap_err(), signing);
+    assert_eq!(
+        rsa_key().sign(ECDSA_SHA2_NISTP256, b"d").unwrap_err(),
+        signing
+    );
     assert_eq!(ecdsa_key().sign(SSH_ED25519, b"d").unwrap_err(), signing);
+    assert_eq!(
+        ecdsa_key().sign(ECDSA_SHA2_NISTP384, b"d").unwrap_err(),
+        signing
+    );
+    assert_eq!(
+        p384_key().sign(ECDSA_SHA2_NISTP521, b"d").unwrap_err(),
+        signing
+    );
+    assert_eq!(
+        p521_key().sign(ECDSA_SHA2_NISTP256, b"d").unwrap_err(),
+        signing
+    );
 }
 
 #[test]
@@ -323,9 +366,13 @@ fn mismatched_private_components_are_refused() {
 
     let mut q = unhex(EC_Q);
     q[40] ^= 1;
-    assert!(PrivateKey::ecdsa_p256_from_scalar(&unhex(EC_D), &q).is_err());
-    assert!(PrivateKey::ecdsa_p256_from_scalar(&[1u8; 33], &unhex(EC_Q)).is_err());
-    assert!(PrivateKey::ecdsa_p256_from_scalar(&unhex(EC_D), &unhex(EC_Q)[1..]).is_err());
+    let p256 = EcdsaCurve::NistP256;
+    assert!(PrivateKey::ecdsa_from_scalar(p256, &unhex(EC_D), &q).is_err());
+    assert!(PrivateKey::ecdsa_from_scalar(p256, &[1u8; 33], &unhex(EC_Q)).is_err());
+    assert!(PrivateKey::ecdsa_from_scalar(p256, &unhex(EC_D), &unhex(EC_Q)[1..]).is_err());
+    // The right scalar and point, named with the wrong curve.
+    let p384 = EcdsaCurve::NistP384;
+    assert!(PrivateKey::ecdsa_from_scalar(p384, &unhex(EC_D), &unhex(EC_Q)).is_err());
 
     let (n, d, p, q, iqmp) = (
         unhex(RSA_N),
@@ -470,10 +517,16 @@ proptest! {
 
     #[test]
     fn from_blob_never_panics_with_valid_prefix(
-        which in 0usize..3,
+        which in 0usize..5,
         tail in proptest::collection::vec(any::<u8>(), 0..300),
     ) {
-        let name: &[u8] = [&b"ssh-ed25519"[..], b"ecdsa-sha2-nistp256", b"ssh-rsa"][which];
+        let name: &[u8] = [
+            &b"ssh-ed25519"[..],
+            b"ecdsa-sha2-nistp256",
+            b"ecdsa-sha2-nistp384",
+            b"ecdsa-sha2-nistp521",
+            b"ssh-rsa",
+        ][which];
         let mut blob = Vec::new();
         put_string(&mut blob, name);
         blob.extend_from_slice(&tail);
@@ -484,9 +537,15 @@ proptest! {
     fn verify_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let ed = ed25519_key().public_key();
         prop_assert!(ed.verify(SSH_ED25519, b"d", &bytes).is_err());
-        let ec = PublicKey::EcdsaP256(unhex(EC_Q));
-        prop_assert!(ec.verify(ECDSA_SHA2_NISTP256, b"d", &bytes).is_err());
-        let blob = sig_blob(ECDSA_SHA2_NISTP256.as_bytes(), &bytes);
-        prop_assert!(ec.verify(ECDSA_SHA2_NISTP256, b"d", &blob).is_err());
+        for key in [ecdsa_key(), p384_key(), p521_key()] {
+            let ec = key.public_key();
+            let alg = ec.key_type();
+            prop_assert!(ec.verify(alg, b"d", &bytes).is_err());
+            let blob = sig_blob(alg.as_bytes(), &bytes);
+            prop_assert!(ec.verify(alg, b"d", &blob).is_err());
+        }
+        let rsa = rsa_key().public_key();
+        let blob = sig_blob(b"ssh-rsa", &bytes);
+        prop_assert!(rsa.verify(SSH_RSA, b"d", &blob).is_err());
     }
 }

@@ -64,7 +64,12 @@ impl ServerConnection {
             msg::USERAUTH_REQUEST | 61 if authed => Ok(()),
             msg::USERAUTH_REQUEST | 61 => {
                 let sid = self.kex.session_id().unwrap_or_default().to_vec();
-                let out = self.auth.on_message(&payload, &sid, now)?;
+                let host_key = self.kex.host_key().map(crate::keys::PublicKey::to_blob);
+                let session = crate::auth::server::Session {
+                    id: &sid,
+                    host_key: host_key.as_deref(),
+                };
+                let out = self.auth.on_message(&payload, &session, now)?;
                 self.apply_auth(out)
             }
             _ if (80..=127).contains(&n) && !authed => {

@@ -56,22 +56,17 @@ impl ServerConnection {
             host_key: config.offered_host_key_algorithms(),
             ciphers: config.ciphers.clone(),
             macs: config.macs.clone(),
+            compression: config.compression.clone(),
         };
         let mut secret = [0u8; 16];
         config.rng.fill(&mut secret)?;
-        let auth = ServerAuth::new(
-            config.auth_methods.clone(),
-            config.max_auth_tries,
-            config.banner.clone(),
-            config.auth_failure_delay,
-            secret,
-        );
+        let auth = ServerAuth::new(&config, secret);
         let mut conn = ServerConnection {
             grace_deadline: Some(now + config.login_grace_time),
             t: Transport::new(config.server_id.clone(), config.rng.clone(), true),
             channels: Channels::new(config.window_size, config.max_packet_size, true),
             lists,
-            kex: KexMachine::new(Role::Server),
+            kex: KexMachine::new(Role::Server).with_gex_groups(config.gex_groups.clone()),
             auth,
             pending_opens: Vec::new(),
             delayed: VecDeque::new(),
@@ -257,12 +252,14 @@ impl ServerConnection {
     }
 
     fn parts(&mut self) -> Parts<'_> {
+        let rekey_bytes =
+            crate::kex::rekey_timer::volume_limit(self.config.rekey_bytes, self.kex.negotiated());
         Parts {
             t: &mut self.t,
             kex: &mut self.kex,
             channels: &mut self.channels,
             lists: &self.lists,
-            rekey_bytes: self.config.rekey_bytes,
+            rekey_bytes,
         }
     }
 
@@ -319,14 +316,17 @@ impl ServerConnection {
         }
     }
 
-    /// EXT_INFO with `server-sig-algs` (the signature algorithms we verify for user keys) and
-    /// `ping@openssh.com`.
+    /// EXT_INFO with `server-sig-algs` (the signature algorithms we accept for user keys),
+    /// `publickey-hostbound@openssh.com` (when `publickey` is offered) and `ping@openssh.com`.
     fn ext_info(&self) -> Vec<u8> {
-        let sig_algs = crate::config::HOST_KEY_ALGORITHMS.join(",");
-        let extensions: [(&str, &[u8]); 2] = [
+        let sig_algs = self.config.pubkey_accepted_algorithms.join(",");
+        let mut extensions: Vec<(&str, &[u8])> = vec![
             ("server-sig-algs", sig_algs.as_bytes()),
             (crate::transport::ping::EXTENSION, b"0"),
         ];
+        if self.config.auth_methods.iter().any(|m| m == "publickey") {
+            extensions.push((crate::auth::client::HOSTBOUND_EXTENSION, b"0"));
+        }
         let mut p = vec![msg::EXT_INFO];
         wire::put_u32(&mut p, extensions.len() as u32);
         for (name, value) in extensions {

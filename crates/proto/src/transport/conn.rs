@@ -31,6 +31,7 @@ pub(crate) struct Transport {
     pub events: VecDeque<Event>,
     error: Option<Error>,
     disconnect_sent: bool,
+    is_server: bool,
 }
 
 impl Transport {
@@ -54,6 +55,7 @@ impl Transport {
             events: VecDeque::new(),
             error: None,
             disconnect_sent: false,
+            is_server,
         }
     }
 
@@ -95,7 +97,21 @@ impl Transport {
             return Ok(None);
         }
         let seq = self.reader.seq();
-        Ok(self.reader.read(&mut self.inbuf)?.map(|p| (p, seq)))
+        let packet = self.reader.read(&mut self.inbuf)?;
+        // A client enables delayed compression on receiving USERAUTH_SUCCESS (OpenSSH).
+        if !self.is_server
+            && let Some(p) = &packet
+            && p.first() == Some(&msg::USERAUTH_SUCCESS)
+        {
+            self.auth_succeeded();
+        }
+        Ok(packet.map(|p| (p, seq)))
+    }
+
+    /// User authentication succeeded: `zlib@openssh.com` starts in both directions.
+    fn auth_succeeded(&mut self) {
+        self.writer.compression_auth_done();
+        self.reader.compression_auth_done();
     }
 
     /// Sends a payload now, or holds it when `kex_blocking` and it is not a transport or KEX
@@ -120,7 +136,12 @@ impl Transport {
 
     /// Frames and seals the payload `body` appends, with no intermediate copy.
     pub fn write_with(&mut self, body: impl FnOnce(&mut Vec<u8>)) -> Result<(), Error> {
-        self.writer.write(&mut self.out, self.rng.as_ref(), body)
+        self.writer.write(&mut self.out, self.rng.as_ref(), body)?;
+        // A server enables delayed compression once USERAUTH_SUCCESS is on the wire (OpenSSH).
+        if self.is_server && self.writer.last_msg() == msg::USERAUTH_SUCCESS {
+            self.auth_succeeded();
+        }
+        Ok(())
     }
 
     /// Sends everything held during the key exchange, in order.

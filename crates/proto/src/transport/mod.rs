@@ -1,5 +1,6 @@
 //! The transport layer (RFC 4253): version exchange and the binary packet protocol.
 
+pub mod compress;
 pub(crate) mod conn;
 pub mod packet;
 pub mod ping;

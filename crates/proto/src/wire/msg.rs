@@ -12,6 +12,14 @@ pub const KEXINIT: u8 = 20;
 pub const NEWKEYS: u8 = 21;
 pub const KEX_ECDH_INIT: u8 = 30;
 pub const KEX_ECDH_REPLY: u8 = 31;
+/// `diffie-hellman-group-exchange-*` (RFC 4419 §5): the server's group (p, g).
+pub const KEX_DH_GEX_GROUP: u8 = 31;
+/// RFC 4419: the client's public value e.
+pub const KEX_DH_GEX_INIT: u8 = 32;
+/// RFC 4419: the server's host key, public value f and signature.
+pub const KEX_DH_GEX_REPLY: u8 = 33;
+/// RFC 4419: the client's (min, n, max) group-size request.
+pub const KEX_DH_GEX_REQUEST: u8 = 34;
 pub const USERAUTH_REQUEST: u8 = 50;
 pub const USERAUTH_FAILURE: u8 = 51;
 pub const USERAUTH_SUCCESS: u8 = 52;
