@@ -4,9 +4,7 @@
 
 use crate::args::{Settings, parse_port};
 use seashell_blocking::StrictHostKeyChecking;
-use seashell_proto::config::{HOST_KEY_ALGORITHMS, apply_algorithm_spec};
-use seashell_proto::crypto::{CipherAlg, MacAlg};
-use seashell_proto::kex::KexAlg;
+use seashell_proto::config::{AlgorithmSlot, apply_algorithm_spec};
 use std::time::Duration;
 
 /// The settings given with `-o` (other than `Port`, `User` and `IdentityFile`, which live in
@@ -83,34 +81,38 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
     match lower.as_str() {
         "ciphers" => {
             if o.ciphers.is_none() {
-                let all: Vec<&str> = CipherAlg::ALL.iter().map(|c| c.name()).collect();
-                o.ciphers =
-                    Some(algorithms(value, &defaults().ciphers, &all).map_err(|e| bad(&e))?);
+                o.ciphers = Some(
+                    algorithms(AlgorithmSlot::Cipher, value, &defaults().ciphers)
+                        .map_err(|e| bad(&e))?,
+                );
             }
         }
         "macs" => {
             if o.macs.is_none() {
-                let all: Vec<&str> = MacAlg::ALL.iter().map(|m| m.name()).collect();
-                o.macs = Some(algorithms(value, &defaults().macs, &all).map_err(|e| bad(&e))?);
+                o.macs = Some(
+                    algorithms(AlgorithmSlot::Mac, value, &defaults().macs).map_err(|e| bad(&e))?,
+                );
             }
         }
         "kexalgorithms" => {
             if o.kex_algorithms.is_none() {
-                let all: Vec<&str> = KexAlg::ALL.iter().map(|k| k.name()).collect();
-                o.kex_algorithms =
-                    Some(algorithms(value, &defaults().kex_algorithms, &all).map_err(|e| bad(&e))?);
+                o.kex_algorithms = Some(
+                    algorithms(AlgorithmSlot::Kex, value, &defaults().kex_algorithms)
+                        .map_err(|e| bad(&e))?,
+                );
             }
         }
         "hostkeyalgorithms" => {
             if o.host_key_algorithms.is_none() {
-                let list = algorithms(value, &defaults().host_key_algorithms, &HOST_KEY_ALGORITHMS);
+                let current = defaults().host_key_algorithms;
+                let list = algorithms(AlgorithmSlot::HostKey, value, &current);
                 o.host_key_algorithms = Some(list.map_err(|e| bad(&e))?);
             }
         }
         "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => {
             if o.pubkey_accepted_algorithms.is_none() {
                 let current = defaults().pubkey_accepted_algorithms;
-                let list = algorithms(value, &current, &HOST_KEY_ALGORITHMS);
+                let list = algorithms(AlgorithmSlot::PubkeyAccepted, value, &current);
                 o.pubkey_accepted_algorithms = Some(list.map_err(|e| bad(&e))?);
             }
         }
@@ -188,9 +190,9 @@ fn defaults() -> seashell_proto::ClientConfig {
     seashell_proto::ClientConfig::new(String::new())
 }
 
-/// Resolves an algorithm spec against the defaults and the supported list.
-fn algorithms(spec: &str, current: &[String], all: &[&str]) -> Result<Vec<String>, String> {
-    apply_algorithm_spec(spec, current, all)
+/// Resolves an algorithm spec against the defaults and the slot's supported list.
+fn algorithms(slot: AlgorithmSlot, spec: &str, current: &[String]) -> Result<Vec<String>, String> {
+    apply_algorithm_spec(spec, current, &slot.supported())
 }
 
 /// Sets a yes/no flag if not set yet; `also_yes` are other spellings of yes.
@@ -280,7 +282,7 @@ mod tests {
     }
 
     fn all_ciphers() -> Vec<String> {
-        CipherAlg::DEFAULTS
+        seashell_proto::crypto::CipherAlg::DEFAULTS
             .iter()
             .map(|c| c.name().to_owned())
             .collect()

@@ -2,9 +2,7 @@
 //! `Name=Value` or `Name Value`).
 
 use seashell_proto::ServerConfig;
-use seashell_proto::config::{HOST_KEY_ALGORITHMS, apply_algorithm_spec, compression_names};
-use seashell_proto::crypto::{CipherAlg, MacAlg};
-use seashell_proto::kex::KexAlg;
+use seashell_proto::config::{AlgorithmSlot, compression_names};
 use seashell_proto::kex::dh::Modp;
 use seashell_proto::kex::moduli::parse_moduli;
 use seashell_proto::transport::compress::CompressionAlg;
@@ -64,33 +62,18 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
     let (name, value) = split(option)?;
     let bad = |what: &str| format!("{name}: {what}: \"{value}\"");
     match name.as_str() {
-        "ciphers" => {
-            let all: Vec<&str> = CipherAlg::ALL.iter().map(|c| c.name()).collect();
-            t.config.ciphers = apply_algorithm_spec(&value, &t.config.ciphers, &all)
-                .map_err(|e| format!("Ciphers: {e}"))?;
-        }
+        "ciphers" => t.config.ciphers = AlgorithmSlot::Cipher.apply(&value, &t.config.ciphers)?,
         "kexalgorithms" => {
-            let all: Vec<&str> = KexAlg::ALL.iter().map(|k| k.name()).collect();
-            t.config.kex_algorithms = apply_algorithm_spec(&value, &t.config.kex_algorithms, &all)
-                .map_err(|e| format!("KexAlgorithms: {e}"))?;
+            t.config.kex_algorithms = AlgorithmSlot::Kex.apply(&value, &t.config.kex_algorithms)?
         }
-        "macs" => {
-            let all: Vec<&str> = MacAlg::ALL.iter().map(|m| m.name()).collect();
-            t.config.macs = apply_algorithm_spec(&value, &t.config.macs, &all)
-                .map_err(|e| format!("MACs: {e}"))?;
-        }
+        "macs" => t.config.macs = AlgorithmSlot::Mac.apply(&value, &t.config.macs)?,
         "hostkeyalgorithms" => {
             t.config.host_key_algorithms =
-                apply_algorithm_spec(&value, &t.config.host_key_algorithms, &HOST_KEY_ALGORITHMS)
-                    .map_err(|e| format!("HostKeyAlgorithms: {e}"))?;
+                AlgorithmSlot::HostKey.apply(&value, &t.config.host_key_algorithms)?
         }
         "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => {
-            t.config.pubkey_accepted_algorithms = apply_algorithm_spec(
-                &value,
-                &t.config.pubkey_accepted_algorithms,
-                &HOST_KEY_ALGORITHMS,
-            )
-            .map_err(|e| format!("PubkeyAcceptedAlgorithms: {e}"))?;
+            t.config.pubkey_accepted_algorithms =
+                AlgorithmSlot::PubkeyAccepted.apply(&value, &t.config.pubkey_accepted_algorithms)?
         }
         "compression" => {
             // sshd: `yes` (or the legacy `delayed`) means zlib@openssh.com after
@@ -99,11 +82,9 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
             t.config.compression = match value.to_ascii_lowercase().as_str() {
                 "yes" | "delayed" => compression_names(&CompressionAlg::DEFAULTS),
                 "no" => compression_names(&[CompressionAlg::None]),
-                _ => {
-                    let all: Vec<&str> = CompressionAlg::ALL.iter().map(|c| c.name()).collect();
-                    apply_algorithm_spec(&value, &t.config.compression, &all)
-                        .map_err(|e| format!("Compression: not yes/delayed/no: {e}"))?
-                }
+                _ => AlgorithmSlot::Compression
+                    .apply(&value, &t.config.compression)
+                    .map_err(|e| format!("{e} (nor yes, delayed or no)"))?,
             };
         }
         "maxauthtries" => {

@@ -1,8 +1,10 @@
 //! Configuration of both roles: algorithms, limits and the random source.
 
 mod server;
+mod spec;
 
 pub use server::ServerConfig;
+pub use spec::{AlgorithmSlot, apply_algorithm_spec, wildcard_match};
 
 use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};
@@ -239,87 +241,6 @@ pub(crate) fn validate_common(c: &Common<'_>) -> Result<(), Error> {
         ));
     }
     Ok(())
-}
-
-/// Filters an algorithm list the way OpenSSH's `-o Ciphers=` does: `+a,b` appends, `-a*`
-/// removes (with `*`/`?` wildcards), `^a,b` prepends, a plain list replaces. `all` is the full
-/// supported list in default order, `current` the list to modify.
-pub fn apply_algorithm_spec(
-    spec: &str,
-    current: &[String],
-    all: &[&str],
-) -> Result<Vec<String>, String> {
-    let (op, body) = match spec.chars().next() {
-        Some(c @ ('+' | '-' | '^')) => (Some(c), spec.get(1..).unwrap_or_default()),
-        _ => (None, spec),
-    };
-    let names: Vec<&str> = body.split(',').filter(|s| !s.is_empty()).collect();
-    let expand = |pat: &str| -> Vec<String> {
-        all.iter()
-            .filter(|a| wildcard_match(pat, a))
-            .map(|a| (*a).to_owned())
-            .collect()
-    };
-    let mut listed = Vec::new();
-    for n in &names {
-        let m = expand(n);
-        if m.is_empty() && op != Some('-') {
-            return Err(format!("unsupported algorithm \"{n}\""));
-        }
-        for x in m {
-            if !listed.contains(&x) {
-                listed.push(x);
-            }
-        }
-    }
-    let mut out: Vec<String> = match op {
-        Some('+') => current.iter().cloned().chain(listed).collect(),
-        Some('-') => current
-            .iter()
-            .filter(|c| !listed.contains(c))
-            .cloned()
-            .collect(),
-        Some('^') => listed.into_iter().chain(current.iter().cloned()).collect(),
-        _ => listed,
-    };
-    let mut seen = Vec::new();
-    out.retain(|x| {
-        let new = !seen.contains(x);
-        seen.push(x.clone());
-        new
-    });
-    if out.is_empty() {
-        return Err("empty algorithm list".to_owned());
-    }
-    Ok(out)
-}
-
-/// `*` and `?` glob matching (OpenSSH `match_pattern`).
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == b'?' || Some(&c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..).unwrap_or_default().iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
