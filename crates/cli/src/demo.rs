@@ -11,6 +11,7 @@
 use crate::serve::authorized_keys::{AuthorizedKey, AuthorizedKeys};
 use crate::serve::handler::ServeHandler;
 use crate::serve::{Log, local_policy};
+use crate::units::parse_bytes;
 use seashell_blocking::{
     Client, ClientConfig, ExitStatus, Handler, HostKeyPolicy, Server, ServerChannel, Session,
 };
@@ -101,17 +102,6 @@ fn generate(channel: &ServerChannel, n: u64) {
         sent += len as u64;
     }
     channel.exit(0);
-}
-
-/// Parses `N`, `NK`, `NM` or `NG`.
-fn parse_bytes(s: &str) -> Option<u64> {
-    let (digits, shift) = match s.chars().last()?.to_ascii_uppercase() {
-        'K' => (s.get(..s.len() - 1)?, 10),
-        'M' => (s.get(..s.len() - 1)?, 20),
-        'G' => (s.get(..s.len() - 1)?, 30),
-        _ => (s, 0),
-    };
-    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
 }
 
 /// Runs `seashell demo` with the arguments after `demo`.
@@ -337,17 +327,6 @@ fn stream(session: &Session, bytes: u64) -> Result<(f64, f64), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_counts() {
-        assert_eq!(parse_bytes("123"), Some(123));
-        assert_eq!(parse_bytes("4K"), Some(4096));
-        assert_eq!(parse_bytes("256m"), Some(256 << 20));
-        assert_eq!(parse_bytes("1G"), Some(1 << 30));
-        assert_eq!(parse_bytes("x"), None);
-        assert_eq!(parse_bytes(""), None);
-        assert_eq!(parse_bytes("99999999999999G"), None);
-    }
 
     #[test]
     fn the_demo_runs() {

@@ -22,6 +22,7 @@ mod options;
 mod pipe;
 mod run;
 mod serve;
+mod units;
 
 use args::{Parsed, USAGE};
 use seashell_blocking::ExitStatus;

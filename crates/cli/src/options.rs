@@ -3,6 +3,7 @@
 //! first value given for a keyword wins.
 
 use crate::args::{Settings, parse_port};
+use crate::units::{parse_rekey_limit, parse_time};
 use seashell_blocking::StrictHostKeyChecking;
 use seashell_proto::config::{AlgorithmSlot, apply_algorithm_spec};
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct Options {
     /// `Compression` (or `-C`): offer `zlib@openssh.com,zlib,none` instead of
     /// `none,zlib@openssh.com`.
     pub compression: Option<bool>,
+    /// `RekeyLimit`.
+    pub rekey_limit: Option<crate::units::RekeyLimit>,
 }
 
 /// A bad `-o` option; the message is complete.
@@ -65,7 +68,7 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
     let value = match words.as_slice() {
         [] => return Err(OptionError(format!("missing value for option \"{key}\""))),
         [one] => one.as_str(),
-        [_, extra, ..] if lower != "userknownhostsfile" => {
+        [_, extra, ..] if lower != "userknownhostsfile" && lower != "rekeylimit" => {
             return Err(OptionError(format!(
                 "option \"{key}\" takes one value; unexpected \"{extra}\""
             )));
@@ -139,6 +142,10 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
         }
         "batchmode" => set_flag(&mut o.batch_mode, value, &[]).map_err(|e| bad(&e))?,
         "compression" => set_flag(&mut o.compression, value, &[]).map_err(|e| bad(&e))?,
+        "rekeylimit" => {
+            let limit = parse_rekey_limit(&words.join(" ")).map_err(|e| bad(&e))?;
+            o.rekey_limit.get_or_insert(limit);
+        }
         "passwordauthentication" => {
             set_flag(&mut o.password_authentication, value, &[]).map_err(|e| bad(&e))?
         }
@@ -166,7 +173,7 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
 }
 
 /// The keywords we support, lower case.
-const KEYWORDS: [&str; 16] = [
+const KEYWORDS: [&str; 17] = [
     "ciphers",
     "macs",
     "kexalgorithms",
@@ -180,6 +187,7 @@ const KEYWORDS: [&str; 16] = [
     "pubkeyauthentication",
     "connecttimeout",
     "compression",
+    "rekeylimit",
     "port",
     "user",
     "identityfile",
@@ -206,39 +214,6 @@ fn set_flag(slot: &mut Option<bool>, value: &str, also_yes: &[&str]) -> Result<(
     };
     slot.get_or_insert(b);
     Ok(())
-}
-
-/// OpenSSH's time format: a number of seconds, or number+unit groups (`s`, `m`, `h`, `d`,
-/// `w`), like `90`, `1m30s`.
-pub fn parse_time(text: &str) -> Option<Duration> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    let mut num: Option<u64> = None;
-    for c in text.chars() {
-        if let Some(d) = c.to_digit(10) {
-            num = Some(
-                num.unwrap_or(0)
-                    .checked_mul(10)?
-                    .checked_add(u64::from(d))?,
-            );
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return None,
-        };
-        total = total.checked_add(num.take()?.checked_mul(unit)?)?;
-    }
-    if let Some(n) = num {
-        total = total.checked_add(n)?;
-    }
-    Some(Duration::from_secs(total))
 }
 
 /// Splits a value into words at whitespace; double quotes group words.
@@ -411,16 +386,21 @@ mod tests {
         assert_eq!(s.options.password_authentication, Some(false));
         assert_eq!(s.options.pubkey_authentication, Some(true));
         assert_eq!(s.options.connect_timeout, Some(Duration::from_secs(90)));
-        assert_eq!(parse_time("0"), Some(Duration::ZERO));
-        assert_eq!(parse_time("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_time("s"), None);
-        assert_eq!(parse_time("5x"), None);
         assert!(
             apply(&["BatchMode=maybe"])
                 .unwrap_err()
                 .contains("expected yes or no")
         );
         assert!(apply(&["ConnectTimeout=abc"]).is_err());
+    }
+
+    #[test]
+    fn rekey_limit_first_wins() {
+        let s = apply(&["RekeyLimit=1G 1h", "RekeyLimit=2G"]).unwrap();
+        let limit = s.options.rekey_limit.unwrap();
+        assert_eq!(limit.bytes, 1 << 30);
+        assert_eq!(limit.interval, Some(Duration::from_secs(3600)));
+        assert!(apply(&["RekeyLimit=soon"]).is_err());
     }
 
     #[test]

@@ -128,6 +128,10 @@ fn build_config(
         if let Some(list) = &o.pubkey_accepted_algorithms {
             c = c.pubkey_accepted_algorithms(list);
         }
+        if let Some(limit) = o.rekey_limit {
+            c.rekey_bytes = limit.bytes;
+            c.rekey_interval = limit.interval;
+        }
         c
     });
     for key in load_keys(s, home, log)? {

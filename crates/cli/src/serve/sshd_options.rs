@@ -1,6 +1,7 @@
 //! `-o` options for `seashell serve`, named as in `sshd_config` (case-insensitive names,
 //! `Name=Value` or `Name Value`).
 
+use crate::units::{parse_rekey_limit, parse_time};
 use seashell_proto::ServerConfig;
 use seashell_proto::config::{AlgorithmSlot, compression_names};
 use seashell_proto::kex::dh::Modp;
@@ -87,6 +88,11 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
                     .map_err(|e| format!("{e} (nor yes, delayed or no)"))?,
             };
         }
+        "rekeylimit" => {
+            let limit = parse_rekey_limit(&value).map_err(|e| bad(&e))?;
+            t.config.rekey_bytes = limit.bytes;
+            t.config.rekey_interval = limit.interval;
+        }
         "maxauthtries" => {
             t.config.max_auth_tries = value.parse().map_err(|_| bad("not a number"))?;
         }
@@ -160,35 +166,6 @@ fn yes_no(v: &str) -> Option<bool> {
     }
 }
 
-/// OpenSSH's time format: a number of seconds, or a sequence of `NUMBER[smhdw]` (`1h30m`).
-pub fn parse_time(s: &str) -> Option<Duration> {
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return None,
-        };
-        let n: u64 = digits.parse().ok()?;
-        total = total.checked_add(n.checked_mul(unit)?)?;
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        total = total.checked_add(digits.parse().ok()?)?;
-    } else if s.is_empty() {
-        return None;
-    }
-    Some(Duration::from_secs(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,17 +178,6 @@ mod tests {
     }
 
     #[test]
-    fn times() {
-        assert_eq!(parse_time("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_time("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_time("2M"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_time("1w1d1s"), Some(Duration::from_secs(691_201)));
-        assert_eq!(parse_time(""), None);
-        assert_eq!(parse_time("5x"), None);
-        assert_eq!(parse_time("m"), None);
-    }
-
-    #[test]
     fn splitting() {
         assert_eq!(split("Ciphers=a").unwrap(), ("ciphers".into(), "a".into()));
         assert_eq!(split("Ciphers a").unwrap(), ("ciphers".into(), "a".into()));
@@ -221,6 +187,20 @@ mod tests {
         );
         assert!(split("Ciphers").is_err());
         assert!(split("Ciphers=").is_err());
+    }
+
+    #[test]
+    fn rekey_limit_option() {
+        let mut t = tunables();
+        apply(&mut t, "RekeyLimit 256M 30m").unwrap();
+        assert_eq!(t.config.rekey_bytes, 256 << 20);
+        assert_eq!(t.config.rekey_interval, Some(Duration::from_secs(1800)));
+        apply(&mut t, "RekeyLimit=default none").unwrap();
+        assert_eq!(
+            (t.config.rekey_bytes, t.config.rekey_interval),
+            (u64::MAX, None)
+        );
+        assert!(apply(&mut t, "RekeyLimit=lots").is_err());
     }
 
     #[test]
