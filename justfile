@@ -13,9 +13,14 @@ lint:
 ci:
     .ci/run
 
-# Conformance suite only.
+# Conformance suite only (the interop matrix included; OpenSSH 10 from /opt/openssh10,
+# where .ci/run unpacks it, unless SEASHELL_OPENSSH10 says otherwise).
 conformance:
-    cargo test -p seashell-conformance
+    SEASHELL_OPENSSH10="${SEASHELL_OPENSSH10:-/opt/openssh10}" cargo test -p seashell-conformance
+
+# The interop matrix alone; arguments filter or list cases (`just matrix client-kex-`).
+matrix *args:
+    SEASHELL_OPENSSH10="${SEASHELL_OPENSSH10:-/opt/openssh10}" cargo test -p seashell-conformance --test matrix -- {{args}}
 
 # Packet-layer benchmarks.
 bench:

@@ -18,6 +18,7 @@ import sys
 import threading
 
 import paramiko
+import paramiko.common
 
 
 def load_key(path):
@@ -75,7 +76,8 @@ def handle_request(channel, m):
         threading.Thread(target=run, args=(channel, command), daemon=True).start()
 
 
-paramiko.Channel._handle_request = handle_request
+# The transport dispatches channel messages through its own table.
+paramiko.Transport._channel_handler_table[paramiko.common.MSG_CHANNEL_REQUEST] = handle_request
 
 
 def run(channel, command):

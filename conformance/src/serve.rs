@@ -55,8 +55,7 @@ impl Serve {
                 let mut line = String::new();
                 while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
                     // `seashell serve: listening on 127.0.0.1:PORT` and maybe ` (details)`.
-                    if let Some(rest) = line.trim().strip_prefix("seashell serve: listening on ")
-                    {
+                    if let Some(rest) = line.trim().strip_prefix("seashell serve: listening on ") {
                         let addr = rest.split_whitespace().next().unwrap_or_default();
                         let port = addr.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
                         let _ = ready_tx.send(port);

@@ -16,11 +16,11 @@
 
 mod serve_common;
 
-use seashell_conformance::skip_if_disabled;
-use seashell_testkit::{find_program, require_peer};
 use seashell_conformance::process::{
     Ran, current_user, peer_python, program, run_limited, tail, text,
 };
+use seashell_conformance::skip_if_disabled;
+use seashell_testkit::{find_program, require_peer};
 use serve_common::{HostKey, Keys, Serve, start_serve};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -20,9 +20,9 @@
 
 mod serve_common;
 
+use seashell_conformance::process::{peer_python, run_limited, text};
 use seashell_conformance::skip_if_disabled;
 use seashell_testkit::require_peer;
-use seashell_conformance::process::{peer_python, run_limited, text};
 use serve_common::{HostKey, Keys, start_serve};
 use std::process::Command;
 use std::time::Duration;
@@ -206,35 +206,82 @@ fn server_defaults_have_no_failing_item() {
 /// [`client_allow_list_is_documented`]).
 const CLIENT_ACCEPTED: [(&str, &str, &str, &str); 21] = [
     ("kex", "curve25519-sha256", "warn", "post-quantum"),
-    ("kex", "curve25519-sha256@libssh.org", "warn", "post-quantum"),
+    (
+        "kex",
+        "curve25519-sha256@libssh.org",
+        "warn",
+        "post-quantum",
+    ),
     ("kex", "ecdh-sha2-nistp256", "fail", "elliptic curves"),
     ("kex", "ecdh-sha2-nistp256", "warn", "post-quantum"),
     ("kex", "ecdh-sha2-nistp384", "fail", "elliptic curves"),
     ("kex", "ecdh-sha2-nistp384", "warn", "post-quantum"),
     ("kex", "ecdh-sha2-nistp521", "fail", "elliptic curves"),
     ("kex", "ecdh-sha2-nistp521", "warn", "post-quantum"),
-    ("kex", "diffie-hellman-group-exchange-sha256", "warn", "post-quantum"),
-    ("kex", "diffie-hellman-group16-sha512", "warn", "post-quantum"),
-    ("kex", "diffie-hellman-group18-sha512", "warn", "post-quantum"),
-    ("kex", "diffie-hellman-group14-sha256", "warn", "post-quantum"),
-    ("kex", "diffie-hellman-group14-sha256", "warn", "2048-bit modulus"),
+    (
+        "kex",
+        "diffie-hellman-group-exchange-sha256",
+        "warn",
+        "post-quantum",
+    ),
+    (
+        "kex",
+        "diffie-hellman-group16-sha512",
+        "warn",
+        "post-quantum",
+    ),
+    (
+        "kex",
+        "diffie-hellman-group18-sha512",
+        "warn",
+        "post-quantum",
+    ),
+    (
+        "kex",
+        "diffie-hellman-group14-sha256",
+        "warn",
+        "post-quantum",
+    ),
+    (
+        "kex",
+        "diffie-hellman-group14-sha256",
+        "warn",
+        "2048-bit modulus",
+    ),
     ("key", "ecdsa-sha2-nistp256", "fail", "elliptic curves"),
-    ("key", "ecdsa-sha2-nistp256", "warn", "random number generator"),
+    (
+        "key",
+        "ecdsa-sha2-nistp256",
+        "warn",
+        "random number generator",
+    ),
     ("key", "ecdsa-sha2-nistp384", "fail", "elliptic curves"),
-    ("key", "ecdsa-sha2-nistp384", "warn", "random number generator"),
+    (
+        "key",
+        "ecdsa-sha2-nistp384",
+        "warn",
+        "random number generator",
+    ),
     ("key", "ecdsa-sha2-nistp521", "fail", "elliptic curves"),
-    ("key", "ecdsa-sha2-nistp521", "warn", "random number generator"),
+    (
+        "key",
+        "ecdsa-sha2-nistp521",
+        "warn",
+        "random number generator",
+    ),
     ("mac", "hmac-sha2-256", "warn", "encrypt-and-MAC"),
     ("mac", "hmac-sha2-512", "warn", "encrypt-and-MAC"),
 ];
 
 fn client_accepted(r: &Rating) -> bool {
-    CLIENT_ACCEPTED.iter().any(|(section, algorithm, level, part)| {
-        r.section == *section
-            && r.algorithm == *algorithm
-            && r.level == *level
-            && r.message.contains(part)
-    })
+    CLIENT_ACCEPTED
+        .iter()
+        .any(|(section, algorithm, level, part)| {
+            r.section == *section
+                && r.algorithm == *algorithm
+                && r.level == *level
+                && r.message.contains(part)
+        })
 }
 
 /// docs/security.md, where every accepted rating must be explained.

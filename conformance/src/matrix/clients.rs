@@ -98,13 +98,21 @@ pub fn command(
     let mut cmd = match client {
         PeerClient::OpenSsh(ssh) => {
             let known = dir.join("known_hosts");
-            write(&known, &keys.known_hosts(&format!("[127.0.0.1]:{port}"), host_keys)?)?;
+            write(
+                &known,
+                &keys.known_hosts(&format!("[127.0.0.1]:{port}"), host_keys)?,
+            )?;
             let mut cmd = Command::new(ssh);
             cmd.args(["-v", "-F", "/dev/null", "-p", &port_s, "-l", &user])
                 .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
                 .arg("-o")
                 .arg(format!("UserKnownHostsFile={}", known.display()))
-                .args(["-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes"])
+                .args([
+                    "-o",
+                    "GlobalKnownHostsFile=/dev/null",
+                    "-o",
+                    "IdentitiesOnly=yes",
+                ])
                 .arg("-i")
                 .arg(keys.user_key());
             let pin: Vec<String> = match case.kind {
@@ -113,7 +121,10 @@ pub fn command(
                 Kind::Mac => vec![format!("Ciphers={MAC_CIPHER}"), format!("MACs={alg}")],
                 Kind::HostKey => vec![format!("HostKeyAlgorithms={alg}")],
                 Kind::Compression => {
-                    vec![format!("Compression={}", if alg == "none" { "no" } else { "yes" })]
+                    vec![format!(
+                        "Compression={}",
+                        if alg == "none" { "no" } else { "yes" }
+                    )]
                 }
             };
             for p in pin {
@@ -160,11 +171,16 @@ pub fn command(
                  KEX=ntru-curve25519,ecdh,dh-gex-sha1,dh-group18-sha512,dh-group17-sha512,\
                  dh-group16-sha512,dh-group15-sha512,dh-group14-sha1,dh-group1-sha1,rsa,WARN\n\
                  HostKey=ed25519,ed448,ecdsa,rsa,dsa,WARN\n";
-            write(&dir.join(".putty").join("sessions").join("seashell"), session)?;
+            write(
+                &dir.join(".putty").join("sessions").join("seashell"),
+                session,
+            )?;
             let mut cmd = Command::new(plink);
-            cmd.args(["-load", "seashell", "-batch", "-ssh", "-noagent", "-P", &port_s])
-                .arg("-i")
-                .arg(ppk);
+            cmd.args([
+                "-load", "seashell", "-batch", "-ssh", "-noagent", "-P", &port_s,
+            ])
+            .arg("-i")
+            .arg(ppk);
             for t in host_keys {
                 cmd.arg("-hostkey").arg(keys.host_fingerprint(*t)?);
             }
@@ -180,7 +196,10 @@ pub fn command(
         }
         PeerClient::Python { python, script } => {
             let known = dir.join("known_hosts");
-            write(&known, &keys.known_hosts(&format!("[127.0.0.1]:{port}"), host_keys)?)?;
+            write(
+                &known,
+                &keys.known_hosts(&format!("[127.0.0.1]:{port}"), host_keys)?,
+            )?;
             let mut cmd = Command::new(python);
             cmd.env("PYTHONWARNINGS", "ignore")
                 .arg(script)

@@ -162,7 +162,11 @@ impl Keys {
         let path = self.host_key(t).with_extension("pub");
         let line = std::fs::read_to_string(&path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        Ok(line.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        Ok(line
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" "))
     }
 
     /// The host key's `SHA256:...` fingerprint, as `ssh-keygen -lf` prints it.

@@ -179,6 +179,27 @@ impl Peer {
         Peer::Asyncssh,
     ];
 
+    /// The position in [`Peer::ALL`], for per-peer tables.
+    pub fn index(self) -> usize {
+        match self {
+            Peer::OpenSsh9 => 0,
+            Peer::OpenSsh10 => 1,
+            Peer::Dropbear => 2,
+            Peer::Putty => 3,
+            Peer::Paramiko => 4,
+            Peer::Asyncssh => 5,
+        }
+    }
+
+    /// The Python module of a Python peer.
+    pub fn python_module(self) -> Option<&'static str> {
+        match self {
+            Peer::Paramiko => Some("paramiko"),
+            Peer::Asyncssh => Some("asyncssh"),
+            _ => None,
+        }
+    }
+
     /// The name in case names.
     pub fn name(self) -> &'static str {
         match self {
@@ -213,12 +234,7 @@ impl Case {
 }
 
 fn case_name(role: Role, kind: Kind, alg: &str, peer: Peer) -> String {
-    format!(
-        "{}-{}-{alg}-vs-{}",
-        role.name(),
-        kind.name(),
-        peer.name()
-    )
+    format!("{}-{}-{alg}-vs-{}", role.name(), kind.name(), peer.name())
 }
 
 /// Every case for the algorithms the core supports today.
@@ -261,4 +277,59 @@ pub fn expected_case_names() -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run::serve_agreement;
+    use super::*;
+
+    #[test]
+    fn peer_index_is_the_position_in_all() {
+        for (i, p) in Peer::ALL.iter().enumerate() {
+            assert_eq!(p.index(), i);
+        }
+    }
+
+    #[test]
+    fn case_names() {
+        let c = Case {
+            role: Role::Client,
+            kind: Kind::Kex,
+            alg: "mlkem768x25519-sha256".into(),
+            peer: Peer::OpenSsh10,
+        };
+        assert_eq!(c.name(), "client-kex-mlkem768x25519-sha256-vs-openssh10");
+        let names = expected_case_names();
+        assert!(names.contains(&"server-compression-zlib-vs-putty".to_owned()));
+        assert!(cases().iter().all(|c| names.contains(&c.name())));
+    }
+
+    #[test]
+    fn serve_log_agreement() {
+        let log = "\
+seashell serve: 127.0.0.1:5000: negotiated kex=old hostkey=x cipher=a,a mac=m,m compression=none,none
+seashell serve: 127.0.0.1:5000 channel 0: exec \"echo matrix-other\"
+seashell serve: 127.0.0.1:5000: negotiated kex=curve25519-sha256 hostkey=ssh-ed25519 cipher=aes128-ctr,aes128-ctr mac=hmac-sha1,hmac-sha1 compression=zlib,zlib
+seashell serve: 127.0.0.1:5000: authenticated \"me\" by publickey
+seashell serve: 127.0.0.1:5000 channel 0: exec \"echo matrix-x\"
+";
+        let a = serve_agreement(log, "matrix-x").unwrap();
+        assert_eq!(a.kex, "curve25519-sha256");
+        assert_eq!(a.mac, ("hmac-sha1".to_owned(), "hmac-sha1".to_owned()));
+        let case = Case {
+            role: Role::Server,
+            kind: Kind::Mac,
+            alg: "hmac-sha1".into(),
+            peer: Peer::Dropbear,
+        };
+        a.check(&case).unwrap();
+        let wrong = Case {
+            kind: Kind::Compression,
+            alg: "none".into(),
+            ..case
+        };
+        assert!(a.check(&wrong).is_err());
+        assert!(serve_agreement(log, "matrix-missing").is_err());
+    }
 }

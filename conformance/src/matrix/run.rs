@@ -68,10 +68,7 @@ impl Agreed {
                 n.cipher_s2c.name().to_owned(),
             ),
             mac: (mac(n.mac_c2s), mac(n.mac_s2c)),
-            compression: (
-                n.comp_c2s.name().to_owned(),
-                n.comp_s2c.name().to_owned(),
-            ),
+            compression: (n.comp_c2s.name().to_owned(), n.comp_s2c.name().to_owned()),
         }
     }
 
@@ -133,10 +130,6 @@ pub struct Matrix {
     peer_servers: [OnceLock<Result<(PeerServer, PathBuf), String>>; 6],
     peer_clients: [OnceLock<Result<PeerClient, String>>; 6],
     serves: [OnceLock<Result<Serve, String>>; 6],
-}
-
-fn index(peer: Peer) -> usize {
-    Peer::ALL.iter().position(|p| *p == peer).unwrap_or(0)
 }
 
 /// The extracted OpenSSH 10 tree, from [`OPENSSH10_ENV`].
@@ -231,7 +224,7 @@ impl Matrix {
 
     /// The peer's server, with a `known_hosts` file for it.
     fn peer_server(&self, peer: Peer) -> Result<&(PeerServer, PathBuf), String> {
-        let slot = self.peer_servers.get(index(peer)).ok_or("no slot")?;
+        let slot = self.peer_servers.get(peer.index()).ok_or("no slot")?;
         slot.get_or_init(|| {
             let keys = self.keys()?;
             let login_user = || match seashell_testkit::test_password() {
@@ -239,15 +232,13 @@ impl Matrix {
                 None => crate::process::current_user(),
             };
             let server = match peer {
-                Peer::OpenSsh9 => {
-                    servers::start_sshd(
-                        Path::new("/usr/sbin/sshd"),
-                        Path::new("/usr/bin/ssh"),
-                        &[],
-                        keys,
-                        &login_user(),
-                    )
-                }
+                Peer::OpenSsh9 => servers::start_sshd(
+                    Path::new("/usr/sbin/sshd"),
+                    Path::new("/usr/bin/ssh"),
+                    &[],
+                    keys,
+                    &login_user(),
+                ),
                 Peer::OpenSsh10 => {
                     let root = openssh10_root().map_err(|Unavailable::Missing(m)| m)?;
                     let lib = root.join("usr/lib/openssh");
@@ -265,11 +256,7 @@ impl Matrix {
                 Peer::Dropbear => self.start_dropbear(&DROPBEAR_SHARED_KEYS),
                 Peer::Putty => Err("PuTTY has no SSH server".to_owned()),
                 Peer::Paramiko | Peer::Asyncssh => {
-                    let module = if peer == Peer::Paramiko {
-                        "paramiko"
-                    } else {
-                        "asyncssh"
-                    };
+                    let module = peer.python_module().ok_or("not a Python peer")?;
                     let python = peer_python(module).map_err(|e| e.to_string())?;
                     servers::start_python(&python, &clients::python_script(peer, true), keys)
                 }
@@ -297,7 +284,7 @@ impl Matrix {
 
     /// The peer's client program.
     fn peer_client(&self, peer: Peer) -> Result<&PeerClient, String> {
-        let slot = self.peer_clients.get(index(peer)).ok_or("no slot")?;
+        let slot = self.peer_clients.get(peer.index()).ok_or("no slot")?;
         slot.get_or_init(|| {
             let keys = self.keys()?;
             let find = |name: &str| find_program(name).ok_or(format!("{name} missing"));
@@ -316,11 +303,7 @@ impl Matrix {
                     ppk: keys.user_ppk(&find("puttygen")?)?,
                 },
                 Peer::Paramiko | Peer::Asyncssh => {
-                    let module = if peer == Peer::Paramiko {
-                        "paramiko"
-                    } else {
-                        "asyncssh"
-                    };
+                    let module = peer.python_module().ok_or("not a Python peer")?;
                     PeerClient::Python {
                         python: peer_python(module).map_err(|e| e.to_string())?,
                         script: clients::python_script(peer, false),
@@ -334,7 +317,7 @@ impl Matrix {
 
     /// `seashell serve` with every algorithm enabled, shared by `peer`'s cases.
     fn shared_serve(&self, peer: Peer) -> Result<&Serve, String> {
-        let slot = self.serves.get(index(peer)).ok_or("no slot")?;
+        let slot = self.serves.get(peer.index()).ok_or("no slot")?;
         slot.get_or_init(|| self.start_serve(None))
             .as_ref()
             .map_err(Clone::clone)
@@ -372,12 +355,11 @@ impl Matrix {
                 (server, known)
             }
         };
-        let mut config = ClientConfig::new(server.user.clone()).host_key_policy(
-            HostKeyPolicy::KnownHosts {
+        let mut config =
+            ClientConfig::new(server.user.clone()).host_key_policy(HostKeyPolicy::KnownHosts {
                 files: vec![known.clone()],
                 strict: StrictHostKeyChecking::Yes,
-            },
-        );
+            });
         config = match &server.login {
             Login::Key => config
                 .key_file(keys.user_key())

@@ -68,9 +68,16 @@ impl Drop for PeerServer {
 
 /// The algorithms an OpenSSH binary implements: `ssh -Q what`, one name per line.
 pub fn openssh_query(ssh: &Path, what: &str) -> Result<Vec<String>, String> {
-    let ran = run_limited(Command::new(ssh).args(["-Q", what]), Duration::from_secs(10))?;
+    let ran = run_limited(
+        Command::new(ssh).args(["-Q", what]),
+        Duration::from_secs(10),
+    )?;
     if !ran.status.success() {
-        return Err(format!("{} -Q {what}: {}", ssh.display(), text(&ran.stderr)));
+        return Err(format!(
+            "{} -Q {what}: {}",
+            ssh.display(),
+            text(&ran.stderr)
+        ));
     }
     Ok(text(&ran.stdout).lines().map(str::to_owned).collect())
 }
@@ -199,11 +206,12 @@ fn scratch() -> Result<tempfile::TempDir, String> {
     Ok(dir)
 }
 
+/// A spawned server: the child, its collected output, and the ports it announced.
+type Spawned = (Child, Arc<Mutex<String>>, mpsc::Receiver<u16>);
+
 /// Spawns `cmd` with stdout and stderr collected into one log; the receiver gets the port
 /// of the first `listening on PORT` line.
-fn spawn_logged(
-    cmd: &mut Command,
-) -> Result<(Child, Arc<Mutex<String>>, mpsc::Receiver<u16>), String> {
+fn spawn_logged(cmd: &mut Command) -> Result<Spawned, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -213,8 +221,14 @@ fn spawn_logged(
     let log = Arc::new(Mutex::new(String::new()));
     let (tx, rx) = mpsc::channel();
     let streams: [Option<Box<dyn Read + Send>>; 2] = [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
     ];
     for stream in streams.into_iter().flatten() {
         let sink = Arc::clone(&log);
