@@ -1,6 +1,7 @@
 //! One whole key exchange per method in `KexAlg::ALL` (client start → server respond →
 //! client finish, exchange hash on both sides) next to the raw primitives the method is made
-//! of, in the same run. Reports exchanges per second (criterion "elements").
+//! of, in the same run, and the part of ours that is the exchange hash (computed twice, client
+//! and server). Reports exchanges per second (criterion "elements").
 //!
 //! `cargo bench -p seashell-bench --bench kex` (add `-- --quick` for a short run); for the
 //! interleaved ratio table run `cargo run --release -p seashell-bench --bin algo-ratio`.
@@ -17,19 +18,22 @@ use std::time::Duration;
 
 fn kex(c: &mut Criterion) {
     for alg in KexAlg::ALL {
-        let mut ours = OursKex::new(alg);
-        if let Err(e) = ours.check() {
-            eprintln!(
-                "kex/{}: skipped, the one-shot method API cannot run it ({e})",
-                alg.name()
-            );
-            continue;
-        }
+        let mut ours = match OursKex::new(alg) {
+            Ok(ours) => ours,
+            Err(e) => {
+                eprintln!(
+                    "kex/{}: skipped, the one-shot method API cannot run it ({e})",
+                    alg.name()
+                );
+                continue;
+            }
+        };
         let mut group = c.benchmark_group(format!("kex/{}", alg.name()));
         group.throughput(Throughput::Elements(1));
         // The big finite-field groups take tens of milliseconds per exchange.
         group.sample_size(10);
         group.bench_function("seashell", |b| b.iter(|| ours.exchange()));
+        group.bench_function("exchange-hash-x2", |b| b.iter(|| ours.hashes()));
         match RawKex::for_alg(alg) {
             Some(mut raw) => {
                 group.bench_function("raw", |b| b.iter(|| raw.exchange()));

@@ -74,13 +74,19 @@ fn kex_table(args: &Args, rounds: usize, budget: Duration) {
         if !args.wants(name) {
             continue;
         }
-        let mut ours = OursKex::new(alg);
-        if let Err(e) = ours.check() {
-            notes.push(format!(
-                "- `{name}`: skipped, the one-shot method API cannot run it ({e})."
-            ));
-            continue;
-        }
+        let mut ours = match OursKex::new(alg) {
+            Ok(ours) => ours,
+            Err(e) => {
+                notes.push(format!(
+                    "- `{name}`: skipped, the one-shot method API cannot run it ({e})."
+                ));
+                continue;
+            }
+        };
+        let mut hashes = match OursKex::new(alg) {
+            Ok(h) => h,
+            Err(_) => continue,
+        };
         let Some(mut raw) = RawKex::for_alg(alg) else {
             notes.push(format!(
                 "- `{name}`: no raw-primitive mapping, not measured."
@@ -90,38 +96,43 @@ fn kex_table(args: &Args, rounds: usize, budget: Duration) {
         let rates = interleaved(
             rounds,
             budget,
-            &mut [&mut || ours.exchange(), &mut || raw.exchange()],
+            &mut [&mut || ours.exchange(), &mut || raw.exchange(), &mut || {
+                hashes.hashes()
+            }],
             |round, r| {
                 eprintln!(
-                    "  {name:<38} round {}: ours {:>8.1}/s, raw {:>8.1}/s, ratio {:.3}",
+                    "  {name:<38} round {}: ours {:>8.1}/s, raw {:>8.1}/s, ratio {:.3}, hash x2 {:.1} µs",
                     round + 1,
                     r[0],
                     r[1],
-                    r[0] / r[1]
+                    r[0] / r[1],
+                    1e6 / r[2]
                 );
             },
         );
-        let (o, r) = (&rates[0], &rates[1]);
+        let (o, r, h) = (&rates[0], &rates[1], &rates[2]);
         let ratios = per_round(o, r, |o, r| o / r);
         let overhead = per_round(o, r, |o, r| 1e6 / o - 1e6 / r);
         let (ratio, flag) = ratio_cell(&ratios);
         let (over, _, _) = summary(&overhead);
         let (raw_rate, _, _) = summary(r);
+        let (hash_rate, _, _) = summary(h);
         lines.push(format!(
-            "| {name} | {} | {} | {} | {ratio} | {over:.1} of {:.1} | {flag} |",
+            "| {name} | {} | {} | {} | {ratio} | {over:.1} of {:.1} | {:.1} | {flag} |",
             spread(o, 0),
             raw.describe(),
             spread(r, 0),
             1e6 / raw_rate,
+            1e6 / hash_rate,
         ));
     }
     if lines.is_empty() && notes.is_empty() {
         return;
     }
     println!(
-        "| method | Seashell exchanges/s, median (min–max) | raw primitive | raw exchanges/s, median (min–max) | ratio ours/raw, median (min–max) | protocol overhead µs/exchange, of raw µs | ≥ {FLAG} |"
+        "| method | Seashell exchanges/s, median (min–max) | raw primitive | raw exchanges/s, median (min–max) | ratio ours/raw, median (min–max) | protocol overhead µs/exchange, of raw µs | of which exchange hash ×2, µs | ≥ {FLAG} |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for l in lines {
         println!("{l}");
     }
