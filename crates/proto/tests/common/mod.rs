@@ -35,6 +35,8 @@ pub struct Script {
     pub no_ext_info: bool,
     /// Send this EXT_INFO instead: the declared count, then the (name, value) entries.
     pub ext_info: Option<(u32, Vec<Extension>)>,
+    /// At a re-exchange, sign with the Ed25519 key of this seed instead of the first one.
+    pub rekey_host_key_seed: Option<u8>,
 }
 
 pub struct FakeServer {
@@ -54,6 +56,8 @@ pub struct FakeServer {
     pub client_channel: Option<u32>,
     pub received: Vec<u8>,
     pub auth_requests: usize,
+    /// NEWKEYS messages the client sent.
+    pub newkeys_received: usize,
 }
 
 pub const IDENT: &str = "SSH-2.0-FakeServer_1.0";
@@ -95,6 +99,7 @@ impl FakeServer {
             client_channel: None,
             received: Vec::new(),
             auth_requests: 0,
+            newkeys_received: 0,
             script,
         };
         for l in s.script.pre_banner.clone() {
@@ -142,10 +147,20 @@ impl FakeServer {
         let n = r.u8("n").unwrap();
         match n {
             msg::KEXINIT => {
-                self.theirs = Some(KexInit::decode(bytes::Bytes::copy_from_slice(p)).unwrap())
+                self.theirs = Some(KexInit::decode(bytes::Bytes::copy_from_slice(p)).unwrap());
+                if self.session_id.is_some() {
+                    // A re-exchange the client started: answer with a fresh KEXINIT.
+                    if let Some(seed) = self.script.rekey_host_key_seed {
+                        self.host_key = PrivateKey::ed25519_from_seed(&[seed; 32]).unwrap();
+                    }
+                    self.ours = KexInit::build(self.ours.lists.clone(), &self.rng).unwrap();
+                    let raw = self.ours.raw.clone();
+                    self.send(&raw);
+                }
             }
             msg::KEX_ECDH_INIT => self.kex_reply(r.string("q_c").unwrap().to_vec()),
             msg::NEWKEYS => {
+                self.newkeys_received += 1;
                 let o = self.opener.take().unwrap();
                 self.reader.set_opener(o);
                 if !self.script.no_strict {
@@ -212,6 +227,8 @@ impl FakeServer {
     }
 
     fn kex_reply(&mut self, q_c: Vec<u8>) {
+        // EXT_INFO may follow only the first NEWKEYS (RFC 8308 §2.4).
+        let first = self.session_id.is_none();
         let theirs = self.theirs.clone().unwrap();
         let neg = seashell_proto::kex::negotiate::negotiate(&theirs, &self.ours, false).unwrap();
         let eph = Curve25519::generate().unwrap();
@@ -264,6 +281,9 @@ impl FakeServer {
             )
             .unwrap(),
         );
+        if !first {
+            return;
+        }
         if let Some((count, entries)) = &self.script.ext_info {
             let mut e = vec![msg::EXT_INFO];
             wire::put_u32(&mut e, *count);
