@@ -241,6 +241,30 @@ fn rsa_and_ecdsa_user_keys() {
 }
 
 #[test]
+fn verbose_names_the_negotiated_algorithms_and_compression() {
+    let Some((sshd, home)) = start(SshdOptions::default()) else {
+        return;
+    };
+    let extra = opts(&[
+        ("Ciphers", "aes128-ctr"),
+        ("MACs", "hmac-sha2-256-etm@openssh.com"),
+    ]);
+    let mut args = vec!["-C".to_owned(), "-v".to_owned()];
+    args.extend(extra);
+    let mut cmd = login_cmd_with(&sshd, home.path(), &args, "echo compressed");
+    let o = run(&mut cmd, "cli/verbose");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(text(&o.stdout), "compressed\n");
+    for want in [
+        "kex: server->client cipher: aes128-ctr MAC: hmac-sha2-256-etm@openssh.com compression: zlib@openssh.com",
+        "kex: client->server cipher: aes128-ctr MAC: hmac-sha2-256-etm@openssh.com compression: zlib@openssh.com",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+#[test]
 fn password_through_askpass() {
     let Some((user, password)) = password_credentials("cli/password") else {
         return;

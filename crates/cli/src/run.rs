@@ -64,13 +64,19 @@ pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
     if let Some(n) = session.negotiated() {
         log.debug(&format!("kex: algorithm: {}", n.kex.name()));
         log.debug(&format!("kex: host key algorithm: {}", n.host_key));
+        // OpenSSH's wording: `kex: server->client cipher: X MAC: Y compression: Z`.
+        let mac = |m: Option<seashell_proto::crypto::MacAlg>| m.map_or("<implicit>", |m| m.name());
         log.debug(&format!(
-            "kex: server->client cipher: {}",
-            n.cipher_s2c.name()
+            "kex: server->client cipher: {} MAC: {} compression: {}",
+            n.cipher_s2c.name(),
+            mac(n.mac_s2c),
+            n.comp_s2c.name()
         ));
         log.debug(&format!(
-            "kex: client->server cipher: {}",
-            n.cipher_c2s.name()
+            "kex: client->server cipher: {} MAC: {} compression: {}",
+            n.cipher_c2s.name(),
+            mac(n.mac_c2s),
+            n.comp_c2s.name()
         ));
     }
     let method = if password_used.load(Ordering::SeqCst) {
