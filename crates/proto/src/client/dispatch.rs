@@ -13,11 +13,11 @@ const MAX_EXTENSIONS: u32 = 1024;
 impl ClientConnection {
     /// Processes everything complete in the input buffer.
     pub(super) fn process(&mut self) -> Result<(), Error> {
-        if !self.t.read_ident()? {
+        if !self.core.t.read_ident()? {
             return Ok(());
         }
-        while let Some((payload, seq)) = self.t.next_packet()? {
-            if !self.kex.peer_initial_done() && self.t.reader.seq() == 0 {
+        while let Some((payload, seq)) = self.core.t.next_packet()? {
+            if !self.core.kex.peer_initial_done() && self.core.t.reader.seq() == 0 {
                 return Err(PeerMisbehaved::SequenceWrapDuringInitialKex.into());
             }
             self.handle(payload, seq)?;
@@ -30,21 +30,22 @@ impl ClientConnection {
         if n == msg::DISCONNECT {
             return Err(self.on_disconnect(&payload));
         }
-        if self.kex.strict() && !self.kex.peer_initial_done() && !msg::is_kex(n) {
+        if self.core.kex.strict() && !self.core.kex.peer_initial_done() && !msg::is_kex(n) {
             return Err(PeerMisbehaved::NonKexMessageDuringStrictKex(n).into());
         }
-        let ext_info_allowed = std::mem::take(&mut self.kex.expect_ext_info);
+        let ext_info_allowed = std::mem::take(&mut self.core.kex.expect_ext_info);
         match n {
             msg::IGNORE | msg::DEBUG | msg::UNIMPLEMENTED => return Ok(()),
             _ if msg::is_kex(n) => {
-                let step = self
-                    .kex
-                    .on_message(&mut self.t, payload, &self.lists, &[])?;
+                let step =
+                    self.core
+                        .kex
+                        .on_message(&mut self.core.t, payload, &self.core.lists, &[])?;
                 return self.after_kex_step(step);
             }
             _ => {}
         }
-        if self.kex.peer_in_kex() || !self.kex.peer_initial_done() {
+        if self.core.kex.peer_in_kex() || !self.core.kex.peer_initial_done() {
             return Err(PeerMisbehaved::UnexpectedMessage(n).into());
         }
         match n {
@@ -64,7 +65,7 @@ impl ClientConnection {
                     if matches!(ev, Event::Authenticated) {
                         self.deadline = None;
                     }
-                    self.t.events.push_back(ev);
+                    self.core.t.events.push_back(ev);
                 }
                 Ok(())
             }
@@ -75,8 +76,9 @@ impl ClientConnection {
             msg::CHANNEL_OPEN => self.on_channel_open(&payload),
             msg::CHANNEL_OPEN_CONFIRMATION..=msg::CHANNEL_FAILURE => {
                 let mut replies = Vec::new();
-                self.channels
-                    .on_message(&payload, &mut self.t.events, &mut replies)?;
+                self.core
+                    .channels
+                    .on_message(&payload, &mut self.core.t.events, &mut replies)?;
                 for r in replies {
                     self.send(r)?;
                 }
@@ -86,7 +88,7 @@ impl ClientConnection {
             msg::PING => self.on_ping(&payload),
             msg::PONG => {
                 if let Some(data) = self.ping.on_pong(&payload)? {
-                    self.t.events.push_back(Event::Pong(data));
+                    self.core.t.events.push_back(Event::Pong(data));
                 }
                 Ok(())
             }
@@ -99,7 +101,7 @@ impl ClientConnection {
     }
 
     fn on_disconnect(&mut self, payload: &[u8]) -> Error {
-        self.t.peer_disconnected();
+        self.core.t.peer_disconnected();
         let mut r = Reader::new(payload);
         let _ = r.u8("disconnect");
         let reason = r.u32("disconnect reason").unwrap_or(0);

@@ -5,12 +5,12 @@ mod dispatch;
 
 use crate::auth::client::{AuthMethod, ClientAuth};
 use crate::config::ClientConfig;
-use crate::connection::handle::Parts;
+use crate::connection::core::Core;
 use crate::connection::{Channel, Channels};
-use crate::error::{ApiMisuse, Error, PeerMisbehaved};
+use crate::error::{ApiMisuse, Error};
 use crate::event::{ChannelId, Event, HostKeyCheck};
 use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
-use crate::kex::rekey_timer::{RekeyTimer, earliest};
+use crate::kex::rekey_timer::earliest;
 use crate::keys::PublicKey;
 use crate::transport::conn::Transport;
 use crate::transport::ping::Ping;
@@ -29,15 +29,11 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct ClientConnection {
     config: Arc<ClientConfig>,
-    lists: KexLists,
-    t: Transport,
-    kex: KexMachine,
+    core: Core,
     auth: ClientAuth,
-    channels: Channels,
     server_sig_algs: Option<Vec<String>>,
     ping: Ping,
     deadline: Option<Instant>,
-    rekey_timer: RekeyTimer,
 }
 
 impl ClientConnection {
@@ -51,50 +47,45 @@ impl ClientConnection {
             macs: config.macs.clone(),
             compression: config.compression.clone(),
         };
-        let rekey_timer = RekeyTimer::new(config.rekey_interval);
-        let mut conn = ClientConnection {
-            rekey_timer,
-            deadline: Some(now + config.handshake_timeout),
-            t: Transport::new(config.client_id.clone(), config.rng.clone(), false),
-            channels: Channels::new(config.window_size, config.max_packet_size, false),
-            config,
+        let core = Core::start(
+            Transport::new(config.client_id.clone(), config.rng.clone(), false),
+            KexMachine::new(Role::Client),
+            Channels::new(config.window_size, config.max_packet_size, false),
             lists,
-            kex: KexMachine::new(Role::Client),
+            config.rekey_bytes,
+            config.rekey_interval,
+        )?;
+        let conn = ClientConnection {
+            deadline: Some(now + config.handshake_timeout),
+            core,
+            config,
             auth: ClientAuth::default(),
             server_sig_algs: None,
             ping: Ping::default(),
         };
-        conn.kex.start(&mut conn.t, &conn.lists)?;
         Ok(conn)
     }
     /// Feeds bytes received from the server.
     pub fn feed(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
-        self.t.check_alive()?;
-        self.t.push_input(data);
+        self.core.t.check_alive()?;
+        self.core.t.push_input(data);
         let r = self.process();
-        self.rekey_timer.observe(self.kex.completed(), now);
+        self.core
+            .rekey_timer
+            .observe(self.core.kex.completed(), now);
         self.check(r)
     }
 
     /// Tells the connection that the server closed the byte stream.
     pub fn feed_eof(&mut self, now: Instant) -> Result<(), Error> {
         let _ = now;
-        self.t.check_alive()?;
-        let e = if self.t.has_peer_ident() {
-            Error::ConnectionClosed
-        } else {
-            Error::PeerMisbehaved(PeerMisbehaved::NotSsh)
-        };
-        self.t.peer_disconnected();
-        self.check(Err(e))
+        self.core.feed_eof()
     }
 
     /// Runs timers that are due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
-        self.t.check_alive()?;
-        if self.rekey_timer.take_due(now) {
-            self.rekey()?;
-        }
+        self.core.t.check_alive()?;
+        self.core.rekey_if_due(now)?;
         match self.deadline {
             Some(d) if now >= d => self.check(Err(Error::Timeout)),
             _ => Ok(()),
@@ -103,34 +94,35 @@ impl ClientConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.t.is_closed() {
+        if self.core.t.is_closed() {
             None
         } else {
-            earliest(self.deadline, self.rekey_timer.deadline())
+            earliest(self.deadline, self.core.rekey_timer.deadline())
         }
     }
 
     /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
-        self.t.poll_transmit(buf)
+        self.core.poll_transmit(buf)
     }
 
     /// Whether bytes are waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn wants_write(&self) -> bool {
-        self.t.wants_write()
+        self.core.t.wants_write()
     }
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.t.events.pop_front()
+        self.core.poll_event()
     }
 
     /// Trusts the host key of a [`Event::HostKey`] and lets the connection continue.
     pub fn accept_host_key(&mut self, check: HostKeyCheck) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         let r = self
+            .core
             .kex
-            .accept_host_key(&mut self.t, check)
+            .accept_host_key(&mut self.core.t, check)
             .and_then(|step| self.after_kex_step(step));
         self.check(r)
     }
@@ -144,9 +136,9 @@ impl ClientConnection {
 
     /// Tries an authentication method; answer to [`Event::AuthMethods`].
     pub fn authenticate(&mut self, method: AuthMethod) -> Result<(), Error> {
-        self.t.check_alive()?;
-        let sid = self.kex.session_id().unwrap_or_default().to_vec();
-        let host_key = self.kex.host_key().map(PublicKey::to_blob);
+        self.core.t.check_alive()?;
+        let sid = self.core.kex.session_id().unwrap_or_default().to_vec();
+        let host_key = self.core.kex.host_key().map(PublicKey::to_blob);
         let ctx = crate::auth::client::RequestContext {
             session_id: &sid,
             server_sig_algs: self.server_sig_algs.as_deref(),
@@ -164,7 +156,7 @@ impl ClientConnection {
         &mut self,
         answers: Vec<zeroize::Zeroizing<String>>,
     ) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         let payload = self.auth.answer_prompts(&answers)?;
         let r = self.send(payload);
         self.check(r)
@@ -172,11 +164,11 @@ impl ClientConnection {
 
     /// Opens a `session` channel. [`Event::ChannelOpened`] follows.
     pub fn open_session(&mut self) -> Result<ChannelId, Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         if !self.auth.is_done() {
             return Err(ApiMisuse::WrongState("open_session before authentication").into());
         }
-        let (id, payload) = self.channels.open("session")?;
+        let (id, payload) = self.core.channels.open("session")?;
         let r = self.send(payload);
         self.check(r)?;
         Ok(id)
@@ -184,21 +176,12 @@ impl ClientConnection {
 
     /// A handle on a channel, or `None` if it does not exist.
     pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
-        if self.channels.contains(id) {
-            Some(Channel::new(self.parts(), id))
-        } else {
-            None
-        }
+        self.core.channel(id)
     }
 
     /// Starts a key re-exchange now (one also starts by itself after `rekey_bytes`).
     pub fn rekey(&mut self) -> Result<(), Error> {
-        self.t.check_alive()?;
-        if !self.kex.is_idle() || self.kex.session_id().is_none() {
-            return Ok(());
-        }
-        let r = self.kex.start(&mut self.t, &self.lists);
-        self.check(r)
+        self.core.rekey()
     }
 
     /// Ends the connection with `SSH_MSG_DISCONNECT` (reason "by application").
@@ -208,17 +191,17 @@ impl ClientConnection {
 
     /// The server's host key, once accepted.
     pub fn host_key(&self) -> Option<&PublicKey> {
-        self.kex.host_key()
+        self.core.kex.host_key()
     }
 
     /// The server's identification line.
     pub fn server_ident(&self) -> Option<&str> {
-        self.t.peer_ident.as_deref()
+        self.core.t.peer_ident.as_deref()
     }
 
     /// The session identifier (the first exchange hash).
     pub fn session_id(&self) -> Option<&[u8]> {
-        self.kex.session_id()
+        self.core.kex.session_id()
     }
 
     /// Whether the server advertised `ping@openssh.com`, so [`ping`](Self::ping) can be used.
@@ -232,7 +215,7 @@ impl ClientConnection {
     /// measures a full round trip through the peer's transport. Fails with `ApiMisuse` before
     /// authentication, if the server did not advertise support, or if 64 pings are unanswered.
     pub fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         if !self.auth.is_done() {
             return Err(ApiMisuse::WrongState("ping before authentication").into());
         }
@@ -248,39 +231,27 @@ impl ClientConnection {
 
     /// The algorithms the last key exchange chose, once known.
     pub fn negotiated(&self) -> Option<&crate::kex::negotiate::Negotiated> {
-        self.kex.negotiated()
+        self.core.negotiated()
     }
 
     /// How many key exchanges have completed (the first one and every rekey).
     pub fn key_exchanges(&self) -> u64 {
-        self.kex.completed()
+        self.core.kex.completed()
     }
 
     /// Whether the connection has failed or closed.
     pub fn is_closed(&self) -> bool {
-        self.t.is_closed()
-    }
-
-    fn parts(&mut self) -> Parts<'_> {
-        let rekey_bytes =
-            crate::kex::rekey_timer::volume_limit(self.config.rekey_bytes, self.kex.negotiated());
-        Parts {
-            t: &mut self.t,
-            kex: &mut self.kex,
-            channels: &mut self.channels,
-            lists: &self.lists,
-            rekey_bytes,
-        }
+        self.core.t.is_closed()
     }
 
     /// Records a fatal error once (see [`Transport::fail`]).
     fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
-        r.map_err(|e| self.t.fail(e))
+        self.core.check(r)
     }
 
     /// Sends a payload now, or holds it while our side of a key exchange is in progress.
     fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
-        self.parts().send(payload)
+        self.core.send(payload)
     }
 
     /// What follows our NEWKEYS: on the first exchange the service request, then everything
@@ -289,23 +260,23 @@ impl ClientConnection {
         match step {
             KexStep::Nothing => Ok(()),
             KexStep::HostKey(check) => {
-                self.t.events.push_back(Event::HostKey(check));
+                self.core.t.events.push_back(Event::HostKey(check));
                 Ok(())
             }
             KexStep::SentNewKeys { first } => {
                 if first {
                     let p = self.auth.service_request();
-                    self.t.write(&p)?;
+                    self.core.t.write(&p)?;
                 }
-                self.t.release_held()?;
-                self.channels.wake_writable(&mut self.t.events);
+                self.core.t.release_held()?;
+                self.core.channels.wake_writable(&mut self.core.t.events);
                 Ok(())
             }
         }
     }
 
     fn maybe_rekey(&mut self) -> Result<(), Error> {
-        self.parts().maybe_rekey()
+        self.core.maybe_rekey()
     }
 }
 

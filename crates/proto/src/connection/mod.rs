@@ -1,6 +1,7 @@
 //! The connection protocol (RFC 4254): channels, windows, channel and global requests.
 
 pub mod channels;
+pub(crate) mod core;
 pub(crate) mod handle;
 mod session_request;
 

@@ -12,11 +12,11 @@ use std::time::Instant;
 impl ServerConnection {
     /// Processes everything complete in the input buffer.
     pub(super) fn process(&mut self, now: Instant) -> Result<(), Error> {
-        if !self.t.read_ident()? {
+        if !self.core.t.read_ident()? {
             return Ok(());
         }
-        while let Some((payload, seq)) = self.t.next_packet()? {
-            if !self.kex.peer_initial_done() && self.t.reader.seq() == 0 {
+        while let Some((payload, seq)) = self.core.t.next_packet()? {
+            if !self.core.kex.peer_initial_done() && self.core.t.reader.seq() == 0 {
                 return Err(PeerMisbehaved::SequenceWrapDuringInitialKex.into());
             }
             self.handle(payload, seq, now)?;
@@ -27,7 +27,7 @@ impl ServerConnection {
     fn handle(&mut self, payload: Bytes, seq: u32, now: Instant) -> Result<(), Error> {
         let n = payload.first().copied().unwrap_or(0);
         if n == msg::DISCONNECT {
-            self.t.peer_disconnected();
+            self.core.t.peer_disconnected();
             let mut r = Reader::new(&payload);
             let _ = r.u8("disconnect");
             let reason = r.u32("reason").unwrap_or(0);
@@ -37,21 +37,22 @@ impl ServerConnection {
                 description,
             });
         }
-        if self.kex.strict() && !self.kex.peer_initial_done() && !msg::is_kex(n) {
+        if self.core.kex.strict() && !self.core.kex.peer_initial_done() && !msg::is_kex(n) {
             return Err(PeerMisbehaved::NonKexMessageDuringStrictKex(n).into());
         }
         match n {
             msg::IGNORE | msg::DEBUG | msg::UNIMPLEMENTED => return Ok(()),
             _ if msg::is_kex(n) => {
                 let keys = self.config.host_keys.clone();
-                let step = self
-                    .kex
-                    .on_message(&mut self.t, payload, &self.lists, &keys)?;
+                let step =
+                    self.core
+                        .kex
+                        .on_message(&mut self.core.t, payload, &self.core.lists, &keys)?;
                 return self.after_kex_step(step);
             }
             _ => {}
         }
-        if self.kex.peer_in_kex() || !self.kex.peer_initial_done() {
+        if self.core.kex.peer_in_kex() || !self.core.kex.peer_initial_done() {
             return Err(PeerMisbehaved::UnexpectedMessage(n).into());
         }
         let authed = self.auth.is_done();
@@ -63,8 +64,12 @@ impl ServerConnection {
             // RFC 4252 §5.1: requests after success are ignored.
             msg::USERAUTH_REQUEST | 61 if authed => Ok(()),
             msg::USERAUTH_REQUEST | 61 => {
-                let sid = self.kex.session_id().unwrap_or_default().to_vec();
-                let host_key = self.kex.host_key().map(crate::keys::PublicKey::to_blob);
+                let sid = self.core.kex.session_id().unwrap_or_default().to_vec();
+                let host_key = self
+                    .core
+                    .kex
+                    .host_key()
+                    .map(crate::keys::PublicKey::to_blob);
                 let session = crate::auth::server::Session {
                     id: &sid,
                     host_key: host_key.as_deref(),
@@ -102,8 +107,9 @@ impl ServerConnection {
             }
             msg::CHANNEL_OPEN_CONFIRMATION..=msg::CHANNEL_FAILURE => {
                 let mut replies = Vec::new();
-                self.channels
-                    .on_message(&payload, &mut self.t.events, &mut replies)?;
+                self.core
+                    .channels
+                    .on_message(&payload, &mut self.core.t.events, &mut replies)?;
                 for r in replies {
                     self.send(r)?;
                 }

@@ -6,14 +6,15 @@ mod dispatch;
 
 use crate::auth::server::{AuthOutput, ServerAuth};
 use crate::config::ServerConfig;
+use crate::connection::core::Core;
 use crate::connection::handle::Parts;
 use crate::connection::{Channel, Channels};
-use crate::error::{ApiMisuse, Error, PeerMisbehaved};
+use crate::error::{ApiMisuse, Error};
 use crate::event::{
     AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, IncomingChannel, SessionRequest,
 };
 use crate::kex::machine::{KexLists, KexMachine, KexStep, Role};
-use crate::kex::rekey_timer::{RekeyTimer, earliest};
+use crate::kex::rekey_timer::earliest;
 use crate::transport::conn::Transport;
 use crate::wire::{self, msg};
 use std::collections::VecDeque;
@@ -34,17 +35,13 @@ const MAX_PENDING_OPENS: usize = 64;
 #[derive(Debug)]
 pub struct ServerConnection {
     config: Arc<ServerConfig>,
-    lists: KexLists,
-    t: Transport,
-    kex: KexMachine,
+    core: Core,
     auth: ServerAuth,
-    channels: Channels,
     /// Tokens of channel-open requests the application has not answered yet.
     pending_opens: Vec<u64>,
     grace_deadline: Option<Instant>,
     /// Failure replies held back until their release time.
     delayed: VecDeque<(Instant, Vec<u8>)>,
-    rekey_timer: RekeyTimer,
 }
 
 impl ServerConnection {
@@ -61,52 +58,48 @@ impl ServerConnection {
         let mut secret = [0u8; 16];
         config.rng.fill(&mut secret)?;
         let auth = ServerAuth::new(&config, secret);
-        let mut conn = ServerConnection {
-            grace_deadline: Some(now + config.login_grace_time),
-            t: Transport::new(config.server_id.clone(), config.rng.clone(), true),
-            channels: Channels::new(config.window_size, config.max_packet_size, true),
+        let core = Core::start(
+            Transport::new(config.server_id.clone(), config.rng.clone(), true),
+            KexMachine::new(Role::Server).with_gex_groups(config.gex_groups.clone()),
+            Channels::new(config.window_size, config.max_packet_size, true),
             lists,
-            kex: KexMachine::new(Role::Server).with_gex_groups(config.gex_groups.clone()),
+            config.rekey_bytes,
+            config.rekey_interval,
+        )?;
+        let conn = ServerConnection {
+            grace_deadline: Some(now + config.login_grace_time),
+            core,
             auth,
             pending_opens: Vec::new(),
             delayed: VecDeque::new(),
-            rekey_timer: RekeyTimer::new(config.rekey_interval),
             config,
         };
-        conn.kex.start(&mut conn.t, &conn.lists)?;
         Ok(conn)
     }
 
     /// Feeds bytes received from the client.
     pub fn feed(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
-        self.t.check_alive()?;
-        self.t.push_input(data);
+        self.core.t.check_alive()?;
+        self.core.t.push_input(data);
         let r = self.release_delayed(now).and_then(|()| self.process(now));
-        self.rekey_timer.observe(self.kex.completed(), now);
+        self.core
+            .rekey_timer
+            .observe(self.core.kex.completed(), now);
         self.check(r)
     }
 
     /// Tells the connection that the client closed the byte stream.
     pub fn feed_eof(&mut self, now: Instant) -> Result<(), Error> {
         let _ = now;
-        self.t.check_alive()?;
-        let e = if self.t.has_peer_ident() {
-            Error::ConnectionClosed
-        } else {
-            PeerMisbehaved::NotSsh.into()
-        };
-        self.t.peer_disconnected();
-        self.check(Err(e))
+        self.core.feed_eof()
     }
 
     /// Runs timers due at `now`: delayed failure replies and the login grace time.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         let r = self.release_delayed(now);
         self.check(r)?;
-        if self.rekey_timer.take_due(now) {
-            self.rekey()?;
-        }
+        self.core.rekey_if_due(now)?;
         match self.grace_deadline {
             Some(d) if now >= d => self.check(Err(Error::Timeout)),
             _ => Ok(()),
@@ -115,29 +108,29 @@ impl ServerConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.t.is_closed() {
+        if self.core.t.is_closed() {
             return None;
         }
         let delayed = self.delayed.front().map(|(at, _)| *at);
         earliest(
             earliest(self.grace_deadline, delayed),
-            self.rekey_timer.deadline(),
+            self.core.rekey_timer.deadline(),
         )
     }
 
     /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
-        self.t.poll_transmit(buf)
+        self.core.poll_transmit(buf)
     }
 
     /// Whether bytes are waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn wants_write(&self) -> bool {
-        self.t.wants_write()
+        self.core.t.wants_write()
     }
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.t.events.pop_front()
+        self.core.poll_event()
     }
 
     /// Answers an [`Event::AuthRequest`]. A token this connection is not waiting for (issued
@@ -149,7 +142,7 @@ impl ServerConnection {
         request: AuthRequest,
         decision: AuthDecision,
     ) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         if !self.auth.is_pending(request.serial) {
             return Err(ApiMisuse::WrongState("no such authentication request pending").into());
         }
@@ -160,9 +153,9 @@ impl ServerConnection {
 
     /// Accepts an [`Event::ChannelOpenRequest`] and returns the new channel.
     pub fn accept_channel(&mut self, incoming: IncomingChannel) -> Result<ChannelId, Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         self.take_open_token(&incoming)?;
-        let (id, p) = self.channels.accept(incoming)?;
+        let (id, p) = self.core.channels.accept(incoming)?;
         let r = self.send(p);
         self.check(r)?;
         Ok(id)
@@ -175,7 +168,7 @@ impl ServerConnection {
         reason: u32,
         description: &str,
     ) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         self.take_open_token(&incoming)?;
         let r = self.send(Channels::reject(incoming, reason, description));
         self.check(r)
@@ -184,26 +177,22 @@ impl ServerConnection {
     /// Answers an [`Event::ChannelRequest`]. Replies leave in the order the requests arrived,
     /// whatever order they are answered in.
     pub fn reply_request(&mut self, request: SessionRequest, ok: bool) -> Result<(), Error> {
-        self.t.check_alive()?;
+        self.core.t.check_alive()?;
         if !request.want_reply {
             return Ok(());
         }
-        if !self.channels.contains(request.id) {
+        if !self.core.channels.contains(request.id) {
             return Ok(());
         }
         // An unknown token is the application's mistake: refused, the connection goes on.
-        let replies = self.channels.reply(request.id, request.serial, ok)?;
+        let replies = self.core.channels.reply(request.id, request.serial, ok)?;
         let r = replies.into_iter().try_for_each(|p| self.send(p));
         self.check(r)
     }
 
     /// A handle on a channel, or `None` if it does not exist.
     pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
-        if self.channels.contains(id) {
-            Some(Channel::new(self.parts(), id))
-        } else {
-            None
-        }
+        self.core.channel(id)
     }
 
     /// Who the client proved to be, once authenticated.
@@ -213,32 +202,27 @@ impl ServerConnection {
 
     /// The client's identification line.
     pub fn client_ident(&self) -> Option<&str> {
-        self.t.peer_ident.as_deref()
+        self.core.t.peer_ident.as_deref()
     }
 
     /// The session identifier (the first exchange hash).
     pub fn session_id(&self) -> Option<&[u8]> {
-        self.kex.session_id()
+        self.core.kex.session_id()
     }
 
     /// The algorithms the last key exchange chose, once known.
     pub fn negotiated(&self) -> Option<&crate::kex::negotiate::Negotiated> {
-        self.kex.negotiated()
+        self.core.negotiated()
     }
 
     /// How many key exchanges have completed.
     pub fn key_exchanges(&self) -> u64 {
-        self.kex.completed()
+        self.core.kex.completed()
     }
 
     /// Starts a key re-exchange now.
     pub fn rekey(&mut self) -> Result<(), Error> {
-        self.t.check_alive()?;
-        if !self.kex.is_idle() || self.kex.session_id().is_none() {
-            return Ok(());
-        }
-        let r = self.kex.start(&mut self.t, &self.lists);
-        self.check(r)
+        self.core.rekey()
     }
 
     /// Ends the connection with `SSH_MSG_DISCONNECT` (reason "by application").
@@ -248,27 +232,19 @@ impl ServerConnection {
 
     /// Whether the connection has failed or closed.
     pub fn is_closed(&self) -> bool {
-        self.t.is_closed()
+        self.core.t.is_closed()
     }
 
     fn parts(&mut self) -> Parts<'_> {
-        let rekey_bytes =
-            crate::kex::rekey_timer::volume_limit(self.config.rekey_bytes, self.kex.negotiated());
-        Parts {
-            t: &mut self.t,
-            kex: &mut self.kex,
-            channels: &mut self.channels,
-            lists: &self.lists,
-            rekey_bytes,
-        }
+        self.core.parts()
     }
 
     fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
-        r.map_err(|e| self.t.fail(e))
+        self.core.check(r)
     }
 
     fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
-        self.parts().send(payload)
+        self.core.send(payload)
     }
 
     fn release_delayed(&mut self, now: Instant) -> Result<(), Error> {
@@ -291,13 +267,16 @@ impl ServerConnection {
             self.delayed.push_back(d);
         }
         if let Some(req) = out.request {
-            self.t.events.push_back(Event::AuthRequest(req));
+            self.core.t.events.push_back(Event::AuthRequest(req));
         }
         if let Some(who) = out.authenticated {
             self.grace_deadline = None;
             // Failure replies still held back would now arrive after SUCCESS: drop them.
             self.delayed.clear();
-            self.t.events.push_back(Event::ClientAuthenticated(who));
+            self.core
+                .t
+                .events
+                .push_back(Event::ClientAuthenticated(who));
         }
         Ok(())
     }
@@ -306,11 +285,11 @@ impl ServerConnection {
         match step {
             KexStep::Nothing | KexStep::HostKey(_) => Ok(()),
             KexStep::SentNewKeys { first } => {
-                if first && self.kex.peer_wants_ext_info {
-                    self.t.write(&self.ext_info())?;
+                if first && self.core.kex.peer_wants_ext_info {
+                    self.core.t.write(&self.ext_info())?;
                 }
-                self.t.release_held()?;
-                self.channels.wake_writable(&mut self.t.events);
+                self.core.t.release_held()?;
+                self.core.channels.wake_writable(&mut self.core.t.events);
                 Ok(())
             }
         }
@@ -359,12 +338,15 @@ impl ServerConnection {
         if incoming.kind != "session" {
             return refuse("unknown channel type", 3, self, incoming);
         }
-        let open = self.channels.len() + self.pending_opens.len();
+        let open = self.core.channels.len() + self.pending_opens.len();
         if open >= self.config.max_sessions || self.pending_opens.len() >= MAX_PENDING_OPENS {
             return refuse("too many sessions", 1, self, incoming);
         }
         self.pending_opens.push(incoming.serial);
-        self.t.events.push_back(Event::ChannelOpenRequest(incoming));
+        self.core
+            .t
+            .events
+            .push_back(Event::ChannelOpenRequest(incoming));
         Ok(())
     }
 }

@@ -1,0 +1,129 @@
+//! What a client and a server connection hold and do alike: the transport, the key-exchange
+//! machine, the channels, the algorithm lists we offer, and when to rekey. Each role wraps a
+//! [`Core`] and adds its own layers (authentication, decisions, timers).
+
+use super::Channels;
+use super::handle::{Channel, Parts};
+use crate::error::{Error, PeerMisbehaved};
+use crate::event::{ChannelId, Event};
+use crate::kex::machine::{KexLists, KexMachine};
+use crate::kex::negotiate::Negotiated;
+use crate::kex::rekey_timer::{RekeyTimer, volume_limit};
+use crate::transport::conn::Transport;
+use std::time::{Duration, Instant};
+
+/// The shared half of a connection.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub t: Transport,
+    pub kex: KexMachine,
+    pub channels: Channels,
+    pub lists: KexLists,
+    pub rekey_timer: RekeyTimer,
+    /// The configured volume limit (`rekey_bytes`); the cipher's own may be lower.
+    rekey_bytes: u64,
+}
+
+impl Core {
+    /// Assembles the parts and sends our first KEXINIT.
+    pub fn start(
+        mut t: Transport,
+        mut kex: KexMachine,
+        channels: Channels,
+        lists: KexLists,
+        rekey_bytes: u64,
+        rekey_interval: Option<Duration>,
+    ) -> Result<Core, Error> {
+        kex.start(&mut t, &lists)?;
+        Ok(Core {
+            t,
+            kex,
+            channels,
+            lists,
+            rekey_timer: RekeyTimer::new(rekey_interval),
+            rekey_bytes,
+        })
+    }
+
+    /// The pieces sending needs, borrowed together.
+    pub fn parts(&mut self) -> Parts<'_> {
+        let rekey_bytes = volume_limit(self.rekey_bytes, self.kex.negotiated());
+        Parts {
+            t: &mut self.t,
+            kex: &mut self.kex,
+            channels: &mut self.channels,
+            lists: &self.lists,
+            rekey_bytes,
+        }
+    }
+
+    /// Records a fatal error once (see [`Transport::fail`]).
+    pub fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        r.map_err(|e| self.t.fail(e))
+    }
+
+    /// Sends a payload now, or holds it while our side of a key exchange is in progress.
+    pub fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        self.parts().send(payload)
+    }
+
+    /// Starts a rekey if either direction has carried the volume limit.
+    pub fn maybe_rekey(&mut self) -> Result<(), Error> {
+        self.parts().maybe_rekey()
+    }
+
+    /// Starts a key re-exchange now, unless one is running or the first has not finished.
+    pub fn rekey(&mut self) -> Result<(), Error> {
+        self.t.check_alive()?;
+        if !self.kex.is_idle() || self.kex.session_id().is_none() {
+            return Ok(());
+        }
+        let r = self.kex.start(&mut self.t, &self.lists);
+        self.check(r)
+    }
+
+    /// A handle on an open channel.
+    pub fn channel(&mut self, id: ChannelId) -> Option<Channel<'_>> {
+        if self.channels.contains(id) {
+            Some(Channel::new(self.parts(), id))
+        } else {
+            None
+        }
+    }
+
+    /// Runs the rekey timer: starts a re-exchange when it is due.
+    pub fn rekey_if_due(&mut self, now: Instant) -> Result<(), Error> {
+        if self.rekey_timer.take_due(now) {
+            self.rekey()?;
+        }
+        Ok(())
+    }
+
+    /// The peer closed the byte stream: `ConnectionClosed`, or `NotSsh` if it never sent an
+    /// identification.
+    pub fn feed_eof(&mut self) -> Result<(), Error> {
+        self.t.check_alive()?;
+        let e = if self.t.has_peer_ident() {
+            Error::ConnectionClosed
+        } else {
+            Error::PeerMisbehaved(PeerMisbehaved::NotSsh)
+        };
+        self.t.peer_disconnected();
+        self.check(Err(e))
+    }
+
+    /// Appends bytes ready for the wire to `buf`.
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
+        self.t.poll_transmit(buf)
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.t.events.pop_front()
+    }
+
+    /// The algorithms the last key exchange chose.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.kex.negotiated()
+    }
+}
