@@ -5,8 +5,9 @@
 
 use super::keys::{KeyType, Keys, chmod};
 use crate::process::{run_limited, text};
+use seashell_testkit::banner_ok;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -308,20 +309,4 @@ fn wait_banner(server: &mut PeerServer) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Whether `addr` accepts a connection and sends a line starting with `SSH-2.0-`.
-fn banner_ok(addr: &SocketAddr) -> bool {
-    let Ok(stream) = TcpStream::connect_timeout(addr, Duration::from_millis(500)) else {
-        return false;
-    };
-    if stream
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .is_err()
-    {
-        return false;
-    }
-    let mut line = String::new();
-    let mut reader = BufReader::new(Read::take(stream, 256));
-    reader.read_line(&mut line).is_ok() && line.starts_with("SSH-2.0-")
 }

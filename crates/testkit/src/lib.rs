@@ -25,4 +25,4 @@ mod sshd;
 pub use keys::KeyKind;
 pub use pair::{Chunking, Pair};
 pub use peer::{PeerError, find_program, require_peer, ssh_client, test_password};
-pub use sshd::{Sshd, SshdOptions};
+pub use sshd::{Sshd, SshdOptions, banner_ok};

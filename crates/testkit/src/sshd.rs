@@ -280,8 +280,9 @@ fn wait_ready(child: &mut Child, port: u16, log_path: &Path) -> Result<(), Ready
     }
 }
 
-/// Whether `addr` accepts a connection and sends a line starting with `SSH-2.0-`.
-fn banner_ok(addr: &SocketAddr) -> bool {
+/// Whether `addr` accepts a connection and sends a line starting with `SSH-2.0-`: the
+/// readiness check for any SSH server a test starts.
+pub fn banner_ok(addr: &SocketAddr) -> bool {
     let Ok(stream) = TcpStream::connect_timeout(addr, Duration::from_millis(500)) else {
         return false;
     };
