@@ -13,13 +13,13 @@ fails (the reason goes to stderr). --info writes the negotiated algorithms as JS
 --log writes asyncssh's debug log (level 2: every KEXINIT list).
 """
 
-import argparse
 import asyncio
 import json
 import logging
 import sys
 
 import asyncssh
+from peer_args import client_args
 
 
 class Agreement(logging.Handler):
@@ -82,21 +82,7 @@ async def run(a):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--user", required=True)
-    p.add_argument("--key", required=True)
-    p.add_argument("--known-hosts", required=True)
-    p.add_argument("--host-key-alg")
-    p.add_argument("--kex")
-    p.add_argument("--cipher")
-    p.add_argument("--mac")
-    p.add_argument("--compression")
-    p.add_argument("--info")
-    p.add_argument("--log")
-    p.add_argument("command")
-    a = p.parse_args()
+    a = client_args()
     # Our own handlers only: nothing of the log may reach stderr.
     logger = logging.getLogger("asyncssh")
     logger.addHandler(AGREEMENT)

@@ -12,12 +12,12 @@ one, or 255 when the connection or the command fails (the reason goes to stderr)
 --info writes the negotiated algorithms as JSON; --log writes paramiko's DEBUG log.
 """
 
-import argparse
 import json
 import logging
 import sys
 
 import paramiko
+from peer_args import client_args
 
 HOST_KEY_ALGS = [
     "ssh-ed25519",
@@ -46,21 +46,7 @@ class Agreement(logging.Handler):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--user", required=True)
-    p.add_argument("--key", required=True)
-    p.add_argument("--known-hosts", required=True)
-    p.add_argument("--host-key-alg")
-    p.add_argument("--kex")
-    p.add_argument("--cipher")
-    p.add_argument("--mac")
-    p.add_argument("--compression")
-    p.add_argument("--info")
-    p.add_argument("--log")
-    p.add_argument("command")
-    a = p.parse_args()
+    a = client_args()
 
     logger = logging.getLogger("paramiko")
     logger.setLevel(logging.DEBUG)
