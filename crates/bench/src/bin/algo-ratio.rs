@@ -126,23 +126,13 @@ fn kex_table(args: &Args, rounds: usize, budget: Duration) {
             1e6 / hash_rate,
         ));
     }
-    if lines.is_empty() && notes.is_empty() {
-        return;
-    }
-    println!(
-        "| method | Seashell exchanges/s, median (min–max) | raw primitive | raw exchanges/s, median (min–max) | ratio ours/raw, median (min–max) | protocol overhead µs/exchange, of raw µs | of which exchange hash ×2, µs | ≥ {FLAG} |"
+    print_table(
+        &format!(
+            "| method | Seashell exchanges/s, median (min–max) | raw primitive | raw exchanges/s, median (min–max) | ratio ours/raw, median (min–max) | protocol overhead µs/exchange, of raw µs | of which exchange hash ×2, µs | ≥ {FLAG} |"
+        ),
+        &lines,
+        &notes,
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for l in lines {
-        println!("{l}");
-    }
-    if !notes.is_empty() {
-        println!();
-        for n in notes {
-            println!("{n}");
-        }
-    }
-    println!();
 }
 
 fn cipher_table(args: &Args, rounds: usize, budget: Duration) {
@@ -193,12 +183,22 @@ fn cipher_table(args: &Args, rounds: usize, budget: Duration) {
             spread(&r, 0),
         ));
     }
+    print_table(
+        &format!(
+            "| cipher (+ MAC) | Sealer/Opener MB/s, median (min–max) | packet layer MB/s | raw primitive | raw MB/s | ratio Sealer/raw, median (min–max) | ratio packet layer/raw | ≥ {FLAG} (packet layer) |"
+        ),
+        &lines,
+        &notes,
+    );
+}
+
+/// Prints one markdown table (an 8-column `header`, then `lines`) and its notes, unless both
+/// are empty.
+fn print_table(header: &str, lines: &[String], notes: &[String]) {
     if lines.is_empty() && notes.is_empty() {
         return;
     }
-    println!(
-        "| cipher (+ MAC) | Sealer/Opener MB/s, median (min–max) | packet layer MB/s | raw primitive | raw MB/s | ratio Sealer/raw, median (min–max) | ratio packet layer/raw | ≥ {FLAG} (packet layer) |"
-    );
+    println!("{header}");
     println!("|---|---|---|---|---|---|---|---|");
     for l in lines {
         println!("{l}");
