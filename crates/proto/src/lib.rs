@@ -40,7 +40,7 @@ pub mod wire;
 pub use auth::client::AuthMethod;
 pub use client::ClientConnection;
 pub use config::{ClientConfig, ServerConfig};
-pub use connection::Channel;
+pub use connection::{AnyConnection, Channel};
 pub use error::Error;
 pub use event::{
     AuthAttempt, AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, HostKeyCheck,

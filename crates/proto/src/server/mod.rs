@@ -195,6 +195,11 @@ impl ServerConnection {
         self.core.channel(id)
     }
 
+    /// Whether the client has authenticated.
+    pub fn is_authenticated(&self) -> bool {
+        self.auth.authenticated().is_some()
+    }
+
     /// Who the client proved to be, once authenticated.
     pub fn authenticated_user(&self) -> Option<&AuthenticatedUser> {
         self.auth.authenticated()
