@@ -3,16 +3,24 @@
 //! destination, then the command. As in `ssh`, the first value given for a setting wins
 //! (`-l` before `user@host`, `-p` or `-o Port` before a URI's port).
 
+use crate::forward::ForwardKind;
+use crate::hosts::{HostSpec, parse_destination, parse_port};
+use crate::log::LogLevel;
 use crate::options::{OptionError, Options, apply_option};
+use crate::session_options::{RequestTty, SessionOptions, SessionType};
 
 /// The usage line printed by `-h` and on errors.
-pub const USAGE: &str = "usage: seashell [-CnqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]\n\
-                         \x20               destination [command [argument ...]]";
+pub const USAGE: &str = "usage: seashell [-aCfgkNnqsTtVvx] [-D [bind_address:]port] [-E log_file]\n\
+                         \x20               [-e escape_char] [-i identity_file] [-J destination]\n\
+                         \x20               [-L address] [-l login_name] [-o option] [-p port]\n\
+                         \x20               [-R address] [-W host:port] destination [command [argument ...]]";
 
 /// Flags that take an argument.
-const WITH_ARG: &str = "ilop";
+const WITH_ARG: &str = "DEeiJLloRpW";
 /// Flags that don't.
-const NO_ARG: &str = "ChnqTvV";
+const NO_ARG: &str = "aCfghkNnqsTtVvx";
+/// ssh's other flags: valid, but not acted on yet.
+const SSH_ONLY: &str = "46AGKMXYyBbcFIimOPQSw";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,16 +44,14 @@ pub struct Settings {
     pub port: Option<u16>,
     /// `-i` and `IdentityFile` paths, unexpanded, in order.
     pub identity_files: Vec<String>,
-    /// The `-o` settings.
+    /// The `-o` settings of the transport and authentication.
     pub options: Options,
-    /// How many `-v` were given.
-    pub verbose: u8,
-    /// `-q`: no warnings or notes.
-    pub quiet: bool,
-    /// `-n`: don't read local stdin.
-    pub stdin_null: bool,
+    /// Forwarding, terminal, escape character, keepalive and logging (flags and keywords).
+    pub session: SessionOptions,
     /// The remote command: the words after the destination joined by single spaces.
     pub command: Option<String>,
+    /// Whether `-J` was given (a second one is an error).
+    pub jump_flag_given: bool,
 }
 
 /// A command-line error: a message, and whether the usage should follow it.
@@ -62,6 +68,13 @@ impl ArgError {
         ArgError {
             message: message.into(),
             show_usage: true,
+        }
+    }
+
+    fn plain(message: impl Into<String>) -> ArgError {
+        ArgError {
+            message: message.into(),
+            show_usage: false,
         }
     }
 }
@@ -99,7 +112,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Parsed, ArgError> {
         return Err(ArgError::usage("no destination given"));
     };
     i += 1;
-    s.host = parse_destination(&mut s, dest)?;
+    s.host = apply_destination(&mut s, dest)?;
     // Like OpenSSH, flags may follow the destination (until the first other word).
     if !terminated && let Flags::Done(p) = parse_flags(&args, &mut i, &mut s)? {
         return Ok(p);
@@ -125,15 +138,23 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
         *i += 1;
         for (pos, c) in flags.char_indices() {
             if NO_ARG.contains(c) {
+                let session = &mut s.session;
                 match c {
                     'h' => return Ok(Flags::Done(Parsed::Help)),
                     'V' => return Ok(Flags::Done(Parsed::Version)),
-                    'v' => s.verbose = s.verbose.saturating_add(1),
-                    'q' => s.quiet = true,
-                    'n' => s.stdin_null = true,
+                    'v' => session.more_verbose(),
+                    'q' => session.flag_log_level = Some(LogLevel::Quiet),
+                    'n' => session.stdin_null = Some(true),
+                    'f' => session.fork_flag(),
+                    'g' => session.gateway_ports = Some(true),
+                    'N' => session.session_type = Some(SessionType::None),
+                    's' => session.session_type = Some(SessionType::Subsystem),
+                    't' => session.tty_flag(),
+                    'T' => session.request_tty = Some(RequestTty::No),
+                    // No agent, X11 or GSSAPI forwarding: what Seashell does anyway.
+                    'a' | 'x' | 'k' => {}
                     // As in ssh, -C wins over any `-o Compression`.
-                    'C' => s.options.compression = Some(true),
-                    _ => {} // 'T': no pty, which is all we do.
+                    _ => s.options.compression = Some(true), // 'C'
                 }
             } else if WITH_ARG.contains(c) {
                 let attached = flags.get(pos + c.len_utf8()..).unwrap_or_default();
@@ -148,6 +169,8 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
                 };
                 apply_flag(s, c, value)?;
                 break;
+            } else if SSH_ONLY.contains(c) {
+                return Err(ArgError::plain(format!("option -{c} is not supported yet")));
             } else {
                 return Err(ArgError::usage(format!("unknown option -- {c}")));
             }
@@ -168,68 +191,47 @@ fn apply_flag(s: &mut Settings, flag: char, value: &str) -> Result<(), ArgError>
             s.user.get_or_insert_with(|| value.to_owned());
         }
         'i' => s.identity_files.push(value.to_owned()),
+        'L' => s
+            .session
+            .forward_flag(value, ForwardKind::Local)
+            .map_err(ArgError::plain)?,
+        'R' => s
+            .session
+            .forward_flag(value, ForwardKind::Remote)
+            .map_err(ArgError::plain)?,
+        'D' => s
+            .session
+            .forward_flag(value, ForwardKind::Dynamic)
+            .map_err(ArgError::plain)?,
+        'W' => s.session.stdio_flag(value).map_err(ArgError::plain)?,
+        'J' => {
+            let before = s.jump_flag_given;
+            s.jump_flag_given = true;
+            s.session
+                .jump_flag(value, before)
+                .map_err(ArgError::plain)?;
+        }
+        'e' => s.session.escape_flag(value).map_err(ArgError::plain)?,
+        'E' => s.session.log_file = Some(value.to_owned()),
         _ => apply_option(s, value)?, // 'o'
     }
     Ok(())
 }
 
-/// A port number 1..=65535, digits only.
-pub fn parse_port(text: &str) -> Option<u16> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// Reads the destination, fills user and port if not set yet, and returns the host.
+fn apply_destination(s: &mut Settings, dest: &str) -> Result<String, ArgError> {
+    if dest.is_empty() {
+        return Err(ArgError::usage("empty destination"));
     }
-    text.parse::<u16>().ok().filter(|&p| p != 0)
-}
-
-/// Reads `[user@]host` or `ssh://[user@]host[:port]`, fills user and port if not set yet,
-/// and returns the host.
-fn parse_destination(s: &mut Settings, dest: &str) -> Result<String, ArgError> {
-    if let Some(rest) = dest.strip_prefix("ssh://") {
-        let bad = || ArgError::usage(format!("invalid destination \"{dest}\""));
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains('/') {
-            return Err(bad());
-        }
-        let (user, hostport) = match rest.rsplit_once('@') {
-            Some((u, hp)) if !u.is_empty() => (Some(u), hp),
-            Some(_) => return Err(bad()),
-            None => (None, rest),
-        };
-        let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
-            let (h, after) = inner.split_once(']').ok_or_else(bad)?;
-            match after.strip_prefix(':') {
-                Some(p) => (h, Some(parse_port(p).ok_or_else(bad)?)),
-                None if after.is_empty() => (h, None),
-                None => return Err(bad()),
-            }
-        } else {
-            match hostport.split_once(':') {
-                Some((h, p)) => (h, Some(parse_port(p).ok_or_else(bad)?)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad());
-        }
-        if let Some(u) = user {
-            s.user.get_or_insert_with(|| u.to_owned());
-        }
-        if let Some(p) = port {
-            s.port.get_or_insert(p);
-        }
-        return Ok(host.to_owned());
+    let HostSpec { user, host, port } = parse_destination(dest)
+        .ok_or_else(|| ArgError::usage(format!("invalid destination \"{dest}\"")))?;
+    if let Some(u) = user {
+        s.user.get_or_insert(u);
     }
-    match dest.rsplit_once('@') {
-        Some((user, host)) => {
-            if user.is_empty() || host.is_empty() {
-                return Err(ArgError::usage(format!("invalid destination \"{dest}\"")));
-            }
-            s.user.get_or_insert_with(|| user.to_owned());
-            Ok(host.to_owned())
-        }
-        None if dest.is_empty() => Err(ArgError::usage("empty destination")),
-        None => Ok(dest.to_owned()),
+    if let Some(p) = port {
+        s.port.get_or_insert(p);
     }
+    Ok(host)
 }
 
 #[cfg(test)]
@@ -266,14 +268,14 @@ mod tests {
     fn bundled_and_attached_flags() {
         let s = run(&["-p2222", "-vvq", "-Tl", "bob", "-i~/k", "h"]);
         assert_eq!(s.port, Some(2222));
-        assert_eq!(s.verbose, 2);
-        assert!(s.quiet);
+        assert_eq!(s.session.flag_log_level, Some(LogLevel::Quiet));
         assert_eq!(s.user.as_deref(), Some("bob"));
         assert_eq!(s.identity_files, ["~/k"]);
         let s = run(&["-vp", "22", "h"]);
-        assert_eq!((s.verbose, s.port), (1, Some(22)));
+        assert_eq!(s.session.log_level(), LogLevel::Debug1);
+        assert_eq!(s.port, Some(22));
         let s = run(&["-nvi", "a", "-i", "b", "h"]);
-        assert!(s.stdin_null);
+        assert_eq!(s.session.stdin_null, Some(true));
         assert_eq!(s.identity_files, ["a", "b"]);
     }
 
@@ -354,7 +356,9 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(err(&[]), "no destination given");
-        assert_eq!(err(&["-x", "h"]), "unknown option -- x");
+        assert_eq!(err(&["-Z", "h"]), "unknown option -- Z");
+        assert_eq!(err(&["-A", "h"]), "option -A is not supported yet");
+        assert!(parse(&["-axk", "h"]).is_ok());
         assert_eq!(err(&["-p"]), "option requires an argument -- p");
         assert_eq!(err(&["-p", "0", "h"]), "Bad port '0'");
         assert_eq!(err(&["-p", "65536", "h"]), "Bad port '65536'");
@@ -363,7 +367,7 @@ mod tests {
         assert_eq!(err(&["u@"]), "invalid destination \"u@\"");
         assert_eq!(err(&["ssh://h:0"]), "invalid destination \"ssh://h:0\"");
         assert_eq!(err(&["-o", "Bogus=1", "h"]), "unsupported option \"Bogus\"");
-        assert!(parse(&["-x", "h"]).is_err_and(|e| e.show_usage));
+        assert!(parse(&["-Z", "h"]).is_err_and(|e| e.show_usage));
         assert!(parse(&["-o", "Bogus=1", "h"]).is_err_and(|e| !e.show_usage));
     }
 }

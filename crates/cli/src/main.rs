@@ -17,11 +17,16 @@
 mod args;
 mod askpass;
 mod demo;
+mod forward;
+mod hosts;
+mod keywords;
 mod log;
 mod options;
 mod pipe;
 mod run;
 mod serve;
+mod session_options;
+mod tty;
 mod units;
 
 use args::{Parsed, USAGE};
@@ -67,11 +72,17 @@ fn main() -> ExitCode {
             return ExitCode::from(255);
         }
     };
+    if let Some(file) = &settings.session.log_file
+        && let Err(msg) = log::redirect_to_file(std::path::Path::new(file))
+    {
+        eprintln!("{msg}");
+    }
+    let log = log::Log::new(settings.session.log_level());
     match run::run(&settings) {
         Ok(ExitStatus::Code(c)) => ExitCode::from((c & 0xff) as u8),
         Ok(_) => ExitCode::from(255),
         Err(run::Fatal(msg)) => {
-            eprintln!("seashell: {msg}");
+            log.error(&format!("seashell: {msg}"));
             ExitCode::from(255)
         }
     }

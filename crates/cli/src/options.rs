@@ -2,7 +2,9 @@
 //! case-insensitive, the value follows `=` or whitespace, double quotes group words, and the
 //! first value given for a keyword wins.
 
-use crate::args::{Settings, parse_port};
+use crate::args::Settings;
+use crate::hosts::parse_port;
+use crate::keywords::{Unhandled, classify};
 use crate::units::{parse_rekey_limit, parse_time};
 use seashell_blocking::StrictHostKeyChecking;
 use seashell_proto::config::{AlgorithmSlot, apply_algorithm_spec};
@@ -62,8 +64,15 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
         return Err(OptionError("empty option".to_owned()));
     }
     let lower = key.to_ascii_lowercase();
+    if let Some(done) = s.session.apply_keyword(&lower, key, &words) {
+        return done;
+    }
     if !KEYWORDS.contains(&lower.as_str()) {
-        return Err(OptionError(format!("unsupported option \"{key}\"")));
+        return match classify(key, &words.join(" ")) {
+            Unhandled::Harmless => Ok(()),
+            Unhandled::NotSupported(msg) => Err(OptionError(msg)),
+            Unhandled::Unknown => Err(OptionError(format!("unsupported option \"{key}\""))),
+        };
     }
     let value = match words.as_slice() {
         [] => return Err(OptionError(format!("missing value for option \"{key}\""))),

@@ -3,8 +3,11 @@
 
 use crate::args::Settings;
 use crate::askpass;
+use crate::forward::{Forward, ForwardSpec, Target};
 use crate::log::Log;
 use crate::pipe;
+use crate::session_options::SessionType;
+use crate::tty;
 use seashell_blocking::{
     Client, ClientConfig, Error, ExitStatus, HostKeyPolicy, StrictHostKeyChecking,
 };
@@ -27,10 +30,8 @@ const DEFAULT_IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /// Connects, runs the command and returns how it ended.
 pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
-    let log = Log {
-        verbose: s.verbose,
-        quiet: s.quiet,
-    };
+    let log = Log::new(s.session.log_level());
+    check_supported(s)?;
     let Some(command) = &s.command else {
         return Err(Fatal(
             "interactive shells are not supported yet; give a command".to_owned(),
@@ -84,12 +85,12 @@ pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
     } else {
         "publickey"
     };
-    log.debug(&format!(
+    log.verbose(&format!(
         "Authenticated to {host} ([{}]:{port}) using \"{method}\".",
         peer_ip(&peek)
     ));
     log.debug(&format!("Sending command: {command}"));
-    let read_stdin = !s.stdin_null && !std::io::stdin().is_terminal();
+    let read_stdin = s.session.stdin_null != Some(true) && !std::io::stdin().is_terminal();
     let status = pipe::run_command(&session, command, &peek, read_stdin)
         .map_err(|e| describe(e, &user, host, port))?;
     match &status {
@@ -99,6 +100,61 @@ pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
     }
     let _ = session.close();
     Ok(status)
+}
+
+/// Stops with a clear message when the settings ask for something Seashell cannot do yet.
+fn check_supported(s: &Settings) -> Result<(), Fatal> {
+    let o = &s.session;
+    let not_yet = |what: &str| Err(Fatal(format!("{what} not supported yet")));
+    if let Some(f) = o.forwards.first() {
+        return not_yet(match f {
+            ForwardSpec::Local(Forward {
+                target: Target::Dynamic,
+                ..
+            }) => "dynamic forwarding (-D, DynamicForward) is",
+            ForwardSpec::Local(_) => "local forwarding (-L, LocalForward) is",
+            ForwardSpec::Remote(_) => "remote forwarding (-R, RemoteForward) is",
+        });
+    }
+    if o.stdio_forward.is_some() {
+        return not_yet("stdio forwarding (-W) is");
+    }
+    if o.jump_hosts.as_ref().is_some_and(|h| !h.is_empty()) {
+        return not_yet("jump hosts (-J, ProxyJump) are");
+    }
+    if o.fork_after_authentication == Some(true) {
+        return not_yet("going to the background (-f, ForkAfterAuthentication) is");
+    }
+    match o.session_type {
+        Some(SessionType::None) => return not_yet("running no command (-N, SessionType=none) is"),
+        Some(SessionType::Subsystem) => {
+            return not_yet("subsystems (-s, SessionType=subsystem) are");
+        }
+        _ => {}
+    }
+    if o.server_alive_interval.is_some_and(|t| !t.is_zero()) {
+        return not_yet("ServerAliveInterval is");
+    }
+    if s.command.is_some() && wants_tty(s, Log::new(s.session.log_level())) {
+        return not_yet("a pseudo-terminal for a command (-t, RequestTTY) is");
+    }
+    Ok(())
+}
+
+/// Whether to ask for a pseudo-terminal, as ssh decides (with its warning when stdin is not
+/// a terminal).
+fn wants_tty(s: &Settings, log: Log) -> bool {
+    let decision = tty::decide(tty::TtyInputs {
+        request: s.session.request_tty,
+        has_command: s.command.is_some(),
+        session_type: s.session.session_type,
+        stdin_is_tty: std::io::stdin().is_terminal(),
+        stdin_null: s.session.stdin_null == Some(true),
+    });
+    if decision.warn {
+        log.warn(tty::NOT_A_TERMINAL);
+    }
+    decision.allocate
 }
 
 /// The blocking client's configuration from the settings.
@@ -317,7 +373,7 @@ fn io_text(e: &std::io::Error) -> String {
 }
 
 /// `text` without ` (os error N)` and `failed to lookup address information: `.
-fn clean(text: &str) -> String {
+pub fn clean(text: &str) -> String {
     let text = text.replace("failed to lookup address information: ", "");
     match text.find(" (os error ") {
         Some(i) => {
