@@ -17,6 +17,8 @@
 mod args;
 mod askpass;
 mod demo;
+#[cfg_attr(not(test), allow(dead_code, reason = "until the interactive session uses it"))]
+mod escape;
 mod forward;
 mod hosts;
 mod keywords;
