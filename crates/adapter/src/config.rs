@@ -28,6 +28,12 @@ pub struct ClientConfig {
     pub host_key_policy: HostKeyPolicy,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
+    /// Probe the server after this long without hearing from it (OpenSSH's
+    /// `ServerAliveInterval`); `None` (the default) never probes.
+    pub keepalive_interval: Option<Duration>,
+    /// Probes left unanswered before the connection is declared dead (OpenSSH's
+    /// `ServerAliveCountMax`, default 3).
+    pub keepalive_count_max: u32,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -37,6 +43,8 @@ impl fmt::Debug for ClientConfig {
             .field("keys", &self.keys.len())
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("host_key_policy", &self.host_key_policy)
+            .field("keepalive_interval", &self.keepalive_interval)
+            .field("keepalive_count_max", &self.keepalive_count_max)
             .finish_non_exhaustive()
     }
 }
@@ -51,7 +59,25 @@ impl ClientConfig {
             password_prompt: None,
             host_key_policy: HostKeyPolicy::default_known_hosts(),
             connect_timeout: Duration::from_secs(30),
+            keepalive_interval: None,
+            keepalive_count_max: 3,
         }
+    }
+
+    /// Probes the server after `interval` of silence and gives up after `count_max`
+    /// unanswered probes (OpenSSH's `ServerAliveInterval` and `ServerAliveCountMax`).
+    pub fn keepalive(mut self, interval: Duration, count_max: u32) -> Self {
+        self.keepalive_interval = Some(interval);
+        self.keepalive_count_max = count_max;
+        self
+    }
+
+    /// The core's configuration as the connection is built with it: [`core`](Self::core)
+    /// with the adapter-level settings (keepalive) applied.
+    pub fn core_config(&self) -> seashell_proto::ClientConfig {
+        // The core's keepalive fields arrive with issue 10; until then the adapter-level
+        // settings are recorded here and not yet enforced.
+        self.core.clone()
     }
 
     /// Adds an in-memory key for `publickey` authentication.

@@ -1,18 +1,64 @@
 //! # seashell-adapter: what every I/O adapter shares
 //!
 //! The blocking, tokio and smol adapters present the same API. Everything in it that is not
-//! I/O lives here once: the client configuration (credentials, host-key policy, the core's
-//! algorithms), the order credentials are tried in, host-key trust decisions, the error type,
-//! and how a remote command ended. The adapters re-export these types.
+//! I/O lives here once:
+//!
+//! - the client configuration ([`ClientConfig`]: credentials, host-key policy, keepalive,
+//!   the core's algorithms), the order credentials are tried in ([`AuthPlan`]), host-key
+//!   trust ([`HostKeyPolicy`]), the error type ([`Error`], which keeps its kind and source
+//!   as an [`std::io::Error`]), and how a remote command ended ([`ExitStatus`], [`Output`]);
+//! - the **session layer**: one connection's state ([`Shared`]: the core as a
+//!   [`seashell_proto::AnyConnection`], a per-channel [`Inbox`], who waits for what), the
+//!   driver's I/O-free half ([`Pump`]), and every operation as a poll function over a
+//!   [`std::task::Context`]: channel reads and writes ([`ChannelHandle`]), the client
+//!   handshake ([`Handshake`]), starting a session with a pty and environment
+//!   ([`Starting`], [`SessionSetup`]), exit ordering ([`ChannelHandle::poll_wait`]),
+//!   [`Exec`], [`Ping`];
+//! - the server side: one [`Handler`] trait and one [`ServerChannel`] type.
+//!
+//! An async adapter `.await`s the poll functions; the blocking adapter waits on them with
+//! [`block_on`], whose waker unparks the waiting thread. Only moving bytes between a socket
+//! and the [`Pump`] is written per adapter.
 
 mod auth;
+mod channel;
 mod config;
 mod error;
 mod exit;
+mod file;
+mod handshake;
 mod host_keys;
+mod inbox;
+mod ping;
+mod pump;
+mod server;
+mod server_channel;
+mod shared;
+mod start;
+mod streams;
+mod wait;
 
 pub use auth::{AuthPlan, split_host_port};
+pub use channel::{ChannelHandle, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};
+pub use handshake::Handshake;
 pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
+pub use inbox::Inbox;
+pub use ping::Ping;
+pub use pump::Pump;
+pub use server::Handler;
+pub use server_channel::{ChannelReader, ChannelWriter, ServerChannel};
+pub use shared::{SEND_HIGH_WATER, SessionRef, Shared};
+pub use start::{Exec, PtyRequest, SessionSetup, Start, Starting};
+pub use streams::ChannelStream;
+pub use wait::{WakerSet, block_on, poll_now};
+
+/// What the stream macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures_io;
+    #[cfg(feature = "tokio")]
+    pub use tokio;
+}

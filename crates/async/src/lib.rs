@@ -2,16 +2,16 @@
 //!
 //! One driver, written once against futures-io's `AsyncRead`/`AsyncWrite` and a tiny
 //! [`Runtime`] trait (timers, spawning, TCP), and bound to tokio by `seashell-tokio` and to
-//! smol by `seashell-smol` in about a hundred lines each. It holds no protocol logic: every
-//! SSH rule lives in [`seashell_proto`].
+//! smol by `seashell-smol` in about a hundred lines each. It holds no protocol or session
+//! logic: every SSH rule lives in [`seashell_proto`], every session rule (per-channel inbox,
+//! handshake policy, session setup, exit ordering, the server [`Handler`]) in
+//! [`seashell_adapter`], shared with the blocking adapter.
 //!
 //! Each connection runs as one spawned task, the *driver* (the pattern of quinn's
-//! `ConnectionDriver`): it feeds socket reads to the core, writes what `poll_transmit`
-//! yields, sleeps until `poll_timeout`, files events per channel and wakes the tasks that
-//! wait on them: a reader when data arrives, a writer when the window reopens
-//! (`Event::Writable`). Handles ([`Session`], [`Channel`], [`ServerChannel`]) are thin: they
-//! lock the shared state, call the core, register a waker when they must wait, and wake the
-//! driver.
+//! `ConnectionDriver`): it feeds socket reads to the shared [`Pump`](seashell_adapter::Pump),
+//! writes what it yields and sleeps until the core's next deadline; the pump files events per
+//! channel and wakes the tasks that wait on them. Handles ([`Session`], [`Channel`],
+//! [`ServerChannel`]) `.await` the shared poll functions.
 //!
 //! - Many channels of one connection work from different tasks at once.
 //! - Reads and writes are cancellation-safe: a dropped future loses no data and leaves the
@@ -34,18 +34,17 @@
 mod channel;
 mod client;
 mod driver;
-mod error;
-mod handle;
 mod runtime;
 mod server;
-mod state;
+mod session;
 
 pub use channel::{Channel, Stderr};
-pub use client::{Client, Session};
+pub use client::Client;
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
 pub use seashell_adapter::{
-    ClientConfig, Error, ExitStatus, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt,
-    StrictHostKeyChecking,
+    ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler, HostKeyPolicy,
+    HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel, StrictHostKeyChecking,
 };
 pub use seashell_proto as proto;
-pub use server::{ChannelReader, ChannelWriter, Handler, Server, ServerChannel};
+pub use server::Server;
+pub use session::{Session, SessionBuilder};

@@ -26,8 +26,8 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 
 pub use seashell_async::{
     Channel, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler, HostKeyPolicy,
-    HostKeyVerifier, Output, PasswordPrompt, ServerChannel, Session, Stderr, StrictHostKeyChecking,
-    proto,
+    HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel, Session, SessionBuilder,
+    Stderr, StrictHostKeyChecking, proto,
 };
 
 /// Opens authenticated sessions: `Client::connect(addr, config).await`.

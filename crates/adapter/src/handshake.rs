@@ -1,0 +1,101 @@
+//! The client's handshake policy, once for every adapter: the host key is checked by the
+//! configured [`HostKeyPolicy`](crate::HostKeyPolicy), then credentials are tried in the
+//! configured order ([`AuthPlan`]).
+
+use crate::auth::AuthPlan;
+use crate::config::ClientConfig;
+use crate::error::Error;
+use crate::shared::{Shared, State};
+use seashell_proto::{ClientConnection, Event};
+use std::task::{Context, Poll};
+
+/// The handshake of a client connection, polled until the server accepts us. Policies that
+/// may block (reading known_hosts, prompting for a password) run without the connection
+/// locked.
+#[derive(Debug)]
+pub struct Handshake {
+    host: String,
+    port: u16,
+    config: ClientConfig,
+    plan: AuthPlan,
+}
+
+impl Handshake {
+    /// The handshake with the server `host:port` (named for the host-key policy).
+    pub fn new(host: &str, port: u16, config: ClientConfig) -> Handshake {
+        Handshake {
+            host: host.to_owned(),
+            port,
+            config,
+            plan: AuthPlan::default(),
+        }
+    }
+
+    /// Answers the handshake's events; ready once authenticated, or with the reason it
+    /// failed.
+    pub fn poll(&mut self, shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            let ev = {
+                let mut st = shared.lock();
+                match st.control.pop_front() {
+                    Some(ev) => ev,
+                    None => {
+                        st.check()?;
+                        st.control_waiters.register(cx.waker());
+                        return Poll::Pending;
+                    }
+                }
+            };
+            match ev {
+                Event::HostKey(check) => {
+                    let verdict =
+                        self.config
+                            .host_key_policy
+                            .check(&self.host, self.port, check.key());
+                    let mut st = shared.lock();
+                    let r = match verdict {
+                        Ok(()) => st.client()?.accept_host_key(check).map_err(Error::from),
+                        Err(e) => {
+                            st.client()?.reject_host_key(check);
+                            Err(e)
+                        }
+                    };
+                    st.wake_driver();
+                    r?;
+                }
+                Event::AuthMethods { methods, .. } => {
+                    let next = self.plan.next(&methods, &self.config);
+                    let mut st = shared.lock();
+                    let r = match next {
+                        Some(m) => st.client()?.authenticate(m).map_err(Error::from),
+                        None => {
+                            st.conn.disconnect();
+                            Err(Error::Auth(format!(
+                                "permission denied ({})",
+                                methods.join(",")
+                            )))
+                        }
+                    };
+                    st.wake_driver();
+                    r?;
+                }
+                Event::Authenticated => {
+                    let mut st = shared.lock();
+                    st.control_open = false;
+                    st.control.clear();
+                    return Poll::Ready(Ok(()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl State {
+    /// The client core (every client operation goes through here).
+    pub(crate) fn client(&mut self) -> Result<&mut ClientConnection, Error> {
+        self.conn
+            .as_client()
+            .ok_or_else(|| Error::Refused("not a client connection".into()))
+    }
+}

@@ -1,0 +1,249 @@
+//! [`Pump`]: the I/O-free half of a connection driver, the same for every adapter. The
+//! adapter's driver (a blocking I/O thread, an async task) owns the socket and a clock and
+//! calls the pump in a loop:
+//!
+//! 1. when [`wants_read`](Pump::wants_read), read the socket into a buffer and hand it to
+//!    [`received`](Pump::received) (an empty slice is EOF) or report
+//!    [`read_failed`](Pump::read_failed);
+//! 2. [`events`](Pump::events): files what the core reported and answers decisions;
+//! 3. write [`output`](Pump::output) to the socket, reporting [`wrote`](Pump::wrote) or
+//!    [`write_failed`](Pump::write_failed);
+//! 4. sleep until readable, writable, [`timeout`](Pump::timeout) (then
+//!    [`handle_timeout`](Pump::handle_timeout)) or the waker given to
+//!    [`set_waker`](Pump::set_waker) (the application queued something);
+//! 5. stop once [`finished`](Pump::finished) says so.
+//!
+//! A client pump also ends the connection (with a DISCONNECT) once no handle is left
+//! ([`orphaned`](Pump::orphaned)).
+
+use crate::error::{Error, Lost};
+use crate::server::{Decisions, Handler};
+use crate::shared::{SEND_HIGH_WATER, Shared, State};
+use seashell_proto::Event;
+use std::io;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Instant;
+
+/// Who answers the events that are decisions (a server's [`Handler`]); a client's go to its
+/// handshake.
+pub(crate) trait Decide: Send {
+    /// Handles one event the state did not file. Called without the lock held.
+    fn decide(&mut self, shared: &Arc<Shared>, ev: Event);
+}
+
+/// The bookkeeping of one connection's driver: see the [module docs](self).
+pub struct Pump {
+    shared: Arc<Shared>,
+    decide: Option<Box<dyn Decide>>,
+    out: Vec<u8>,
+    out_pos: usize,
+    read_done: bool,
+    write_failed: bool,
+    finished: bool,
+}
+
+impl std::fmt::Debug for Pump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pump")
+            .field("unsent", &(self.out.len() - self.out_pos))
+            .field("read_done", &self.read_done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pump {
+    /// The pump of a client connection: handshake events go to its control queue.
+    pub fn client(shared: Arc<Shared>) -> Pump {
+        Pump::new(shared, None)
+    }
+
+    /// The pump of a server connection: `handler` makes its decisions, on the driver.
+    pub fn server<H: Handler>(shared: Arc<Shared>, handler: H) -> Pump {
+        Pump::new(shared, Some(Box::new(Decisions::new(handler))))
+    }
+
+    fn new(shared: Arc<Shared>, decide: Option<Box<dyn Decide>>) -> Pump {
+        Pump {
+            shared,
+            decide,
+            out: Vec::new(),
+            out_pos: 0,
+            read_done: false,
+            write_failed: false,
+            finished: false,
+        }
+    }
+
+    /// The connection's shared state.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Sets the waker handles wake when they queued work for the driver.
+    pub fn set_waker(&self, w: &Waker) {
+        let mut st = self.shared.lock();
+        if !st.driver.as_ref().is_some_and(|d| d.will_wake(w)) {
+            st.driver = Some(w.clone());
+        }
+    }
+
+    /// Whether to read the socket now: not after EOF, and not while more than
+    /// [`SEND_HIGH_WATER`] bytes wait to be sent (a peer that does not read cannot make us
+    /// buffer without bound).
+    pub fn wants_read(&self) -> bool {
+        !self.read_done && self.out.len() - self.out_pos < SEND_HIGH_WATER
+    }
+
+    /// Feeds bytes read from the socket (empty: the peer closed it) to the core.
+    pub fn received(&mut self, now: Instant, data: &[u8]) {
+        let mut st = self.shared.lock();
+        // Errors come back as `ConnectionLost` events.
+        if data.is_empty() {
+            self.read_done = true;
+            let _ = st.conn.feed_eof(now);
+        } else {
+            let _ = st.conn.feed(now, data);
+        }
+        if st.conn.is_closed() {
+            self.read_done = true;
+        }
+        st.reads += 1;
+        st.read_waiters.wake();
+    }
+
+    /// The socket failed while reading.
+    pub fn read_failed(&mut self, e: io::Error) {
+        self.read_done = true;
+        self.fail(e);
+    }
+
+    /// The socket failed while writing: nothing more can be sent.
+    pub fn write_failed(&mut self, e: io::Error) {
+        self.write_failed = true;
+        self.fail(e);
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        let mut st = self.shared.lock();
+        st.set_lost(Lost::Io(Arc::new(e)));
+        st.conn.disconnect();
+    }
+
+    /// Files every pending event and answers decisions. Returns whether there were any.
+    pub fn events(&mut self) -> bool {
+        let mut any = false;
+        loop {
+            let pending = {
+                let mut st = self.shared.lock();
+                loop {
+                    let Some(ev) = st.conn.poll_event() else {
+                        break None;
+                    };
+                    any = true;
+                    if let Some(ev) = st.file(ev) {
+                        if self.decide.is_some() {
+                            break Some(ev);
+                        }
+                        st.push_control(ev);
+                    }
+                }
+            };
+            match (pending, self.decide.as_mut()) {
+                (Some(ev), Some(d)) => d.decide(&self.shared, ev),
+                _ => return any,
+            }
+        }
+    }
+
+    /// The bytes to write to the socket next (empty: nothing to send). Takes what the core
+    /// has queued once the previous bytes are written.
+    pub fn output(&mut self) -> &[u8] {
+        if self.write_failed {
+            return &[];
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            let mut st = self.shared.lock();
+            if st.conn.wants_write() {
+                st.conn.poll_transmit(&mut self.out);
+            }
+            st.queued = 0;
+            self.update(&mut st);
+        }
+        self.out.get(self.out_pos..).unwrap_or_default()
+    }
+
+    /// `n` bytes of [`output`](Self::output) were written.
+    pub fn wrote(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        let mut st = self.shared.lock();
+        self.update(&mut st);
+    }
+
+    /// Publishes what is left to send, and lets writers go on below the high-water mark.
+    fn update(&self, st: &mut State) {
+        st.out_pending = self.out.len() - self.out_pos;
+        if st.unsent() < SEND_HIGH_WATER {
+            st.send_waiters.wake();
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    pub fn timeout(&self) -> Option<Instant> {
+        self.shared.lock().conn.poll_timeout()
+    }
+
+    /// Runs the core's timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let _ = self.shared.lock().conn.handle_timeout(now);
+    }
+
+    /// Client: when every handle on the connection is gone, says goodbye (a DISCONNECT to
+    /// send). Returns whether it did.
+    pub fn orphaned(&mut self) -> bool {
+        let mut st = self.shared.lock();
+        let orphan = self.decide.is_none() && st.handles == 0;
+        if orphan && !st.conn.is_closed() {
+            st.conn.disconnect();
+            return true;
+        }
+        false
+    }
+
+    /// Ended once the core is closed and its last bytes (the DISCONNECT) are written or can
+    /// no longer be: then every waiter is woken, and the result says whether the socket
+    /// failed.
+    pub fn finished(&mut self) -> Option<Result<(), Error>> {
+        let mut st = self.shared.lock();
+        let flushed = self.out_pos == self.out.len() && !st.conn.wants_write();
+        if !st.conn.is_closed() || !(flushed || self.write_failed) {
+            return None;
+        }
+        self.finished = true;
+        st.done = true;
+        st.wake_all();
+        Some(match &st.lost {
+            Some(l @ Lost::Io(_)) => Err(l.error()),
+            _ => Ok(()),
+        })
+    }
+}
+
+impl Drop for Pump {
+    /// A driver stopped before the end (its runtime shut down, its thread panicked) leaves
+    /// no waiter hanging.
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        st.driver = None;
+        if !self.finished && !st.done {
+            st.done = true;
+            st.set_lost(Lost::Io(Arc::new(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the connection driver stopped",
+            ))));
+        }
+        st.wake_all();
+    }
+}

@@ -1,0 +1,101 @@
+//! The one [`Handler`] of every adapter's server, and how a server connection's decisions
+//! reach it.
+
+use crate::channel::ChannelHandle;
+use crate::pump::Decide;
+use crate::server_channel::ServerChannel;
+use crate::shared::Shared;
+use seashell_proto::kex::negotiate::Negotiated;
+use seashell_proto::{AuthAttempt, AuthDecision, ChannelId, Event, PublicKey, SessionRequestKind};
+use std::sync::Arc;
+
+/// The application's side of a server connection, in every adapter. Every method has a safe
+/// default: refuse.
+///
+/// The handler is called on the connection's driver (its thread in seashell-blocking, its
+/// task in seashell-async) and must answer quickly; anything long (a command, a shell) runs
+/// on a thread or task of its own, talking to the client through a [`ServerChannel`].
+pub trait Handler: Send + 'static {
+    /// Decides an authentication attempt by `user`. Signatures are already verified by the
+    /// core: [`AuthAttempt::PublicKey`] means the client holds that key.
+    fn auth(&mut self, user: &str, attempt: &AuthAttempt) -> AuthDecision {
+        let _ = (user, attempt);
+        AuthDecision::Reject
+    }
+
+    /// The algorithms the key exchange chose, told once when the client authenticates
+    /// (just before [`authenticated`](Self::authenticated)); for logging.
+    fn negotiated(&mut self, algorithms: &Negotiated) {
+        let _ = algorithms;
+    }
+
+    /// The client authenticated as `user` (with `key` when the last proof was a key).
+    fn authenticated(&mut self, user: &str, key: Option<&PublicKey>) {
+        let _ = (user, key);
+    }
+
+    /// A request on a session channel: exec, shell, pty-req, env, subsystem, window-change,
+    /// signal. Return whether it is accepted. For exec, shell and subsystem, accepting means
+    /// the handler now drives `channel` (typically from a thread or task it starts, holding
+    /// a clone) and ends it with [`ServerChannel::exit`].
+    fn session_request(&mut self, channel: &ServerChannel, request: &SessionRequestKind) -> bool {
+        let _ = (channel, request);
+        false
+    }
+
+    /// A channel is closed in both directions; forget anything kept for it.
+    fn channel_closed(&mut self, channel: ChannelId) {
+        let _ = channel;
+    }
+}
+
+/// Answers a server connection's decisions through its [`Handler`].
+pub(crate) struct Decisions<H>(H);
+
+impl<H: Handler> Decisions<H> {
+    pub fn new(handler: H) -> Self {
+        Decisions(handler)
+    }
+}
+
+impl<H: Handler> Decide for Decisions<H> {
+    fn decide(&mut self, shared: &Arc<Shared>, ev: Event) {
+        let handler = &mut self.0;
+        match ev {
+            Event::AuthRequest(req) => {
+                let decision = handler.auth(req.user(), req.attempt());
+                let mut st = shared.lock();
+                if let Some(s) = st.conn.as_server() {
+                    let _ = s.answer_auth(req, decision);
+                }
+                st.wake_driver();
+            }
+            Event::ClientAuthenticated(who) => {
+                if let Some(n) = shared.negotiated() {
+                    handler.negotiated(&n);
+                }
+                handler.authenticated(&who.user, who.key.as_ref());
+            }
+            Event::ChannelOpenRequest(incoming) => {
+                let mut st = shared.lock();
+                if let Some(Ok(id)) = st.conn.as_server().map(|s| s.accept_channel(incoming)) {
+                    st.channels.insert(id, Default::default());
+                }
+            }
+            Event::ChannelRequest(req) => {
+                let id = req.channel();
+                let open = shared.lock().channels.contains_key(&id);
+                let ok = open && {
+                    let channel = ServerChannel::new(ChannelHandle::new(shared.clone(), id));
+                    handler.session_request(&channel, req.kind())
+                };
+                let mut st = shared.lock();
+                if let Some(s) = st.conn.as_server() {
+                    let _ = s.reply_request(req, ok);
+                }
+            }
+            Event::Closed(id) => handler.channel_closed(id),
+            _ => {}
+        }
+    }
+}
