@@ -17,7 +17,7 @@
 mod args;
 mod askpass;
 mod demo;
-#[cfg_attr(not(test), allow(dead_code, reason = "until the interactive session uses it"))]
+#[allow(dead_code, reason = "until the interactive session uses it")]
 mod escape;
 mod forward;
 mod hosts;
@@ -28,6 +28,10 @@ mod pipe;
 mod run;
 mod serve;
 mod session_options;
+#[allow(dead_code, reason = "until the interactive session uses it")]
+mod signals;
+#[allow(dead_code, reason = "until the interactive session uses it")]
+mod terminal;
 mod tty;
 mod units;
 
