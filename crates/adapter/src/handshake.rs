@@ -56,20 +56,22 @@ impl Handshake {
                     let r = match verdict {
                         Ok(()) => st.client()?.accept_host_key(check).map_err(Error::from),
                         Err(e) => {
-                            st.client()?.reject_host_key(check);
+                            let _ = st.client()?.reject_host_key(check);
                             Err(e)
                         }
                     };
                     st.wake_driver();
                     r?;
                 }
-                Event::AuthMethods { methods, .. } => {
+                Event::AuthMethods {
+                    methods, choice, ..
+                } => {
                     let next = self.plan.next(&methods, &self.config);
                     let mut st = shared.lock();
                     let r = match next {
-                        Some(m) => st.client()?.authenticate(m).map_err(Error::from),
+                        Some(m) => st.client()?.authenticate(choice, m).map_err(Error::from),
                         None => {
-                            st.conn.disconnect();
+                            let _ = st.client()?.give_up_auth(choice, methods.clone());
                             Err(Error::Auth(format!(
                                 "permission denied ({})",
                                 methods.join(",")

@@ -76,6 +76,18 @@ impl<H: Handler> Decide for Decisions<H> {
                 }
                 handler.authenticated(&who.user, who.key.as_ref());
             }
+            // Only sessions are served here; forwarding needs a policy first.
+            Event::ChannelOpenRequest(incoming)
+                if *incoming.kind() != seashell_proto::ChannelKind::Session =>
+            {
+                if let Some(s) = shared.lock().conn.as_server() {
+                    let _ = s.reject_channel(
+                        incoming,
+                        seashell_proto::OpenFailure::AdministrativelyProhibited,
+                        "channel type not served",
+                    );
+                }
+            }
             Event::ChannelOpenRequest(incoming) => {
                 let mut st = shared.lock();
                 if let Some(Ok(id)) = st.conn.as_server().map(|s| s.accept_channel(incoming)) {

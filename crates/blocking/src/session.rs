@@ -73,16 +73,18 @@ impl Client {
                         match config.host_key_policy.check(host, port, check.key()) {
                             Ok(()) => d.conn.accept_host_key(check)?,
                             Err(e) => {
-                                d.conn.reject_host_key(check);
+                                let _ = d.conn.reject_host_key(check);
                                 let _ = d.flush();
                                 return Err(e);
                             }
                         }
                     }
-                    Event::AuthMethods { methods, .. } => match auth.next(&methods, &config) {
-                        Some(m) => d.conn.authenticate(m)?,
+                    Event::AuthMethods {
+                        methods, choice, ..
+                    } => match auth.next(&methods, &config) {
+                        Some(m) => d.conn.authenticate(choice, m)?,
                         None => {
-                            d.conn.disconnect();
+                            let _ = d.conn.give_up_auth(choice, methods.clone());
                             let _ = d.flush();
                             return Err(Error::Auth(format!(
                                 "permission denied ({})",

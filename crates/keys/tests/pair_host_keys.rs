@@ -48,9 +48,9 @@ fn run(client: ClientConfig, server: ServerConfig, user_key: Arc<PrivateKey>) ->
                 seen_host = Some((k.key().clone(), k.algorithm().to_owned()));
                 c.accept_host_key(k).unwrap();
             }
-            Event::AuthMethods { .. } => {
+            Event::AuthMethods { choice, .. } => {
                 if let Some(m) = method.take() {
-                    c.authenticate(m).unwrap();
+                    c.authenticate(choice, m).unwrap();
                 }
             }
             _ => {}

@@ -143,19 +143,21 @@ fn on_event(conn: &mut ClientConnection, app: &mut App, ev: Event) -> Result<(),
                 HostKeyStatus::Trusted => conn.accept_host_key(check)?,
                 _ => {
                     let fp = check.fingerprint();
-                    conn.reject_host_key(check);
+                    let _ = conn.reject_host_key(check);
                     eprintln!("host key {fp} is not in {}", app.known_hosts.display());
                 }
             }
         }
         Event::Banner(text) => eprint!("{text}"),
-        Event::AuthMethods { methods, .. } => {
+        Event::AuthMethods {
+            methods, choice, ..
+        } => {
             if app.key_tried || !methods.iter().any(|m| m == "publickey") {
                 conn.disconnect();
                 return Err(format!("permission denied ({})", methods.join(",")).into());
             }
             app.key_tried = true;
-            conn.authenticate(AuthMethod::PublicKey(app.key.clone()))?;
+            conn.authenticate(choice, AuthMethod::PublicKey(app.key.clone()))?;
         }
         Event::Authenticated => {
             conn.open_session()?;

@@ -35,6 +35,14 @@ pub enum Error {
     ConnectionClosed,
     /// The peer did not answer in time.
     Timeout,
+    /// The peer answered none of `count` keepalives in a row (`ServerAliveCountMax` /
+    /// `ClientAliveCountMax`): it is dead, frozen or unreachable.
+    KeepaliveTimeout {
+        /// How many keepalives went unanswered.
+        count: u32,
+    },
+    /// Nothing arrived from the peer for the configured idle time.
+    IdleTimeout,
 }
 
 /// Decoding failures. Each variant names what was being decoded.
@@ -191,7 +199,9 @@ impl Error {
             Error::Crypto(_) => Some(reason::KEY_EXCHANGE_FAILED),
             Error::HostKeyRejected { .. } => Some(reason::HOST_KEY_NOT_VERIFIABLE),
             Error::LocallyClosed => Some(reason::BY_APPLICATION),
-            Error::Timeout => Some(reason::CONNECTION_LOST),
+            Error::Timeout | Error::KeepaliveTimeout { .. } | Error::IdleTimeout => {
+                Some(reason::CONNECTION_LOST)
+            }
             Error::ApiMisuse(_) => Some(reason::BY_APPLICATION),
             Error::DisconnectReceived { .. } | Error::ConnectionClosed => None,
         }
@@ -229,6 +239,13 @@ impl fmt::Display for Error {
             Error::LocallyClosed => f.write_str("connection closed locally"),
             Error::ConnectionClosed => f.write_str("connection closed by peer"),
             Error::Timeout => f.write_str("connection timed out"),
+            Error::KeepaliveTimeout { count } => {
+                write!(
+                    f,
+                    "timeout: peer not responding ({count} keepalives unanswered)"
+                )
+            }
+            Error::IdleTimeout => f.write_str("connection idle for too long"),
         }
     }
 }
@@ -256,5 +273,11 @@ impl From<CryptoError> for Error {
 impl From<ApiMisuse> for Error {
     fn from(e: ApiMisuse) -> Self {
         Error::ApiMisuse(e)
+    }
+}
+
+impl From<PeerIncompatible> for Error {
+    fn from(e: PeerIncompatible) -> Self {
+        Error::PeerIncompatible(e)
     }
 }

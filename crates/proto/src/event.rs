@@ -1,14 +1,81 @@
 //! What a connection reports to the application, and the decision tokens it answers with.
 
+use crate::connection::global::{GlobalRequestId, GlobalRequestKind};
+use crate::connection::kind::ChannelKind;
 use crate::error::Error;
 use crate::keys::PublicKey;
 use bytes::Bytes;
+use std::sync::{Arc, Mutex, Weak};
 
 /// Decision tokens carry numbers unique in the process, so a token can never be answered on
 /// a connection it does not belong to.
 pub(crate) fn next_token() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Serials of tokens dropped unanswered, for their connection to answer (refuse) them.
+pub(crate) type DropBox = Arc<Mutex<Vec<u64>>>;
+
+/// The identity of one decision: a process-unique serial, and the way back to its
+/// connection. A token dropped without an answer reports its serial there, and the
+/// connection refuses it at the next call, so the peer is never left without a reply.
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    serial: u64,
+    dropped: Option<Weak<Mutex<Vec<u64>>>>,
+}
+
+impl Ticket {
+    /// A fresh ticket, not yet tied to a connection.
+    pub fn new() -> Ticket {
+        Ticket {
+            serial: next_token(),
+            dropped: None,
+        }
+    }
+
+    /// The serial.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Ties the ticket to its connection's drop box.
+    pub fn arm(&mut self, dropped: &DropBox) {
+        self.dropped = Some(Arc::downgrade(dropped));
+    }
+
+    /// The token is being answered: dropping it later reports nothing.
+    pub fn defuse(&mut self) -> u64 {
+        self.dropped = None;
+        self.serial
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(b) = self.dropped.take().and_then(|w| w.upgrade()) {
+            b.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(self.serial);
+        }
+    }
+}
+
+/// Client: the token of an authentication step (the choice of the next method, or the
+/// answers to keyboard-interactive prompts).
+#[must_use = "authentication waits until the step is answered"]
+#[derive(Debug)]
+pub struct AuthChoice {
+    pub(crate) ticket: Ticket,
+}
+
+impl AuthChoice {
+    pub(crate) fn new() -> AuthChoice {
+        AuthChoice {
+            ticket: Ticket::new(),
+        }
+    }
 }
 
 /// A channel, named by a local number the core allocates. The peer's number never leaves the
@@ -37,6 +104,8 @@ pub enum Event {
         methods: Vec<String>,
         /// Whether the previous attempt succeeded partially (more methods required).
         partial_success: bool,
+        /// The token to answer with `authenticate` (dropping it ends the connection).
+        choice: AuthChoice,
     },
     /// A banner from the server, control characters removed.
     Banner(String),
@@ -100,18 +169,44 @@ pub enum Event {
     /// The answer to one of our pings (`ping@openssh.com`), with the data we sent.
     Pong(bytes::Bytes),
     /// Client: the server asks keyboard-interactive questions. Answer with `answer_prompts`.
-    AuthPrompts(PromptRequest),
+    AuthPrompts {
+        /// The questions.
+        prompts: PromptRequest,
+        /// The token to answer with.
+        choice: AuthChoice,
+    },
     /// Server: a client asks to authenticate. The core has already verified any signature.
     /// Answer with `answer_auth`.
     AuthRequest(AuthRequest),
     /// Server: the client authenticated as this user.
     ClientAuthenticated(AuthenticatedUser),
-    /// Server: the client wants to open a channel. Answer with `accept_channel` or
-    /// `reject_channel`.
+    /// The peer wants to open a channel (either role). Answer with `accept_channel` or
+    /// `reject_channel`; a dropped token is refused.
     ChannelOpenRequest(IncomingChannel),
-    /// Server: a request on a session channel (exec, shell, pty-req, …). Answer with
+    /// A request on a channel we accepted (exec, shell, pty-req, …). Answer with
     /// `reply_request` (the core sends replies in the order the requests arrived).
     ChannelRequest(SessionRequest),
+    /// The peer sent a global request the application decides (`tcpip-forward`, …). Answer
+    /// with `reply_global`; replies leave in arrival order.
+    GlobalRequest(IncomingGlobalRequest),
+    /// One of our global requests succeeded.
+    GlobalRequestSucceeded {
+        /// Which request.
+        id: GlobalRequestId,
+        /// For `tcpip-forward` of port 0: the port the peer bound.
+        bound_port: Option<u32>,
+    },
+    /// One of our global requests was refused.
+    GlobalRequestFailed {
+        /// Which request.
+        id: GlobalRequestId,
+    },
+    /// Client: the server announced every host key it holds (`hostkeys-00@openssh.com`),
+    /// after authentication. Ask it to prove the new ones with `prove_host_keys`.
+    HostKeysAnnounced(Vec<PublicKey>),
+    /// Client: the server proved it holds these host keys (each signature over the session
+    /// identifier verified): they may be recorded, as OpenSSH's `UpdateHostKeys` does.
+    HostKeysProven(Vec<PublicKey>),
     /// The connection ended. This is the last event.
     ConnectionLost(Error),
 }
@@ -167,7 +262,7 @@ pub enum AuthAttempt {
 pub struct AuthRequest {
     pub(crate) user: String,
     pub(crate) attempt: AuthAttempt,
-    pub(crate) serial: u64,
+    pub(crate) ticket: Ticket,
 }
 
 impl AuthRequest {
@@ -213,17 +308,38 @@ pub struct AuthenticatedUser {
 #[must_use = "the client waits until the channel is accepted or rejected"]
 #[derive(Debug)]
 pub struct IncomingChannel {
-    pub(crate) serial: u64,
-    pub(crate) kind: String,
+    pub(crate) ticket: Ticket,
+    pub(crate) kind: ChannelKind,
     pub(crate) remote_id: u32,
     pub(crate) window: u32,
     pub(crate) max_packet: u32,
 }
 
 impl IncomingChannel {
-    /// The channel type (`session`, …).
-    pub fn kind(&self) -> &str {
+    /// What the channel carries, with the data of its open request.
+    pub fn kind(&self) -> &ChannelKind {
         &self.kind
+    }
+}
+
+/// A global request of the peer's, waiting for the application's decision.
+#[must_use = "the peer waits until the request is answered"]
+#[derive(Debug)]
+pub struct IncomingGlobalRequest {
+    pub(crate) ticket: Ticket,
+    pub(crate) kind: GlobalRequestKind,
+    pub(crate) want_reply: bool,
+}
+
+impl IncomingGlobalRequest {
+    /// What is asked.
+    pub fn kind(&self) -> &GlobalRequestKind {
+        &self.kind
+    }
+
+    /// Whether the peer waits for an answer.
+    pub fn want_reply(&self) -> bool {
+        self.want_reply
     }
 }
 
@@ -272,8 +388,95 @@ pub enum SessionRequestKind {
     },
     /// Deliver a signal (name without "SIG").
     Signal(String),
+    /// Send a break of this many milliseconds (RFC 4335).
+    Break(u32),
+    /// Whether the client may do flow control with ^S/^Q (`xon-xoff`).
+    XonXoff(bool),
+    /// The client will write no more, but still reads (`eow@openssh.com`).
+    EndOfWrite,
+    /// Forward X11 connections (`x11-req`).
+    X11 {
+        /// Forward one connection only.
+        single_connection: bool,
+        /// The authentication protocol (`MIT-MAGIC-COOKIE-1`).
+        protocol: String,
+        /// The authentication cookie, hex.
+        cookie: String,
+        /// The X11 screen number.
+        screen: u32,
+    },
+    /// Forward the client's authentication agent (`auth-agent-req@openssh.com`).
+    AuthAgent,
     /// Anything else, by name.
     Other(String),
+}
+
+/// Terminal modes of a `pty-req` (RFC 4254 §8): opcode and value pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TerminalModes(pub Vec<(u8, u32)>);
+
+impl TerminalModes {
+    /// Decodes an encoded modes string. Decoding stops at `TTY_OP_END` (0) or at the first
+    /// opcode of 160 or more, whose argument size is undefined (RFC 4254 §8).
+    pub fn decode(encoded: &[u8]) -> TerminalModes {
+        let mut modes = Vec::new();
+        let mut r = crate::wire::Reader::new(encoded);
+        while let Ok(op) = r.u8("opcode") {
+            if op == 0 || op >= 160 {
+                break;
+            }
+            match r.u32("mode value") {
+                Ok(v) => modes.push((op, v)),
+                Err(_) => break,
+            }
+        }
+        TerminalModes(modes)
+    }
+
+    /// The encoded string, ending with `TTY_OP_END`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() * 5 + 1);
+        for &(op, v) in &self.0 {
+            if op == 0 || op >= 160 {
+                continue;
+            }
+            out.push(op);
+            crate::wire::put_u32(&mut out, v);
+        }
+        out.push(0);
+        out
+    }
+}
+
+/// A pseudo-terminal to ask for (`pty-req`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtyRequest {
+    /// `TERM` (for example `xterm-256color`).
+    pub term: String,
+    /// Width in characters.
+    pub cols: u32,
+    /// Height in characters.
+    pub rows: u32,
+    /// Width in pixels (0 if unknown).
+    pub width_px: u32,
+    /// Height in pixels (0 if unknown).
+    pub height_px: u32,
+    /// Terminal modes.
+    pub modes: TerminalModes,
+}
+
+impl PtyRequest {
+    /// A terminal of `term` type and size, with no modes.
+    pub fn new(term: impl Into<String>, cols: u32, rows: u32) -> PtyRequest {
+        PtyRequest {
+            term: term.into(),
+            cols,
+            rows,
+            width_px: 0,
+            height_px: 0,
+            modes: TerminalModes::default(),
+        }
+    }
 }
 
 /// Server: a request on a session channel.
@@ -283,7 +486,7 @@ pub struct SessionRequest {
     pub(crate) id: ChannelId,
     pub(crate) kind: SessionRequestKind,
     pub(crate) want_reply: bool,
-    pub(crate) serial: u64,
+    pub(crate) ticket: Ticket,
 }
 
 impl SessionRequest {
@@ -309,6 +512,7 @@ impl SessionRequest {
 pub struct HostKeyCheck {
     pub(crate) key: PublicKey,
     pub(crate) algorithm: String,
+    pub(crate) ticket: Ticket,
 }
 
 impl HostKeyCheck {
@@ -335,4 +539,26 @@ pub fn sanitize(text: &[u8]) -> String {
         .chars()
         .filter(|&c| !c.is_control() || c == '\n' || c == '\t')
         .collect()
+}
+
+impl Event {
+    /// Ties the decision token this event carries (if any) to its connection, so dropping it
+    /// unanswered gets the peer a refusal.
+    pub(crate) fn arm(mut self, dropped: &DropBox) -> Event {
+        let ticket = match &mut self {
+            Event::HostKey(c) => Some(&mut c.ticket),
+            Event::AuthMethods { choice, .. } | Event::AuthPrompts { choice, .. } => {
+                Some(&mut choice.ticket)
+            }
+            Event::AuthRequest(r) => Some(&mut r.ticket),
+            Event::ChannelOpenRequest(r) => Some(&mut r.ticket),
+            Event::ChannelRequest(r) if r.want_reply => Some(&mut r.ticket),
+            Event::GlobalRequest(r) => Some(&mut r.ticket),
+            _ => None,
+        };
+        if let Some(t) = ticket {
+            t.arm(dropped);
+        }
+        self
+    }
 }

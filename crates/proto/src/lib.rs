@@ -10,6 +10,11 @@
 //!   wire bytes out ◀─poll_transmit(buf)─ └──────────────────┘ ◀─commands─ application
 //! ```
 //!
+//! Both roles are one type, [`Connection`] (`ClientConnection` and `ServerConnection` are
+//! `Connection<Client>` and `Connection<Server>`), whose documentation lists the method
+//! categories (inputs, outputs, commands, decisions). [`AnyConnection`] is its object-safe
+//! face, for code that drives either role alike.
+//!
 //! **Poll order.** After any input (`feed`, `feed_eof`, `handle_timeout`) or command, drain
 //! `poll_transmit` (send everything it appends), then read `poll_timeout`, then drain
 //! `poll_event` until it returns `None`.
@@ -38,13 +43,17 @@ pub mod transport;
 pub mod wire;
 
 pub use auth::client::AuthMethod;
-pub use client::ClientConnection;
+pub use client::{Client, ClientConnection};
 pub use config::{ClientConfig, ServerConfig};
-pub use connection::{AnyConnection, Channel};
+pub use connection::{
+    AnyConnection, Channel, ChannelKind, Connection, GlobalReply, GlobalRequestId,
+    GlobalRequestKind, OpenFailure, Side,
+};
 pub use error::Error;
 pub use event::{
-    AuthAttempt, AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event, HostKeyCheck,
-    IncomingChannel, PromptRequest, SessionRequest, SessionRequestKind,
+    AuthAttempt, AuthChoice, AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event,
+    HostKeyCheck, IncomingChannel, IncomingGlobalRequest, PromptRequest, PtyRequest,
+    SessionRequest, SessionRequestKind, TerminalModes,
 };
 pub use keys::{PrivateKey, PublicKey};
-pub use server::ServerConnection;
+pub use server::{Server, ServerConnection};

@@ -23,8 +23,8 @@ fn pump(c: &mut ClientConnection, s: &mut FakeServer, now: Instant) -> Option<Er
         while let Some(ev) = c.poll_event() {
             match ev {
                 Event::HostKey(check) => c.accept_host_key(check).unwrap(),
-                Event::AuthMethods { .. } => c
-                    .authenticate(AuthMethod::Password(PASSWORD.to_owned().into()))
+                Event::AuthMethods { choice, .. } => c
+                    .authenticate(choice, AuthMethod::Password(PASSWORD.to_owned().into()))
                     .unwrap(),
                 Event::ConnectionLost(e) => return Some(e),
                 _ => {}

@@ -107,7 +107,7 @@ fn rejected_host_key_sends_only_a_disconnect() {
     };
     let fp = check.fingerprint();
     assert_eq!(fp, s.host_public_key().fingerprint());
-    c.reject_host_key(check);
+    let _ = c.reject_host_key(check);
     buf.clear();
     c.poll_transmit(&mut buf);
     // Cleartext (no NEWKEYS was sent): exactly one packet, a DISCONNECT.

@@ -256,9 +256,9 @@ impl Pair {
             Duration::from_secs(1),
             |c, ev| match ev {
                 Event::HostKey(k) => c.accept_host_key(k).unwrap_or_else(|e| panic!("{e}")),
-                Event::AuthMethods { .. } => {
+                Event::AuthMethods { choice, .. } => {
                     if let Some(m) = m.take() {
-                        c.authenticate(m).unwrap_or_else(|e| panic!("{e}"));
+                        c.authenticate(choice, m).unwrap_or_else(|e| panic!("{e}"));
                     }
                 }
                 _ => {}

@@ -55,27 +55,25 @@ fn drive(
     mut decide: impl FnMut(&AuthRequest) -> AuthDecision,
 ) -> (Vec<String>, Vec<String>) {
     let mut methods = methods.into_iter();
+    // Steps left unanswered are kept: a dropped step would end the connection.
+    let mut undecided = Vec::new();
     let mut client_log = Vec::new();
     let mut server_log = Vec::new();
     pair.run(
         Duration::from_secs(5),
         |c: &mut ClientConnection, ev| {
-            match &ev {
-                Event::HostKey(_) => {}
-                Event::AuthMethods { .. } => {
-                    if let Some(m) = methods.next() {
-                        c.authenticate(m).unwrap();
-                    }
-                }
-                Event::AuthPrompts(p) => {
-                    assert_eq!(p.prompts.len(), prompt_answers.len());
-                    c.answer_prompts(answers(prompt_answers)).unwrap();
+            client_log.push(format!("{ev:?}"));
+            match ev {
+                Event::HostKey(k) => c.accept_host_key(k).unwrap(),
+                Event::AuthMethods { choice, .. } => match methods.next() {
+                    Some(m) => c.authenticate(choice, m).unwrap(),
+                    None => undecided.push(choice),
+                },
+                Event::AuthPrompts { prompts, choice } => {
+                    assert_eq!(prompts.prompts.len(), prompt_answers.len());
+                    c.answer_prompts(choice, answers(prompt_answers)).unwrap();
                 }
                 _ => {}
-            }
-            client_log.push(format!("{ev:?}"));
-            if let Event::HostKey(k) = ev {
-                c.accept_host_key(k).unwrap();
             }
         },
         |s: &mut ServerConnection, ev| match ev {
@@ -89,6 +87,7 @@ fn drive(
             other => server_log.push(format!("{other:?}")),
         },
     );
+    drop(undecided);
     (client_log, server_log)
 }
 
@@ -371,9 +370,9 @@ fn until_password_request(pair: &mut Pair, pw: &str) -> AuthRequest {
         Duration::from_secs(1),
         |c, ev| match ev {
             Event::HostKey(k) => c.accept_host_key(k).unwrap(),
-            Event::AuthMethods { .. } => {
+            Event::AuthMethods { choice, .. } => {
                 if let Some(m) = method.take() {
-                    c.authenticate(m).unwrap();
+                    c.authenticate(choice, m).unwrap();
                 }
             }
             _ => {}
@@ -394,11 +393,13 @@ fn until_password_request(pair: &mut Pair, pw: &str) -> AuthRequest {
 fn failure_reply_waits_for_the_failure_delay() {
     let mut pair = pair_with(|_| {});
     let mut delays = Vec::new();
+    let mut next = None;
     for round in 0..2 {
         let r = if round == 0 {
             until_password_request(&mut pair, "x")
         } else {
-            pair.client.authenticate(password("y")).unwrap();
+            let choice = next.take().expect("an authentication step");
+            pair.client.authenticate(choice, password("y")).unwrap();
             let mut held = None;
             pair.run(
                 Duration::ZERO,
@@ -426,10 +427,10 @@ fn failure_reply_waits_for_the_failure_delay() {
         pair.advance(Duration::from_micros(1));
         assert!(pair.server.wants_write());
         pair.pump();
-        assert!(matches!(
-            pair.client.poll_event(),
-            Some(Event::AuthMethods { .. })
-        ));
+        let Some(Event::AuthMethods { choice, .. }) = pair.client.poll_event() else {
+            panic!("no AuthMethods after the delay");
+        };
+        next = Some(choice);
         delays.push(delay);
     }
     // The per-user part of the delay is the same for every attempt on that name.

@@ -24,7 +24,7 @@ fn session(pair: &mut Pair) -> (ChannelId, ChannelId) {
         |_, _| {},
         |s, ev| {
             if let Event::ChannelOpenRequest(c) = ev {
-                assert_eq!(c.kind(), "session");
+                assert_eq!(c.kind(), &seashell_proto::ChannelKind::Session);
                 server_id = Some(s.accept_channel(c).unwrap());
             }
         },

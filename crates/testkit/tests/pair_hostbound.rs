@@ -152,9 +152,9 @@ fn our_client_authenticates_host_bound_with_our_server() {
         Duration::from_secs(5),
         |c, ev| match ev {
             Event::HostKey(k) => c.accept_host_key(k).unwrap(),
-            Event::AuthMethods { .. } => {
+            Event::AuthMethods { choice, .. } => {
                 if let Some(m) = method.take() {
-                    c.authenticate(m).unwrap();
+                    c.authenticate(choice, m).unwrap();
                 }
             }
             _ => {}

@@ -66,9 +66,9 @@ fn attack(cipher: CipherAlg, insert: bool) -> Error {
             seashell_proto::Event::HostKey(k) => {
                 let _ = c.accept_host_key(k);
             }
-            seashell_proto::Event::AuthMethods { .. } => {
+            seashell_proto::Event::AuthMethods { choice, .. } => {
                 if let Some(m) = method.take() {
-                    let _ = c.authenticate(m);
+                    let _ = c.authenticate(choice, m);
                 }
             }
             _ => {}

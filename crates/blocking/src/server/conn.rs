@@ -204,6 +204,16 @@ impl<H: Handler> Connection<H> {
                     self.handler.authenticated(&who.user, who.key.as_ref());
                     Ok(())
                 }
+                // Only sessions are served here; forwarding needs a policy first.
+                Event::ChannelOpenRequest(incoming)
+                    if *incoming.kind() != seashell_proto::ChannelKind::Session =>
+                {
+                    self.core.reject_channel(
+                        incoming,
+                        seashell_proto::OpenFailure::AdministrativelyProhibited,
+                        "channel type not served",
+                    )
+                }
                 Event::ChannelOpenRequest(incoming) => {
                     self.core.accept_channel(incoming).map(|id| {
                         self.channels.insert(id, Outgoing::default());

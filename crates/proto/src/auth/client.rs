@@ -3,7 +3,7 @@
 //! `keyboard-interactive`.
 
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
-use crate::event::{Event, sanitize};
+use crate::event::{AuthChoice, Event, sanitize};
 use crate::keys::PrivateKey;
 use crate::wire::{self, Reader, msg};
 use std::sync::Arc;
@@ -233,6 +233,7 @@ impl ClientAuth {
                 Ok(Some(Event::AuthMethods {
                     methods: self.last_methods.clone(),
                     partial_success,
+                    choice: AuthChoice::new(),
                 }))
             }
             msg::USERAUTH_SUCCESS if in_flight => {
@@ -256,11 +257,14 @@ impl ClientAuth {
                 }
                 r.end("info request")?;
                 self.state = State::Prompted(prompts.len());
-                Ok(Some(Event::AuthPrompts(crate::event::PromptRequest {
-                    name,
-                    instruction,
-                    prompts,
-                })))
+                Ok(Some(Event::AuthPrompts {
+                    prompts: crate::event::PromptRequest {
+                        name,
+                        instruction,
+                        prompts,
+                    },
+                    choice: AuthChoice::new(),
+                }))
             }
             // SSH_MSG_USERAUTH_PASSWD_CHANGEREQ: we do not change passwords; treat as failure.
             msg::USERAUTH_PK_OK if in_flight => {
@@ -268,6 +272,7 @@ impl ClientAuth {
                 Ok(Some(Event::AuthMethods {
                     methods: self.last_methods.clone(),
                     partial_success: false,
+                    choice: AuthChoice::new(),
                 }))
             }
             other => Err(PeerMisbehaved::UnexpectedMessage(other).into()),

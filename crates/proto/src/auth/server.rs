@@ -315,9 +315,9 @@ impl ServerAuth {
         user: String,
         now: Instant,
     ) -> AuthOutput {
-        let serial = crate::event::next_token();
+        let ticket = crate::event::Ticket::new();
         self.pending = Some(Pending {
-            serial,
+            serial: ticket.serial(),
             kind,
             at: now,
         });
@@ -325,7 +325,7 @@ impl ServerAuth {
         out.request = Some(AuthRequest {
             user,
             attempt,
-            serial,
+            ticket,
         });
         out
     }

@@ -98,6 +98,16 @@ pub struct ClientConfig {
     pub rekey_bytes: u64,
     /// Rekey once the keys are this old (OpenSSH `RekeyLimit`'s time; none by default).
     pub rekey_interval: Option<Duration>,
+    /// Send a keepalive after this long without a packet from the peer (OpenSSH's
+    /// `ServerAliveInterval` on clients, `ClientAliveInterval` on servers). None: never.
+    pub keepalive_interval: Option<Duration>,
+    /// Keepalives that may go unanswered before the peer is declared dead and the connection
+    /// ends with [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) (OpenSSH's
+    /// `ServerAliveCountMax` / `ClientAliveCountMax`; default 3).
+    pub keepalive_count_max: u32,
+    /// End the connection after this long without a packet from the peer
+    /// ([`Error::IdleTimeout`](crate::Error::IdleTimeout)). None: never.
+    pub idle_timeout: Option<Duration>,
     /// The random source for cookies and padding.
     pub rng: Arc<dyn SecureRandom>,
 }
@@ -128,6 +138,9 @@ impl ClientConfig {
             handshake_timeout: Duration::from_secs(120),
             rekey_bytes: u64::MAX,
             rekey_interval: None,
+            keepalive_interval: None,
+            keepalive_count_max: 3,
+            idle_timeout: None,
             rng: Arc::new(SystemRandom::new()),
         }
     }

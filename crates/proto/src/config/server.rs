@@ -55,12 +55,25 @@ pub struct ServerConfig {
     pub rekey_bytes: u64,
     /// Rekey once the keys are this old (OpenSSH `RekeyLimit`'s time; none by default).
     pub rekey_interval: Option<Duration>,
+    /// Send a keepalive after this long without a packet from the peer (OpenSSH's
+    /// `ServerAliveInterval` on clients, `ClientAliveInterval` on servers). None: never.
+    pub keepalive_interval: Option<Duration>,
+    /// Keepalives that may go unanswered before the peer is declared dead and the connection
+    /// ends with [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) (OpenSSH's
+    /// `ServerAliveCountMax` / `ClientAliveCountMax`; default 3).
+    pub keepalive_count_max: u32,
+    /// End the connection after this long without a packet from the peer
+    /// ([`Error::IdleTimeout`](crate::Error::IdleTimeout)). None: never.
+    pub idle_timeout: Option<Duration>,
     /// The random source for cookies and padding.
     pub rng: Arc<dyn SecureRandom>,
     /// Groups for `diffie-hellman-group-exchange-*` (e.g. parsed from an OpenSSH `moduli`
     /// file with [`crate::kex::moduli::parse_moduli`]); `None` uses the built-in RFC 3526
     /// groups 14 to 18.
     pub gex_groups: Option<Arc<Vec<crate::kex::dh::Modp>>>,
+    /// Announce every host key to authenticated clients (`hostkeys-00@openssh.com`), so they
+    /// can learn keys they have not seen (OpenSSH's `UpdateHostKeys`). Default: on.
+    pub announce_host_keys: bool,
 }
 
 impl ServerConfig {
@@ -98,6 +111,10 @@ impl ServerConfig {
             max_packet_size: DEFAULT_MAX_PACKET,
             rekey_bytes: u64::MAX,
             rekey_interval: None,
+            keepalive_interval: None,
+            keepalive_count_max: 3,
+            idle_timeout: None,
+            announce_host_keys: true,
             rng: Arc::new(SystemRandom::new()),
             gex_groups: None,
         }

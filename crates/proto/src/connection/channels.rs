@@ -2,8 +2,9 @@
 //! It has no crypto and no I/O: incoming messages go in, events and reply payloads come out,
 //! so it can be driven directly by tests.
 
+use super::kind::ChannelKind;
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
-use crate::event::{ChannelId, Event, IncomingChannel, SessionRequest, sanitize};
+use crate::event::{ChannelId, Event, IncomingChannel, SessionRequest, Ticket, sanitize};
 use crate::transport::MAX_PACKET_LEN;
 use crate::wire::{self, Reader, msg};
 use bytes::Bytes;
@@ -19,6 +20,10 @@ const MAX_SEND_CHUNK: u32 = (MAX_PACKET_LEN - 1024) as u32;
 
 #[derive(Debug)]
 struct Chan {
+    /// What the channel carries.
+    kind: ChannelKind,
+    /// The peer opened it (its requests are decisions for us on a session).
+    accepted: bool,
     remote_id: Option<u32>,
     /// Bytes the peer may still send us.
     local_window: u32,
@@ -36,14 +41,16 @@ struct Chan {
     blocked: bool,
     /// Requests we sent with want-reply, not yet answered.
     awaiting_replies: u32,
-    /// Server: the peer's want-reply requests, in arrival order, with our answer once given.
-    /// Replies go out in this order.
+    /// The peer's want-reply requests we decide, in arrival order, with our answer once
+    /// given. Replies go out in this order.
     replies_owed: VecDeque<(u64, Option<bool>)>,
 }
 
 impl Chan {
-    fn new(window: u32) -> Chan {
+    fn new(window: u32, kind: ChannelKind, accepted: bool) -> Chan {
         Chan {
+            kind,
+            accepted,
             remote_id: None,
             local_window: window,
             unacked: 0,
@@ -67,8 +74,10 @@ pub struct Channels {
     next_id: u32,
     window_size: u32,
     max_packet: u32,
-    /// Whether we are the server (peer requests become events to answer).
-    server: bool,
+    /// We asked for X11 forwarding on some session (`x11-req`): the peer may open `x11`.
+    pub x11_requested: bool,
+    /// We asked for agent forwarding (`auth-agent-req@openssh.com`).
+    pub agent_requested: bool,
 }
 
 fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessage> {
@@ -80,16 +89,26 @@ fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessa
 }
 
 impl Channels {
-    /// A table whose channels announce `window_size` and `max_packet` to the peer. On a
-    /// server (`server`), the peer's channel requests become events to answer.
-    pub fn new(window_size: u32, max_packet: u32, server: bool) -> Channels {
+    /// A table whose channels announce `window_size` and `max_packet` to the peer.
+    pub fn new(window_size: u32, max_packet: u32) -> Channels {
         Channels {
             map: BTreeMap::new(),
             next_id: 0,
             window_size,
             max_packet,
-            server,
+            x11_requested: false,
+            agent_requested: false,
         }
+    }
+
+    /// What channel `id` carries.
+    pub fn kind(&self, id: ChannelId) -> Option<&ChannelKind> {
+        self.map.get(&id.0).map(|c| &c.kind)
+    }
+
+    /// How many channels of `name`'s type exist.
+    pub fn count_kind(&self, name: &str) -> usize {
+        self.map.values().filter(|c| c.kind.name() == name).count()
     }
 
     /// How many channels exist.
@@ -97,7 +116,7 @@ impl Channels {
         self.map.len()
     }
 
-    fn allocate(&mut self) -> Result<u32, Error> {
+    fn allocate(&mut self, kind: ChannelKind, accepted: bool) -> Result<u32, Error> {
         if self.map.len() >= MAX_CHANNELS {
             return Err(ApiMisuse::WrongState("too many channels open").into());
         }
@@ -106,13 +125,14 @@ impl Channels {
             id = id.wrapping_add(1);
         }
         self.next_id = id.wrapping_add(1);
-        self.map.insert(id, Chan::new(self.window_size));
+        self.map
+            .insert(id, Chan::new(self.window_size, kind, accepted));
         Ok(id)
     }
 
     /// Accepts a channel the peer asked for and returns it with the OPEN_CONFIRMATION.
     pub fn accept(&mut self, incoming: IncomingChannel) -> Result<(ChannelId, Vec<u8>), Error> {
-        let id = self.allocate()?;
+        let id = self.allocate(incoming.kind, true)?;
         if let Some(c) = self.map.get_mut(&id) {
             c.remote_id = Some(incoming.remote_id);
             c.remote_window = incoming.window;
@@ -125,13 +145,29 @@ impl Channels {
         Ok((ChannelId(id), p))
     }
 
-    /// The OPEN_FAILURE refusing a channel the peer asked for.
-    pub fn reject(incoming: IncomingChannel, reason: u32, description: &str) -> Vec<u8> {
-        let mut p = simple(msg::CHANNEL_OPEN_FAILURE, incoming.remote_id);
+    /// The OPEN_FAILURE refusing a channel the peer numbered `remote_id`.
+    pub fn reject(remote_id: u32, reason: u32, description: &str) -> Vec<u8> {
+        let mut p = simple(msg::CHANNEL_OPEN_FAILURE, remote_id);
         wire::put_u32(&mut p, reason);
         wire::put_string(&mut p, description.as_bytes());
         wire::put_string(&mut p, b"");
         p
+    }
+
+    /// Answers a request by its serial alone, wherever it is (a token dropped unanswered).
+    pub fn reply_serial(&mut self, serial: u64, ok: bool) -> Vec<Vec<u8>> {
+        let owner = self
+            .map
+            .iter()
+            .find(|(_, c)| {
+                c.replies_owed
+                    .iter()
+                    .any(|(s, a)| *s == serial && a.is_none())
+            })
+            .map(|(&id, _)| ChannelId(id));
+        owner
+            .and_then(|id| self.reply(id, serial, ok).ok())
+            .unwrap_or_default()
     }
 
     /// Records the answer to a peer's request and returns the replies now due, in order.
@@ -140,7 +176,7 @@ impl Channels {
         let slot = c
             .replies_owed
             .iter_mut()
-            .find(|(s, _)| *s == serial)
+            .find(|(s, a)| *s == serial && a.is_none())
             .ok_or(Error::ApiMisuse(ApiMisuse::WrongState(
                 "request already answered",
             )))?;
@@ -168,13 +204,17 @@ impl Channels {
     }
 
     /// Allocates a channel and returns it with the CHANNEL_OPEN payload for `kind`.
-    pub fn open(&mut self, kind: &str) -> Result<(ChannelId, Vec<u8>), Error> {
-        let id = self.allocate()?;
+    pub fn open(&mut self, kind: ChannelKind) -> Result<(ChannelId, Vec<u8>), Error> {
         let mut p = vec![msg::CHANNEL_OPEN];
-        wire::put_string(&mut p, kind.as_bytes());
+        wire::put_string(&mut p, kind.name().as_bytes());
+        let body_at = p.len();
+        kind.put_data(&mut p);
+        let body = p.split_off(body_at);
+        let id = self.allocate(kind, false)?;
         wire::put_u32(&mut p, id);
         wire::put_u32(&mut p, self.window_size);
         wire::put_u32(&mut p, self.max_packet);
+        p.extend_from_slice(&body);
         Ok((ChannelId(id), p))
     }
 
@@ -248,6 +288,11 @@ impl Channels {
         let (c, remote) = self.open_chan(id)?;
         if want_reply {
             c.awaiting_replies += 1;
+        }
+        match kind {
+            "x11-req" => self.x11_requested = true,
+            "auth-agent-req@openssh.com" => self.agent_requested = true,
+            _ => {}
         }
         let mut p = vec![msg::CHANNEL_REQUEST];
         wire::put_u32(&mut p, remote);
@@ -330,10 +375,17 @@ impl Channels {
                 if c.remote_id.is_some() {
                     return Err(PeerMisbehaved::UnexpectedMessage(n).into());
                 }
-                c.remote_id = Some(r.u32("sender channel")?);
-                c.remote_window = r.u32("initial window")?;
-                c.remote_max_packet = r.u32("maximum packet")?;
-                r.end("channel open confirmation")?;
+                let remote = r.u32("sender channel")?;
+                let window = r.u32("initial window")?;
+                let max_packet = r.u32("maximum packet")?;
+                if max_packet == 0 {
+                    return Err(InvalidMessage::BadValue("maximum packet size 0").into());
+                }
+                // Type-specific confirmation data (none is defined for the types we open)
+                // is ignored.
+                c.remote_id = Some(remote);
+                c.remote_window = window;
+                c.remote_max_packet = max_packet;
                 events.push_back(Event::ChannelOpened(id));
             }
             msg::CHANNEL_OPEN_FAILURE => {
@@ -399,28 +451,35 @@ impl Channels {
                 self.map.remove(&local);
                 events.push_back(Event::Closed(id));
             }
-            msg::CHANNEL_REQUEST if self.server => {
+            // Requests on a session the peer opened are ours to decide.
+            msg::CHANNEL_REQUEST if c.accepted && c.kind == ChannelKind::Session => {
                 let kind = r.string("request type")?;
                 let want_reply = r.bool("want reply")?;
                 let kind = super::session_request::decode(kind, &mut r)?;
-                let serial = crate::event::next_token();
+                let ticket = Ticket::new();
                 if want_reply {
                     if c.replies_owed.len() >= MAX_REPLIES_OWED {
                         return Err(PeerMisbehaved::TooManyPendingRequests.into());
                     }
-                    c.replies_owed.push_back((serial, None));
+                    c.replies_owed.push_back((ticket.serial(), None));
                 }
                 events.push_back(Event::ChannelRequest(SessionRequest {
                     id,
                     kind,
                     want_reply,
-                    serial,
+                    ticket,
                 }));
             }
             msg::CHANNEL_REQUEST => {
                 let kind = r.string("request type")?;
                 let want_reply = r.bool("want reply")?;
-                let handled = channel_request(kind, &mut r, id, events)?;
+                // On a session we opened, the peer reports how the command ended; on other
+                // channel types no request is defined.
+                let handled = if c.kind == ChannelKind::Session {
+                    channel_request(kind, &mut r, id, events)?
+                } else {
+                    false
+                };
                 if let (true, Some(remote)) = (want_reply, c.remote_id) {
                     let answer = if handled {
                         msg::CHANNEL_SUCCESS
@@ -461,7 +520,8 @@ fn simple(n: u8, remote: u32) -> Vec<u8> {
     p
 }
 
-/// Handles a request the server sends on a session channel. Returns whether it was understood.
+/// Handles a request the server sends on a session channel we opened. Returns whether it was
+/// understood.
 fn channel_request(
     kind: &[u8],
     r: &mut Reader<'_>,

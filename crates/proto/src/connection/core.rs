@@ -1,16 +1,15 @@
-//! What a client and a server connection hold and do alike: the transport, the key-exchange
-//! machine, the channels, the algorithm lists we offer, and when to rekey. Each role wraps a
-//! [`Core`] and adds its own layers (authentication, decisions, timers).
+//! The protocol machinery below a [`Connection`](super::Connection): the transport, the
+//! key-exchange machine, the channels, the algorithm lists we offer, and the volume rekey
+//! limit.
 
 use super::Channels;
 use super::handle::{Channel, Parts};
 use crate::error::{Error, PeerMisbehaved};
-use crate::event::{ChannelId, Event};
+use crate::event::ChannelId;
 use crate::kex::machine::{KexLists, KexMachine};
 use crate::kex::negotiate::Negotiated;
-use crate::kex::rekey_timer::{RekeyTimer, volume_limit};
+use crate::kex::rekey_timer::volume_limit;
 use crate::transport::conn::Transport;
-use std::time::{Duration, Instant};
 
 /// The shared half of a connection.
 #[derive(Debug)]
@@ -19,7 +18,6 @@ pub(crate) struct Core {
     pub kex: KexMachine,
     pub channels: Channels,
     pub lists: KexLists,
-    pub rekey_timer: RekeyTimer,
     /// The configured volume limit (`rekey_bytes`); the cipher's own may be lower.
     rekey_bytes: u64,
 }
@@ -32,7 +30,6 @@ impl Core {
         channels: Channels,
         lists: KexLists,
         rekey_bytes: u64,
-        rekey_interval: Option<Duration>,
     ) -> Result<Core, Error> {
         kex.start(&mut t, &lists)?;
         Ok(Core {
@@ -40,7 +37,6 @@ impl Core {
             kex,
             channels,
             lists,
-            rekey_timer: RekeyTimer::new(rekey_interval),
             rekey_bytes,
         })
     }
@@ -91,14 +87,6 @@ impl Core {
         }
     }
 
-    /// Runs the rekey timer: starts a re-exchange when it is due.
-    pub fn rekey_if_due(&mut self, now: Instant) -> Result<(), Error> {
-        if self.rekey_timer.take_due(now) {
-            self.rekey()?;
-        }
-        Ok(())
-    }
-
     /// The peer closed the byte stream: `ConnectionClosed`, or `NotSsh` if it never sent an
     /// identification.
     pub fn feed_eof(&mut self) -> Result<(), Error> {
@@ -115,11 +103,6 @@ impl Core {
     /// Appends bytes ready for the wire to `buf`.
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
         self.t.poll_transmit(buf)
-    }
-
-    /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        self.t.events.pop_front()
     }
 
     /// The algorithms the last key exchange chose.

@@ -1,11 +1,23 @@
-//! The connection protocol (RFC 4254): channels, windows, channel and global requests.
+//! The connection protocol (RFC 4254) and the one connection type both roles share:
+//! [`Connection`], with channels, windows, channel and global requests, timers and the
+//! decisions the application answers.
 
 mod any;
 pub mod channels;
+mod conn;
 pub(crate) mod core;
+mod dispatch;
+pub(crate) mod global;
 pub(crate) mod handle;
+pub(crate) mod kind;
 mod session_request;
+pub(crate) mod side;
+pub(crate) mod timers;
 
 pub use any::AnyConnection;
 pub use channels::Channels;
+pub use conn::Connection;
+pub use global::{GlobalReply, GlobalRequestId, GlobalRequestKind};
 pub use handle::Channel;
+pub use kind::{ChannelKind, OpenFailure};
+pub use side::Side;

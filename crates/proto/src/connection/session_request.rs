@@ -45,6 +45,16 @@ pub fn decode(kind: &[u8], r: &mut Reader<'_>) -> Result<SessionRequestKind, cra
             height_px: r.u32("height")?,
         },
         b"signal" => SessionRequestKind::Signal(text(r, "signal name")?),
+        b"break" => SessionRequestKind::Break(r.u32("break length")?),
+        b"xon-xoff" => SessionRequestKind::XonXoff(r.bool("client can do")?),
+        b"eow@openssh.com" => SessionRequestKind::EndOfWrite,
+        b"x11-req" => SessionRequestKind::X11 {
+            single_connection: r.bool("single connection")?,
+            protocol: text(r, "x11 auth protocol")?,
+            cookie: text(r, "x11 auth cookie")?,
+            screen: r.u32("x11 screen")?,
+        },
+        b"auth-agent-req@openssh.com" => SessionRequestKind::AuthAgent,
         b"exit-status" | b"exit-signal" => {
             return Err(
                 PeerMisbehaved::UnexpectedMessage(crate::wire::msg::CHANNEL_REQUEST).into(),
@@ -86,9 +96,14 @@ mod tests {
         p.push(1);
         assert!(decode(b"pty-req", &mut Reader::new(&p)).is_err());
         assert!(decode(b"exec", &mut Reader::new(&[0, 0, 0, 9])).is_err());
+        assert!(decode(b"x11-req", &mut Reader::new(&[1, 2, 3])).is_err());
         assert_eq!(
-            decode(b"x11-req", &mut Reader::new(&[1, 2, 3])).unwrap(),
-            SessionRequestKind::Other("x11-req".into())
+            decode(b"frobnicate", &mut Reader::new(&[1, 2, 3])).unwrap(),
+            SessionRequestKind::Other("frobnicate".into())
+        );
+        assert_eq!(
+            decode(b"break", &mut Reader::new(&[0, 0, 1, 0])).unwrap(),
+            SessionRequestKind::Break(256)
         );
     }
 }

@@ -89,7 +89,8 @@ pub(crate) struct KexMachine {
     /// Client: the host key the application accepted at the first exchange. Server: the host
     /// key of the first exchange (host-bound authentication must name it).
     host_key: Option<PublicKey>,
-    pending_host_key: bool,
+    /// The serial of the host-key decision the application owes us.
+    pending_host_key: Option<u64>,
     negotiated: Option<Negotiated>,
     strict: bool,
     /// The peer's first NEWKEYS has arrived: its side of the first exchange is over.
@@ -158,7 +159,7 @@ impl KexMachine {
             phase: Phase::Idle,
             session_id: None,
             host_key: None,
-            pending_host_key: false,
+            pending_host_key: None,
             negotiated: None,
             strict: false,
             peer_initial_done: false,
@@ -414,10 +415,12 @@ impl KexMachine {
         };
         match &self.host_key {
             None => {
-                self.pending_host_key = true;
+                let ticket = crate::event::Ticket::new();
+                self.pending_host_key = Some(ticket.serial());
                 Ok(KexStep::HostKey(HostKeyCheck {
                     key: host_key,
                     algorithm: neg.host_key,
+                    ticket,
                 }))
             }
             Some(known) if *known == host_key => self.send_newkeys(t),
@@ -490,14 +493,21 @@ impl KexMachine {
     pub fn accept_host_key(
         &mut self,
         t: &mut Transport,
-        check: HostKeyCheck,
+        mut check: HostKeyCheck,
     ) -> Result<KexStep, Error> {
-        if !self.pending_host_key {
-            return Err(ApiMisuse::WrongState("no host key decision is pending").into());
+        if self.pending_host_key != Some(check.ticket.serial()) {
+            // A check of another connection (or answered already): nothing is installed.
+            return Err(ApiMisuse::WrongState("no such host key decision pending").into());
         }
-        self.pending_host_key = false;
-        self.host_key = Some(check.key);
+        check.ticket.defuse();
+        self.pending_host_key = None;
+        self.host_key = Some(check.key.clone());
         self.send_newkeys(t)
+    }
+
+    /// Client: the serial of the host-key decision still owed, if any.
+    pub fn pending_host_key(&self) -> Option<u64> {
+        self.pending_host_key
     }
 
     /// Sends NEWKEYS and switches outgoing keys. Held messages stay held until the role has

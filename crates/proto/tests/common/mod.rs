@@ -349,6 +349,12 @@ pub fn describe(ev: &Event) -> String {
             format!("ext {code} {:?}", String::from_utf8_lossy(data))
         }
         Event::ConnectionLost(e) => format!("lost {e:?}"),
+        // Without the token, whose serial differs from run to run.
+        Event::AuthMethods {
+            methods,
+            partial_success,
+            ..
+        } => format!("AuthMethods {methods:?} partial={partial_success}"),
         other => format!("{other:?}"),
     }
 }
@@ -386,8 +392,8 @@ pub fn run_session(script: Script, mut split: impl FnMut(usize) -> usize) -> Vec
                 Event::HostKey(check) => {
                     let _ = c.accept_host_key(check);
                 }
-                Event::AuthMethods { .. } => c
-                    .authenticate(AuthMethod::Password(PASSWORD.to_owned().into()))
+                Event::AuthMethods { choice, .. } => c
+                    .authenticate(choice, AuthMethod::Password(PASSWORD.to_owned().into()))
                     .unwrap(),
                 Event::Authenticated => {
                     let id = c.open_session().unwrap();

@@ -8,8 +8,8 @@ fn pkt(n: u8, id: u32, body: impl FnOnce(&mut Vec<u8>)) -> Bytes {
 }
 
 fn confirmed(window: u32, max_packet: u32) -> (Channels, ChannelId, VecDeque<Event>) {
-    let mut ch = Channels::new(1000, 100, false);
-    let (id, open) = ch.open("session").unwrap();
+    let mut ch = Channels::new(1000, 100);
+    let (id, open) = ch.open(ChannelKind::Session).unwrap();
     assert_eq!(open[0], msg::CHANNEL_OPEN);
     let mut ev = VecDeque::new();
     let mut rep = Vec::new();
