@@ -117,9 +117,6 @@ impl core::fmt::Debug for Channel<'_> {
     }
 }
 
-/// Terminal modes for `pty-req`: an empty list (TTY_OP_END only).
-const NO_MODES: &[u8] = &[0];
-
 impl<'a> Channel<'a> {
     pub(crate) fn new(conn: Parts<'a>, id: ChannelId) -> Self {
         Channel { conn, id }
@@ -199,15 +196,61 @@ impl<'a> Channel<'a> {
         })
     }
 
-    /// Requests a pseudo-terminal of `term` type and size in characters.
+    /// Requests a pseudo-terminal of `term` type and size in characters, with no modes.
     pub fn request_pty(&mut self, term: &str, cols: u32, rows: u32) -> Result<(), Error> {
+        self.pty(&crate::event::PtyRequest::new(term, cols, rows))
+    }
+
+    /// Requests a pseudo-terminal (`pty-req`) with its size in characters and pixels and its
+    /// terminal modes.
+    pub fn pty(&mut self, pty: &crate::event::PtyRequest) -> Result<(), Error> {
+        let modes = pty.modes.encode();
         self.request("pty-req", true, |p| {
-            wire::put_string(p, term.as_bytes());
-            for v in [cols, rows, 0, 0] {
+            wire::put_string(p, pty.term.as_bytes());
+            for v in [pty.cols, pty.rows, pty.width_px, pty.height_px] {
                 wire::put_u32(p, v);
             }
-            wire::put_string(p, NO_MODES);
+            wire::put_string(p, &modes);
         })
+    }
+
+    /// Sends a break of `millis` milliseconds (RFC 4335), for serial consoles.
+    pub fn send_break(&mut self, millis: u32) -> Result<(), Error> {
+        self.request("break", true, |p| wire::put_u32(p, millis))
+    }
+
+    /// Asks the server to forward X11 connections to us (`x11-req`); afterwards the server
+    /// may open `x11` channels.
+    pub fn request_x11(
+        &mut self,
+        single_connection: bool,
+        protocol: &str,
+        cookie: &str,
+        screen: u32,
+    ) -> Result<(), Error> {
+        self.request("x11-req", true, |p| {
+            wire::put_bool(p, single_connection);
+            wire::put_string(p, protocol.as_bytes());
+            wire::put_string(p, cookie.as_bytes());
+            wire::put_u32(p, screen);
+        })
+    }
+
+    /// Asks the server to forward our authentication agent (`auth-agent-req@openssh.com`);
+    /// afterwards the server may open `auth-agent@openssh.com` channels.
+    pub fn request_agent_forwarding(&mut self) -> Result<(), Error> {
+        self.request("auth-agent-req@openssh.com", true, |_| {})
+    }
+
+    /// Server: tells the client whether it may use ^S/^Q flow control locally (`xon-xoff`).
+    pub fn xon_xoff(&mut self, client_can_do: bool) -> Result<(), Error> {
+        self.request("xon-xoff", false, |p| wire::put_bool(p, client_can_do))
+    }
+
+    /// Says we will write no more but still read (`eow@openssh.com`), then sends EOF.
+    pub fn end_of_write(&mut self) -> Result<(), Error> {
+        self.request("eow@openssh.com", false, |_| {})?;
+        self.eof()
     }
 
     /// Tells the server the terminal size changed.

@@ -166,3 +166,49 @@ fn trailing_bytes_rejected() {
     });
     assert!(ch.on_message(&adj, &mut ev, &mut rep).is_err());
 }
+
+#[test]
+fn zero_maximum_packet_is_refused() {
+    let mut ch = Channels::new(1000, 100);
+    let (id, _) = ch.open(ChannelKind::Session).unwrap();
+    let conf = pkt(msg::CHANNEL_OPEN_CONFIRMATION, id.0, |p| {
+        wire::put_u32(p, 77);
+        wire::put_u32(p, 1000);
+        wire::put_u32(p, 0);
+    });
+    let (mut ev, mut rep) = (VecDeque::new(), Vec::new());
+    assert!(matches!(
+        ch.on_message(&conf, &mut ev, &mut rep),
+        Err(Error::InvalidMessage(_))
+    ));
+    assert!(ev.is_empty());
+}
+
+#[test]
+fn requests_on_non_session_channels_are_refused() {
+    let mut ch = Channels::new(1000, 100);
+    let (id, _) = ch
+        .open(ChannelKind::DirectTcpip {
+            host: "h".into(),
+            port: 1,
+            originator: "o".into(),
+            originator_port: 2,
+        })
+        .unwrap();
+    let (mut ev, mut rep) = (VecDeque::new(), Vec::new());
+    let conf = pkt(msg::CHANNEL_OPEN_CONFIRMATION, id.0, |p| {
+        wire::put_u32(p, 5);
+        wire::put_u32(p, 1000);
+        wire::put_u32(p, 100);
+    });
+    ch.on_message(&conf, &mut ev, &mut rep).unwrap();
+    ev.clear();
+    let req = pkt(msg::CHANNEL_REQUEST, id.0, |p| {
+        wire::put_string(p, b"exit-status");
+        wire::put_bool(p, true);
+        wire::put_u32(p, 0);
+    });
+    ch.on_message(&req, &mut ev, &mut rep).unwrap();
+    assert!(ev.is_empty(), "no exit status on a TCP channel");
+    assert_eq!(rep, vec![vec![msg::CHANNEL_FAILURE, 0, 0, 0, 5]]);
+}
