@@ -26,6 +26,7 @@ mod config;
 mod error;
 mod exit;
 mod file;
+mod forward_policy;
 mod handshake;
 mod host_keys;
 mod inbox;
@@ -43,6 +44,9 @@ pub use channel::{ChannelHandle, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};
+pub use forward_policy::{
+    Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,
+};
 pub use handshake::Handshake;
 pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use inbox::Inbox;
