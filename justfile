@@ -51,6 +51,11 @@ fuzz target seconds="600":
 stress:
     SEASHELL_ASYNC_STRESS=1 SEASHELL_BLOCKING_STRESS=1 cargo test --release -p seashell-conformance --test async_adapters --test blocking_concurrency
 
+# Local-forward throughput: `seashell -L` against `ssh -L` through one private sshd.
+forward-compare *args:
+    cargo build --release -p seashell-cli
+    cargo run --release -p seashell-bench --bin forward-compare -- {{args}}
+
 # 2,000 concurrent authenticated connections on one tokio server; RSS per idle connection.
 conn-scale *args:
     cargo run --release -p seashell-bench --bin conn-scale -- {{args}}
