@@ -24,9 +24,14 @@ pub struct KeyOptions {
 
 impl KeyOptions {
     /// Whether a client at `ip` may use the key (`from=` patterns; no `from=` allows all).
-    pub fn allows_from(&self, ip: IpAddr) -> bool {
+    /// A client whose address is unknown (`seashell serve -i` on pipes) matches no
+    /// `from=`, so a key restricted that way cannot be used.
+    pub fn allows_from(&self, ip: Option<IpAddr>) -> bool {
         let Some(patterns) = &self.from else {
             return true;
+        };
+        let Some(ip) = ip else {
+            return false;
         };
         let text = ip.to_string();
         let mut allowed = false;
@@ -248,9 +253,11 @@ mod tests {
         let o = &ak.keys[0].options;
         assert!(o.no_pty);
         assert_eq!(o.command.as_deref(), Some(r#"echo "hi there""#));
-        assert!(o.allows_from("127.0.0.1".parse().unwrap()));
-        assert!(!o.allows_from("10.0.0.1".parse().unwrap()));
-        assert!(!o.allows_from("192.168.0.1".parse().unwrap()));
+        assert!(o.allows_from(Some("127.0.0.1".parse().unwrap())));
+        assert!(!o.allows_from(Some("10.0.0.1".parse().unwrap())));
+        assert!(!o.allows_from(Some("192.168.0.1".parse().unwrap())));
+        assert!(!o.allows_from(None));
+        assert!(KeyOptions::default().allows_from(None));
         assert_eq!(ak.keys[0].comment, "c");
     }
 
