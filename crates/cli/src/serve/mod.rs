@@ -9,6 +9,7 @@
 
 pub mod authorized_keys;
 pub mod diag;
+pub mod forwarding;
 pub mod handler;
 pub mod inetd;
 pub mod process;
@@ -303,6 +304,12 @@ fn setup(a: &ServeArgs) -> Result<(ServerConfig, Policy, Vec<Arc<PrivateKey>>), 
         sshd_options::apply(&mut t, o)?;
     }
     sshd_options::default_moduli(&mut t);
+    for name in &t.not_enforced {
+        log.info(&format!(
+            "note: -o {name} is accepted but has no effect yet (forwarding and keepalive are \
+             not served yet)"
+        ));
+    }
     let users = if a.users.is_empty() {
         vec![current_user().ok_or("cannot tell who the current user is; give --user NAME")?]
     } else {
