@@ -35,6 +35,7 @@ mod pump;
 mod server;
 mod server_channel;
 mod shared;
+mod socks;
 mod start;
 mod streams;
 mod wait;
@@ -55,6 +56,10 @@ pub use pump::Pump;
 pub use server::Handler;
 pub use server_channel::{ChannelReader, ChannelWriter, ServerChannel};
 pub use shared::{SEND_HIGH_WATER, SessionRef, Shared};
+pub use socks::{
+    SOCKS_MAX_DOMAIN, SOCKS_MAX_REQUEST, SOCKS4_MAX_USER, SocksError, SocksErrorKind, SocksFailure,
+    SocksProgress, SocksRequest, SocksServer, SocksTarget, SocksVersion,
+};
 pub use start::{Exec, PtyRequest, SessionSetup, Start, Starting};
 pub use streams::ChannelStream;
 pub use wait::{WakerSet, block_on, poll_now};

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// OpenSSH's log levels, least to most verbose (`LogLevel`; `DEBUG` is `DEBUG1`).
@@ -43,6 +43,50 @@ impl LogLevel {
             "DEBUG3" => LogLevel::Debug3,
             _ => return None,
         })
+    }
+
+    /// One step up the scale (`~v`), up to DEBUG3.
+    #[allow(dead_code, reason = "for the interactive session")]
+    pub fn up(self) -> LogLevel {
+        match self {
+            LogLevel::Quiet => LogLevel::Fatal,
+            LogLevel::Fatal => LogLevel::Error,
+            LogLevel::Error => LogLevel::Info,
+            LogLevel::Info => LogLevel::Verbose,
+            LogLevel::Verbose => LogLevel::Debug1,
+            LogLevel::Debug1 => LogLevel::Debug2,
+            LogLevel::Debug2 | LogLevel::Debug3 => LogLevel::Debug3,
+        }
+    }
+
+    /// One step down the scale (`~V`), down to QUIET.
+    #[allow(dead_code, reason = "for the interactive session")]
+    pub fn down(self) -> LogLevel {
+        match self {
+            LogLevel::Quiet | LogLevel::Fatal => LogLevel::Quiet,
+            LogLevel::Error => LogLevel::Fatal,
+            LogLevel::Info => LogLevel::Error,
+            LogLevel::Verbose => LogLevel::Info,
+            LogLevel::Debug1 => LogLevel::Verbose,
+            LogLevel::Debug2 => LogLevel::Debug1,
+            LogLevel::Debug3 => LogLevel::Debug2,
+        }
+    }
+
+    fn from_u8(v: u8) -> LogLevel {
+        [
+            LogLevel::Quiet,
+            LogLevel::Fatal,
+            LogLevel::Error,
+            LogLevel::Info,
+            LogLevel::Verbose,
+            LogLevel::Debug1,
+            LogLevel::Debug2,
+            LogLevel::Debug3,
+        ]
+        .get(usize::from(v))
+        .copied()
+        .unwrap_or_default()
     }
 
     /// The level one `-v` more verbose than `self` (`-v` from a non-debug level is DEBUG1;
@@ -121,22 +165,47 @@ pub fn set_raw_stderr(raw: bool) {
     RAW_STDERR.store(raw, Ordering::Relaxed);
 }
 
+/// The process's level, for [`Log::global`] (set once from the command line, changed by
+/// `~v`/`~V`).
+static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Info as u8);
+
+/// Sets the level every [`Log::global`] follows.
+pub fn set_level(level: LogLevel) {
+    LEVEL.store(level as u8, Ordering::Relaxed);
+}
+
+/// The level every [`Log::global`] follows.
+pub fn level() -> LogLevel {
+    LogLevel::from_u8(LEVEL.load(Ordering::Relaxed))
+}
+
 /// How chatty to be. Copy it into closures freely.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Log {
-    /// The effective level.
-    pub level: LogLevel,
+    /// A fixed level; `None`: the process's level ([`set_level`]).
+    fixed: Option<LogLevel>,
 }
 
 impl Log {
-    /// A log at `level`.
+    /// A log at a fixed `level`.
+    #[cfg(test)]
     pub fn new(level: LogLevel) -> Log {
-        Log { level }
+        Log { fixed: Some(level) }
+    }
+
+    /// A log at the process's level, which `~v` and `~V` change.
+    pub fn global() -> Log {
+        Log { fixed: None }
+    }
+
+    /// The level in effect.
+    pub fn level(self) -> LogLevel {
+        self.fixed.unwrap_or_else(level)
     }
 
     /// Whether messages of `level` are printed.
     pub fn enabled(self, level: LogLevel) -> bool {
-        level != LogLevel::Quiet && self.level >= level
+        level != LogLevel::Quiet && self.level() >= level
     }
 
     /// Prints `debug1: <msg>` at DEBUG1 and above (`-v`).
@@ -235,5 +304,24 @@ mod tests {
         assert_eq!(LogLevel::Debug2.more_verbose(), LogLevel::Debug3);
         assert_eq!(LogLevel::Debug3.more_verbose(), LogLevel::Debug3);
         assert_eq!(LogLevel::Debug2.to_string(), "DEBUG2");
+    }
+
+    #[test]
+    fn steps_up_and_down_the_scale() {
+        let mut l = LogLevel::Quiet;
+        let mut seen = vec![l];
+        while l != LogLevel::Debug3 {
+            l = l.up();
+            seen.push(l);
+        }
+        assert_eq!(seen.len(), 8);
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+        for w in seen.windows(2) {
+            assert_eq!(w[1].down(), w[0]);
+            assert_eq!(LogLevel::from_u8(w[1] as u8), w[1]);
+        }
+        assert_eq!(LogLevel::Quiet.down(), LogLevel::Quiet);
+        assert_eq!(LogLevel::Debug3.up(), LogLevel::Debug3);
+        assert_eq!(LogLevel::from_u8(200), LogLevel::Info);
     }
 }

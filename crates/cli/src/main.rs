@@ -83,7 +83,8 @@ fn main() -> ExitCode {
     {
         eprintln!("{msg}");
     }
-    let log = log::Log::new(settings.session.log_level());
+    log::set_level(settings.session.log_level());
+    let log = log::Log::global();
     match run::run(&settings) {
         Ok(ExitStatus::Code(c)) => ExitCode::from((c & 0xff) as u8),
         Ok(_) => ExitCode::from(255),

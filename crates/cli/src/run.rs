@@ -30,7 +30,7 @@ const DEFAULT_IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /// Connects, runs the command and returns how it ended.
 pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
-    let log = Log::new(s.session.log_level());
+    let log = Log::global();
     check_supported(s)?;
     let Some(command) = &s.command else {
         return Err(Fatal(
@@ -135,7 +135,7 @@ fn check_supported(s: &Settings) -> Result<(), Fatal> {
     if o.server_alive_interval.is_some_and(|t| !t.is_zero()) {
         return not_yet("ServerAliveInterval is");
     }
-    if s.command.is_some() && wants_tty(s, Log::new(s.session.log_level())) {
+    if s.command.is_some() && wants_tty(s, Log::global()) {
         return not_yet("a pseudo-terminal for a command (-t, RequestTTY) is");
     }
     Ok(())

@@ -3,10 +3,13 @@
 //!
 //! Options are parsed, never skipped blindly: the ones `seashell serve` enforces (`command`,
 //! `from`, `no-pty`, `pty`, `restrict`) apply to sessions authenticated with the key; the
-//! ones about features it does not offer (forwarding, X11, agent, user rc) need no action;
-//! any other option could restrict the key in a way we would not honour, so such a key is
-//! left out (fail closed) with a warning.
+//! forwarding ones (`no-port-forwarding`, `port-forwarding`, `permitopen`, `permitlisten`)
+//! are parsed into [`KeyOptions`] for when the server forwards ports (until then nothing is
+//! forwarded, which they all allow); the ones about features it does not offer (X11, agent,
+//! user rc) need no action; any other option could restrict the key in a way we would not
+//! honour, so such a key is left out (fail closed) with a warning.
 
+use super::forwarding::Target;
 use seashell_proto::PublicKey;
 use seashell_proto::config::wildcard_match;
 use std::net::IpAddr;
@@ -20,13 +23,40 @@ pub struct KeyOptions {
     pub no_pty: bool,
     /// `from="..."`: patterns the client address must match (`!` negates).
     pub from: Option<Vec<String>>,
+    /// `no-port-forwarding` (or `restrict` without `port-forwarding`): no TCP or Unix
+    /// socket forwarding of any kind.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "enforced once serve forwards ports")
+    )]
+    pub no_port_forwarding: bool,
+    /// `permitopen="host:port"`, each time it appears: the only targets of local
+    /// forwardings. Empty: the key adds no restriction (the server's `PermitOpen` still
+    /// applies, and both must allow a target).
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "enforced once serve forwards ports")
+    )]
+    pub permit_open: Vec<Target>,
+    /// `permitlisten="[host:]port"`, each time it appears: the only listen addresses of
+    /// remote forwardings. Empty: no restriction from the key.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "enforced once serve forwards ports")
+    )]
+    pub permit_listen: Vec<Target>,
 }
 
 impl KeyOptions {
     /// Whether a client at `ip` may use the key (`from=` patterns; no `from=` allows all).
-    pub fn allows_from(&self, ip: IpAddr) -> bool {
+    /// A client whose address is unknown (`seashell serve -i` on pipes) matches no
+    /// `from=`, so a key restricted that way cannot be used.
+    pub fn allows_from(&self, ip: Option<IpAddr>) -> bool {
         let Some(patterns) = &self.from else {
             return true;
+        };
+        let Some(ip) = ip else {
+            return false;
         };
         let text = ip.to_string();
         let mut allowed = false;
@@ -173,6 +203,7 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     let mut o = KeyOptions::default();
     let mut restrict = false;
     let mut pty = false;
+    let mut port_forwarding = false;
     for (name, value) in items {
         let lower = name.to_ascii_lowercase();
         let need_value = |v: &Option<String>| {
@@ -194,17 +225,23 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
             "no-pty" => o.no_pty = true,
             "pty" => pty = true,
             "restrict" => restrict = true,
+            "no-port-forwarding" => o.no_port_forwarding = true,
+            "port-forwarding" => port_forwarding = true,
+            "permitopen" => o.permit_open.push(
+                Target::parse_open(&need_value(value)?)
+                    .map_err(|e| format!("permitopen={e}; key ignored"))?,
+            ),
+            "permitlisten" => o.permit_listen.push(
+                Target::parse_listen(&need_value(value)?)
+                    .map_err(|e| format!("permitlisten={e}; key ignored"))?,
+            ),
             // Features seashell serve does not offer: nothing to restrict.
-            "no-port-forwarding"
-            | "no-agent-forwarding"
+            "no-agent-forwarding"
             | "no-x11-forwarding"
             | "no-user-rc"
-            | "port-forwarding"
             | "agent-forwarding"
             | "x11-forwarding"
             | "user-rc"
-            | "permitopen"
-            | "permitlisten"
             | "environment"
             | "no-touch-required" => {}
             _ => {
@@ -216,6 +253,9 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     }
     if restrict && !pty {
         o.no_pty = true;
+    }
+    if restrict && !port_forwarding {
+        o.no_port_forwarding = true;
     }
     Ok(o)
 }
@@ -248,9 +288,11 @@ mod tests {
         let o = &ak.keys[0].options;
         assert!(o.no_pty);
         assert_eq!(o.command.as_deref(), Some(r#"echo "hi there""#));
-        assert!(o.allows_from("127.0.0.1".parse().unwrap()));
-        assert!(!o.allows_from("10.0.0.1".parse().unwrap()));
-        assert!(!o.allows_from("192.168.0.1".parse().unwrap()));
+        assert!(o.allows_from(Some("127.0.0.1".parse().unwrap())));
+        assert!(!o.allows_from(Some("10.0.0.1".parse().unwrap())));
+        assert!(!o.allows_from(Some("192.168.0.1".parse().unwrap())));
+        assert!(!o.allows_from(None));
+        assert!(KeyOptions::default().allows_from(None));
         assert_eq!(ak.keys[0].comment, "c");
     }
 
@@ -259,6 +301,63 @@ mod tests {
         let ak = AuthorizedKeys::parse(&format!("restrict {ED}\nrestrict,pty {ED}"));
         assert!(ak.keys[0].options.no_pty);
         assert!(!ak.keys[1].options.no_pty);
+    }
+
+    #[test]
+    fn forwarding_options() {
+        let line = format!(
+            r#"permitopen="db:5432",permitopen="[::1]:*",permitlisten="8080",permitlisten="localhost:9000" {ED}"#
+        );
+        let ak = AuthorizedKeys::parse(&line);
+        assert!(ak.skipped.is_empty(), "{:?}", ak.skipped);
+        let o = &ak.keys[0].options;
+        assert!(!o.no_port_forwarding);
+        let open: Vec<(&str, Option<u16>)> = o
+            .permit_open
+            .iter()
+            .map(|t| (t.host.as_str(), t.port))
+            .collect();
+        assert_eq!(open, [("db", Some(5432)), ("::1", None)]);
+        let listen: Vec<(&str, Option<u16>)> = o
+            .permit_listen
+            .iter()
+            .map(|t| (t.host.as_str(), t.port))
+            .collect();
+        assert_eq!(listen, [("*", Some(8080)), ("localhost", Some(9000))]);
+        assert!(o.permit_open.iter().any(|t| t.permits_open("db", 5432)));
+        assert!(!o.permit_open.iter().any(|t| t.permits_open("db", 22)));
+
+        let ak = AuthorizedKeys::parse(&format!(
+            "no-port-forwarding {ED}
+restrict {ED}
+restrict,port-forwarding {ED}
+{ED}"
+        ));
+        let flags: Vec<bool> = ak
+            .keys
+            .iter()
+            .map(|k| k.options.no_port_forwarding)
+            .collect();
+        assert_eq!(flags, [true, true, false, false]);
+    }
+
+    #[test]
+    fn bad_forwarding_options_leave_the_key_out() {
+        let text = format!(
+            "permitopen=\"db\" {ED}
+permitopen=\"db:0\" {ED}
+permitlisten=\"x:\" {ED}
+             permitopen {ED}
+"
+        );
+        let ak = AuthorizedKeys::parse(&text);
+        assert!(ak.keys.is_empty());
+        assert_eq!(ak.skipped.len(), 4, "{:?}", ak.skipped);
+        assert!(
+            ak.skipped[0].contains("permitopen=\"db\""),
+            "{:?}",
+            ak.skipped
+        );
     }
 
     #[test]

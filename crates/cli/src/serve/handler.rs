@@ -90,12 +90,54 @@ struct Session {
     running: Option<Running>,
 }
 
+/// The two ends of a connection, as the log and the commands' environment name them.
+///
+/// Both are unknown (`None`) when `seashell serve -i` serves a connection on pipes: then,
+/// as with `sshd -i`, the client is `UNKNOWN` port 65535, and a key restricted with
+/// `from="..."` cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The client's address.
+    pub peer: Option<SocketAddr>,
+    /// The server's address the client reached.
+    pub local: Option<SocketAddr>,
+}
+
+impl Endpoints {
+    /// Address and port as `SSH_CLIENT` and `SSH_CONNECTION` give them.
+    fn parts(addr: Option<SocketAddr>) -> (String, u16) {
+        addr.map_or_else(
+            || ("UNKNOWN".to_owned(), 65535),
+            |a| (a.ip().to_string(), a.port()),
+        )
+    }
+
+    /// `SSH_CLIENT`: client address, client port, server port.
+    pub fn ssh_client(&self) -> String {
+        let ((ip, port), (_, local_port)) = (Self::parts(self.peer), Self::parts(self.local));
+        format!("{ip} {port} {local_port}")
+    }
+
+    /// `SSH_CONNECTION`: client address and port, server address and port.
+    pub fn ssh_connection(&self) -> String {
+        let ((ip, port), (lip, lport)) = (Self::parts(self.peer), Self::parts(self.local));
+        format!("{ip} {port} {lip} {lport}")
+    }
+
+    /// How the log names the client.
+    pub fn label(&self) -> String {
+        self.peer
+            .map_or_else(|| "UNKNOWN port 65535".to_owned(), |p| p.to_string())
+    }
+}
+
 /// One connection's handler.
 #[derive(Debug)]
 pub struct ServeHandler {
     policy: Arc<Policy>,
-    peer: SocketAddr,
-    local: SocketAddr,
+    ends: Endpoints,
+    /// [`Endpoints::label`], computed once.
+    peer: String,
     /// The method of the attempt being accepted, for the log.
     method: &'static str,
     /// Restrictions from the `authorized_keys` line that authenticated the client.
@@ -106,11 +148,21 @@ pub struct ServeHandler {
 impl ServeHandler {
     /// A handler for a connection from `peer` to `local`.
     pub fn new(policy: Arc<Policy>, peer: SocketAddr, local: SocketAddr) -> ServeHandler {
+        let ends = Endpoints {
+            peer: Some(peer),
+            local: Some(local),
+        };
+        ServeHandler::with_endpoints(policy, ends)
+    }
+
+    /// A handler for a connection between `ends`, either of which may be unknown.
+    pub fn with_endpoints(policy: Arc<Policy>, ends: Endpoints) -> ServeHandler {
+        let peer = ends.label();
         policy.log.debug(&format!("{peer}: connection accepted"));
         ServeHandler {
             policy,
+            ends,
             peer,
-            local,
             method: "none",
             key_options: KeyOptions::default(),
             sessions: HashMap::new(),
@@ -133,22 +185,15 @@ impl ServeHandler {
         let entry = self.policy.authorized.find(key)?;
         entry
             .options
-            .allows_from(self.peer.ip())
+            .allows_from(self.ends.peer.map(|p| p.ip()))
             .then(|| entry.options.clone())
     }
 
     /// The environment for a command on `s`.
     fn environment(&self, s: &Session, original: Option<&str>) -> Vec<(String, String)> {
         let mut env = self.policy.base_env.clone();
-        let (p, l) = (self.peer, self.local);
-        env.push((
-            "SSH_CLIENT".into(),
-            format!("{} {} {}", p.ip(), p.port(), l.port()),
-        ));
-        env.push((
-            "SSH_CONNECTION".into(),
-            format!("{} {} {} {}", p.ip(), p.port(), l.ip(), l.port()),
-        ));
+        env.push(("SSH_CLIENT".into(), self.ends.ssh_client()));
+        env.push(("SSH_CONNECTION".into(), self.ends.ssh_connection()));
         for (k, v) in &s.env {
             env.retain(|(name, _)| name != k);
             env.push((k.clone(), v.clone()));
@@ -408,6 +453,24 @@ mod tests {
         assert!(!accept_env("LD_PRELOAD", "x.so"));
         assert!(!accept_env("LC_X=Y", "z"));
         assert!(!accept_env("LANG", "a\0b"));
+    }
+
+    #[test]
+    fn endpoints_in_the_environment() {
+        let known = Endpoints {
+            peer: Some("10.0.0.2:50000".parse().unwrap()),
+            local: Some("10.0.0.1:22".parse().unwrap()),
+        };
+        assert_eq!(known.ssh_client(), "10.0.0.2 50000 22");
+        assert_eq!(known.ssh_connection(), "10.0.0.2 50000 10.0.0.1 22");
+        assert_eq!(known.label(), "10.0.0.2:50000");
+        let unknown = Endpoints {
+            peer: None,
+            local: None,
+        };
+        assert_eq!(unknown.ssh_client(), "UNKNOWN 65535 65535");
+        assert_eq!(unknown.ssh_connection(), "UNKNOWN 65535 UNKNOWN 65535");
+        assert_eq!(unknown.label(), "UNKNOWN port 65535");
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! pseudo-terminal. There is no privilege separation: see `docs/serve.md`.
 //!
 //! ```text
-//! seashell serve [--listen ADDR] [--host-key PATH]... [--authorized-keys PATH]
-//!                [--password-file PATH] [--user NAME]... [-o Option=Value]... [-q] [-v]
+//! seashell serve [--listen ADDR | -i] [--host-key PATH]... [--authorized-keys PATH]
+//!                [--password-file PATH] [--user NAME]... [-o Option=Value]... [-E LOG] [-q] [-v]
 //! ```
 
 pub mod authorized_keys;
+pub mod diag;
+pub mod forwarding;
 pub mod handler;
+pub mod inetd;
 pub mod process;
 pub mod pty;
 pub mod sshd_options;
@@ -26,13 +29,14 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// The usage text of `seashell serve`.
-pub const USAGE: &str = "usage: seashell serve [--listen ADDR] [--host-key PATH]... [--authorized-keys PATH]\n\
-    \x20                     [--password-file PATH] [--user NAME]... [-o Option=Value]... [-q] [-v]";
+pub const USAGE: &str = "usage: seashell serve [--listen ADDR | -i] [--host-key PATH]... [--authorized-keys PATH]\n\
+    \x20                     [--password-file PATH] [--user NAME]... [-o Option=Value]... [-E LOG]\n\
+    \x20                     [-q] [-v]";
 
 /// The address listened on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:2222";
 
-/// Diagnostics of the server on stderr. Copy it freely.
+/// Diagnostics of the server, on stderr or in the `-E` file ([`diag`]). Copy it freely.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Log {
     /// How many `-v` were given: per-connection lines from 1.
@@ -45,15 +49,20 @@ impl Log {
     /// A note or warning, unless `-q`.
     pub fn info(self, msg: &str) {
         if !self.quiet {
-            eprintln!("seashell serve: {msg}");
+            diag::emit(msg);
         }
     }
 
     /// A per-connection line, with `-v`.
     pub fn debug(self, msg: &str) {
         if self.verbose > 0 {
-            eprintln!("seashell serve: {msg}");
+            diag::emit(msg);
         }
+    }
+
+    /// An error or the listening line: always.
+    pub fn always(self, msg: &str) {
+        diag::emit(msg);
     }
 }
 
@@ -72,6 +81,10 @@ pub struct ServeArgs {
     pub users: Vec<String>,
     /// `-o` options, in order.
     pub options: Vec<String>,
+    /// `-i`: serve one connection on stdin/stdout instead of listening.
+    pub inetd: bool,
+    /// `-E`: append the log to this file instead of stderr.
+    pub log_file: Option<PathBuf>,
     /// Diagnostics.
     pub log: Log,
 }
@@ -97,14 +110,20 @@ pub fn parse_args(args: &[String]) -> Result<Option<ServeArgs>, String> {
             "--password-file" => a.password_file = Some(value(flag)?.into()),
             "--user" => a.users.push(value(flag)?),
             "-o" => a.options.push(value(flag)?),
+            "-E" => a.log_file = Some(value(flag)?.into()),
+            "-i" => a.inetd = true,
             "-q" => a.log.quiet = true,
             _ if flag.starts_with("-o") => a.options.push(flag.get(2..).unwrap_or("").to_owned()),
+            _ if flag.starts_with("-E") => a.log_file = flag.get(2..).map(PathBuf::from),
             _ if is_verbose_flag(flag) => {
                 let n = u8::try_from(flag.len() - 1).unwrap_or(u8::MAX);
                 a.log.verbose = a.log.verbose.saturating_add(n);
             }
             _ => return Err(format!("unknown argument \"{arg}\"")),
         }
+    }
+    if a.inetd && a.listen.is_some() {
+        return Err("-i and --listen cannot be used together".into());
     }
     Ok(Some(a))
 }
@@ -128,10 +147,11 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(255);
         }
     };
+    let log = parsed.log;
     match run(parsed) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("seashell serve: {e}");
+            log.always(&e);
             ExitCode::from(255)
         }
     }
@@ -258,8 +278,25 @@ pub fn local_policy(users: Vec<String>, log: Log) -> Policy {
     }
 }
 
-/// Sets the server up from the arguments and serves until killed.
+/// Sets the server up from the arguments and serves until killed (or, with `-i`, until the
+/// one connection on stdin/stdout ends).
 pub fn run(a: ServeArgs) -> Result<(), String> {
+    if let Some(path) = &a.log_file {
+        diag::log_to_file(path)?;
+    }
+    if a.inetd {
+        diag::tag_with_pid();
+    }
+    let (config, policy, keys) = setup(&a)?;
+    if a.inetd {
+        return inetd::serve_stdio(config, Arc::new(policy));
+    }
+    listen(&a, config, policy, &keys)
+}
+
+/// The core configuration and the policy from the arguments; also the host keys, for the
+/// listening line.
+fn setup(a: &ServeArgs) -> Result<(ServerConfig, Policy, Vec<Arc<PrivateKey>>), String> {
     let log = a.log;
     let keys = host_keys(&a.host_keys, log)?;
     let mut t = Tunables::new(ServerConfig::new(keys.clone()));
@@ -267,6 +304,12 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
         sshd_options::apply(&mut t, o)?;
     }
     sshd_options::default_moduli(&mut t);
+    for name in &t.not_enforced {
+        log.info(&format!(
+            "note: -o {name} is accepted but has no effect yet (forwarding and keepalive are \
+             not served yet)"
+        ));
+    }
     let users = if a.users.is_empty() {
         vec![current_user().ok_or("cannot tell who the current user is; give --user NAME")?]
     } else {
@@ -291,9 +334,21 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
                 .into(),
         );
     }
+    t.config.validate().map_err(|e| format!("{e}"))?;
+    Ok((t.config, policy, keys))
+}
+
+/// Listens on `--listen` and serves every connection on a thread of its own, forever.
+fn listen(
+    a: &ServeArgs,
+    config: ServerConfig,
+    policy: Policy,
+    keys: &[Arc<PrivateKey>],
+) -> Result<(), String> {
+    let log = a.log;
     let listen = a.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let server =
-        Server::bind(listen, t.config).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        Server::bind(listen, config).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let local = server.local_addr().map_err(|e| format!("{e}"))?;
     let fingerprints: Vec<String> = keys
         .iter()
@@ -302,12 +357,12 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
             format!("{} {}", p.key_type(), p.fingerprint())
         })
         .collect();
-    eprintln!(
-        "seashell serve: listening on {local} (host keys: {}; users: {}; auth: {})",
+    log.always(&format!(
+        "listening on {local} (host keys: {}; users: {}; auth: {})",
         fingerprints.join(", "),
         policy.users.join(","),
         policy.methods().join(",")
-    );
+    ));
     let policy = Arc::new(policy);
     loop {
         let result = server.run(|peer| ServeHandler::new(policy.clone(), peer, local));
@@ -366,6 +421,15 @@ mod tests {
                 quiet: true
             }
         );
+        assert!(!a.inetd);
+        assert_eq!(a.log_file, None);
+        let i = parse_args(&args(&["-i", "-E", "/log"])).unwrap().unwrap();
+        assert!(i.inetd);
+        assert_eq!(i.log_file, Some(PathBuf::from("/log")));
+        let e = parse_args(&args(&["-E/other"])).unwrap().unwrap();
+        assert_eq!(e.log_file, Some(PathBuf::from("/other")));
+        assert!(parse_args(&args(&["-i", "--listen", "127.0.0.1:0"])).is_err());
+        assert!(parse_args(&args(&["-E"])).is_err());
         assert_eq!(parse_args(&args(&["--help"])).unwrap(), None);
         assert!(parse_args(&args(&["--listen"])).is_err());
         assert!(parse_args(&args(&["--bogus"])).is_err());

@@ -1,6 +1,7 @@
 //! `-o` options for `seashell serve`, named as in `sshd_config` (case-insensitive names,
 //! `Name=Value` or `Name Value`).
 
+use super::forwarding::{ClientAlive, Directions, Forwarding, GatewayPorts, Permit, Target};
 use crate::units::{parse_rekey_limit, parse_time};
 use seashell_proto::ServerConfig;
 use seashell_proto::config::{AlgorithmSlot, compression_names};
@@ -21,6 +22,21 @@ pub struct Tunables {
     pub password: bool,
     /// `KbdInteractiveAuthentication` (only with a password file).
     pub kbd_interactive: bool,
+    /// `AllowTcpForwarding`, `AllowStreamLocalForwarding`, `GatewayPorts`, `PermitOpen`,
+    /// `PermitListen`: parsed, not enforced yet.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "enforced once serve forwards ports")
+    )]
+    pub forwarding: Forwarding,
+    /// `ClientAliveInterval`, `ClientAliveCountMax`: parsed, not acted on yet.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "acted on once the core sends keepalives")
+    )]
+    pub client_alive: ClientAlive,
+    /// Options given that are parsed but have no effect yet, by their sshd name, once each.
+    pub not_enforced: Vec<&'static str>,
 }
 
 impl Tunables {
@@ -31,6 +47,15 @@ impl Tunables {
             pubkey: true,
             password: true,
             kbd_interactive: true,
+            forwarding: Forwarding::default(),
+            client_alive: ClientAlive::default(),
+            not_enforced: Vec::new(),
+        }
+    }
+
+    fn not_yet(&mut self, name: &'static str) {
+        if !self.not_enforced.contains(&name) {
+            self.not_enforced.push(name);
         }
     }
 }
@@ -124,10 +149,45 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
             }
             t.config.gex_groups = Some(std::sync::Arc::new(groups));
         }
+        "allowtcpforwarding" => {
+            t.forwarding.tcp = Directions::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
+            t.not_yet("AllowTcpForwarding");
+        }
+        "allowstreamlocalforwarding" => {
+            t.forwarding.streamlocal = Directions::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
+            t.not_yet("AllowStreamLocalForwarding");
+        }
+        "gatewayports" => {
+            t.forwarding.gateway_ports =
+                GatewayPorts::parse(&value).ok_or_else(|| bad("not yes, no or clientspecified"))?;
+            t.not_yet("GatewayPorts");
+        }
+        "permitopen" => {
+            t.forwarding.permit_open =
+                Permit::parse(&value, Target::parse_open).map_err(|e| format!("{name}: {e}"))?;
+            t.not_yet("PermitOpen");
+        }
+        "permitlisten" => {
+            t.forwarding.permit_listen =
+                Permit::parse(&value, Target::parse_listen).map_err(|e| format!("{name}: {e}"))?;
+            t.not_yet("PermitListen");
+        }
+        "clientaliveinterval" => {
+            let d = parse_time(&value).ok_or_else(|| bad("not a time"))?;
+            t.client_alive.interval = (!d.is_zero()).then_some(d);
+            t.not_yet("ClientAliveInterval");
+        }
+        "clientalivecountmax" => {
+            t.client_alive.count_max = value.parse().map_err(|_| bad("not a number"))?;
+            t.not_yet("ClientAliveCountMax");
+        }
         _ => return Err(format!("unsupported option \"{name}\"")),
     }
     Ok(())
 }
+
+/// The values of `AllowTcpForwarding` and `AllowStreamLocalForwarding`.
+const DIRECTIONS: &str = "not yes, all, local, remote or no";
 
 /// sshd's default `moduli` file (Debian ships it with openssh-server).
 pub const DEFAULT_MODULI: &str = "/etc/ssh/moduli";
@@ -222,6 +282,70 @@ mod tests {
         assert!(apply(&mut t, &format!("ModuliFile={}", empty.display())).is_err());
         assert!(apply(&mut t, "ModuliFile=/nonexistent/moduli").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn forwarding_and_keepalive_options() {
+        let mut t = tunables();
+        assert_eq!(t.forwarding, Forwarding::default());
+        assert_eq!(t.client_alive, ClientAlive::default());
+        assert_eq!(t.client_alive.count_max, 3);
+        apply(&mut t, "AllowTcpForwarding=local").unwrap();
+        apply(&mut t, "allowstreamlocalforwarding no").unwrap();
+        apply(&mut t, "GatewayPorts=clientspecified").unwrap();
+        apply(&mut t, "PermitOpen=db:5432 [::1]:22 web:*").unwrap();
+        apply(&mut t, "PermitListen 8080 localhost:9000").unwrap();
+        apply(&mut t, "ClientAliveInterval=1m").unwrap();
+        apply(&mut t, "ClientAliveCountMax=0").unwrap();
+        assert_eq!(t.forwarding.tcp, Directions::Local);
+        assert_eq!(t.forwarding.streamlocal, Directions::No);
+        assert_eq!(t.forwarding.gateway_ports, GatewayPorts::ClientSpecified);
+        let open = |host: &str, port| {
+            t.forwarding
+                .permit_open
+                .permits(|e| e.permits_open(host, port))
+        };
+        assert!(open("db", 5432) && open("::1", 22) && open("web", 1));
+        assert!(!open("db", 5433));
+        let listen = |host: &str, port| {
+            t.forwarding
+                .permit_listen
+                .permits(|e| e.permits_listen(host, port))
+        };
+        assert!(listen("0.0.0.0", 8080) && listen("localhost", 9000));
+        assert!(!listen("0.0.0.0", 9000));
+        assert_eq!(t.client_alive.interval, Some(Duration::from_secs(60)));
+        assert_eq!(t.client_alive.count_max, 0);
+        assert_eq!(
+            t.not_enforced,
+            [
+                "AllowTcpForwarding",
+                "AllowStreamLocalForwarding",
+                "GatewayPorts",
+                "PermitOpen",
+                "PermitListen",
+                "ClientAliveInterval",
+                "ClientAliveCountMax"
+            ]
+        );
+        apply(&mut t, "PermitOpen none").unwrap();
+        assert_eq!(t.forwarding.permit_open, Permit::None);
+        apply(&mut t, "PermitOpen=any").unwrap();
+        assert_eq!(t.forwarding.permit_open, Permit::Any);
+        apply(&mut t, "ClientAliveInterval 0").unwrap();
+        assert_eq!(t.client_alive.interval, None);
+        assert_eq!(t.not_enforced.len(), 7);
+        for bad in [
+            "AllowTcpForwarding=sometimes",
+            "GatewayPorts=local",
+            "PermitOpen=db",
+            "PermitOpen=any db:1",
+            "PermitListen=0",
+            "ClientAliveInterval=soon",
+            "ClientAliveCountMax=-1",
+        ] {
+            assert!(apply(&mut t, bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
