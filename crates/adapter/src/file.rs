@@ -85,6 +85,13 @@ impl State {
                 }
             }
             Event::Pong(data) => self.push_pong(data),
+            // A client's forwarded channels go to its forwarding loop; a server's handler
+            // decides its own.
+            Event::ChannelOpenRequest(incoming) if !server => self.push_incoming(incoming),
+            Event::GlobalRequestSucceeded { id, bound_port } => {
+                self.push_global_reply(id, Ok(bound_port))
+            }
+            Event::GlobalRequestFailed { id } => self.push_global_reply(id, Err(())),
             Event::ConnectionLost(e) => self.set_lost(Lost::Ssh(e)),
             other => return Some(other),
         }

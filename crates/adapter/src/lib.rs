@@ -26,6 +26,7 @@ mod config;
 mod error;
 mod exit;
 mod file;
+mod forward;
 mod forward_policy;
 mod handshake;
 mod host_keys;
@@ -45,6 +46,7 @@ pub use channel::{ChannelHandle, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};
+pub use forward::{ForwardTarget, GlobalCall, Incoming, Opening};
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,
 };

@@ -51,6 +51,8 @@ pub(crate) struct State {
     /// How many socket reads the pump has fed to the core.
     pub reads: u64,
     pub read_waiters: WakerSet,
+    /// Forwarding: incoming channels, answers to global requests, remote forwards.
+    pub forwards: crate::forward::Forwards,
 }
 
 /// One connection's shared state. Adapters hold it in an [`Arc`]; the pump
@@ -83,6 +85,7 @@ impl Shared {
                 handles: 0,
                 reads: 0,
                 read_waiters: WakerSet::default(),
+                forwards: Default::default(),
             }),
         })
     }

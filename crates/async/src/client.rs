@@ -52,6 +52,26 @@ impl<R: Runtime + Default> Client<R> {
     ) -> Result<Session, Error> {
         handshake(Arc::new(R::default()), Box::new(sock), host, port, config).await
     }
+
+    /// Connects to `host:port` through `via` (SSH over a `direct-tcpip` channel of an
+    /// authenticated session: a jump host, ssh's `-J`). The new connection has its own
+    /// configuration and host-key policy; hops chain by passing the previous session.
+    pub async fn connect_via(
+        via: &Session,
+        addr: &str,
+        config: ClientConfig,
+    ) -> Result<Session, Error> {
+        let (host, port) = split_host_port(addr);
+        let channel = via.open_direct_tcpip(&host, port).await?;
+        handshake(
+            via.runtime().clone(),
+            Box::new(channel),
+            &host,
+            port,
+            config,
+        )
+        .await
+    }
 }
 
 async fn handshake(
@@ -72,5 +92,5 @@ async fn handshake(
     }));
     let mut handshake = Handshake::new(host, port, config);
     poll_fn(|cx| handshake.poll(&session, cx)).await?;
-    Ok(Session::new(session))
+    Ok(Session::new(session, runtime))
 }

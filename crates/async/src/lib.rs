@@ -34,13 +34,16 @@
 mod channel;
 mod client;
 mod driver;
+mod forward;
 mod runtime;
 mod server;
 mod session;
 
 pub use channel::{Channel, Stderr};
 pub use client::Client;
+pub use forward::Forward;
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
+pub use seashell_adapter::ForwardTarget;
 pub use seashell_adapter::{
     ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler, HostKeyPolicy,
     HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel, StrictHostKeyChecking,

@@ -1,10 +1,12 @@
 //! An authenticated connection: opening sessions, running commands, pings.
 
 use crate::channel::Channel;
+use crate::runtime::Runtime;
 use seashell_adapter::{
     Error, Exec, Output, Ping, PtyRequest, SessionRef, SessionSetup, Start, Starting,
 };
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// An authenticated SSH connection. Clones are handles on the same connection, for use from
@@ -16,6 +18,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Session {
     conn: SessionRef,
+    runtime: Arc<dyn Runtime>,
 }
 
 impl std::ops::Deref for Session {
@@ -27,8 +30,13 @@ impl std::ops::Deref for Session {
 }
 
 impl Session {
-    pub(crate) fn new(conn: SessionRef) -> Session {
-        Session { conn }
+    pub(crate) fn new(conn: SessionRef, runtime: Arc<dyn Runtime>) -> Session {
+        Session { conn, runtime }
+    }
+
+    /// The runtime the connection runs on.
+    pub(crate) fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.runtime
     }
 
     /// Starts building a session channel: add a pty and environment variables, then start a

@@ -85,6 +85,8 @@ pub enum Behaviour {
     },
     /// Echo everything back until EOF.
     Echo,
+    /// Answer one HTTP request with `200 OK` and this body (for `curl` through a proxy).
+    Http(&'static str),
 }
 
 /// A TCP service on `127.0.0.1`, serving connections on threads until dropped (the listener
@@ -134,7 +136,30 @@ fn serve(mut conn: TcpStream, behaviour: Behaviour) -> io::Result<()> {
         Behaviour::Source { seed, len } => send_pattern(&mut conn, seed, len)?,
         Behaviour::Echo => {
             let mut reader = conn.try_clone()?;
-            io::copy(&mut reader, &mut conn)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = reader.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                conn.write_all(&buf[..n])?;
+            }
+        }
+        Behaviour::Http(body) => {
+            // Read the request head (bounded), then answer.
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+                if conn.read(&mut byte)? == 0 {
+                    break;
+                }
+                head.push(byte[0]);
+            }
+            let reply = format!(
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            conn.write_all(reply.as_bytes())?;
         }
     }
     conn.shutdown(Shutdown::Write)

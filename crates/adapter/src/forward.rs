@@ -1,0 +1,264 @@
+//! Forwarding, the part every adapter shares: opening a channel of any kind and waiting for
+//! the answer ([`Opening`]), a global request and its answer ([`GlobalCall`]), the client's
+//! table of remote forwards (which local target each port the server listens on for us leads
+//! to), and the queue of channels the peer opens towards us ([`Shared::poll_incoming`]).
+//! The adapters add only the sockets: listening, connecting, and copying bytes.
+
+use crate::channel::{ChannelHandle, OwnedChannel};
+use crate::error::Error;
+use crate::shared::{Shared, State};
+use seashell_proto::{
+    ChannelKind, GlobalRequestId, GlobalRequestKind, IncomingChannel, OpenFailure,
+};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+/// Most channel-open requests from the peer queued for the application (the core refuses
+/// more than 64 undecided ones itself).
+const MAX_INCOMING: usize = 64;
+
+/// Where a forwarded connection goes on our side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardTarget {
+    /// A TCP address (`host:port`), resolved when a connection arrives.
+    Tcp {
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A Unix socket.
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for ForwardTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ForwardTarget::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            ForwardTarget::Tcp { host, port } => write!(f, "{host}:{port}"),
+            ForwardTarget::Unix(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The forwarding state kept with a connection.
+#[derive(Debug, Default)]
+pub(crate) struct Forwards {
+    /// Channel opens from the peer, for the application's forwarding loop.
+    incoming: std::collections::VecDeque<IncomingChannel>,
+    /// Whether a forwarding loop takes incoming channels (else they are refused).
+    pub accepting: bool,
+    /// An adapter's loop placing incoming channels has been started.
+    loop_started: bool,
+    /// Answers to our global requests, until claimed.
+    replies: HashMap<GlobalRequestId, Result<Option<u32>, ()>>,
+    /// Client: remote TCP forwards by bound port.
+    tcp: HashMap<u32, ForwardTarget>,
+    /// Client: remote Unix-socket forwards by path.
+    unix: HashMap<String, ForwardTarget>,
+}
+
+impl State {
+    /// Files a channel the peer wants to open: queued for the forwarding loop, or refused
+    /// (dropped: the core refuses a dropped token) when nobody takes them.
+    pub(crate) fn push_incoming(&mut self, incoming: IncomingChannel) {
+        if self.forwards.accepting && self.forwards.incoming.len() < MAX_INCOMING {
+            self.forwards.incoming.push_back(incoming);
+            self.control_waiters.wake();
+        } else {
+            drop(incoming);
+            self.wake_driver();
+        }
+    }
+
+    /// Files the answer to one of our global requests.
+    pub(crate) fn push_global_reply(&mut self, id: GlobalRequestId, r: Result<Option<u32>, ()>) {
+        self.forwards.replies.insert(id, r);
+        self.control_waiters.wake();
+    }
+}
+
+/// A channel of any kind being opened: ready with the channel once the peer confirms it, or
+/// with [`Error::OpenFailed`].
+#[derive(Debug)]
+pub struct Opening {
+    owner: Option<OwnedChannel>,
+}
+
+impl Opening {
+    /// Sends the open request.
+    pub fn new(shared: &Arc<Shared>, kind: ChannelKind) -> Result<Opening, Error> {
+        let id = {
+            let mut st = shared.lock();
+            st.check()?;
+            let id = st.conn.open_channel(kind)?;
+            st.channels.insert(id, Default::default());
+            st.wake_driver();
+            id
+        };
+        Ok(Opening {
+            owner: Some(OwnedChannel::new(ChannelHandle::new(shared.clone(), id))),
+        })
+    }
+
+    /// Waits for the peer's answer.
+    pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<OwnedChannel, Error>> {
+        let Some(h) = self.owner.as_ref().map(OwnedChannel::handle) else {
+            return Poll::Ready(Err(Error::Refused("the channel is already open".into())));
+        };
+        let opened = ready!(h.poll_until(cx, |c| c.opened.clone().ok_or(0)))?;
+        Poll::Ready(match opened {
+            Ok(()) => self
+                .owner
+                .take()
+                .ok_or_else(|| Error::Refused("the channel is already open".into())),
+            Err((reason, description)) => Err(Error::OpenFailed {
+                reason,
+                description,
+            }),
+        })
+    }
+}
+
+/// A global request waiting for its answer: the bound port for `tcpip-forward` of port 0.
+#[derive(Debug)]
+pub struct GlobalCall {
+    shared: Arc<Shared>,
+    id: GlobalRequestId,
+}
+
+impl GlobalCall {
+    /// Sends `kind` with want-reply.
+    pub fn new(shared: &Arc<Shared>, kind: GlobalRequestKind) -> Result<GlobalCall, Error> {
+        let mut st = shared.lock();
+        st.check()?;
+        let id = st
+            .conn
+            .global_request(kind, true)?
+            .ok_or_else(|| Error::Refused("no reply expected".into()))?;
+        st.wake_driver();
+        Ok(GlobalCall {
+            shared: shared.clone(),
+            id,
+        })
+    }
+
+    /// Waits for the answer: `Ok(bound port, if the peer named one)` or
+    /// [`Error::Refused`].
+    pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<u32>, Error>> {
+        let mut st = self.shared.lock();
+        if let Some(r) = st.forwards.replies.remove(&self.id) {
+            return Poll::Ready(
+                r.map_err(|()| Error::Refused("the peer refused the request".into())),
+            );
+        }
+        st.check()?;
+        st.control_waiters.register(cx.waker());
+        Poll::Pending
+    }
+}
+
+/// A channel the peer opened towards us, with where our forwarding table says it goes.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The peer's request (answer it with [`Shared::accept_incoming`] or
+    /// [`Shared::reject_incoming`]; dropping it refuses it).
+    pub request: IncomingChannel,
+    /// Where it goes, for a forwarded connection we asked for (`None`: not ours to place).
+    pub target: Option<ForwardTarget>,
+}
+
+impl Shared {
+    /// Client: asks the server to listen on `address:port` and forward connections to
+    /// `target` (ssh `-R`). Returns the call; its answer is the bound port for port 0.
+    pub fn request_remote_forward(
+        self: &Arc<Self>,
+        address: &str,
+        port: u32,
+    ) -> Result<GlobalCall, Error> {
+        self.lock().forwards.accepting = true;
+        GlobalCall::new(
+            self,
+            GlobalRequestKind::TcpipForward {
+                address: address.to_owned(),
+                port,
+            },
+        )
+    }
+
+    /// Client: records where connections to the bound `port` go (after the server granted it).
+    pub fn add_remote_forward(&self, port: u32, target: ForwardTarget) {
+        self.lock().forwards.tcp.insert(port, target);
+    }
+
+    /// Client: records where connections to the remote Unix socket `path` go.
+    pub fn add_remote_unix_forward(&self, path: &str, target: ForwardTarget) {
+        let mut st = self.lock();
+        st.forwards.accepting = true;
+        st.forwards.unix.insert(path.to_owned(), target);
+    }
+
+    /// Claims the one loop that places incoming channels: true the first time only.
+    pub fn claim_incoming_loop(&self) -> bool {
+        let mut st = self.lock();
+        st.forwards.accepting = true;
+        !std::mem::replace(&mut st.forwards.loop_started, true)
+    }
+
+    /// Stops forwarding the bound `port` (after `cancel-tcpip-forward`).
+    pub fn remove_remote_forward(&self, port: u32) {
+        self.lock().forwards.tcp.remove(&port);
+    }
+
+    /// Takes the next channel the peer opens towards us. `Ready(None)` once the connection
+    /// has ended. Calling it makes the connection accept such channels for the application
+    /// (until then they are refused).
+    pub fn poll_incoming(&self, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
+        let mut st = self.lock();
+        st.forwards.accepting = true;
+        if let Some(request) = st.forwards.incoming.pop_front() {
+            let target = match request.kind() {
+                ChannelKind::ForwardedTcpip { port, .. } => st.forwards.tcp.get(port).cloned(),
+                ChannelKind::ForwardedStreamlocal { path } => st.forwards.unix.get(path).cloned(),
+                _ => None,
+            };
+            return Poll::Ready(Some(Incoming { request, target }));
+        }
+        if st.check().is_err() {
+            return Poll::Ready(None);
+        }
+        st.control_waiters.register(cx.waker());
+        Poll::Pending
+    }
+
+    /// Accepts a channel the peer opened (once its target is connected).
+    pub fn accept_incoming(
+        self: &Arc<Self>,
+        incoming: IncomingChannel,
+    ) -> Result<OwnedChannel, Error> {
+        let mut st = self.lock();
+        st.check()?;
+        let id = st.conn.accept_channel(incoming)?;
+        let mut inbox = crate::inbox::Inbox::default();
+        inbox.opened = Some(Ok(()));
+        st.channels.insert(id, inbox);
+        st.wake_driver();
+        drop(st);
+        Ok(OwnedChannel::new(ChannelHandle::new(self.clone(), id)))
+    }
+
+    /// Refuses a channel the peer opened.
+    pub fn reject_incoming(
+        &self,
+        incoming: IncomingChannel,
+        reason: OpenFailure,
+        description: &str,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let r = st.conn.reject_channel(incoming, reason, description);
+        st.wake_driver();
+        Ok(r?)
+    }
+}
