@@ -111,3 +111,112 @@ fn tokio_forwarding_against_sshd() {
     });
     drop(sshd);
 }
+
+mod own_server {
+    use seashell_tokio::proto::{AuthAttempt, AuthDecision, PrivateKey, ServerConfig};
+    use seashell_tokio::{ClientConfig, Handler, HostKeyPolicy, Server};
+    use std::sync::Arc;
+
+    fn key(seed: u8) -> PrivateKey {
+        PrivateKey::ed25519_from_seed(&[seed; 32]).unwrap()
+    }
+
+    /// Accepts user key 2; forwarding as `policy` says.
+    pub struct Forwarder {
+        pub policy: seashell_adapter::ForwardingPolicy,
+    }
+
+    impl Handler for Forwarder {
+        fn auth(&mut self, _: &str, attempt: &AuthAttempt) -> AuthDecision {
+            match attempt {
+                AuthAttempt::PublicKey { key: k, .. }
+                | AuthAttempt::PublicKeyQuery { key: k, .. }
+                    if *k == key(2).public_key() =>
+                {
+                    AuthDecision::Accept
+                }
+                _ => AuthDecision::Reject,
+            }
+        }
+
+        fn forwarding(&mut self) -> seashell_adapter::ForwardingPolicy {
+            self.policy.clone()
+        }
+    }
+
+    /// Starts our tokio server with `policy`; returns its address.
+    pub fn start(policy: seashell_adapter::ForwardingPolicy) -> String {
+        let server =
+            Server::bind("127.0.0.1:0", ServerConfig::new(vec![Arc::new(key(1))])).unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let _ = server
+                .run(move |_| Forwarder {
+                    policy: policy.clone(),
+                })
+                .await;
+        });
+        addr
+    }
+
+    pub fn client() -> ClientConfig {
+        ClientConfig::new("tester")
+            .host_key_policy(HostKeyPolicy::Fingerprint(
+                key(1).public_key().fingerprint(),
+            ))
+            .key(key(2))
+    }
+}
+
+#[test]
+fn tokio_forwarding_through_our_server() {
+    use seashell_adapter::{ForwardingPolicy, HostPort, Permits};
+    let sink = TcpService::start(Behaviour::Sink).unwrap();
+    let source = TcpService::start(Behaviour::Source {
+        seed: 3,
+        len: BYTES,
+    })
+    .unwrap();
+    let echo = TcpService::start(Behaviour::Echo).unwrap();
+    with_timeout(LIMIT, "tokio forwarding, own server", move || {
+        runtime().block_on(async move {
+            // sshd's defaults, but only the sink and the source may be reached.
+            let policy = ForwardingPolicy {
+                permit_open: Permits::Only(vec![
+                    HostPort::parse(&format!("127.0.0.1:{}", sink.port()), None).unwrap(),
+                    HostPort::parse(&format!("127.0.0.1:{}", source.port()), None).unwrap(),
+                ]),
+                ..ForwardingPolicy::default()
+            };
+            let addr = own_server::start(policy);
+            let session = Client::connect(&addr, own_server::client()).await.unwrap();
+            let local = session
+                .forward_local("127.0.0.1:0", tcp(sink.port()))
+                .await
+                .unwrap();
+            let at = local.local_addr().to_string();
+            assert_eq!(blocking(move || check_sink(&at, 4, BYTES)).await, Ok(BYTES));
+
+            let bound = session
+                .forward_remote("localhost", 0, tcp(source.port()))
+                .await
+                .unwrap();
+            let got = blocking(move || check_source(&format!("127.0.0.1:{bound}"), 3, BYTES)).await;
+            assert_eq!(got, Ok(BYTES));
+
+            // PermitOpen refuses the echo service; the refusal is typed.
+            let refused = session.open_direct_tcpip("127.0.0.1", echo.port()).await;
+            match refused {
+                Err(seashell_tokio::Error::OpenFailed { reason: 1, .. }) => {}
+                other => panic!("expected administratively prohibited, got {other:?}"),
+            }
+            // A privileged port is not granted to a remote forward.
+            assert!(
+                session
+                    .forward_remote("", 80, tcp(echo.port()))
+                    .await
+                    .is_err()
+            );
+        })
+    });
+}

@@ -48,6 +48,8 @@ impl std::fmt::Display for ForwardTarget {
 pub(crate) struct Forwards {
     /// Channel opens from the peer, for the application's forwarding loop.
     incoming: std::collections::VecDeque<IncomingChannel>,
+    /// Server: allowed `direct-*` opens with their targets.
+    targets: std::collections::VecDeque<Incoming>,
     /// Whether a forwarding loop takes incoming channels (else they are refused).
     pub accepting: bool,
     /// An adapter's loop placing incoming channels has been started.
@@ -58,6 +60,10 @@ pub(crate) struct Forwards {
     tcp: HashMap<u32, ForwardTarget>,
     /// Client: remote Unix-socket forwards by path.
     unix: HashMap<String, ForwardTarget>,
+    /// Server: allowed listen requests, for the adapter's forwarding loop.
+    listens: std::collections::VecDeque<ListenRequest>,
+    /// Server: the listeners bound for the client, by (address as named, bound port).
+    pub(crate) listeners: HashMap<(String, u32), Arc<ListenerStop>>,
 }
 
 impl State {
@@ -69,6 +75,21 @@ impl State {
             self.control_waiters.wake();
         } else {
             drop(incoming);
+            self.wake_driver();
+        }
+    }
+
+    /// Server: queues a client's `direct-*` channel, allowed by the policy, for the
+    /// adapter's forwarding loop (which connects to `target`, then accepts).
+    pub(crate) fn push_target(&mut self, request: IncomingChannel, target: ForwardTarget) {
+        if self.forwards.incoming.len() < MAX_INCOMING {
+            self.forwards.targets.push_back(Incoming {
+                request,
+                target: Some(target),
+            });
+            self.control_waiters.wake();
+        } else {
+            drop(request);
             self.wake_driver();
         }
     }
@@ -218,6 +239,9 @@ impl Shared {
     pub fn poll_incoming(&self, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
         let mut st = self.lock();
         st.forwards.accepting = true;
+        if let Some(placed) = st.forwards.targets.pop_front() {
+            return Poll::Ready(Some(placed));
+        }
         if let Some(request) = st.forwards.incoming.pop_front() {
             let target = match request.kind() {
                 ChannelKind::ForwardedTcpip { port, .. } => st.forwards.tcp.get(port).cloned(),
@@ -260,5 +284,113 @@ impl Shared {
         let r = st.conn.reject_channel(incoming, reason, description);
         st.wake_driver();
         Ok(r?)
+    }
+}
+
+/// A stop signal for a listener's accept loop, I/O-free: set by whoever ends the forward
+/// (its handle dropped, a `cancel-tcpip-forward`), polled by the loop beside its accept.
+#[derive(Debug, Default)]
+pub struct ListenerStop {
+    stopped: std::sync::atomic::AtomicBool,
+    waiters: std::sync::Mutex<crate::wait::WakerSet>,
+}
+
+impl ListenerStop {
+    /// Stops the loop.
+    pub fn set(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .wake();
+    }
+
+    /// Whether it was stopped.
+    pub fn is_set(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Ready once stopped.
+    pub fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .register(cx.waker());
+        if self.is_set() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Server: a client's request that we listen for it (`tcpip-forward`), allowed by the
+/// policy. The adapter binds `bind:port`, answers with [`Shared::answer_listen`], and opens a
+/// `forwarded-tcpip` channel for each connection it accepts.
+#[derive(Debug)]
+pub struct ListenRequest {
+    /// The client's request (answered through [`Shared::answer_listen`]).
+    pub request: seashell_proto::IncomingGlobalRequest,
+    /// The address the client named (it appears in each `forwarded-tcpip`).
+    pub address: String,
+    /// The address to bind, as the policy decided it.
+    pub bind: String,
+    /// The port asked for (0: any).
+    pub port: u32,
+    /// Set when the client cancels the forward or the connection ends.
+    pub stop: Arc<ListenerStop>,
+}
+
+impl State {
+    /// Server: queues an allowed listen request for the adapter's forwarding loop.
+    pub(crate) fn push_listen(&mut self, listen: ListenRequest) {
+        self.forwards.listens.push_back(listen);
+        self.control_waiters.wake();
+    }
+}
+
+impl Shared {
+    /// Server: takes the next allowed listen request. `Ready(None)` once the connection has
+    /// ended (every listener is then stopped).
+    pub fn poll_listen(&self, cx: &mut Context<'_>) -> Poll<Option<ListenRequest>> {
+        let mut st = self.lock();
+        if let Some(l) = st.forwards.listens.pop_front() {
+            return Poll::Ready(Some(l));
+        }
+        if st.check().is_err() {
+            for stop in st.forwards.listeners.values() {
+                stop.set();
+            }
+            return Poll::Ready(None);
+        }
+        st.control_waiters.register(cx.waker());
+        Poll::Pending
+    }
+
+    /// Server: answers a listen request: `Some(bound port)` once bound (the reply names the
+    /// port when 0 was asked for), `None` if binding failed.
+    pub fn answer_listen(
+        &self,
+        listen: &mut Option<seashell_proto::IncomingGlobalRequest>,
+        address: &str,
+        asked: u32,
+        bound: Option<u32>,
+        stop: &Arc<ListenerStop>,
+    ) {
+        let Some(request) = listen.take() else { return };
+        let reply = match bound {
+            Some(port) if asked == 0 => seashell_proto::GlobalReply::SuccessWithPort(port),
+            Some(_) => seashell_proto::GlobalReply::Success,
+            None => seashell_proto::GlobalReply::Failure,
+        };
+        let mut st = self.lock();
+        if let Some(port) = bound {
+            st.forwards
+                .listeners
+                .insert((address.to_owned(), port), stop.clone());
+        }
+        let _ = st.conn.reply_global(request, reply);
+        st.wake_driver();
     }
 }

@@ -46,7 +46,7 @@ pub use channel::{ChannelHandle, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};
-pub use forward::{ForwardTarget, GlobalCall, Incoming, Opening};
+pub use forward::{ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening};
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,
 };

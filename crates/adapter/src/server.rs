@@ -2,11 +2,16 @@
 //! reach it.
 
 use crate::channel::ChannelHandle;
+use crate::forward::{ForwardTarget, ListenRequest};
+use crate::forward_policy::ForwardingPolicy;
 use crate::pump::Decide;
 use crate::server_channel::ServerChannel;
 use crate::shared::Shared;
 use seashell_proto::kex::negotiate::Negotiated;
-use seashell_proto::{AuthAttempt, AuthDecision, ChannelId, Event, PublicKey, SessionRequestKind};
+use seashell_proto::{
+    AuthAttempt, AuthDecision, ChannelId, ChannelKind, Event, GlobalReply, GlobalRequestKind,
+    IncomingGlobalRequest, OpenFailure, PublicKey, SessionRequestKind,
+};
 use std::sync::Arc;
 
 /// The application's side of a server connection, in every adapter. Every method has a safe
@@ -47,20 +52,57 @@ pub trait Handler: Send + 'static {
     fn channel_closed(&mut self, channel: ChannelId) {
         let _ = channel;
     }
+
+    /// What the authenticated client may forward (asked once, right after
+    /// [`authenticated`](Self::authenticated), so it can depend on the user and the key).
+    /// The default forbids all forwarding; [`ForwardingPolicy::default`] is sshd's default.
+    fn forwarding(&mut self) -> ForwardingPolicy {
+        ForwardingPolicy::deny_all()
+    }
 }
 
-/// Answers a server connection's decisions through its [`Handler`].
-pub(crate) struct Decisions<H>(H);
+/// Answers a server connection's decisions through its [`Handler`], and enforces its
+/// forwarding policy.
+pub(crate) struct Decisions<H> {
+    handler: H,
+    policy: ForwardingPolicy,
+}
 
 impl<H: Handler> Decisions<H> {
     pub fn new(handler: H) -> Self {
-        Decisions(handler)
+        Decisions {
+            handler,
+            policy: ForwardingPolicy::deny_all(),
+        }
+    }
+}
+
+/// Where a client's `direct-*` channel goes under `policy`, or why not.
+fn direct_target(policy: &ForwardingPolicy, kind: &ChannelKind) -> Result<ForwardTarget, String> {
+    match kind {
+        ChannelKind::DirectTcpip { host, port, .. } => {
+            policy
+                .check_direct_tcpip(host, *port)
+                .map_err(|d| d.to_string())?;
+            let port = u16::try_from(*port).map_err(|_| "bad port".to_owned())?;
+            Ok(ForwardTarget::Tcp {
+                host: host.clone(),
+                port,
+            })
+        }
+        ChannelKind::DirectStreamlocal { path } => {
+            policy
+                .check_direct_streamlocal(path)
+                .map_err(|d| d.to_string())?;
+            Ok(ForwardTarget::Unix(path.into()))
+        }
+        _ => Err("channel type not served".to_owned()),
     }
 }
 
 impl<H: Handler> Decide for Decisions<H> {
     fn decide(&mut self, shared: &Arc<Shared>, ev: Event) {
-        let handler = &mut self.0;
+        let handler = &mut self.handler;
         match ev {
             Event::AuthRequest(req) => {
                 let decision = handler.auth(req.user(), req.attempt());
@@ -75,19 +117,23 @@ impl<H: Handler> Decide for Decisions<H> {
                     handler.negotiated(&n);
                 }
                 handler.authenticated(&who.user, who.key.as_ref());
+                self.policy = handler.forwarding();
             }
-            // Only sessions are served here; forwarding needs a policy first.
-            Event::ChannelOpenRequest(incoming)
-                if *incoming.kind() != seashell_proto::ChannelKind::Session =>
-            {
-                if let Some(s) = shared.lock().conn.as_server() {
-                    let _ = s.reject_channel(
-                        incoming,
-                        seashell_proto::OpenFailure::AdministrativelyProhibited,
-                        "channel type not served",
-                    );
+            // Forwarded connections go to the adapter's forwarding loop, which connects
+            // before it accepts.
+            Event::ChannelOpenRequest(incoming) if *incoming.kind() != ChannelKind::Session => {
+                match direct_target(&self.policy, incoming.kind()) {
+                    Ok(target) => shared.lock().push_target(incoming, target),
+                    Err(why) => {
+                        let _ = shared.reject_incoming(
+                            incoming,
+                            OpenFailure::AdministrativelyProhibited,
+                            &why,
+                        );
+                    }
                 }
             }
+            Event::GlobalRequest(req) => self.global_request(shared, req),
             Event::ChannelOpenRequest(incoming) => {
                 let mut st = shared.lock();
                 if let Some(Ok(id)) = st.conn.as_server().map(|s| s.accept_channel(incoming)) {
@@ -109,5 +155,42 @@ impl<H: Handler> Decide for Decisions<H> {
             Event::Closed(id) => handler.channel_closed(id),
             _ => {}
         }
+    }
+}
+
+impl<H: Handler> Decisions<H> {
+    /// `tcpip-forward` and its cancel under the policy (the adapter binds); other requests
+    /// are refused.
+    fn global_request(&mut self, shared: &Arc<Shared>, req: IncomingGlobalRequest) {
+        let mut st = shared.lock();
+        let reply = match req.kind().clone() {
+            GlobalRequestKind::TcpipForward { address, port } => {
+                match self.policy.listen_address(&address, port) {
+                    Ok(bind) => {
+                        st.push_listen(ListenRequest {
+                            request: req,
+                            address,
+                            bind,
+                            port,
+                            stop: Arc::default(),
+                        });
+                        return;
+                    }
+                    Err(_) => GlobalReply::Failure,
+                }
+            }
+            GlobalRequestKind::CancelTcpipForward { address, port } => {
+                match st.forwards.listeners.remove(&(address, port)) {
+                    Some(stop) => {
+                        stop.set();
+                        GlobalReply::Success
+                    }
+                    None => GlobalReply::Failure,
+                }
+            }
+            _ => GlobalReply::Failure,
+        };
+        let _ = st.conn.reply_global(req, reply);
+        st.wake_driver();
     }
 }

@@ -8,7 +8,8 @@ use crate::runtime::{AsyncListener, AsyncSocket, Runtime};
 use crate::session::Session;
 use futures_io::{AsyncRead, AsyncWrite};
 use seashell_adapter::{
-    Error, ForwardTarget, GlobalCall, Incoming, Opening, Shared, SocksFailure, SocksServer,
+    Error, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening, Shared,
+    SocksFailure, SocksServer,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
 use std::future::poll_fn;
@@ -16,8 +17,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Copy buffer size per direction.
 const COPY_BUF: usize = 64 * 1024;
@@ -27,7 +27,7 @@ const COPY_BUF: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Forward {
     addr: SocketAddr,
-    stop: Arc<Stop>,
+    stop: Arc<ListenerStop>,
 }
 
 impl Forward {
@@ -43,31 +43,6 @@ impl Forward {
 impl Drop for Forward {
     fn drop(&mut self) {
         self.stop.set();
-    }
-}
-
-/// A stop signal an accept loop waits on beside its listener.
-#[derive(Debug, Default)]
-struct Stop {
-    stopped: AtomicBool,
-    waker: std::sync::Mutex<Option<Waker>>,
-}
-
-impl Stop {
-    fn set(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
-        if let Some(w) = self.waker.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            w.wake();
-        }
-    }
-
-    fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
-        *self.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
-        if self.stopped.load(Ordering::SeqCst) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
     }
 }
 
@@ -197,7 +172,7 @@ impl Session {
         + 'static,
     ) -> Result<Forward, Error> {
         let addr = listener.local_addr()?;
-        let stop = Arc::new(Stop::default());
+        let stop = Arc::new(ListenerStop::default());
         let rt = self.runtime().clone();
         let loop_stop = stop.clone();
         // The session handle keeps the connection up while the forward runs.
@@ -225,16 +200,88 @@ impl Session {
     /// Starts (once per connection) the task that places the channels the server opens
     /// towards us: each forwarded connection goes to its target, the rest are refused.
     fn start_incoming_loop(&self) {
-        if !self.shared().claim_incoming_loop() {
-            return;
+        spawn_incoming_loop(self.shared(), self.runtime());
+    }
+}
+
+/// Starts (once per connection) the task that places the channels the peer opens towards
+/// us: each goes to its target, the rest are refused. Ends with the connection.
+pub(crate) fn spawn_incoming_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
+    if !shared.claim_incoming_loop() {
+        return;
+    }
+    let (shared, rt) = (shared.clone(), rt.clone());
+    rt.clone().spawn(Box::pin(async move {
+        while let Some(incoming) = poll_fn(|cx| shared.poll_incoming(cx)).await {
+            let shared = shared.clone();
+            let rt2 = rt.clone();
+            rt.spawn(Box::pin(async move { place(shared, rt2, incoming).await }));
         }
-        let shared = self.shared().clone();
-        let rt = self.runtime().clone();
-        self.runtime().spawn(Box::pin(async move {
-            while let Some(incoming) = poll_fn(|cx| shared.poll_incoming(cx)).await {
-                let shared = shared.clone();
-                let rt2 = rt.clone();
-                rt.spawn(Box::pin(async move { place(shared, rt2, incoming).await }));
+    }));
+}
+
+/// Server: the task that binds the listeners clients ask for (`tcpip-forward`, allowed by
+/// the policy) and forwards what they accept. Ends with the connection.
+pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
+    let (shared, rt) = (shared.clone(), rt.clone());
+    rt.clone().spawn(Box::pin(async move {
+        while let Some(listen) = poll_fn(|cx| shared.poll_listen(cx)).await {
+            let shared = shared.clone();
+            let rt2 = rt.clone();
+            rt.spawn(Box::pin(async move {
+                serve_remote_listener(shared, rt2, listen).await
+            }));
+        }
+    }));
+}
+
+/// Server: binds one client's listener, answers its request, and opens a
+/// `forwarded-tcpip` channel for each connection until cancelled.
+async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen: ListenRequest) {
+    let ListenRequest {
+        request,
+        address,
+        bind: bind_addr,
+        port,
+        stop,
+    } = listen;
+    let mut request = Some(request);
+    let listener = std::net::TcpListener::bind((bind_addr.as_str(), port as u16))
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .and_then(|l| rt.listen(l));
+    let listener = match listener {
+        Ok(l) => l,
+        Err(_) => return shared.answer_listen(&mut request, &address, port, None, &stop),
+    };
+    let bound = listener.local_addr().map(|a| u32::from(a.port())).ok();
+    shared.answer_listen(&mut request, &address, port, bound, &stop);
+    let Some(bound) = bound else { return };
+    loop {
+        let mut accept = listener.accept();
+        let next = poll_fn(|cx| {
+            if stop.poll(cx).is_ready() || shared.is_closed() {
+                return Poll::Ready(None);
+            }
+            accept.as_mut().poll(cx).map(Some)
+        })
+        .await;
+        let (sock, peer) = match next {
+            Some(Ok(c)) => c,
+            Some(Err(_)) => continue,
+            None => break,
+        };
+        let kind = ChannelKind::ForwardedTcpip {
+            address: address.clone(),
+            port: bound,
+            originator: peer.ip().to_string(),
+            originator_port: u32::from(peer.port()),
+        };
+        let shared = shared.clone();
+        rt.spawn(Box::pin(async move {
+            if let Ok(mut opening) = Opening::new(&shared, kind)
+                && let Ok(owner) = poll_fn(|cx| opening.poll(cx)).await
+            {
+                let _ = copy_both(sock, Channel::new(owner)).await;
             }
         }));
     }

@@ -87,6 +87,9 @@ async fn serve<H: Handler>(
     handler: H,
 ) -> Result<(), Error> {
     let core = ServerConnection::new(config, runtime.now())?;
-    let pump = Pump::server(Shared::new(Box::new(core)), handler);
+    let shared = Shared::new(Box::new(core));
+    crate::forward::spawn_incoming_loop(&shared, &runtime);
+    crate::forward::spawn_listen_loop(&shared, &runtime);
+    let pump = Pump::server(shared, handler);
     Driver::new(pump, sock, runtime).await
 }
