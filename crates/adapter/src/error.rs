@@ -135,6 +135,22 @@ impl From<Error> for io::Error {
     }
 }
 
+impl Error {
+    /// The error an [`io::Error`] from a stream stands for: the [`Error`] it carries if it
+    /// was made from one, else [`Error::Io`].
+    pub fn from_io(e: io::Error) -> Error {
+        if !e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            return Error::Io(e);
+        }
+        let kind = e.kind();
+        match e.into_inner().map(|b| b.downcast::<Error>()) {
+            Some(Ok(inner)) => *inner,
+            Some(Err(other)) => Error::Io(io::Error::new(kind, other)),
+            None => Error::Io(kind.into()),
+        }
+    }
+}
+
 /// Why a connection ended, kept so every later call reports it.
 #[derive(Debug, Clone)]
 pub(crate) enum Lost {
@@ -216,6 +232,14 @@ mod tests {
         }
         .into();
         assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            Error::from_io(e),
+            Error::OpenFailed { reason: 2, .. }
+        ));
+        let plain = io::Error::new(io::ErrorKind::BrokenPipe, "channel closed");
+        assert!(
+            matches!(Error::from_io(plain), Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe)
+        );
     }
 
     #[test]
