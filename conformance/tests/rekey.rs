@@ -40,7 +40,7 @@ fn download_and_upload_across_many_rekeys_both_sides() {
         });
         let session = Client::connect(&sshd.addr(), config).unwrap();
 
-        let mut down = session
+        let down = session
             .channel_exec(&format!(
                 "head -c {len} /dev/urandom | tee /dev/stderr | sha256sum >&2"
             ))

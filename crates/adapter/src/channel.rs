@@ -12,6 +12,27 @@ use std::io;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+/// What a channel's inbox said at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelState {
+    /// The peer sent EOF.
+    pub eof: bool,
+    /// The channel is closed (or gone, or the connection ended).
+    pub closed: bool,
+    /// How the remote command ended, if the server said.
+    pub exit: Option<ExitStatus>,
+}
+
+impl ChannelState {
+    fn gone() -> ChannelState {
+        ChannelState {
+            eof: true,
+            closed: true,
+            exit: None,
+        }
+    }
+}
+
 /// One channel of one connection. Cheap to clone; every clone names the same channel.
 #[derive(Debug, Clone)]
 pub struct ChannelHandle {
@@ -48,6 +69,7 @@ impl ChannelHandle {
         }
         let mut guard = self.shared.lock();
         let st = &mut *guard;
+        let ended = st.check();
         let Some(ch) = st.channels.get_mut(&self.id) else {
             return Poll::Ready(Ok(0));
         };
@@ -59,8 +81,8 @@ impl ChannelHandle {
         if ch.eof || ch.closed {
             return Poll::Ready(Ok(0));
         }
-        if let Some(l) = &st.lost {
-            return Poll::Ready(Err(l.io_error()));
+        if let Err(e) = ended {
+            return Poll::Ready(Err(e.into()));
         }
         if ext {
             ch.ext_readers.register(cx.waker());
@@ -77,6 +99,28 @@ impl ChannelHandle {
         cx: &mut Context<'_>,
         ext: bool,
         buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.write_step(cx, ext, buf, true)
+    }
+
+    /// Like [`poll_write`](Self::poll_write), but ready with `0` at once when the window is
+    /// shut ([`Event::Writable`](seashell_proto::Event::Writable) reopens it); pending only
+    /// while the socket is behind.
+    pub fn poll_try_write(
+        &self,
+        cx: &mut Context<'_>,
+        ext: bool,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.write_step(cx, ext, buf, false)
+    }
+
+    fn write_step(
+        &self,
+        cx: &mut Context<'_>,
+        ext: bool,
+        buf: &[u8],
+        wait_window: bool,
     ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
@@ -100,7 +144,7 @@ impl ChannelHandle {
             None => return Poll::Ready(Err(broken_pipe())),
         };
         match r {
-            Ok(0) => {
+            Ok(0) if wait_window => {
                 if let Some(c) = st.channels.get_mut(&self.id) {
                     c.writers.register(cx.waker());
                 }
@@ -131,8 +175,12 @@ impl ChannelHandle {
         r.map_err(Error::Ssh)
     }
 
-    /// Sends EOF: no more data from us (a command's stdin ends).
+    /// Sends EOF: no more data from us (a command's stdin ends). Nothing to do once the
+    /// channel is closing.
     pub fn send_eof(&self) -> Result<(), Error> {
+        if self.inspect(|c| c.closed || c.close_sent).unwrap_or(true) {
+            return Ok(());
+        }
         self.command(|c| c.eof())
     }
 
@@ -193,17 +241,24 @@ impl ChannelHandle {
     }
 
     /// Moves everything received so far into `out` (data) and `err` (extended data) without
-    /// waiting, and reopens the window by that much. Returns how many bytes moved.
-    pub fn take_output(&self, out: &mut Vec<u8>, err: &mut Vec<u8>) -> usize {
+    /// waiting, and reopens the window by that much. Returns how many bytes moved and the
+    /// channel's state at that same moment: when it says EOF, everything before the EOF has
+    /// been taken.
+    pub fn take_output(&self, out: &mut Vec<u8>, err: &mut Vec<u8>) -> (usize, ChannelState) {
         let mut guard = self.shared.lock();
         let st = &mut *guard;
         let Some(c) = st.channels.get_mut(&self.id) else {
-            return 0;
+            return (0, ChannelState::gone());
         };
         let n = c.take(false, usize::MAX, |s| out.extend_from_slice(s))
             + c.take(true, usize::MAX, |s| err.extend_from_slice(s));
+        let state = ChannelState {
+            eof: c.eof,
+            closed: c.closed || st.done,
+            exit: c.exit.clone(),
+        };
         st.consume(self.id, n);
-        n
+        (n, state)
     }
 
     /// Reads data and extended data to their ends at the same time (so neither can fill the
@@ -244,18 +299,23 @@ impl ChannelHandle {
         r
     }
 
-    /// Ready when this channel has output waiting or is closed, or when the pump has fed the
-    /// core new bytes since `*reads` (which is then updated): "something may have changed".
-    pub fn poll_news(&self, cx: &mut Context<'_>, reads: &mut u64) -> Poll<Result<(), Error>> {
+    /// Ready with the connection's read count once it differs from `since` (the pump fed the
+    /// core new bytes: "something may have changed"), the channel is closed, or (with
+    /// `or_output`) output is waiting to be taken.
+    pub fn poll_news(
+        &self,
+        cx: &mut Context<'_>,
+        since: u64,
+        or_output: bool,
+    ) -> Poll<Result<u64, Error>> {
         let mut st = self.shared.lock();
-        let fresh = st.reads != *reads;
-        *reads = st.reads;
-        let ready = st
-            .channels
-            .get(&self.id)
-            .is_none_or(|c| c.has_output() || c.closed);
-        if fresh || ready {
-            return Poll::Ready(Ok(()));
+        let ready = st.reads != since
+            || st
+                .channels
+                .get(&self.id)
+                .is_none_or(|c| c.closed || (or_output && c.has_output()));
+        if ready {
+            return Poll::Ready(Ok(st.reads));
         }
         st.check()?;
         st.read_waiters.register(cx.waker());

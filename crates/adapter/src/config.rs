@@ -75,9 +75,10 @@ impl ClientConfig {
     /// The core's configuration as the connection is built with it: [`core`](Self::core)
     /// with the adapter-level settings (keepalive) applied.
     pub fn core_config(&self) -> seashell_proto::ClientConfig {
-        // The core's keepalive fields arrive with issue 10; until then the adapter-level
-        // settings are recorded here and not yet enforced.
-        self.core.clone()
+        let mut core = self.core.clone();
+        core.keepalive_interval = self.keepalive_interval;
+        core.keepalive_count_max = self.keepalive_count_max;
+        core
     }
 
     /// Adds an in-memory key for `publickey` authentication.

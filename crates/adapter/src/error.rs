@@ -84,7 +84,7 @@ fn ssh_kind(e: &seashell_proto::Error) -> io::ErrorKind {
     use seashell_proto::Error as E;
     use seashell_proto::error::{PeerIncompatible, PeerMisbehaved};
     match e {
-        E::Timeout => io::ErrorKind::TimedOut,
+        E::Timeout | E::KeepaliveTimeout { .. } | E::IdleTimeout => io::ErrorKind::TimedOut,
         E::ConnectionClosed => io::ErrorKind::ConnectionReset,
         E::LocallyClosed => io::ErrorKind::NotConnected,
         E::DisconnectReceived { reason: r, .. } => match *r {
@@ -100,7 +100,6 @@ fn ssh_kind(e: &seashell_proto::Error) -> io::ErrorKind {
         E::PeerIncompatible(_) => io::ErrorKind::Unsupported,
         E::InvalidMessage(_) | E::PeerMisbehaved(_) | E::Crypto(_) => io::ErrorKind::InvalidData,
         E::ApiMisuse(_) => io::ErrorKind::InvalidInput,
-        // Keepalive and idle timeouts (issue 10) will map to TimedOut here.
         _ => io::ErrorKind::Other,
     }
 }
@@ -131,6 +130,22 @@ impl From<Error> for io::Error {
         match e {
             Error::Io(e) => e,
             other => io::Error::new(other.kind(), other),
+        }
+    }
+}
+
+impl Error {
+    /// The error an [`io::Error`] from a stream stands for: the [`Error`] it carries if it
+    /// was made from one, else [`Error::Io`].
+    pub fn from_io(e: io::Error) -> Error {
+        if !e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            return Error::Io(e);
+        }
+        let kind = e.kind();
+        match e.into_inner().map(|b| b.downcast::<Error>()) {
+            Some(Ok(inner)) => *inner,
+            Some(Err(other)) => Error::Io(io::Error::new(kind, other)),
+            None => Error::Io(kind.into()),
         }
     }
 }
@@ -216,6 +231,14 @@ mod tests {
         }
         .into();
         assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            Error::from_io(e),
+            Error::OpenFailed { reason: 2, .. }
+        ));
+        let plain = io::Error::new(io::ErrorKind::BrokenPipe, "channel closed");
+        assert!(
+            matches!(Error::from_io(plain), Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe)
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ mod streams;
 mod wait;
 
 pub use auth::{AuthPlan, split_host_port};
-pub use channel::{ChannelHandle, OwnedChannel};
+pub use channel::{ChannelHandle, ChannelState, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};

@@ -1,8 +1,11 @@
 //! # seashell-blocking: Seashell on std blocking sockets
 //!
-//! A thin adapter: it moves bytes between a [`std::net::TcpStream`] and the sans-I/O core
-//! ([`seashell_proto::ClientConnection`]), sleeps until the core's next timeout, and turns
-//! events into blocking calls and [`std::io::Read`]/[`std::io::Write`]. It holds no protocol
+//! A thin adapter: each connection owns one I/O thread that moves bytes between its
+//! [`std::net::TcpStream`] and the shared session layer of [`seashell_adapter`] (which holds
+//! the sans-I/O core, [`seashell_proto`]), sleeping in `poll(2)` until the socket, the
+//! core's next deadline or a handle needs it. Handles wait on the same poll functions as the
+//! async adapters, with a waker that unparks the waiting thread, and present them as
+//! blocking calls and [`std::io::Read`]/[`std::io::Write`]. It holds no protocol or session
 //! logic.
 //!
 //! ```no_run
@@ -14,20 +17,25 @@
 //! # Ok::<(), seashell_blocking::Error>(())
 //! ```
 //!
-//! A session is shared by its channels behind a mutex; one thread at a time drives the
-//! connection, so use a channel from one thread at a time.
+//! Sessions and channels are cheap to clone and work from many threads at once: a thread
+//! blocked reading one channel never stalls another.
 
 mod channel;
-mod driver;
+mod client;
+mod forward;
+mod io_loop;
 mod server;
 mod session;
 pub mod stream;
 
 pub use channel::{Channel, Stderr};
+pub use client::Client;
+pub use forward::Forward;
+pub use seashell_adapter::ForwardTarget;
 pub use seashell_adapter::{
-    ClientConfig, Error, ExitStatus, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt,
-    StrictHostKeyChecking,
+    ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler, HostKeyPolicy,
+    HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel, StrictHostKeyChecking,
 };
 pub use seashell_proto as proto;
-pub use server::{ChannelReader, ChannelWriter, Handler, Server, ServerChannel, serve_connection};
-pub use session::{Client, Session};
+pub use server::{Server, serve_connection};
+pub use session::{Session, SessionBuilder};

@@ -1,36 +1,38 @@
 //! Driving a remote command's stdin, stdout and stderr from one thread, one step at a time.
 //!
-//! [`Channel`](crate::Channel)'s `Read` and `Write` each block until their own stream can
-//! move, holding the connection while they wait; an application that must feed stdin while
-//! output arrives (a pipe through a remote command) needs smaller steps. [`ExecStream`]
-//! gives them: [`try_write`](ExecStream::try_write) never waits for the window,
-//! [`take_output`](ExecStream::take_output) never waits at all, and
-//! [`pump`](ExecStream::pump) does exactly one socket read.
+//! [`Channel`]'s `Read` and `Write` each block until their own stream can move; the simplest
+//! way to feed stdin while output arrives is a thread per direction (clones of the channel).
+//! [`ExecStream`] is for one thread that must do both: [`try_write`](ExecStream::try_write)
+//! never waits for the window, [`take_output`](ExecStream::take_output) never waits at all,
+//! and [`pump`](ExecStream::pump) waits until the connection has read something new.
 
-use crate::Error;
-use crate::ExitStatus;
-use crate::driver::ChannelBuffers;
+use crate::channel::Channel;
 use crate::session::Session;
-use seashell_proto::ChannelId;
-use std::io;
+use seashell_adapter::{ChannelState, Error, ExitStatus, block_on};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A remote command driven step by step from one thread. Get one with
 /// [`Session::exec_stream`].
 ///
 /// A typical loop: [`try_write`](Self::try_write) pending input, [`pump`](Self::pump) when
-/// the socket has bytes (or when there is nothing else to do), then
-/// [`take_output`](Self::take_output); stop when [`is_closed`](Self::is_closed).
-/// [`pump`](Self::pump) blocks until the server sends something, so call it only when the
-/// socket is readable or when waiting is what you want (for example, the window is full).
+/// there is nothing else to do, then [`take_output`](Self::take_output); stop when
+/// [`is_closed`](Self::is_closed). The connection's I/O thread reads the socket;
+/// [`pump`](Self::pump) returns once it has (or at once when output is already waiting).
 pub struct ExecStream<'a> {
-    session: &'a Session,
-    id: ChannelId,
-    close_sent: bool,
+    channel: Channel,
+    /// The connection's read count when [`pump`](Self::pump) last returned (shared with the
+    /// stream's watchers).
+    reads: Arc<AtomicU64>,
+    /// The channel's state when [`take_output`](Self::take_output) last ran.
+    seen: ChannelState,
+    _session: PhantomData<&'a Session>,
 }
 
 impl std::fmt::Debug for ExecStream<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ExecStream({:?})", self.id)
+        write!(f, "ExecStream({:?})", self.channel.id())
     }
 }
 
@@ -38,129 +40,89 @@ impl Session {
     /// Opens a session channel and starts `command` on it, for step-by-step streaming
     /// through [`ExecStream`].
     pub fn exec_stream(&self, command: &str) -> Result<ExecStream<'_>, Error> {
-        let id = self.open_exec(command)?;
         Ok(ExecStream {
-            session: self,
-            id,
-            close_sent: false,
+            channel: self.channel_exec(command)?,
+            reads: Arc::default(),
+            seen: ChannelState::default(),
+            _session: PhantomData,
         })
-    }
-
-    /// The algorithms the last key exchange chose.
-    pub fn negotiated(&self) -> Option<seashell_proto::kex::negotiate::Negotiated> {
-        self.lock().conn.negotiated().cloned()
-    }
-
-    /// The server's identification line (`SSH-2.0-...`).
-    pub fn server_ident(&self) -> Option<String> {
-        self.lock().conn.server_ident().map(str::to_owned)
     }
 }
 
 impl ExecStream<'_> {
     /// Sends as much of `data` to the command's stdin as the window allows now, and returns
     /// how much that was. `0` means the window is full (or a key re-exchange is running):
-    /// [`pump`](Self::pump) until the server opens it. Fails with `BrokenPipe` once the
-    /// channel is closed.
+    /// [`pump`](Self::pump) until the server opens it. It waits only while the connection
+    /// has more than a high-water mark of bytes not yet written to the socket. Fails with
+    /// `BrokenPipe` once the channel is closed.
     pub fn try_write(&mut self, data: &[u8]) -> Result<usize, Error> {
-        if data.is_empty() {
-            return Ok(0);
-        }
-        let mut d = self.session.lock();
-        if d.channels.get(&self.id).is_some_and(|b| b.closed) {
-            return Err(broken_pipe());
-        }
-        let n = match d.conn.channel(self.id) {
-            Some(mut ch) => ch.write(data)?,
-            None => return Err(broken_pipe()),
-        };
-        d.flush()?;
-        Ok(n)
+        block_on(|cx| self.channel.poll_try_write(cx, false, data)).map_err(Error::from_io)
     }
 
     /// Sends EOF on the command's stdin.
     pub fn send_eof(&mut self) -> Result<(), Error> {
-        let mut d = self.session.lock();
-        if let Some(mut ch) = d.conn.channel(self.id) {
-            ch.eof()?;
-        }
-        d.flush()
+        self.channel.send_eof()
     }
 
-    /// Sends everything queued, then reads the socket once: it blocks until bytes arrive
-    /// (or the connection's next timer) and files what they carry. It returns at once,
-    /// without reading, when this stream already has output waiting or is closed — checked
-    /// under the same lock as the read, so another thread that filed this stream's data in
-    /// the meantime cannot leave this call waiting for traffic that is not coming.
+    /// Returns at once when this stream has output waiting or is closed, or when the
+    /// connection read bytes from the server since the last call; otherwise waits until it
+    /// does. So a caller that saw the socket readable (a clone of it polled elsewhere) and
+    /// calls this never waits for traffic that is not coming.
     pub fn pump(&mut self) -> Result<(), Error> {
-        let mut d = self.session.lock();
-        let ready = d
-            .channels
-            .get(&self.id)
-            .is_some_and(|b| !b.stdout.is_empty() || !b.stderr.is_empty() || b.closed);
-        if ready {
-            return Ok(());
+        let since = self.reads.load(Ordering::Acquire);
+        let now = block_on(|cx| self.channel.poll_news(cx, since, true))?;
+        self.reads.store(now, Ordering::Release);
+        Ok(())
+    }
+
+    /// A watcher for another thread: its [`wait`](ExecWatcher::wait) returns once the
+    /// connection has read something this stream's [`pump`](Self::pump) has not yet
+    /// accounted for, so a driving thread can sleep on one event queue fed by the watcher
+    /// and by its own input, and call [`pump`](Self::pump) (which then returns at once) when
+    /// the watcher reports.
+    pub fn watcher(&self) -> ExecWatcher {
+        ExecWatcher {
+            channel: self.channel.clone(),
+            reads: self.reads.clone(),
         }
-        d.pump()
     }
 
     /// Moves the output received so far into `stdout` and `stderr` (appending) without
     /// waiting, and reopens the window by that much. Returns how many bytes were moved.
+    /// [`is_eof`](Self::is_eof), [`is_closed`](Self::is_closed) and
+    /// [`exit_status`](Self::exit_status) report the channel as this call saw it, so once
+    /// they say the command is done, all its output has been taken.
     pub fn take_output(
         &mut self,
         stdout: &mut Vec<u8>,
         stderr: &mut Vec<u8>,
     ) -> Result<usize, Error> {
-        let mut d = self.session.lock();
-        let b = d.channels.entry(self.id).or_default();
-        let mut n = 0;
-        for (q, out) in [(&mut b.stdout, &mut *stdout), (&mut b.stderr, &mut *stderr)] {
-            while let Some(chunk) = q.pop_front() {
-                n += chunk.len();
-                out.extend_from_slice(&chunk);
-            }
-        }
-        if n > 0 {
-            d.consume(self.id, n)?;
-            d.flush()?;
-        }
+        let (n, seen) = self.channel.take_output(stdout, stderr);
+        self.seen = seen;
         Ok(n)
     }
 
-    /// Whether the server sent EOF: no more output will come (some may still be queued
-    /// for [`take_output`](Self::take_output)).
+    /// Whether the server had sent EOF when [`take_output`](Self::take_output) last ran: no
+    /// more output will come.
     pub fn is_eof(&self) -> bool {
-        self.with_buffers(|b| b.eof)
+        self.seen.eof
     }
 
-    /// Whether the channel is closed in both directions.
+    /// Whether the channel was closed in both directions when
+    /// [`take_output`](Self::take_output) last ran.
     pub fn is_closed(&self) -> bool {
-        self.with_buffers(|b| b.closed)
+        self.seen.closed
     }
 
-    /// How the command ended, once the server said (exit status or signal).
+    /// How the command ended (exit status or signal), as known when
+    /// [`take_output`](Self::take_output) last ran.
     pub fn exit_status(&self) -> Option<ExitStatus> {
-        self.with_buffers(|b| match (&b.exit_status, &b.exit_signal) {
-            (Some(c), _) => Some(ExitStatus::Code(*c)),
-            (None, Some(s)) => Some(ExitStatus::Signal(s.clone())),
-            (None, None) => None,
-        })
+        self.seen.exit.clone()
     }
 
     /// Closes our side of the channel (once); the server's close follows.
     pub fn close(&mut self) -> Result<(), Error> {
-        if self.close_sent {
-            return Ok(());
-        }
-        self.close_sent = true;
-        let mut d = self.session.lock();
-        if d.channels.get(&self.id).is_some_and(|b| b.closed) {
-            return Ok(());
-        }
-        if let Some(mut ch) = d.conn.channel(self.id) {
-            ch.close()?;
-        }
-        d.flush()
+        self.channel.close()
     }
 
     /// Finishes: discards output not taken yet, closes the channel once the server sent
@@ -170,27 +132,24 @@ impl ExecStream<'_> {
         if close_now {
             self.close()?;
         }
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        loop {
-            out.clear();
-            err.clear();
-            self.take_output(&mut out, &mut err)?;
-            if self.is_closed() {
-                return Ok(self.exit_status().unwrap_or(ExitStatus::Unknown));
-            }
-            if self.is_eof() && self.exit_status().is_some() {
-                self.close()?;
-            }
-            self.pump()?;
-        }
-    }
-
-    fn with_buffers<T>(&self, f: impl FnOnce(&ChannelBuffers) -> T) -> T {
-        let mut d = self.session.lock();
-        f(d.channels.entry(self.id).or_default())
+        self.channel.wait()
     }
 }
 
-fn broken_pipe() -> Error {
-    Error::Io(io::Error::new(io::ErrorKind::BrokenPipe, "channel closed"))
+/// Waits on another thread for news of an [`ExecStream`]: get one with
+/// [`ExecStream::watcher`].
+#[derive(Debug)]
+pub struct ExecWatcher {
+    channel: Channel,
+    reads: Arc<AtomicU64>,
+}
+
+impl ExecWatcher {
+    /// Returns once the connection has read bytes the stream's [`pump`](ExecStream::pump)
+    /// has not accounted for yet, or the channel is closed. Fails once the connection is
+    /// lost.
+    pub fn wait(&mut self) -> Result<(), Error> {
+        let (channel, reads) = (&self.channel, &self.reads);
+        block_on(|cx| channel.poll_news(cx, reads.load(Ordering::Acquire), false)).map(|_| ())
+    }
 }

@@ -1,0 +1,458 @@
+//! Port forwarding on threads: local (`-L`), remote (`-R`) and dynamic (`-D`, SOCKS)
+//! forwards, direct-tcpip streams, and the server's side of forwarding. What is not I/O
+//! (opening channels, global requests, the forwarding tables, the policy, the SOCKS codec)
+//! is in seashell-adapter; here are the listeners, the connections and the copying threads.
+
+use crate::channel::Channel;
+use crate::session::Session;
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use seashell_adapter::{
+    Error, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening, Shared,
+    SocksFailure, SocksServer, block_on,
+};
+use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a connect to a forward's target may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often an accept loop looks at its stop signal.
+const STOP_CHECK: Duration = Duration::from_millis(200);
+/// Copy buffer size per direction.
+const COPY_BUF: usize = 64 * 1024;
+
+/// A running listener forward; dropping it (or [`close`](Self::close)) stops accepting new
+/// connections (those already forwarded go on).
+#[derive(Debug)]
+pub struct Forward {
+    addr: SocketAddr,
+    stop: Arc<ListenerStop>,
+}
+
+impl Forward {
+    /// The address it listens on (the port, when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting.
+    pub fn close(self) {}
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        self.stop.set();
+    }
+}
+
+/// Binds `bind` (`host:port`, `[v6]:port`, or a port alone for loopback).
+fn bind(bind: &str) -> io::Result<TcpListener> {
+    if let Ok(port) = bind.parse::<u16>() {
+        return TcpListener::bind(("127.0.0.1", port));
+    }
+    TcpListener::bind(bind)
+}
+
+/// Connects to a TCP target, trying each address.
+fn connect(host: &str, port: u16) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address"));
+    for a in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn open(shared: &Arc<Shared>, kind: ChannelKind) -> Result<Channel, Error> {
+    let mut opening = Opening::new(shared, kind)?;
+    Ok(Channel::new(block_on(|cx| opening.poll(cx))?))
+}
+
+fn direct_tcpip(host: &str, port: u16, from: Option<SocketAddr>) -> ChannelKind {
+    ChannelKind::DirectTcpip {
+        host: host.to_owned(),
+        port: u32::from(port),
+        originator: from.map_or_else(|| "127.0.0.1".to_owned(), |a| a.ip().to_string()),
+        originator_port: from.map_or(0, |a| u32::from(a.port())),
+    }
+}
+
+/// Runs `f` on a thread of its own.
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
+    let _ = std::thread::Builder::new().name(name.to_owned()).spawn(f);
+}
+
+impl Session {
+    /// Opens a `direct-tcpip` channel: the server connects to `host:port`, and the channel
+    /// is the byte stream to it (`Read` + `Write`; [`Channel::send_eof`] ends our side).
+    pub fn open_direct_tcpip(&self, host: &str, port: u16) -> Result<Channel, Error> {
+        open(self.shared(), direct_tcpip(host, port, None))
+    }
+
+    /// Opens a `direct-streamlocal@openssh.com` channel to the Unix socket `path` on the
+    /// server.
+    pub fn open_direct_streamlocal(&self, path: &str) -> Result<Channel, Error> {
+        let kind = ChannelKind::DirectStreamlocal {
+            path: path.to_owned(),
+        };
+        open(self.shared(), kind)
+    }
+
+    /// Local forward (ssh `-L`): listens on `bind` and forwards each connection through the
+    /// server to `target`.
+    pub fn forward_local(&self, bind_addr: &str, target: ForwardTarget) -> Result<Forward, Error> {
+        let session = self.clone();
+        self.serve_listener(bind(bind_addr)?, move |sock, peer| {
+            let kind = match &target {
+                ForwardTarget::Tcp { host, port } => direct_tcpip(host, *port, Some(peer)),
+                ForwardTarget::Unix(path) => ChannelKind::DirectStreamlocal {
+                    path: path.display().to_string(),
+                },
+            };
+            if let Ok(channel) = open(session.shared(), kind) {
+                copy_both(sock, channel);
+            }
+        })
+    }
+
+    /// Dynamic forward (ssh `-D`): a SOCKS4, 4a and 5 server on `bind`; each connection is
+    /// forwarded through the server to the target it names.
+    pub fn forward_dynamic(&self, bind_addr: &str) -> Result<Forward, Error> {
+        let session = self.clone();
+        self.serve_listener(bind(bind_addr)?, move |sock, peer| {
+            let _ = socks(session.shared(), sock, peer);
+        })
+    }
+
+    /// Remote forward (ssh `-R`): asks the server to listen on `address:port` (port 0: any)
+    /// and forwards each connection it accepts to `target` from here. Returns the port the
+    /// server bound.
+    pub fn forward_remote(
+        &self,
+        address: &str,
+        port: u32,
+        target: ForwardTarget,
+    ) -> Result<u32, Error> {
+        spawn_incoming_loop(self.shared());
+        let mut call: GlobalCall = self.shared().request_remote_forward(address, port)?;
+        let bound = block_on(|cx| call.poll(cx))?.unwrap_or(port);
+        self.shared().add_remote_forward(bound, target);
+        Ok(bound)
+    }
+
+    /// Stops a remote forward (`cancel-tcpip-forward`).
+    pub fn cancel_remote_forward(&self, address: &str, port: u32) -> Result<(), Error> {
+        let mut call = GlobalCall::new(
+            self.shared(),
+            GlobalRequestKind::CancelTcpipForward {
+                address: address.to_owned(),
+                port,
+            },
+        )?;
+        block_on(|cx| call.poll(cx))?;
+        self.shared().remove_remote_forward(port);
+        Ok(())
+    }
+
+    /// Remote Unix-socket forward: the server listens on `path` and each connection is
+    /// forwarded to `target` from here.
+    pub fn forward_remote_streamlocal(
+        &self,
+        path: &str,
+        target: ForwardTarget,
+    ) -> Result<(), Error> {
+        spawn_incoming_loop(self.shared());
+        self.shared().add_remote_unix_forward(path, target);
+        let mut call = GlobalCall::new(
+            self.shared(),
+            GlobalRequestKind::StreamlocalForward {
+                path: path.to_owned(),
+            },
+        )?;
+        block_on(|cx| call.poll(cx)).map(drop)
+    }
+
+    /// Runs the accept loop of `listener` on a thread; `serve` handles each connection on a
+    /// thread of its own.
+    fn serve_listener(
+        &self,
+        listener: TcpListener,
+        serve: impl Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
+    ) -> Result<Forward, Error> {
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(ListenerStop::default());
+        let loop_stop = stop.clone();
+        let serve = Arc::new(serve);
+        // The session handle keeps the connection up while the forward runs.
+        let keep = self.clone();
+        spawn("seashell-forward", move || {
+            accept_loop(
+                &listener,
+                &loop_stop,
+                || keep.is_closed(),
+                |sock, peer| {
+                    let serve = serve.clone();
+                    spawn("seashell-forwarded", move || serve(sock, peer));
+                },
+            );
+        });
+        Ok(Forward { addr, stop })
+    }
+}
+
+/// Accepts until `stop` is set or `gone()` says the connection ended.
+fn accept_loop(
+    listener: &TcpListener,
+    stop: &ListenerStop,
+    gone: impl Fn() -> bool,
+    mut each: impl FnMut(TcpStream, SocketAddr),
+) {
+    let timeout = Timespec::try_from(STOP_CHECK).ok();
+    while !stop.is_set() && !gone() {
+        let mut fds = [PollFd::new(listener, PollFlags::IN)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) | Err(_) => continue,
+            Ok(_) => {}
+        }
+        if let Ok((sock, peer)) = listener.accept() {
+            let _ = sock.set_nodelay(true);
+            each(sock, peer);
+        }
+    }
+}
+
+/// Starts (once per connection) the thread that places the channels the peer opens towards
+/// us: each goes to its target (connected first), the rest are refused.
+pub(crate) fn spawn_incoming_loop(shared: &Arc<Shared>) {
+    if !shared.claim_incoming_loop() {
+        return;
+    }
+    let shared = shared.clone();
+    spawn("seashell-incoming", move || {
+        while let Some(incoming) = block_on(|cx| shared.poll_incoming(cx).map(Ok::<_, Error>))
+            .ok()
+            .flatten()
+        {
+            let shared = shared.clone();
+            spawn("seashell-forwarded", move || place(&shared, incoming));
+        }
+    });
+}
+
+/// Server: the thread that binds the listeners clients ask for (`tcpip-forward`, allowed by
+/// the policy), each served on a thread of its own.
+pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
+    let shared = shared.clone();
+    spawn("seashell-listen", move || {
+        while let Some(listen) = block_on(|cx| shared.poll_listen(cx).map(Ok::<_, Error>))
+            .ok()
+            .flatten()
+        {
+            let shared = shared.clone();
+            spawn("seashell-listener", move || {
+                serve_remote_listener(&shared, listen)
+            });
+        }
+    });
+}
+
+/// Connects a forwarded channel to its target and copies; refuses it when it has none or the
+/// target cannot be reached.
+fn place(shared: &Arc<Shared>, incoming: Incoming) {
+    let sock = match &incoming.target {
+        Some(ForwardTarget::Tcp { host, port }) => connect(host, *port).map(Sock::Tcp),
+        Some(ForwardTarget::Unix(path)) => {
+            std::os::unix::net::UnixStream::connect(path).map(Sock::Unix)
+        }
+        None => {
+            let _ = shared.reject_incoming(
+                incoming.request,
+                OpenFailure::AdministrativelyProhibited,
+                "no forward for this listener",
+            );
+            return;
+        }
+    };
+    match sock {
+        Ok(sock) => {
+            if let Ok(owner) = shared.accept_incoming(incoming.request) {
+                copy_both(sock, Channel::new(owner));
+            }
+        }
+        Err(e) => {
+            let _ = shared.reject_incoming(
+                incoming.request,
+                OpenFailure::ConnectFailed,
+                &e.to_string(),
+            );
+        }
+    }
+}
+
+/// Server: binds one client's listener, answers its request, and opens a `forwarded-tcpip`
+/// channel for each connection until cancelled.
+fn serve_remote_listener(shared: &Arc<Shared>, listen: ListenRequest) {
+    let ListenRequest {
+        request,
+        address,
+        bind: bind_addr,
+        port,
+        stop,
+    } = listen;
+    let mut request = Some(request);
+    let listener = u16::try_from(port)
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+        .and_then(|p| TcpListener::bind((bind_addr.as_str(), p)));
+    let listener = match listener {
+        Ok(l) => l,
+        Err(_) => return shared.answer_listen(&mut request, &address, port, None, &stop),
+    };
+    let bound = listener.local_addr().map(|a| u32::from(a.port())).ok();
+    shared.answer_listen(&mut request, &address, port, bound, &stop);
+    let Some(bound) = bound else { return };
+    accept_loop(
+        &listener,
+        &stop,
+        || shared.is_closed(),
+        |sock, peer| {
+            let kind = ChannelKind::ForwardedTcpip {
+                address: address.clone(),
+                port: bound,
+                originator: peer.ip().to_string(),
+                originator_port: u32::from(peer.port()),
+            };
+            let shared = shared.clone();
+            spawn("seashell-forwarded", move || {
+                if let Ok(channel) = open(&shared, kind) {
+                    copy_both(sock, channel);
+                }
+            });
+        },
+    );
+}
+
+/// One SOCKS client: reads its request, opens the channel it names, answers, copies.
+fn socks(shared: &Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) -> io::Result<()> {
+    let mut server = SocksServer::new();
+    let mut buf = vec![0u8; 1024];
+    let (request, early) = loop {
+        let n = sock.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let input = buf.get(..n).unwrap_or_default();
+        match server.feed(input) {
+            Ok(p) => {
+                sock.write_all(&p.send)?;
+                if let Some(r) = p.request {
+                    break (r, input.get(p.consumed..).unwrap_or_default().to_vec());
+                }
+            }
+            Err(e) => return sock.write_all(e.reply()),
+        }
+    };
+    let kind = direct_tcpip(&request.target.to_string(), request.port, Some(peer));
+    let channel = match open(shared, kind) {
+        Ok(c) => c,
+        Err(_) => return sock.write_all(&request.reply_failure(SocksFailure::HostUnreachable)),
+    };
+    sock.write_all(&request.reply_success())?;
+    if !early.is_empty() {
+        (&channel).write_all(&early)?;
+    }
+    copy_both(sock, channel);
+    Ok(())
+}
+
+/// A local end of a forward: TCP or a Unix socket.
+enum Sock {
+    Tcp(TcpStream),
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl From<TcpStream> for Sock {
+    fn from(s: TcpStream) -> Sock {
+        Sock::Tcp(s)
+    }
+}
+
+impl Sock {
+    fn try_clone(&self) -> io::Result<Sock> {
+        Ok(match self {
+            Sock::Tcp(s) => Sock::Tcp(s.try_clone()?),
+            Sock::Unix(s) => Sock::Unix(s.try_clone()?),
+        })
+    }
+
+    fn shutdown_write(&self) {
+        let _ = match self {
+            Sock::Tcp(s) => s.shutdown(Shutdown::Write),
+            Sock::Unix(s) => s.shutdown(Shutdown::Write),
+        };
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.read(buf),
+            Sock::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.write(buf),
+            Sock::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Copies `r` to `w` with plain reads and writes (not `io::copy`, which may splice between
+/// fds); returns at the end of `r` or on an error.
+fn pump(r: &mut impl Read, w: &mut impl Write) -> io::Result<()> {
+    let mut buf = vec![0u8; COPY_BUF];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        w.write_all(buf.get(..n).unwrap_or_default())?;
+    }
+}
+
+/// Copies both ways between a socket and a channel until both directions have ended (the
+/// end of one side's data closes the other's writing side), on this thread and one more.
+fn copy_both(sock: impl Into<Sock>, channel: Channel) {
+    let sock = sock.into();
+    let Ok(mut up_src) = sock.try_clone() else {
+        return;
+    };
+    let up_channel = channel.clone();
+    let up = std::thread::Builder::new()
+        .name("seashell-copy".into())
+        .spawn(move || {
+            let _ = pump(&mut up_src, &mut &up_channel);
+            let _ = up_channel.send_eof();
+        });
+    let mut down_dst = sock;
+    let _ = pump(&mut &channel, &mut down_dst);
+    down_dst.shutdown_write();
+    if let Ok(t) = up {
+        let _ = t.join();
+    }
+}
