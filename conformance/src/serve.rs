@@ -89,6 +89,11 @@ impl Serve {
         }
     }
 
+    /// Its process id (to stop and continue it: a frozen peer).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
