@@ -87,6 +87,7 @@ impl EscapeMachine {
     }
 
     /// Whether an escape character was typed and the next byte will say what it means.
+    #[cfg(test)]
     pub fn is_pending(&self) -> bool {
         self.pending
     }

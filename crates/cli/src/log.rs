@@ -46,7 +46,6 @@ impl LogLevel {
     }
 
     /// One step up the scale (`~v`), up to DEBUG3.
-    #[allow(dead_code, reason = "for the interactive session")]
     pub fn up(self) -> LogLevel {
         match self {
             LogLevel::Quiet => LogLevel::Fatal,
@@ -60,7 +59,6 @@ impl LogLevel {
     }
 
     /// One step down the scale (`~V`), down to QUIET.
-    #[allow(dead_code, reason = "for the interactive session")]
     pub fn down(self) -> LogLevel {
         match self {
             LogLevel::Quiet | LogLevel::Fatal => LogLevel::Quiet,
@@ -160,7 +158,6 @@ fn emit(line: &str) {
 static RAW_STDERR: AtomicBool = AtomicBool::new(false);
 
 /// Tells the log that stderr is (or no longer is) a terminal in raw mode.
-#[allow(dead_code, reason = "used by the interactive session")]
 pub fn set_raw_stderr(raw: bool) {
     RAW_STDERR.store(raw, Ordering::Relaxed);
 }

@@ -17,20 +17,17 @@
 mod args;
 mod askpass;
 mod demo;
-#[allow(dead_code, reason = "until the interactive session uses it")]
 mod escape;
 mod forward;
 mod hosts;
 mod keywords;
 mod log;
 mod options;
-mod pipe;
+mod remote;
 mod run;
 mod serve;
 mod session_options;
-#[allow(dead_code, reason = "until the interactive session uses it")]
 mod signals;
-#[allow(dead_code, reason = "until the interactive session uses it")]
 mod terminal;
 mod tty;
 mod units;

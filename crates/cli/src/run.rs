@@ -5,7 +5,7 @@ use crate::args::Settings;
 use crate::askpass;
 use crate::forward::{Forward, ForwardSpec, Target};
 use crate::log::Log;
-use crate::pipe;
+use crate::remote;
 use crate::session_options::SessionType;
 use crate::tty;
 use seashell_blocking::{
@@ -32,11 +32,7 @@ const DEFAULT_IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
 pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
     let log = Log::global();
     check_supported(s)?;
-    let Some(command) = &s.command else {
-        return Err(Fatal(
-            "interactive shells are not supported yet; give a command".to_owned(),
-        ));
-    };
+    let tty = tty_decision(s, log);
     if s.options.strict_ask {
         log.warn(
             "seashell: StrictHostKeyChecking=ask: prompting is not supported; treating it as yes",
@@ -54,9 +50,7 @@ pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
     let config = build_config(s, &user, &home, log, &password_used)?;
 
     let sock = connect(host, port, s, log)?;
-    let peek = sock
-        .try_clone()
-        .map_err(|e| Fatal(format!("connection to {host} port {port}: {e}")))?;
+    let peer = peer_ip(&sock);
     let session =
         Client::handshake(sock, host, port, config).map_err(|e| describe(e, &user, host, port))?;
     if let Some(id) = session.server_ident() {
@@ -87,12 +81,44 @@ pub fn run(s: &Settings) -> Result<ExitStatus, Fatal> {
     };
     log.verbose(&format!(
         "Authenticated to {host} ([{}]:{port}) using \"{method}\".",
-        peer_ip(&peek)
+        peer
     ));
-    log.debug(&format!("Sending command: {command}"));
-    let read_stdin = s.session.stdin_null != Some(true) && !std::io::stdin().is_terminal();
-    let status = pipe::run_command(&session, command, &peek, read_stdin)
-        .map_err(|e| describe(e, &user, host, port))?;
+    if s.session.session_type == Some(SessionType::None) {
+        log.debug("Not starting a session (-N).");
+        let ended = remote::hold(&session, log).map_err(|e| describe(e, &user, host, port))?;
+        log.debug(&format!("{ended:?}"));
+        return Ok(ExitStatus::Unknown);
+    }
+    let subsystem = s.session.session_type == Some(SessionType::Subsystem);
+    let what = match &s.command {
+        None => remote::What::Shell,
+        Some(c) if subsystem => {
+            log.debug(&format!("Sending subsystem: {c}"));
+            remote::What::Subsystem(c.clone())
+        }
+        Some(c) => {
+            log.debug(&format!("Sending command: {c}"));
+            remote::What::Exec(c.clone())
+        }
+    };
+    // A command without a pseudo-terminal does not read a terminal: its stdin ends at once.
+    let terminal_stdin = s.command.is_some() && !tty.allocate && std::io::stdin().is_terminal();
+    let plan = remote::Plan {
+        what,
+        pty: tty.allocate,
+        escape: s.session.escape_char.unwrap_or_default(),
+        stdin_null: s.session.stdin_null == Some(true) || terminal_stdin,
+        host: host.to_owned(),
+    };
+    let ended = remote::run(&session, &plan, log).map_err(|e| describe(e, &user, host, port))?;
+    let status = match ended {
+        remote::Ended::Status(status) => status,
+        remote::Ended::Disconnected | remote::Ended::Killed(_) => return Ok(ExitStatus::Unknown),
+        remote::Ended::Lost(why) => {
+            log.debug(&format!("connection lost: {why}"));
+            return Ok(ExitStatus::Unknown);
+        }
+    };
     match &status {
         ExitStatus::Code(c) => log.debug(&format!("Exit status {c}")),
         ExitStatus::Signal(sig) => log.debug(&format!("Remote command killed by signal {sig}")),
@@ -126,24 +152,22 @@ fn check_supported(s: &Settings) -> Result<(), Fatal> {
         return not_yet("going to the background (-f, ForkAfterAuthentication) is");
     }
     match o.session_type {
-        Some(SessionType::None) => return not_yet("running no command (-N, SessionType=none) is"),
-        Some(SessionType::Subsystem) => {
-            return not_yet("subsystems (-s, SessionType=subsystem) are");
+        Some(SessionType::Subsystem) if s.command.is_none() => {
+            return Err(Fatal("-s needs a subsystem name as the command".to_owned()));
         }
         _ => {}
     }
+    // Passed to the adapter's keepalive setting (see build_config); refused until the core
+    // sends the probes.
     if o.server_alive_interval.is_some_and(|t| !t.is_zero()) {
         return not_yet("ServerAliveInterval is");
-    }
-    if s.command.is_some() && wants_tty(s, Log::global()) {
-        return not_yet("a pseudo-terminal for a command (-t, RequestTTY) is");
     }
     Ok(())
 }
 
-/// Whether to ask for a pseudo-terminal, as ssh decides (with its warning when stdin is not
-/// a terminal).
-fn wants_tty(s: &Settings, log: Log) -> bool {
+/// Whether to ask for a pseudo-terminal, as ssh decides (with its note when stdin is not a
+/// terminal).
+fn tty_decision(s: &Settings, log: Log) -> tty::TtyDecision {
     let decision = tty::decide(tty::TtyInputs {
         request: s.session.request_tty,
         has_command: s.command.is_some(),
@@ -154,7 +178,7 @@ fn wants_tty(s: &Settings, log: Log) -> bool {
     if decision.warn {
         log.warn(tty::NOT_A_TERMINAL);
     }
-    decision.allocate
+    decision
 }
 
 /// The blocking client's configuration from the settings.
@@ -196,6 +220,9 @@ fn build_config(
         }
         c
     });
+    if let Some(interval) = s.session.server_alive_interval.filter(|t| !t.is_zero()) {
+        config = config.keepalive(interval, s.session.server_alive_count_max.unwrap_or(3));
+    }
     for key in load_keys(s, home, log)? {
         config = config.key(key);
     }
@@ -454,15 +481,22 @@ mod tests {
     }
 
     #[test]
-    fn no_command_is_refused_before_connecting() {
-        let s = Settings {
+    fn unsupported_requests_are_refused_before_connecting() {
+        let mut s = Settings {
             host: "nowhere.invalid".into(),
             ..Settings::default()
         };
+        s.session.session_type = Some(SessionType::Subsystem);
+        let e = run(&s).unwrap_err();
+        assert_eq!(e.0, "-s needs a subsystem name as the command");
+        s.session.session_type = None;
+        s.session
+            .forward_flag("8080:h:80", crate::forward::ForwardKind::Local)
+            .unwrap();
         let e = run(&s).unwrap_err();
         assert_eq!(
             e.0,
-            "interactive shells are not supported yet; give a command"
+            "local forwarding (-L, LocalForward) is not supported yet"
         );
     }
 

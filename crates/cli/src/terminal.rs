@@ -32,11 +32,6 @@ pub fn window_size(fd: impl AsFd) -> io::Result<WindowSize> {
     })
 }
 
-/// Whether `fd` is a terminal.
-pub fn is_terminal(fd: impl AsFd) -> bool {
-    termios::isatty(fd)
-}
-
 /// The terminal type to ask for: `$TERM`, or the empty string as ssh sends when unset.
 pub fn term_from_env() -> String {
     std::env::var("TERM").unwrap_or_default()
@@ -66,6 +61,7 @@ impl<'fd> RawMode<'fd> {
     }
 
     /// The settings to restore.
+    #[cfg(test)]
     pub fn saved(&self) -> &Termios {
         &self.saved
     }

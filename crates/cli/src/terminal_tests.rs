@@ -94,14 +94,14 @@ fn pause_and_resume() {
 fn raw_mode_on_a_non_terminal_fails_cleanly() {
     let f = tempfile::tempfile().unwrap();
     assert!(RawMode::enable(f.as_fd()).is_err());
-    assert!(!is_terminal(&f));
+    assert!(!std::io::IsTerminal::is_terminal(&f));
     assert!(window_size(&f).is_err());
 }
 
 #[test]
 fn window_size_follows_the_terminal() {
     let (c, tty) = pty();
-    assert!(is_terminal(&tty));
+    assert!(std::io::IsTerminal::is_terminal(&tty));
     tcsetwinsize(
         &c,
         Winsize {
