@@ -29,25 +29,37 @@ fn config(keys: &Keys) -> ClientConfig {
     ClientConfig::new(current_user())
         .key_file(keys.user_key())
         .unwrap()
-        .host_key_policy(HostKeyPolicy::Fingerprint(keys.host_fingerprint(HostKey::Ed25519)))
+        .host_key_policy(HostKeyPolicy::Fingerprint(
+            keys.host_fingerprint(HostKey::Ed25519),
+        ))
         .keepalive(INTERVAL, COUNT)
 }
 
 fn assert_keepalive_timeout(e: &Error, elapsed: Duration) {
     assert!(
-        matches!(e, Error::Ssh(seashell_blocking::proto::Error::KeepaliveTimeout { count: COUNT })),
+        matches!(
+            e,
+            Error::Ssh(seashell_blocking::proto::Error::KeepaliveTimeout { count: COUNT })
+        ),
         "{e:?}"
     );
     assert_eq!(e.kind(), io::ErrorKind::TimedOut);
     assert!(elapsed <= BOUND, "detected after {elapsed:?}");
-    assert!(elapsed >= INTERVAL * (COUNT + 1) - Duration::from_millis(200), "too early: {elapsed:?}");
+    assert!(
+        elapsed >= INTERVAL * (COUNT + 1) - Duration::from_millis(200),
+        "too early: {elapsed:?}"
+    );
 }
 
 #[test]
 fn blocking_client_detects_a_frozen_server() {
     let keys = Keys::new();
     let serve = start_serve(&keys, &[HostKey::Ed25519], &[]).unwrap();
-    let (addr, pid, config) = (format!("127.0.0.1:{}", serve.port()), serve.pid(), config(&keys));
+    let (addr, pid, config) = (
+        format!("127.0.0.1:{}", serve.port()),
+        serve.pid(),
+        config(&keys),
+    );
     with_timeout(Duration::from_secs(60), "blocking keepalive", move || {
         let session = seashell_blocking::Client::connect(&addr, config).unwrap();
         assert_eq!(session.exec("echo alive").unwrap().stdout, b"alive\n");
@@ -65,7 +77,11 @@ fn blocking_client_detects_a_frozen_server() {
 fn tokio_client_detects_a_frozen_server() {
     let keys = Keys::new();
     let serve = start_serve(&keys, &[HostKey::Ed25519], &[]).unwrap();
-    let (addr, pid, config) = (format!("127.0.0.1:{}", serve.port()), serve.pid(), config(&keys));
+    let (addr, pid, config) = (
+        format!("127.0.0.1:{}", serve.port()),
+        serve.pid(),
+        config(&keys),
+    );
     with_timeout(Duration::from_secs(60), "tokio keepalive", move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -73,7 +89,9 @@ fn tokio_client_detects_a_frozen_server() {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let session = seashell_tokio::Client::connect(&addr, config).await.unwrap();
+            let session = seashell_tokio::Client::connect(&addr, config)
+                .await
+                .unwrap();
             assert_eq!(session.exec("echo alive").await.unwrap().stdout, b"alive\n");
             signal(pid, "-STOP");
             let start = Instant::now();

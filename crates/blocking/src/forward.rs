@@ -456,3 +456,37 @@ fn copy_both(sock: impl Into<Sock>, channel: Channel) {
         let _ = t.join();
     }
 }
+
+impl crate::Client {
+    /// Connects to `addr` (`host:port`) through `via`: SSH over a `direct-tcpip` channel of
+    /// an authenticated session (a jump host, ssh's `-J`). The new connection has its own
+    /// configuration and host-key policy; hops chain by passing the previous session.
+    ///
+    /// The connection's I/O thread polls a socket, so the channel reaches it through a
+    /// private loopback TCP pair that only accepts its own connection, with two copying
+    /// threads between the pair and the channel.
+    pub fn connect_via(
+        via: &Session,
+        addr: &str,
+        config: seashell_adapter::ClientConfig,
+    ) -> Result<Session, Error> {
+        let (host, port) = seashell_adapter::split_host_port(addr);
+        let channel = via.open_direct_tcpip(&host, port)?;
+        let (ours, theirs) = loopback_pair()?;
+        spawn("seashell-jump", move || copy_both(theirs, channel));
+        crate::Client::handshake(ours, &host, port, config)
+    }
+}
+
+/// A connected pair of loopback TCP sockets, the listener accepting only the other end.
+fn loopback_pair() -> io::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    let ours = TcpStream::connect(listener.local_addr()?)?;
+    let want = ours.local_addr()?;
+    loop {
+        let (theirs, from) = listener.accept()?;
+        if from == want {
+            return Ok((ours, theirs));
+        }
+    }
+}
