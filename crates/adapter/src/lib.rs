@@ -21,6 +21,7 @@
 //! and the [`Pump`] is written per adapter.
 
 mod auth;
+mod auth_queue;
 mod channel;
 mod config;
 mod error;
@@ -42,6 +43,7 @@ mod streams;
 mod wait;
 
 pub use auth::{AuthPlan, split_host_port};
+pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;

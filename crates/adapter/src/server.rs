@@ -1,6 +1,7 @@
 //! The one [`Handler`] of every adapter's server, and how a server connection's decisions
 //! reach it.
 
+use crate::auth_queue::{AuthQueue, PendingAuth};
 use crate::channel::ChannelHandle;
 use crate::forward::{ForwardTarget, ListenRequest};
 use crate::forward_policy::ForwardingPolicy;
@@ -53,6 +54,13 @@ pub trait Handler: Send + 'static {
         let _ = channel;
     }
 
+    /// A queue to hand every authentication attempt to, instead of [`auth`](Self::auth):
+    /// the application takes them from it on any task or thread and answers them whenever
+    /// it likes. Asked once per connection. Default: none (attempts go to `auth`).
+    fn auth_queue(&mut self) -> Option<AuthQueue> {
+        None
+    }
+
     /// What the authenticated client may forward (asked once, right after
     /// [`authenticated`](Self::authenticated), so it can depend on the user and the key).
     /// The default forbids all forwarding; [`ForwardingPolicy::default`] is sshd's default.
@@ -66,11 +74,13 @@ pub trait Handler: Send + 'static {
 pub(crate) struct Decisions<H> {
     handler: H,
     policy: ForwardingPolicy,
+    queue: Option<AuthQueue>,
 }
 
 impl<H: Handler> Decisions<H> {
-    pub fn new(handler: H) -> Self {
+    pub fn new(mut handler: H) -> Self {
         Decisions {
+            queue: handler.auth_queue(),
             handler,
             policy: ForwardingPolicy::deny_all(),
         }
@@ -104,6 +114,11 @@ impl<H: Handler> Decide for Decisions<H> {
     fn decide(&mut self, shared: &Arc<Shared>, ev: Event) {
         let handler = &mut self.handler;
         match ev {
+            Event::AuthRequest(req) if self.queue.is_some() => {
+                if let Some(q) = &self.queue {
+                    q.push(PendingAuth::new(req, shared.clone(), None));
+                }
+            }
             Event::AuthRequest(req) => {
                 let decision = handler.auth(req.user(), req.attempt());
                 let mut st = shared.lock();

@@ -45,8 +45,9 @@ pub use forward::Forward;
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
 pub use seashell_adapter::ForwardTarget;
 pub use seashell_adapter::{
-    ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler, HostKeyPolicy,
-    HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel, StrictHostKeyChecking,
+    AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
+    HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
+    StrictHostKeyChecking,
 };
 pub use seashell_proto as proto;
 pub use server::Server;

@@ -33,8 +33,9 @@ pub use client::Client;
 pub use forward::Forward;
 pub use seashell_adapter::ForwardTarget;
 pub use seashell_adapter::{
-    ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler, HostKeyPolicy,
-    HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel, StrictHostKeyChecking,
+    AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
+    HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
+    StrictHostKeyChecking,
 };
 pub use seashell_proto as proto;
 pub use server::{Server, serve_connection};

@@ -28,9 +28,9 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 pub use seashell_async::{
-    Channel, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Forward, ForwardTarget,
-    Handler, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PtyRequest, ServerChannel,
-    Session, SessionBuilder, Stderr, StrictHostKeyChecking, proto,
+    AuthQueue, Channel, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Forward,
+    ForwardTarget, Handler, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth,
+    PtyRequest, ServerChannel, Session, SessionBuilder, Stderr, StrictHostKeyChecking, proto,
 };
 
 /// Opens authenticated sessions: `Client::connect(addr, config).await`.
