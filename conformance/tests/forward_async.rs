@@ -220,3 +220,71 @@ fn tokio_forwarding_through_our_server() {
         })
     });
 }
+
+/// A Unix-socket echo service at `path` (one thread per connection).
+fn unix_echo(path: &std::path::Path) {
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut reader = conn.try_clone().unwrap();
+                let mut buf = [0u8; 4096];
+                use std::io::{Read, Write};
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 || conn.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = conn.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+}
+
+#[test]
+fn tokio_streamlocal_both_ways_against_sshd() {
+    let Some(sshd) = start_sshd(Default::default()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let echo_path = dir.path().join("echo.sock");
+    unix_echo(&echo_path);
+    let remote_path = dir.path().join("remote.sock");
+    let tcp_echo = TcpService::start(Behaviour::Echo).unwrap();
+    let addr = sshd.addr();
+    let config = key_config(&sshd, KeyKind::Ed25519);
+    with_timeout(LIMIT, "tokio streamlocal", move || {
+        runtime().block_on(async move {
+            let session = Client::connect(&addr, config).await.unwrap();
+            // direct-streamlocal: the server connects to a Unix socket.
+            let mut ch = session
+                .open_direct_streamlocal(echo_path.to_str().unwrap())
+                .await
+                .unwrap();
+            ch.write_all(b"unix hello").await.unwrap();
+            ch.shutdown().await.unwrap();
+            let mut back = Vec::new();
+            ch.read_to_end(&mut back).await.unwrap();
+            assert_eq!(back, b"unix hello");
+
+            // streamlocal-forward: sshd listens on a Unix socket, we forward to TCP here.
+            session
+                .forward_remote_streamlocal(remote_path.to_str().unwrap(), tcp(tcp_echo.port()))
+                .await
+                .unwrap();
+            let got = blocking(move || {
+                use std::io::{Read, Write};
+                let mut s = std::os::unix::net::UnixStream::connect(&remote_path).unwrap();
+                s.write_all(b"through sshd's unix listener").unwrap();
+                s.shutdown(std::net::Shutdown::Write).unwrap();
+                let mut back = Vec::new();
+                s.read_to_end(&mut back).unwrap();
+                back
+            })
+            .await;
+            assert_eq!(got, b"through sshd's unix listener");
+        })
+    });
+    drop(sshd);
+}

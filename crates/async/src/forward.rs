@@ -290,15 +290,19 @@ async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen
 /// Connects a forwarded channel to its target and copies; refuses it if it has none or the
 /// target cannot be reached.
 async fn place(shared: Arc<Shared>, rt: Arc<dyn Runtime>, incoming: Incoming) {
-    let Some(ForwardTarget::Tcp { host, port }) = incoming.target.clone() else {
-        let _ = shared.reject_incoming(
-            incoming.request,
-            OpenFailure::AdministrativelyProhibited,
-            "no forward for this listener",
-        );
-        return;
+    let connect = match incoming.target.clone() {
+        Some(ForwardTarget::Tcp { host, port }) => rt.connect(host, port),
+        Some(ForwardTarget::Unix(path)) => rt.connect_unix(path),
+        None => {
+            let _ = shared.reject_incoming(
+                incoming.request,
+                OpenFailure::AdministrativelyProhibited,
+                "no forward for this listener",
+            );
+            return;
+        }
     };
-    match rt.connect(host, port).await {
+    match connect.await {
         Ok(sock) => {
             if let Ok(owner) = shared.accept_incoming(incoming.request) {
                 let _ = copy_both(sock, Channel::new(owner)).await;

@@ -56,6 +56,16 @@ pub trait Runtime: Send + Sync + Debug + 'static {
         port: u16,
     ) -> BoxFuture<'static, io::Result<Box<dyn AsyncSocket>>>;
 
+    /// Connects to the Unix socket at `path` (forwarding to and from Unix sockets). The
+    /// default refuses: a runtime without Unix sockets.
+    fn connect_unix(
+        &self,
+        path: std::path::PathBuf,
+    ) -> BoxFuture<'static, io::Result<Box<dyn AsyncSocket>>> {
+        let _ = path;
+        Box::pin(async { Err(io::ErrorKind::Unsupported.into()) })
+    }
+
     /// Turns a bound (non-blocking) std listener into one this runtime can poll.
     fn listen(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn AsyncListener>>;
 

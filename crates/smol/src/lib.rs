@@ -63,6 +63,16 @@ impl Runtime for SmolRuntime {
         })
     }
 
+    fn connect_unix(
+        &self,
+        path: std::path::PathBuf,
+    ) -> BoxFuture<'static, io::Result<Box<dyn AsyncSocket>>> {
+        Box::pin(async move {
+            let sock = async_net::unix::UnixStream::connect(path).await?;
+            Ok(Box::new(sock) as Box<dyn AsyncSocket>)
+        })
+    }
+
     fn listen(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn AsyncListener>> {
         Ok(Box::new(Listener(async_net::TcpListener::try_from(
             listener,

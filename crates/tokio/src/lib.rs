@@ -60,6 +60,16 @@ impl Runtime for TokioRuntime {
         })
     }
 
+    fn connect_unix(
+        &self,
+        path: std::path::PathBuf,
+    ) -> BoxFuture<'static, io::Result<Box<dyn AsyncSocket>>> {
+        Box::pin(async move {
+            let sock = tokio::net::UnixStream::connect(path).await?;
+            Ok(Box::new(sock.compat()) as Box<dyn AsyncSocket>)
+        })
+    }
+
     fn listen(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn AsyncListener>> {
         Ok(Box::new(Listener(tokio::net::TcpListener::from_std(
             listener,
