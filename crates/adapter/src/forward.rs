@@ -394,3 +394,49 @@ impl Shared {
         st.wake_driver();
     }
 }
+
+/// A running listener forward (local or dynamic) of any adapter; dropping it (or
+/// [`close`](Self::close)) stops accepting new connections (those already forwarded go on).
+#[derive(Debug)]
+pub struct Forward {
+    addr: std::net::SocketAddr,
+    stop: Arc<ListenerStop>,
+}
+
+impl Forward {
+    /// A handle for the listener on `addr`, and the stop signal its accept loop watches.
+    pub fn new(addr: std::net::SocketAddr) -> (Forward, Arc<ListenerStop>) {
+        let stop = Arc::new(ListenerStop::default());
+        (
+            Forward {
+                addr,
+                stop: stop.clone(),
+            },
+            stop,
+        )
+    }
+
+    /// The address it listens on (the port, when port 0 was asked for).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting.
+    pub fn close(self) {}
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        self.stop.set();
+    }
+}
+
+/// The socket address for a listen specification: `host:port` and `[v6]:port` as given, a
+/// port alone on loopback (as ssh binds a forward without a bind address).
+pub fn listen_address(spec: &str) -> String {
+    if spec.parse::<u16>().is_ok() {
+        format!("127.0.0.1:{spec}")
+    } else {
+        spec.to_owned()
+    }
+}

@@ -48,7 +48,10 @@ pub use channel::{ChannelHandle, ChannelState, OwnedChannel};
 pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};
-pub use forward::{ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening};
+pub use forward::{
+    Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
+    listen_address,
+};
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,
 };

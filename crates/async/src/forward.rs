@@ -8,8 +8,8 @@ use crate::runtime::{AsyncListener, AsyncSocket, Runtime};
 use crate::session::Session;
 use futures_io::{AsyncRead, AsyncWrite};
 use seashell_adapter::{
-    Error, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening, Shared,
-    SocksFailure, SocksServer,
+    Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, Opening, Shared,
+    SocksFailure, SocksServer, listen_address,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
 use std::future::poll_fn;
@@ -22,38 +22,9 @@ use std::task::{Context, Poll};
 /// Copy buffer size per direction.
 const COPY_BUF: usize = 64 * 1024;
 
-/// A running listener forward; dropping it (or [`close`](Self::close)) stops accepting new
-/// connections (those already forwarded go on).
-#[derive(Debug)]
-pub struct Forward {
-    addr: SocketAddr,
-    stop: Arc<ListenerStop>,
-}
-
-impl Forward {
-    /// The address it listens on (the port, when port 0 was asked for).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting.
-    pub fn close(self) {}
-}
-
-impl Drop for Forward {
-    fn drop(&mut self) {
-        self.stop.set();
-    }
-}
-
-/// Binds `bind` (`host:port`, `[v6]:port`, or a port alone for loopback) as a std listener.
-fn bind(bind: &str) -> io::Result<std::net::TcpListener> {
-    let addr = if bind.parse::<u16>().is_ok() {
-        format!("127.0.0.1:{bind}")
-    } else {
-        bind.to_owned()
-    };
-    let l = std::net::TcpListener::bind(addr)?;
+/// Binds a listen specification as a non-blocking std listener.
+fn bind(spec: &str) -> io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(listen_address(spec))?;
     l.set_nonblocking(true)?;
     Ok(l)
 }
@@ -171,8 +142,7 @@ impl Session {
         + Send
         + 'static,
     ) -> Result<Forward, Error> {
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(ListenerStop::default());
+        let (forward, stop) = Forward::new(listener.local_addr()?);
         let rt = self.runtime().clone();
         let loop_stop = stop.clone();
         // The session handle keeps the connection up while the forward runs.
@@ -194,7 +164,7 @@ impl Session {
                 }
             }
         }));
-        Ok(Forward { addr, stop })
+        Ok(forward)
     }
 
     /// Starts (once per connection) the task that places the channels the server opens

@@ -41,14 +41,13 @@ mod session;
 
 pub use channel::{Channel, Stderr};
 pub use client::Client;
-pub use forward::Forward;
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
-pub use seashell_adapter::ForwardTarget;
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
     HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
     StrictHostKeyChecking,
 };
+pub use seashell_adapter::{Forward, ForwardTarget};
 pub use seashell_proto as proto;
 pub use server::Server;
 pub use session::{Session, SessionBuilder};

@@ -7,8 +7,8 @@ use crate::channel::Channel;
 use crate::session::Session;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use seashell_adapter::{
-    Error, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening, Shared,
-    SocksFailure, SocksServer, block_on,
+    Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
+    Shared, SocksFailure, SocksServer, block_on, listen_address,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
 use std::io::{self, Read, Write};
@@ -23,36 +23,9 @@ const STOP_CHECK: Duration = Duration::from_millis(200);
 /// Copy buffer size per direction.
 const COPY_BUF: usize = 64 * 1024;
 
-/// A running listener forward; dropping it (or [`close`](Self::close)) stops accepting new
-/// connections (those already forwarded go on).
-#[derive(Debug)]
-pub struct Forward {
-    addr: SocketAddr,
-    stop: Arc<ListenerStop>,
-}
-
-impl Forward {
-    /// The address it listens on (the port, when port 0 was asked for).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting.
-    pub fn close(self) {}
-}
-
-impl Drop for Forward {
-    fn drop(&mut self) {
-        self.stop.set();
-    }
-}
-
-/// Binds `bind` (`host:port`, `[v6]:port`, or a port alone for loopback).
-fn bind(bind: &str) -> io::Result<TcpListener> {
-    if let Ok(port) = bind.parse::<u16>() {
-        return TcpListener::bind(("127.0.0.1", port));
-    }
-    TcpListener::bind(bind)
+/// Binds a listen specification.
+fn bind(spec: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(listen_address(spec))
 }
 
 /// Connects to a TCP target, trying each address.
@@ -186,9 +159,7 @@ impl Session {
         listener: TcpListener,
         serve: impl Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
     ) -> Result<Forward, Error> {
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(ListenerStop::default());
-        let loop_stop = stop.clone();
+        let (forward, loop_stop) = Forward::new(listener.local_addr()?);
         let serve = Arc::new(serve);
         // The session handle keeps the connection up while the forward runs.
         let keep = self.clone();
@@ -203,7 +174,7 @@ impl Session {
                 },
             );
         });
-        Ok(Forward { addr, stop })
+        Ok(forward)
     }
 }
 

@@ -3,6 +3,7 @@
 //! so it can be driven directly by tests.
 
 use super::kind::ChannelKind;
+use super::replies::OrderedReplies;
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use crate::event::{ChannelId, Event, IncomingChannel, SessionRequest, Ticket, sanitize};
 use crate::transport::MAX_PACKET_LEN;
@@ -41,9 +42,8 @@ struct Chan {
     blocked: bool,
     /// Requests we sent with want-reply, not yet answered.
     awaiting_replies: u32,
-    /// The peer's want-reply requests we decide, in arrival order, with our answer once
-    /// given. Replies go out in this order.
-    replies_owed: VecDeque<(u64, Option<bool>)>,
+    /// The peer's want-reply requests we decide, answered in arrival order.
+    replies_owed: OrderedReplies<bool>,
 }
 
 impl Chan {
@@ -62,7 +62,7 @@ impl Chan {
             close_sent: false,
             blocked: false,
             awaiting_replies: 0,
-            replies_owed: VecDeque::new(),
+            replies_owed: OrderedReplies::new(MAX_REPLIES_OWED),
         }
     }
 }
@@ -159,11 +159,7 @@ impl Channels {
         let owner = self
             .map
             .iter()
-            .find(|(_, c)| {
-                c.replies_owed
-                    .iter()
-                    .any(|(s, a)| *s == serial && a.is_none())
-            })
+            .find(|(_, c)| c.replies_owed.is_owed(serial))
             .map(|(&id, _)| ChannelId(id));
         owner
             .and_then(|id| self.reply(id, serial, ok).ok())
@@ -173,29 +169,21 @@ impl Channels {
     /// Records the answer to a peer's request and returns the replies now due, in order.
     pub fn reply(&mut self, id: ChannelId, serial: u64, ok: bool) -> Result<Vec<Vec<u8>>, Error> {
         let c = self.get(id)?;
-        let slot = c
-            .replies_owed
-            .iter_mut()
-            .find(|(s, a)| *s == serial && a.is_none())
-            .ok_or(Error::ApiMisuse(ApiMisuse::WrongState(
-                "request already answered",
-            )))?;
-        slot.1 = Some(ok);
-        let mut out = Vec::new();
-        while let Some(&(_, Some(ok))) = c.replies_owed.front() {
-            c.replies_owed.pop_front();
-            if let (Some(remote), false) = (c.remote_id, c.close_sent) {
-                out.push(simple(
-                    if ok {
-                        msg::CHANNEL_SUCCESS
-                    } else {
-                        msg::CHANNEL_FAILURE
-                    },
-                    remote,
-                ));
-            }
-        }
-        Ok(out)
+        let due = c.replies_owed.answer(serial, ok)?;
+        let (Some(remote), false) = (c.remote_id, c.close_sent) else {
+            return Ok(Vec::new());
+        };
+        Ok(due
+            .into_iter()
+            .map(|ok| {
+                let n = if ok {
+                    msg::CHANNEL_SUCCESS
+                } else {
+                    msg::CHANNEL_FAILURE
+                };
+                simple(n, remote)
+            })
+            .collect())
     }
 
     /// Whether no channel is open.
@@ -458,10 +446,7 @@ impl Channels {
                 let kind = super::session_request::decode(kind, &mut r)?;
                 let ticket = Ticket::new();
                 if want_reply {
-                    if c.replies_owed.len() >= MAX_REPLIES_OWED {
-                        return Err(PeerMisbehaved::TooManyPendingRequests.into());
-                    }
-                    c.replies_owed.push_back((ticket.serial(), None));
+                    c.replies_owed.owe(ticket.serial())?;
                 }
                 events.push_back(Event::ChannelRequest(SessionRequest {
                     id,

@@ -3,6 +3,7 @@
 //! for, and the listeners the peer has granted us.
 
 use super::kind::text;
+use super::replies::OrderedReplies;
 use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 use crate::keys::PublicKey;
 use crate::wire::{self, Reader, msg};
@@ -211,10 +212,10 @@ pub(crate) enum Sent {
 }
 
 /// The global-request state of a connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Globals {
-    /// The peer's want-reply requests, in arrival order, with our reply once given.
-    owed: VecDeque<(u64, Option<Vec<u8>>)>,
+    /// The peer's want-reply requests, answered in arrival order.
+    owed: OrderedReplies<Vec<u8>>,
     /// Requests handed to the application and not answered yet.
     pub undecided: usize,
     /// Our want-reply requests, in the order sent.
@@ -228,14 +229,23 @@ pub(crate) struct Globals {
     pub no_more_sessions: bool,
 }
 
+impl Default for Globals {
+    fn default() -> Self {
+        Globals {
+            owed: OrderedReplies::new(MAX_OWED),
+            undecided: 0,
+            ours: VecDeque::new(),
+            tcp_listeners: Vec::new(),
+            unix_listeners: Vec::new(),
+            no_more_sessions: false,
+        }
+    }
+}
+
 impl Globals {
     /// Records a want-reply request of the peer's; fails past [`MAX_OWED`].
     pub fn owe(&mut self, serial: u64) -> Result<(), Error> {
-        if self.owed.len() >= MAX_OWED {
-            return Err(PeerMisbehaved::TooManyPendingRequests.into());
-        }
-        self.owed.push_back((serial, None));
-        Ok(())
+        self.owed.owe(serial)
     }
 
     /// Records the answer to `serial` and returns the replies now due, in order.
@@ -245,26 +255,12 @@ impl Globals {
 
     /// Like [`answer`](Self::answer), with the whole reply payload given.
     pub fn answer_with(&mut self, serial: u64, payload: Vec<u8>) -> Result<Vec<Vec<u8>>, Error> {
-        let slot = self
-            .owed
-            .iter_mut()
-            .find(|(s, a)| *s == serial && a.is_none())
-            .ok_or(Error::ApiMisuse(ApiMisuse::WrongState(
-                "no such global request pending",
-            )))?;
-        slot.1 = Some(payload);
-        let mut out = Vec::new();
-        while let Some((_, Some(_))) = self.owed.front() {
-            if let Some((_, Some(p))) = self.owed.pop_front() {
-                out.push(p);
-            }
-        }
-        Ok(out)
+        self.owed.answer(serial, payload)
     }
 
     /// Whether `serial` is a request of the peer's still waiting for our answer.
     pub fn is_owed(&self, serial: u64) -> bool {
-        self.owed.iter().any(|(s, a)| *s == serial && a.is_none())
+        self.owed.is_owed(serial)
     }
 
     /// Records one of our want-reply requests.

@@ -10,6 +10,7 @@ mod dispatch;
 pub(crate) mod global;
 pub(crate) mod handle;
 pub(crate) mod kind;
+mod replies;
 mod session_request;
 pub(crate) mod side;
 pub(crate) mod timers;
