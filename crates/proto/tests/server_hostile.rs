@@ -590,3 +590,58 @@ fn hostile_channel_messages_after_auth_disconnect() {
         );
     }
 }
+
+/// RFC 4252 §5: a client may send several requests without waiting. The second waits in the
+/// core until the first is decided, and the replies come in order: the first's FAILURE
+/// (released early, since the user then succeeds) before the second's SUCCESS.
+#[test]
+fn pipelined_auth_requests_wait_for_the_decision_and_answer_in_order() {
+    let mut rig = Rig::default_rig();
+    rig.ready_for_auth();
+    rig.client.send(&password("alice", b"wrong"));
+    rig.client.send(&password("alice", b"right"));
+    let ev = rig.pump();
+    assert!(rig.error.is_none(), "{:?}", rig.error);
+    let [Event::AuthRequest(first)] = <[Event; 1]>::try_from(ev).unwrap() else {
+        panic!("one decision at a time");
+    };
+    rig.server.answer_auth(first, AuthDecision::Reject).unwrap();
+    let ev = rig.pump();
+    let [Event::AuthRequest(second)] = <[Event; 1]>::try_from(ev).unwrap() else {
+        panic!("the held request follows");
+    };
+    assert!(matches!(second.attempt(), AuthAttempt::Password(p) if p.as_str() == "right"));
+    assert!(
+        !rig.client.got(msg::USERAUTH_FAILURE),
+        "the failure is still held back"
+    );
+    rig.server
+        .answer_auth(second, AuthDecision::Accept)
+        .unwrap();
+    rig.pump();
+    let order: Vec<u8> = rig
+        .client
+        .all(msg::USERAUTH_FAILURE)
+        .into_iter()
+        .chain(rig.client.all(msg::USERAUTH_SUCCESS))
+        .map(|p| p[0])
+        .collect();
+    assert_eq!(order, vec![msg::USERAUTH_FAILURE, msg::USERAUTH_SUCCESS]);
+    assert!(rig.error.is_none());
+}
+
+#[test]
+fn too_many_pipelined_auth_requests_end_the_connection() {
+    let mut rig = Rig::default_rig();
+    rig.ready_for_auth();
+    for _ in 0..12 {
+        rig.client.send(&password("alice", b"x"));
+    }
+    rig.pump();
+    assert!(matches!(
+        rig.error,
+        Some(Error::PeerMisbehaved(
+            PeerMisbehaved::TooManyPendingRequests
+        ))
+    ));
+}

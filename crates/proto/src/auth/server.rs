@@ -148,6 +148,11 @@ impl ServerAuth {
         Ok(p)
     }
 
+    /// Whether an attempt is with the application (later requests must wait for it).
+    pub fn is_deciding(&self) -> bool {
+        matches!(self.state, State::Deciding)
+    }
+
     /// Handles USERAUTH_REQUEST (50) and USERAUTH_INFO_RESPONSE (61). `session` is the
     /// session identifier and the blob of the host key our key exchange used.
     pub fn on_message(

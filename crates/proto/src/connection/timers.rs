@@ -76,6 +76,11 @@ impl Timers {
         self.keepalive.next = self.keepalive.interval.map(|i| self.last_now + i);
     }
 
+    /// The latest time an input told us.
+    pub fn now(&self) -> Instant {
+        self.last_now
+    }
+
     /// Something arrived from the peer: it is alive and not idle.
     pub fn heard_from_peer(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);

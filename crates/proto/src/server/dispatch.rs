@@ -31,6 +31,15 @@ impl Sealed for Server {
             }
             // RFC 4252 §5.1: requests after success are ignored.
             msg::USERAUTH_REQUEST | 61 if authed => Ok(()),
+            // A client may send requests without waiting for answers (RFC 4252 §5): they wait
+            // here, in order, until the application has decided the one before.
+            msg::USERAUTH_REQUEST | 61 if c.side.auth.is_deciding() => {
+                if c.side.held.len() >= super::MAX_HELD_AUTH {
+                    return Err(PeerMisbehaved::TooManyPendingRequests.into());
+                }
+                c.side.held.push_back(payload);
+                Ok(())
+            }
             msg::USERAUTH_REQUEST | 61 => {
                 let sid = c.core.kex.session_id().unwrap_or_default().to_vec();
                 let host_key = c.core.kex.host_key().map(crate::keys::PublicKey::to_blob);
@@ -97,7 +106,7 @@ impl Sealed for Server {
         let sessions = c.core.channels.count_kind("session")
             + c.pending_opens.iter().filter(|o| o.session).count();
         if sessions >= c.side.config.max_sessions {
-            return Err((OpenFailure::ResourceShortage, "too many sessions"));
+            return Err((OpenFailure::AdministrativelyProhibited, "too many sessions"));
         }
         Ok(())
     }

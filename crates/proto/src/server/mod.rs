@@ -32,7 +32,12 @@ pub struct Server {
     auth: ServerAuth,
     /// Failure replies held back until their release time.
     delayed: VecDeque<(Instant, Vec<u8>)>,
+    /// Authentication messages that arrived while the application decided an earlier one.
+    held: VecDeque<bytes::Bytes>,
 }
+
+/// Most authentication messages held while a decision is pending.
+const MAX_HELD_AUTH: usize = 8;
 
 impl crate::connection::Side for Server {}
 
@@ -70,6 +75,7 @@ impl Connection<Server> {
         let side = Server {
             auth,
             delayed: VecDeque::new(),
+            held: VecDeque::new(),
             config,
         };
         Ok(Connection::assemble(core, side, timers))
@@ -111,11 +117,35 @@ impl Connection<Server> {
 
     pub(crate) fn decide_auth(&mut self, serial: u64, decision: AuthDecision) -> Result<(), Error> {
         let out = self.side.auth.answer(serial, decision);
-        let r = out.and_then(|o| self.apply_auth(o));
+        let r = out
+            .and_then(|o| self.apply_auth(o))
+            .and_then(|()| self.replay_held());
         self.check(r)
     }
 
+    /// Processes the authentication messages held during the decision just taken, until the
+    /// next one needs the application again.
+    fn replay_held(&mut self) -> Result<(), Error> {
+        use crate::connection::side::private::Sealed;
+        while !self.side.auth.is_deciding() {
+            let Some(payload) = self.side.held.pop_front() else {
+                break;
+            };
+            let n = payload.first().copied().unwrap_or(0);
+            let now = self.timers.now();
+            Server::on_message(self, n, payload, now, false)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn apply_auth(&mut self, out: AuthOutput) -> Result<(), Error> {
+        if out.authenticated.is_some() {
+            // Failure replies of earlier (pipelined) attempts still held back go first, in
+            // order: the user is in, so their delay hides nothing any more.
+            while let Some((_, p)) = self.side.delayed.pop_front() {
+                self.send(p)?;
+            }
+        }
         for p in out.send {
             self.send(p)?;
         }
@@ -127,8 +157,6 @@ impl Connection<Server> {
         }
         if let Some(who) = out.authenticated {
             self.timers.authenticated();
-            // Failure replies still held back would now arrive after SUCCESS: drop them.
-            self.side.delayed.clear();
             self.emit(Event::ClientAuthenticated(who));
             self.announce_host_keys()?;
         }
