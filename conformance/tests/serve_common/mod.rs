@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 use seashell_conformance::process::text;
 pub use seashell_conformance::serve::Serve;
 
+pub mod openssh;
+
 /// A host key type the server is started with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostKey {

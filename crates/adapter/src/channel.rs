@@ -7,10 +7,14 @@ use crate::error::{Error, broken_pipe};
 use crate::exit::ExitStatus;
 use crate::inbox::Inbox;
 use crate::shared::{SEND_HIGH_WATER, SessionRef, Shared};
+use bytes::Bytes;
 use seashell_proto::ChannelId;
 use std::io;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+
+/// Most bytes one write hands to the core (sealed under the connection's lock).
+const WRITE_SLICE: usize = 128 * 1024;
 
 /// What a channel's inbox said at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,13 +60,30 @@ impl ChannelHandle {
     }
 
     /// Reads channel data (`ext == false`) or extended data into `put`, at most `cap` bytes:
-    /// `Ready(0)` at EOF. What is read goes back to the peer's window.
+    /// `Ready(0)` at EOF. What is read goes back to the peer's window. The bytes are copied
+    /// after the connection's lock is released.
     pub fn poll_read(
         &self,
         cx: &mut Context<'_>,
         ext: bool,
         cap: usize,
-        put: impl FnMut(&[u8]),
+        mut put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        let mut chunks = Vec::new();
+        let n = ready!(self.poll_take(cx, ext, cap, &mut chunks))?;
+        for c in &chunks {
+            put(c);
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Takes up to `cap` bytes of one stream as chunks, appended to `out`.
+    fn poll_take(
+        &self,
+        cx: &mut Context<'_>,
+        ext: bool,
+        cap: usize,
+        out: &mut Vec<Bytes>,
     ) -> Poll<io::Result<usize>> {
         if cap == 0 {
             return Poll::Ready(Ok(0));
@@ -73,7 +94,7 @@ impl ChannelHandle {
         let Some(ch) = st.channels.get_mut(&self.id) else {
             return Poll::Ready(Ok(0));
         };
-        let n = ch.take(ext, cap, put);
+        let n = ch.take_chunks(ext, cap, out);
         if n > 0 {
             st.consume(self.id, n);
             return Poll::Ready(Ok(n));
@@ -138,6 +159,9 @@ impl ChannelHandle {
             st.wake_driver();
             return Poll::Pending;
         }
+        // Sealing happens under the lock: a bounded slice at a time lets the driver send the
+        // previous one meanwhile.
+        let buf = buf.get(..buf.len().min(WRITE_SLICE)).unwrap_or(buf);
         let r = match st.conn.channel(self.id) {
             Some(mut c) if ext => c.write_extended(1, buf),
             Some(mut c) => c.write(buf),

@@ -45,7 +45,9 @@ impl State {
             Event::ExtendedData { id, data, .. } if server => self.consume(id, data.len()),
             Event::ExtendedData { id, data, .. } => self.push_data(id, true, data),
             Event::Writable(id) => {
-                self.with(id, |c| c.writers.wake());
+                if let Some(c) = self.channels.get_mut(&id) {
+                    c.writers.wake_later(&mut self.wake_later);
+                }
             }
             Event::RequestSucceeded(id) | Event::RequestFailed(id) => {
                 let ok = matches!(ev, Event::RequestSucceeded(_));
@@ -112,7 +114,7 @@ impl State {
 
     fn push_data(&mut self, id: ChannelId, ext: bool, data: Bytes) {
         match self.channels.get_mut(&id) {
-            Some(c) => c.push(ext, data),
+            Some(c) => c.push(ext, data, &mut self.wake_later),
             // Nobody will read it: give the window back.
             None => self.consume(id, data.len()),
         }

@@ -64,6 +64,13 @@ pub(crate) struct Forwards {
     listens: std::collections::VecDeque<ListenRequest>,
     /// Server: the listeners bound for the client, by (address as named, bound port).
     pub(crate) listeners: HashMap<(String, u32), Arc<ListenerStop>>,
+    /// Server: whether the adapter binds Unix-socket listeners (else
+    /// `streamlocal-forward@openssh.com` is refused).
+    pub(crate) unix_listening: bool,
+    /// Server: allowed Unix-socket listen requests, for the adapter's forwarding loop.
+    unix_listens: std::collections::VecDeque<UnixListenRequest>,
+    /// Server: the Unix-socket listeners bound for the client, by path.
+    pub(crate) unix_listeners: HashMap<String, Arc<ListenerStop>>,
 }
 
 impl State {
@@ -82,7 +89,7 @@ impl State {
     /// Server: queues a client's `direct-*` channel, allowed by the policy, for the
     /// adapter's forwarding loop (which connects to `target`, then accepts).
     pub(crate) fn push_target(&mut self, request: IncomingChannel, target: ForwardTarget) {
-        if self.forwards.incoming.len() < MAX_INCOMING {
+        if self.forwards.targets.len() < MAX_INCOMING {
             self.forwards.targets.push_back(Incoming {
                 request,
                 target: Some(target),
@@ -354,12 +361,23 @@ impl Shared {
     /// Server: takes the next allowed listen request. `Ready(None)` once the connection has
     /// ended (every listener is then stopped).
     pub fn poll_listen(&self, cx: &mut Context<'_>) -> Poll<Option<ListenRequest>> {
+        self.poll_listen_queue(cx, |f| f.listens.pop_front())
+    }
+
+    /// Takes the next request of a server's listen queue with `take`; at the end of the
+    /// connection, stops every listener bound for the client and gives `Ready(None)`.
+    fn poll_listen_queue<T>(
+        &self,
+        cx: &mut Context<'_>,
+        take: impl FnOnce(&mut Forwards) -> Option<T>,
+    ) -> Poll<Option<T>> {
         let mut st = self.lock();
-        if let Some(l) = st.forwards.listens.pop_front() {
+        if let Some(l) = take(&mut st.forwards) {
             return Poll::Ready(Some(l));
         }
         if st.check().is_err() {
-            for stop in st.forwards.listeners.values() {
+            let f = &st.forwards;
+            for stop in f.listeners.values().chain(f.unix_listeners.values()) {
                 stop.set();
             }
             return Poll::Ready(None);
@@ -438,5 +456,84 @@ pub fn listen_address(spec: &str) -> String {
         format!("127.0.0.1:{spec}")
     } else {
         spec.to_owned()
+    }
+}
+
+/// Server: a client's request that we listen on a Unix socket
+/// (`streamlocal-forward@openssh.com`), allowed by the policy. The adapter binds `path`
+/// (failing if it exists, as sshd with `StreamLocalBindUnlink no`), answers with
+/// [`Shared::answer_unix_listen`], and opens a `forwarded-streamlocal@openssh.com` channel
+/// for each connection it accepts.
+#[derive(Debug)]
+pub struct UnixListenRequest {
+    /// The client's request (answered through [`Shared::answer_unix_listen`]).
+    pub request: seashell_proto::IncomingGlobalRequest,
+    /// The socket path, as the client named it (it appears in each channel open).
+    pub path: String,
+    /// Set when the client cancels the forward or the connection ends.
+    pub stop: Arc<ListenerStop>,
+}
+
+impl State {
+    /// Server: queues an allowed Unix-socket listen request, or refuses it when no adapter
+    /// loop binds them.
+    pub(crate) fn push_unix_listen(&mut self, listen: UnixListenRequest) {
+        if self.forwards.unix_listening && self.forwards.unix_listens.len() < MAX_INCOMING {
+            self.forwards.unix_listens.push_back(listen);
+            self.control_waiters.wake();
+        } else {
+            let _ = self
+                .conn
+                .reply_global(listen.request, seashell_proto::GlobalReply::Failure);
+            self.wake_driver();
+        }
+    }
+
+    /// Server: stops the client's listener on `path` (`cancel-streamlocal-forward`).
+    pub(crate) fn cancel_unix_listen(&mut self, path: &str) -> bool {
+        match self.forwards.unix_listeners.remove(path) {
+            Some(stop) => {
+                stop.set();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Shared {
+    /// Server: tells the connection that this adapter binds Unix-socket listeners (call
+    /// before the client authenticates; until then such requests are refused).
+    pub fn serve_unix_listens(&self) {
+        self.lock().forwards.unix_listening = true;
+    }
+
+    /// Server: takes the next allowed Unix-socket listen request. `Ready(None)` once the
+    /// connection has ended (every Unix listener is then stopped).
+    pub fn poll_unix_listen(&self, cx: &mut Context<'_>) -> Poll<Option<UnixListenRequest>> {
+        self.poll_listen_queue(cx, |f| f.unix_listens.pop_front())
+    }
+
+    /// Server: answers a Unix-socket listen request: success once `path` is bound (the
+    /// listener is then cancellable by path), failure otherwise.
+    pub fn answer_unix_listen(
+        &self,
+        request: seashell_proto::IncomingGlobalRequest,
+        path: &str,
+        bound: bool,
+        stop: &Arc<ListenerStop>,
+    ) {
+        let mut st = self.lock();
+        let reply = if bound && st.check().is_ok() {
+            st.forwards
+                .unix_listeners
+                .insert(path.to_owned(), stop.clone());
+            seashell_proto::GlobalReply::Success
+        } else {
+            stop.set();
+            seashell_proto::GlobalReply::Failure
+        };
+        let _ = st.conn.reply_global(request, reply);
+        st.wake_driver();
     }
 }

@@ -4,6 +4,7 @@ use crate::exit::ExitStatus;
 use crate::wait::WakerSet;
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
+use std::task::Waker;
 
 /// How a channel open ended: open, or refused with the peer's reason.
 pub(crate) type Opened = Result<(), (u32, String)>;
@@ -47,16 +48,36 @@ impl Inbox {
         self.watchers.wake();
     }
 
-    /// Queues received bytes of one stream and wakes its readers.
-    pub(crate) fn push(&mut self, ext: bool, data: Bytes) {
+    /// Queues received bytes of one stream; its readers go to `wake` (woken once the lock
+    /// is released).
+    pub(crate) fn push(&mut self, ext: bool, data: Bytes, wake: &mut Vec<Waker>) {
         self.buffered += data.len();
         if ext {
             self.ext.push_back(data);
-            self.ext_readers.wake();
+            self.ext_readers.wake_later(wake);
         } else {
             self.data.push_back(data);
-            self.data_readers.wake();
+            self.data_readers.wake_later(wake);
         }
+    }
+
+    /// Takes up to `cap` queued bytes of one stream as chunks (no copy: they share the
+    /// received packets' memory), appended to `out`; returns how many bytes.
+    pub(crate) fn take_chunks(&mut self, ext: bool, cap: usize, out: &mut Vec<Bytes>) -> usize {
+        let q = if ext { &mut self.ext } else { &mut self.data };
+        let mut n = 0;
+        while n < cap {
+            let Some(front) = q.front_mut() else { break };
+            if front.len() <= cap - n {
+                n += front.len();
+                out.extend(q.pop_front());
+            } else {
+                out.push(front.split_to(cap - n));
+                n = cap;
+            }
+        }
+        self.buffered -= n;
+        n
     }
 
     /// Moves up to `cap` queued bytes of one stream into `put`; returns how many.
@@ -110,9 +131,10 @@ mod tests {
     #[test]
     fn take_crosses_chunks_and_counts() {
         let mut b = Inbox::default();
-        b.push(false, Bytes::from_static(b"hello "));
-        b.push(false, Bytes::from_static(b"world"));
-        b.push(true, Bytes::from_static(b"err"));
+        let mut wake = Vec::new();
+        b.push(false, Bytes::from_static(b"hello "), &mut wake);
+        b.push(false, Bytes::from_static(b"world"), &mut wake);
+        b.push(true, Bytes::from_static(b"err"), &mut wake);
         assert_eq!(b.buffered(), 14);
         let mut out = Vec::new();
         assert_eq!(b.take(false, 8, |s| out.extend_from_slice(s)), 8);
@@ -120,5 +142,11 @@ mod tests {
         assert_eq!(b.take(false, 100, |s| out.extend_from_slice(s)), 3);
         assert_eq!(b.buffered(), 3);
         assert_eq!(b.take(false, 100, |_| {}), 0);
+        b.push(false, Bytes::from_static(b"abcdef"), &mut wake);
+        let mut chunks = Vec::new();
+        assert_eq!(b.take_chunks(false, 4, &mut chunks), 4);
+        assert_eq!(b.take_chunks(false, 4, &mut chunks), 2);
+        assert_eq!(chunks.concat(), b"abcdef");
+        assert_eq!(b.buffered(), 3);
     }
 }

@@ -62,7 +62,7 @@ pub use ping::Ping;
 pub use pump::Pump;
 pub use server::Handler;
 pub use server_channel::{ChannelReader, ChannelWriter, ServerChannel};
-pub use shared::{SEND_HIGH_WATER, SessionRef, Shared};
+pub use shared::{SEND_HIGH_WATER, SEND_LOW_WATER, SessionRef, Shared};
 pub use socks::{
     SOCKS_MAX_DOMAIN, SOCKS_MAX_REQUEST, SOCKS4_MAX_USER, SocksError, SocksErrorKind, SocksFailure,
     SocksProgress, SocksRequest, SocksServer, SocksTarget, SocksVersion,

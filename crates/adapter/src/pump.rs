@@ -18,7 +18,7 @@
 
 use crate::error::{Error, Lost};
 use crate::server::{Decisions, Handler};
-use crate::shared::{SEND_HIGH_WATER, Shared, State};
+use crate::shared::{SEND_HIGH_WATER, SEND_LOW_WATER, Shared, State};
 use seashell_proto::Event;
 use std::io;
 use std::sync::Arc;
@@ -41,6 +41,8 @@ pub struct Pump {
     read_done: bool,
     write_failed: bool,
     finished: bool,
+    /// Wakers taken from the state, woken after its lock is released.
+    wakes: Vec<Waker>,
 }
 
 impl std::fmt::Debug for Pump {
@@ -72,6 +74,7 @@ impl Pump {
             read_done: false,
             write_failed: false,
             finished: false,
+            wakes: Vec::new(),
         }
     }
 
@@ -95,9 +98,11 @@ impl Pump {
         !self.read_done && self.out.len() - self.out_pos < SEND_HIGH_WATER
     }
 
-    /// Feeds bytes read from the socket (empty: the peer closed it) to the core.
+    /// Feeds bytes read from the socket (empty: the peer closed it) to the core. Call
+    /// [`events`](Self::events) next: it wakes whoever waits for what arrived.
     pub fn received(&mut self, now: Instant, data: &[u8]) {
-        let mut st = self.shared.lock();
+        let mut guard = self.shared.lock();
+        let st = &mut *guard;
         // Errors come back as `ConnectionLost` events.
         if data.is_empty() {
             self.read_done = true;
@@ -109,7 +114,8 @@ impl Pump {
             self.read_done = true;
         }
         st.reads += 1;
-        st.read_waiters.wake();
+        // Woken by the next `events`, with everything this read brought.
+        st.read_waiters.wake_later(&mut st.wake_later);
     }
 
     /// The socket failed while reading.
@@ -136,7 +142,7 @@ impl Pump {
         loop {
             let pending = {
                 let mut st = self.shared.lock();
-                loop {
+                let ev = loop {
                     let Some(ev) = st.conn.poll_event() else {
                         break None;
                     };
@@ -147,8 +153,13 @@ impl Pump {
                         }
                         st.push_control(ev);
                     }
-                }
+                };
+                std::mem::swap(&mut self.wakes, &mut st.wake_later);
+                ev
             };
+            for w in self.wakes.drain(..) {
+                w.wake();
+            }
             match (pending, self.decide.as_mut()) {
                 (Some(ev), Some(d)) => d.decide(&self.shared, ev),
                 _ => return any,
@@ -182,10 +193,11 @@ impl Pump {
         self.update(&mut st);
     }
 
-    /// Publishes what is left to send, and lets writers go on below the high-water mark.
+    /// Publishes what is left to send, and lets writers held at the high-water mark go on
+    /// once it is down to the low-water mark.
     fn update(&self, st: &mut State) {
         st.out_pending = self.out.len() - self.out_pos;
-        if st.unsent() < SEND_HIGH_WATER {
+        if st.unsent() <= SEND_LOW_WATER {
             st.send_waiters.wake();
         }
     }

@@ -3,7 +3,8 @@
 
 use crate::auth_queue::{AuthQueue, PendingAuth};
 use crate::channel::ChannelHandle;
-use crate::forward::{ForwardTarget, ListenRequest};
+use crate::error::Error;
+use crate::forward::{ForwardTarget, ListenRequest, UnixListenRequest};
 use crate::forward_policy::ForwardingPolicy;
 use crate::pump::Decide;
 use crate::server_channel::ServerChannel;
@@ -67,14 +68,24 @@ pub trait Handler: Send + 'static {
     fn forwarding(&mut self) -> ForwardingPolicy {
         ForwardingPolicy::deny_all()
     }
+
+    /// The connection has ended, and why: the client's disconnect, a socket error, or a
+    /// fatal protocol error such as [`seashell_proto::Error::KeepaliveTimeout`] (the client
+    /// stopped answering keepalives). Told once, when the connection's driver stops, to a
+    /// handler that has made at least one decision; for logging.
+    fn ended(&mut self, reason: &Error) {
+        let _ = reason;
+    }
 }
 
 /// Answers a server connection's decisions through its [`Handler`], and enforces its
 /// forwarding policy.
-pub(crate) struct Decisions<H> {
+pub(crate) struct Decisions<H: Handler> {
     handler: H,
     policy: ForwardingPolicy,
     queue: Option<AuthQueue>,
+    /// The connection, once a decision came (to tell the handler how it ended).
+    shared: Option<Arc<Shared>>,
 }
 
 impl<H: Handler> Decisions<H> {
@@ -83,6 +94,19 @@ impl<H: Handler> Decisions<H> {
             queue: handler.auth_queue(),
             handler,
             policy: ForwardingPolicy::deny_all(),
+            shared: None,
+        }
+    }
+}
+
+impl<H: Handler> Drop for Decisions<H> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            let reason = match shared.check() {
+                Err(e) => e,
+                Ok(()) => Error::Ssh(seashell_proto::Error::ConnectionClosed),
+            };
+            self.handler.ended(&reason);
         }
     }
 }
@@ -112,6 +136,9 @@ fn direct_target(policy: &ForwardingPolicy, kind: &ChannelKind) -> Result<Forwar
 
 impl<H: Handler> Decide for Decisions<H> {
     fn decide(&mut self, shared: &Arc<Shared>, ev: Event) {
+        if self.shared.is_none() {
+            self.shared = Some(shared.clone());
+        }
         let handler = &mut self.handler;
         match ev {
             Event::AuthRequest(req) if self.queue.is_some() => {
@@ -174,11 +201,15 @@ impl<H: Handler> Decide for Decisions<H> {
 }
 
 impl<H: Handler> Decisions<H> {
-    /// `tcpip-forward` and its cancel under the policy (the adapter binds); other requests
-    /// are refused.
+    /// `tcpip-forward`, `streamlocal-forward@openssh.com` and their cancels under the
+    /// policy (the adapter binds); other requests are refused.
     fn global_request(&mut self, shared: &Arc<Shared>, req: IncomingGlobalRequest) {
         let mut st = shared.lock();
         let reply = match req.kind().clone() {
+            // As sshd: port 0 without want-reply could never tell the client its port.
+            GlobalRequestKind::TcpipForward { port: 0, .. } if !req.want_reply() => {
+                GlobalReply::Failure
+            }
             GlobalRequestKind::TcpipForward { address, port } => {
                 match self.policy.listen_address(&address, port) {
                     Ok(bind) => {
@@ -201,6 +232,26 @@ impl<H: Handler> Decisions<H> {
                         GlobalReply::Success
                     }
                     None => GlobalReply::Failure,
+                }
+            }
+            GlobalRequestKind::StreamlocalForward { path } => {
+                match self.policy.check_streamlocal_listen(&path) {
+                    Ok(()) => {
+                        st.push_unix_listen(UnixListenRequest {
+                            request: req,
+                            path,
+                            stop: Arc::default(),
+                        });
+                        return;
+                    }
+                    Err(_) => GlobalReply::Failure,
+                }
+            }
+            GlobalRequestKind::CancelStreamlocalForward { path } => {
+                if st.cancel_unix_listen(&path) {
+                    GlobalReply::Success
+                } else {
+                    GlobalReply::Failure
                 }
             }
             _ => GlobalReply::Failure,

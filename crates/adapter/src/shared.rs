@@ -17,6 +17,10 @@ use std::task::{Context, Poll, Waker};
 /// read what we send cannot make us buffer without bound).
 pub const SEND_HIGH_WATER: usize = 1 << 20;
 
+/// Writers held at [`SEND_HIGH_WATER`] go on once what waits to be sent is down to this, so
+/// each wake-up lets them write a large batch.
+pub const SEND_LOW_WATER: usize = 256 * 1024;
+
 /// Most unclaimed ping answers kept (those of cancelled pings go oldest first).
 const MAX_PONGS: usize = 64;
 
@@ -50,6 +54,8 @@ pub(crate) struct State {
     pub handles: usize,
     /// How many socket reads the pump has fed to the core.
     pub reads: u64,
+    /// Waiters to wake once the lock is released (see [`WakerSet::wake_later`]).
+    pub wake_later: Vec<Waker>,
     pub read_waiters: WakerSet,
     /// Forwarding: incoming channels, answers to global requests, remote forwards.
     pub forwards: crate::forward::Forwards,
@@ -84,6 +90,7 @@ impl Shared {
                 ping_serial: 0,
                 handles: 0,
                 reads: 0,
+                wake_later: Vec::new(),
                 read_waiters: WakerSet::default(),
                 forwards: Default::default(),
             }),
@@ -190,6 +197,9 @@ impl State {
         self.control_waiters.wake();
         self.send_waiters.wake();
         self.read_waiters.wake();
+        for w in self.wake_later.drain(..) {
+            w.wake();
+        }
     }
 
     /// Returns `n` read bytes of channel `id` to the peer's window (the core decides when a

@@ -27,6 +27,12 @@ impl WakerSet {
             w.wake();
         }
     }
+
+    /// Moves every waiter to `out`, to be woken once a lock is released (a woken thread then
+    /// does not run into the lock the waker still holds).
+    pub fn wake_later(&mut self, out: &mut Vec<Waker>) {
+        out.append(&mut self.0);
+    }
 }
 
 /// Wakes a thread parked in [`block_on`].

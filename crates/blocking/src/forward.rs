@@ -10,10 +10,13 @@ use seashell_adapter::{
     Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
     Shared, SocksFailure, SocksServer, block_on, listen_address,
 };
-use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
+use seashell_proto::{ChannelKind, GlobalRequestKind, IncomingGlobalRequest, OpenFailure};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::AsFd;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 /// How long a connect to a forward's target may take.
@@ -166,9 +169,10 @@ impl Session {
         spawn("seashell-forward", move || {
             accept_loop(
                 &listener,
+                accept_tcp,
                 &loop_stop,
                 || keep.is_closed(),
-                |sock, peer| {
+                |(sock, peer)| {
                     let serve = serve.clone();
                     spawn("seashell-forwarded", move || serve(sock, peer));
                 },
@@ -178,12 +182,13 @@ impl Session {
     }
 }
 
-/// Accepts until `stop` is set or `gone()` says the connection ended.
-fn accept_loop(
-    listener: &TcpListener,
+/// Accepts with `accept` until `stop` is set or `gone()` says the connection ended.
+fn accept_loop<L: AsFd, S>(
+    listener: &L,
+    accept: impl Fn(&L) -> io::Result<S>,
     stop: &ListenerStop,
     gone: impl Fn() -> bool,
-    mut each: impl FnMut(TcpStream, SocketAddr),
+    mut each: impl FnMut(S),
 ) {
     let timeout = Timespec::try_from(STOP_CHECK).ok();
     while !stop.is_set() && !gone() {
@@ -192,11 +197,17 @@ fn accept_loop(
             Ok(0) | Err(_) => continue,
             Ok(_) => {}
         }
-        if let Ok((sock, peer)) = listener.accept() {
-            let _ = sock.set_nodelay(true);
-            each(sock, peer);
+        if let Ok(accepted) = accept(listener) {
+            each(accepted);
         }
     }
+}
+
+/// Accepts a TCP connection, with Nagle off.
+fn accept_tcp(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    let (sock, peer) = listener.accept()?;
+    let _ = sock.set_nodelay(true);
+    Ok((sock, peer))
 }
 
 /// Starts (once per connection) the thread that places the channels the peer opens towards
@@ -217,21 +228,53 @@ pub(crate) fn spawn_incoming_loop(shared: &Arc<Shared>) {
     });
 }
 
-/// Server: the thread that binds the listeners clients ask for (`tcpip-forward`, allowed by
-/// the policy), each served on a thread of its own.
+/// A listener a client asked the server for.
+enum Listen {
+    /// `tcpip-forward`.
+    Tcp(ListenRequest),
+    /// `streamlocal-forward@openssh.com`.
+    Unix {
+        request: IncomingGlobalRequest,
+        path: String,
+        stop: Arc<ListenerStop>,
+    },
+}
+
+/// Server: the thread that binds the listeners clients ask for (`tcpip-forward` and
+/// `streamlocal-forward@openssh.com`, allowed by the policy), each served on a thread of
+/// its own.
 pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
+    shared.serve_unix_listens();
     let shared = shared.clone();
     spawn("seashell-listen", move || {
-        while let Some(listen) = block_on(|cx| shared.poll_listen(cx).map(Ok::<_, Error>))
-            .ok()
-            .flatten()
-        {
+        while let Some(listen) = next_listen(&shared) {
             let shared = shared.clone();
-            spawn("seashell-listener", move || {
-                serve_remote_listener(&shared, listen)
+            spawn("seashell-listener", move || match listen {
+                Listen::Tcp(l) => serve_remote_listener(&shared, l),
+                Listen::Unix {
+                    request,
+                    path,
+                    stop,
+                } => serve_unix_listener(&shared, request, &path, stop),
             });
         }
     });
+}
+
+/// The next listen request of either kind; `None` once the connection has ended.
+fn next_listen(shared: &Shared) -> Option<Listen> {
+    block_on(|cx| {
+        if let Poll::Ready(Some(l)) = shared.poll_listen(cx) {
+            return Poll::Ready(Some(Listen::Tcp(l)));
+        }
+        shared.poll_unix_listen(cx).map(|u| {
+            u.map(|u| Listen::Unix {
+                request: u.request,
+                path: u.path,
+                stop: u.stop,
+            })
+        })
+    })
 }
 
 /// Connects a forwarded channel to its target and copies; refuses it when it has none or the
@@ -239,9 +282,7 @@ pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
 fn place(shared: &Arc<Shared>, incoming: Incoming) {
     let sock = match &incoming.target {
         Some(ForwardTarget::Tcp { host, port }) => connect(host, *port).map(Sock::Tcp),
-        Some(ForwardTarget::Unix(path)) => {
-            std::os::unix::net::UnixStream::connect(path).map(Sock::Unix)
-        }
+        Some(ForwardTarget::Unix(path)) => UnixStream::connect(path).map(Sock::Unix),
         None => {
             let _ = shared.reject_incoming(
                 incoming.request,
@@ -290,9 +331,10 @@ fn serve_remote_listener(shared: &Arc<Shared>, listen: ListenRequest) {
     let Some(bound) = bound else { return };
     accept_loop(
         &listener,
+        accept_tcp,
         &stop,
         || shared.is_closed(),
-        |sock, peer| {
+        |(sock, peer)| {
             let kind = ChannelKind::ForwardedTcpip {
                 address: address.clone(),
                 port: bound,
@@ -307,6 +349,75 @@ fn serve_remote_listener(shared: &Arc<Shared>, listen: ListenRequest) {
             });
         },
     );
+}
+
+/// Server: binds a client's Unix-socket listener at `path` (failing if anything exists
+/// there, as sshd with `StreamLocalBindUnlink no`; the socket is the user's only, as with
+/// sshd's `StreamLocalBindMask 0177`), answers its request, and opens a
+/// `forwarded-streamlocal@openssh.com` channel for each connection until cancelled. The
+/// socket file is removed when the listener stops.
+fn serve_unix_listener(
+    shared: &Arc<Shared>,
+    request: IncomingGlobalRequest,
+    path: &str,
+    stop: Arc<ListenerStop>,
+) {
+    let (listener, identity) = match bind_unix(path) {
+        Ok(bound) => bound,
+        Err(_) => return shared.answer_unix_listen(request, path, false, &stop),
+    };
+    shared.answer_unix_listen(request, path, true, &stop);
+    accept_loop(
+        &listener,
+        |l: &UnixListener| l.accept().map(|(sock, _)| sock),
+        &stop,
+        || shared.is_closed(),
+        |sock| {
+            let kind = ChannelKind::ForwardedStreamlocal {
+                path: path.to_owned(),
+            };
+            let shared = shared.clone();
+            spawn("seashell-forwarded", move || {
+                if let Ok(channel) = open(&shared, kind) {
+                    copy_both(Sock::Unix(sock), channel);
+                }
+            });
+        },
+    );
+    // Remove the socket only if it is still the one bound here.
+    if file_identity(path).is_some_and(|now| now == identity) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// A file's device and inode.
+fn file_identity(path: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Binds and listens on a Unix socket at `path`, mode 0600 (set on the socket before
+/// `bind`, so the file never exists with a wider mode on Linux), with the file's identity.
+fn bind_unix(path: &str) -> io::Result<(UnixListener, (u64, u64))> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    use std::os::unix::fs::PermissionsExt;
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    let file = std::fs::File::from(fd);
+    // Not every system takes a mode on an unbound socket; the chmod below covers them.
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+    let fd = std::os::fd::OwnedFd::from(file);
+    rustix::net::bind(&fd, &SocketAddrUnix::new(path)?)?;
+    let identity = file_identity(path).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    rustix::net::listen(&fd, 128)?;
+    Ok((UnixListener::from(fd), identity))
 }
 
 /// One SOCKS client: reads its request, opens the channel it names, answers, copies.
@@ -345,7 +456,7 @@ fn socks(shared: &Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) -> io::Res
 /// A local end of a forward: TCP or a Unix socket.
 enum Sock {
     Tcp(TcpStream),
-    Unix(std::os::unix::net::UnixStream),
+    Unix(UnixStream),
 }
 
 impl From<TcpStream> for Sock {

@@ -35,7 +35,6 @@ pub enum BindAddress {
     Host(String),
 }
 
-#[allow(dead_code, reason = "used once forwarding is wired to the adapter")]
 impl BindAddress {
     fn from_field(field: &str) -> BindAddress {
         match field {
@@ -80,6 +79,32 @@ pub enum Listen {
     Unix(String),
 }
 
+impl Listen {
+    /// The listening side as ssh's debug messages name it (`LOCALHOST:8080` when no address
+    /// was given, `*:8080` with `-g`, or the socket path).
+    pub fn describe(&self, gateway_ports: bool) -> String {
+        match self {
+            Listen::Tcp {
+                bind: BindAddress::Default,
+                port,
+            } if gateway_ports => format!("*:{port}"),
+            Listen::Tcp {
+                bind: BindAddress::Default,
+                port,
+            } => format!("LOCALHOST:{port}"),
+            Listen::Tcp {
+                bind: BindAddress::Any,
+                port,
+            } => format!("*:{port}"),
+            Listen::Tcp {
+                bind: BindAddress::Host(h),
+                port,
+            } => format!("{h}:{port}"),
+            Listen::Unix(path) => path.clone(),
+        }
+    }
+}
+
 /// Where forwarded connections go (reached from the server for `-L`, from this side for `-R`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
@@ -94,6 +119,16 @@ pub enum Target {
     Unix(String),
     /// Wherever each connection asks, as a SOCKS proxy (`-D`, `-R [bind:]port`).
     Dynamic,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Tcp { host, port } => write!(f, "{host}:{port}"),
+            Target::Unix(path) => f.write_str(path),
+            Target::Dynamic => f.write_str("socks"),
+        }
+    }
 }
 
 /// One forward: a listener and where its connections go.

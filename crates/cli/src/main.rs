@@ -16,6 +16,8 @@
 
 mod args;
 mod askpass;
+mod background;
+mod connect;
 mod demo;
 mod escape;
 mod forward;
@@ -23,13 +25,16 @@ mod hosts;
 mod keywords;
 mod log;
 mod options;
+mod relay;
 mod remote;
 mod run;
 mod serve;
 mod session_options;
 mod signals;
+mod stdio_forward;
 mod terminal;
 mod tty;
+mod tunnels;
 mod units;
 
 use args::{Parsed, USAGE};

@@ -64,6 +64,15 @@ pub enum Ended {
     Lost(String),
 }
 
+/// Whether the connection ended because the server stopped answering keepalives
+/// (`ServerAliveInterval` × `ServerAliveCountMax`).
+pub fn keepalive_timed_out(session: &Session) -> bool {
+    matches!(
+        session.shared().check(),
+        Err(Error::Ssh(seashell_proto::Error::KeepaliveTimeout { .. }))
+    )
+}
+
 /// Signals that end the session.
 const QUIT_SIGNALS: [Signal; 4] = [Signal::HUP, Signal::INT, Signal::QUIT, Signal::TERM];
 
@@ -167,6 +176,8 @@ pub fn run(session: &Session, plan: &Plan, log: Log) -> Result<Ended, Error> {
     };
     if log.enabled(log::LogLevel::Info) {
         match &ended {
+            // ssh says only "Timeout, server HOST not responding." then.
+            Ended::Lost(_) if keepalive_timed_out(session) => {}
             Ended::Lost(_) => eprint!("Connection to {} closed by remote host.\r\n", plan.host),
             // A signal ends ssh without the note.
             Ended::Killed(_) => {}

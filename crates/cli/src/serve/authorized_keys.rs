@@ -2,14 +2,13 @@
 //! (`no-pty,command="..." ssh-ed25519 AAAA... comment`).
 //!
 //! Options are parsed, never skipped blindly: the ones `seashell serve` enforces (`command`,
-//! `from`, `no-pty`, `pty`, `restrict`) apply to sessions authenticated with the key; the
-//! forwarding ones (`no-port-forwarding`, `port-forwarding`, `permitopen`, `permitlisten`)
-//! are parsed into [`KeyOptions`] for when the server forwards ports (until then nothing is
-//! forwarded, which they all allow); the ones about features it does not offer (X11, agent,
-//! user rc) need no action; any other option could restrict the key in a way we would not
-//! honour, so such a key is left out (fail closed) with a warning.
+//! `from`, `no-pty`, `pty`, `restrict`, and the forwarding ones `no-port-forwarding`,
+//! `port-forwarding`, `permitopen`, `permitlisten`) apply to connections authenticated with
+//! the key; the ones about features it does not offer (X11, agent, user rc) need no action;
+//! any other option could restrict the key in a way we would not honour, so such a key is
+//! left out (fail closed) with a warning.
 
-use super::forwarding::Target;
+use seashell_adapter::{HostPort, KeyForwardingOptions};
 use seashell_proto::PublicKey;
 use seashell_proto::config::wildcard_match;
 use std::net::IpAddr;
@@ -23,28 +22,10 @@ pub struct KeyOptions {
     pub no_pty: bool,
     /// `from="..."`: patterns the client address must match (`!` negates).
     pub from: Option<Vec<String>>,
-    /// `no-port-forwarding` (or `restrict` without `port-forwarding`): no TCP or Unix
-    /// socket forwarding of any kind.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "enforced once serve forwards ports")
-    )]
-    pub no_port_forwarding: bool,
-    /// `permitopen="host:port"`, each time it appears: the only targets of local
-    /// forwardings. Empty: the key adds no restriction (the server's `PermitOpen` still
-    /// applies, and both must allow a target).
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "enforced once serve forwards ports")
-    )]
-    pub permit_open: Vec<Target>,
-    /// `permitlisten="[host:]port"`, each time it appears: the only listen addresses of
-    /// remote forwardings. Empty: no restriction from the key.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "enforced once serve forwards ports")
-    )]
-    pub permit_listen: Vec<Target>,
+    /// `no-port-forwarding` (or `restrict` without `port-forwarding`), `permitopen="host:port"`
+    /// and `permitlisten="[host:]port"` (each time they appear): they narrow the server's
+    /// forwarding policy, never widen it.
+    pub forwarding: KeyForwardingOptions,
 }
 
 impl KeyOptions {
@@ -225,14 +206,14 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
             "no-pty" => o.no_pty = true,
             "pty" => pty = true,
             "restrict" => restrict = true,
-            "no-port-forwarding" => o.no_port_forwarding = true,
+            "no-port-forwarding" => o.forwarding.no_port_forwarding = true,
             "port-forwarding" => port_forwarding = true,
-            "permitopen" => o.permit_open.push(
-                Target::parse_open(&need_value(value)?)
+            "permitopen" => o.forwarding.permit_open.push(
+                HostPort::parse_open(&need_value(value)?)
                     .map_err(|e| format!("permitopen={e}; key ignored"))?,
             ),
-            "permitlisten" => o.permit_listen.push(
-                Target::parse_listen(&need_value(value)?)
+            "permitlisten" => o.forwarding.permit_listen.push(
+                HostPort::parse_listen(&need_value(value)?)
                     .map_err(|e| format!("permitlisten={e}; key ignored"))?,
             ),
             // Features seashell serve does not offer: nothing to restrict.
@@ -255,7 +236,7 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
         o.no_pty = true;
     }
     if restrict && !port_forwarding {
-        o.no_port_forwarding = true;
+        o.forwarding.no_port_forwarding = true;
     }
     Ok(o)
 }
@@ -310,15 +291,15 @@ mod tests {
         );
         let ak = AuthorizedKeys::parse(&line);
         assert!(ak.skipped.is_empty(), "{:?}", ak.skipped);
-        let o = &ak.keys[0].options;
+        let o = &ak.keys[0].options.forwarding;
         assert!(!o.no_port_forwarding);
-        let open: Vec<(&str, Option<u16>)> = o
+        let open: Vec<(&str, Option<u32>)> = o
             .permit_open
             .iter()
             .map(|t| (t.host.as_str(), t.port))
             .collect();
         assert_eq!(open, [("db", Some(5432)), ("::1", None)]);
-        let listen: Vec<(&str, Option<u16>)> = o
+        let listen: Vec<(&str, Option<u32>)> = o
             .permit_listen
             .iter()
             .map(|t| (t.host.as_str(), t.port))
@@ -336,7 +317,7 @@ restrict,port-forwarding {ED}
         let flags: Vec<bool> = ak
             .keys
             .iter()
-            .map(|k| k.options.no_port_forwarding)
+            .map(|k| k.options.forwarding.no_port_forwarding)
             .collect();
         assert_eq!(flags, [true, true, false, false]);
     }

@@ -8,6 +8,7 @@ use super::Log;
 use super::authorized_keys::{AuthorizedKeys, KeyOptions};
 use super::process::{self, PtySpec, Running, Spec};
 use super::pty::Size;
+use seashell_adapter::ForwardingPolicy;
 use seashell_blocking::{Handler, ServerChannel};
 use seashell_proto::{
     AuthAttempt, AuthDecision, ChannelId, PromptRequest, PublicKey, SessionRequestKind,
@@ -44,6 +45,9 @@ pub struct Policy {
     pub home: Option<PathBuf>,
     /// The environment every command starts with (`HOME`, `USER`, `PATH`, ...).
     pub base_env: Vec<(String, String)>,
+    /// What clients may forward (sshd's options); each connection's is narrowed by the
+    /// `authorized_keys` options of the key it authenticated with.
+    pub forwarding: ForwardingPolicy,
     /// Diagnostics.
     pub log: Log,
 }
@@ -129,6 +133,12 @@ impl Endpoints {
         self.peer
             .map_or_else(|| "UNKNOWN port 65535".to_owned(), |p| p.to_string())
     }
+
+    /// The client as sshd's log lines end: `ADDRESS port PORT`.
+    fn sshd_label(&self) -> String {
+        let (ip, port) = Self::parts(self.peer);
+        format!("{ip} port {port}")
+    }
 }
 
 /// One connection's handler.
@@ -143,6 +153,8 @@ pub struct ServeHandler {
     /// Restrictions from the `authorized_keys` line that authenticated the client.
     key_options: KeyOptions,
     sessions: HashMap<ChannelId, Session>,
+    /// The authenticated user, for the log.
+    user: Option<String>,
 }
 
 impl ServeHandler {
@@ -166,6 +178,7 @@ impl ServeHandler {
             method: "none",
             key_options: KeyOptions::default(),
             sessions: HashMap::new(),
+            user: None,
         }
     }
 
@@ -408,6 +421,36 @@ impl Handler for ServeHandler {
             "{}: authenticated {user:?} by {}{with}",
             self.peer, self.method
         ));
+        self.user = Some(user.to_owned());
+    }
+
+    /// How the connection ended: sshd's `Timeout, client not responding from user NAME
+    /// ADDRESS port PORT` when the client stopped answering keepalives
+    /// (`ClientAliveInterval` × `ClientAliveCountMax`), anything else with `-v`.
+    fn ended(&mut self, reason: &seashell_blocking::Error) {
+        let who = match &self.user {
+            Some(user) => format!("user {user} {}", self.ends.sshd_label()),
+            None => self.ends.sshd_label(),
+        };
+        match reason {
+            seashell_blocking::Error::Ssh(seashell_proto::Error::KeepaliveTimeout { .. }) => {
+                self.policy
+                    .log
+                    .info(&format!("Timeout, client not responding from {who}"));
+            }
+            other => self
+                .policy
+                .log
+                .debug(&format!("{}: connection ended: {other}", self.peer)),
+        }
+    }
+
+    /// sshd's options narrowed by the key's `no-port-forwarding`, `permitopen`,
+    /// `permitlisten` (and `restrict`); a password login keeps the server's policy.
+    fn forwarding(&mut self) -> ForwardingPolicy {
+        self.policy
+            .forwarding
+            .restricted_by(&self.key_options.forwarding)
     }
 
     fn session_request(&mut self, channel: &ServerChannel, request: &SessionRequestKind) -> bool {

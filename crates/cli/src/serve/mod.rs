@@ -9,7 +9,6 @@
 
 pub mod authorized_keys;
 pub mod diag;
-pub mod forwarding;
 pub mod handler;
 pub mod inetd;
 pub mod process;
@@ -274,6 +273,7 @@ pub fn local_policy(users: Vec<String>, log: Log) -> Policy {
         shell,
         home,
         base_env,
+        forwarding: seashell_adapter::ForwardingPolicy::deny_all(),
         log,
     }
 }
@@ -304,12 +304,6 @@ fn setup(a: &ServeArgs) -> Result<(ServerConfig, Policy, Vec<Arc<PrivateKey>>), 
         sshd_options::apply(&mut t, o)?;
     }
     sshd_options::default_moduli(&mut t);
-    for name in &t.not_enforced {
-        log.info(&format!(
-            "note: -o {name} is accepted but has no effect yet (forwarding and keepalive are \
-             not served yet)"
-        ));
-    }
     let users = if a.users.is_empty() {
         vec![current_user().ok_or("cannot tell who the current user is; give --user NAME")?]
     } else {
@@ -320,6 +314,7 @@ fn setup(a: &ServeArgs) -> Result<(ServerConfig, Policy, Vec<Arc<PrivateKey>>), 
         Some(p) => Some(read_password(p, log)?),
         None => None,
     };
+    policy.forwarding = t.forwarding_policy();
     policy.pubkey = t.pubkey;
     policy.password_auth = t.password;
     policy.kbd_interactive = t.kbd_interactive;

@@ -1,8 +1,8 @@
 //! `-o` options for `seashell serve`, named as in `sshd_config` (case-insensitive names,
 //! `Name=Value` or `Name Value`).
 
-use super::forwarding::{ClientAlive, Directions, Forwarding, GatewayPorts, Permit, Target};
 use crate::units::{parse_rekey_limit, parse_time};
+use seashell_adapter::{ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, Permits};
 use seashell_proto::ServerConfig;
 use seashell_proto::config::{AlgorithmSlot, compression_names};
 use seashell_proto::kex::dh::Modp;
@@ -23,39 +23,34 @@ pub struct Tunables {
     /// `KbdInteractiveAuthentication` (only with a password file).
     pub kbd_interactive: bool,
     /// `AllowTcpForwarding`, `AllowStreamLocalForwarding`, `GatewayPorts`, `PermitOpen`,
-    /// `PermitListen`: parsed, not enforced yet.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "enforced once serve forwards ports")
-    )]
-    pub forwarding: Forwarding,
-    /// `ClientAliveInterval`, `ClientAliveCountMax`: parsed, not acted on yet.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "acted on once the core sends keepalives")
-    )]
-    pub client_alive: ClientAlive,
-    /// Options given that are parsed but have no effect yet, by their sshd name, once each.
-    pub not_enforced: Vec<&'static str>,
+    /// `PermitListen`, with sshd's defaults (ports below 1024 only when running as root).
+    pub forwarding: ForwardingPolicy,
+    /// `DisableForwarding`: no forwarding at all, whatever the other options say.
+    pub disable_forwarding: bool,
 }
 
 impl Tunables {
-    /// The defaults: the core's defaults, every method enabled.
+    /// The defaults: the core's defaults, every method enabled, sshd's forwarding.
     pub fn new(config: ServerConfig) -> Tunables {
         Tunables {
             config,
             pubkey: true,
             password: true,
             kbd_interactive: true,
-            forwarding: Forwarding::default(),
-            client_alive: ClientAlive::default(),
-            not_enforced: Vec::new(),
+            forwarding: ForwardingPolicy {
+                privileged_ports: rustix::process::geteuid().is_root(),
+                ..ForwardingPolicy::default()
+            },
+            disable_forwarding: false,
         }
     }
 
-    fn not_yet(&mut self, name: &'static str) {
-        if !self.not_enforced.contains(&name) {
-            self.not_enforced.push(name);
+    /// The forwarding policy the options give, before any key narrows it.
+    pub fn forwarding_policy(&self) -> ForwardingPolicy {
+        if self.disable_forwarding {
+            ForwardingPolicy::deny_all()
+        } else {
+            self.forwarding.clone()
         }
     }
 }
@@ -150,36 +145,35 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
             t.config.gex_groups = Some(std::sync::Arc::new(groups));
         }
         "allowtcpforwarding" => {
-            t.forwarding.tcp = Directions::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
-            t.not_yet("AllowTcpForwarding");
+            t.forwarding.tcp = ForwardAllow::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
         }
         "allowstreamlocalforwarding" => {
-            t.forwarding.streamlocal = Directions::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
-            t.not_yet("AllowStreamLocalForwarding");
+            t.forwarding.streamlocal =
+                ForwardAllow::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
+        }
+        "disableforwarding" => {
+            t.disable_forwarding = yes_no(&value).ok_or_else(|| bad("not yes/no"))?;
         }
         "gatewayports" => {
             t.forwarding.gateway_ports =
                 GatewayPorts::parse(&value).ok_or_else(|| bad("not yes, no or clientspecified"))?;
-            t.not_yet("GatewayPorts");
         }
         "permitopen" => {
             t.forwarding.permit_open =
-                Permit::parse(&value, Target::parse_open).map_err(|e| format!("{name}: {e}"))?;
-            t.not_yet("PermitOpen");
+                Permits::parse(&value, HostPort::parse_open).map_err(|e| format!("{name}: {e}"))?;
         }
         "permitlisten" => {
-            t.forwarding.permit_listen =
-                Permit::parse(&value, Target::parse_listen).map_err(|e| format!("{name}: {e}"))?;
-            t.not_yet("PermitListen");
+            t.forwarding.permit_listen = Permits::parse(&value, HostPort::parse_listen)
+                .map_err(|e| format!("{name}: {e}"))?;
         }
         "clientaliveinterval" => {
             let d = parse_time(&value).ok_or_else(|| bad("not a time"))?;
-            t.client_alive.interval = (!d.is_zero()).then_some(d);
-            t.not_yet("ClientAliveInterval");
+            t.config.keepalive_interval = (!d.is_zero()).then_some(d);
         }
         "clientalivecountmax" => {
-            t.client_alive.count_max = value.parse().map_err(|_| bad("not a number"))?;
-            t.not_yet("ClientAliveCountMax");
+            // sshd: 0 never ends the connection (the probes still go out).
+            let n: u32 = value.parse().map_err(|_| bad("not a number"))?;
+            t.config.keepalive_count_max = if n == 0 { u32::MAX } else { n };
         }
         _ => return Err(format!("unsupported option \"{name}\"")),
     }
@@ -287,54 +281,42 @@ mod tests {
     #[test]
     fn forwarding_and_keepalive_options() {
         let mut t = tunables();
-        assert_eq!(t.forwarding, Forwarding::default());
-        assert_eq!(t.client_alive, ClientAlive::default());
-        assert_eq!(t.client_alive.count_max, 3);
+        assert_eq!(t.forwarding_policy().tcp, ForwardAllow::All);
+        assert_eq!(t.forwarding_policy().permit_open, Permits::Any);
+        assert_eq!(t.config.keepalive_interval, None);
+        assert_eq!(t.config.keepalive_count_max, 3);
         apply(&mut t, "AllowTcpForwarding=local").unwrap();
         apply(&mut t, "allowstreamlocalforwarding no").unwrap();
         apply(&mut t, "GatewayPorts=clientspecified").unwrap();
         apply(&mut t, "PermitOpen=db:5432 [::1]:22 web:*").unwrap();
         apply(&mut t, "PermitListen 8080 localhost:9000").unwrap();
         apply(&mut t, "ClientAliveInterval=1m").unwrap();
-        apply(&mut t, "ClientAliveCountMax=0").unwrap();
-        assert_eq!(t.forwarding.tcp, Directions::Local);
-        assert_eq!(t.forwarding.streamlocal, Directions::No);
-        assert_eq!(t.forwarding.gateway_ports, GatewayPorts::ClientSpecified);
-        let open = |host: &str, port| {
-            t.forwarding
-                .permit_open
-                .permits(|e| e.permits_open(host, port))
-        };
-        assert!(open("db", 5432) && open("::1", 22) && open("web", 1));
-        assert!(!open("db", 5433));
-        let listen = |host: &str, port| {
-            t.forwarding
-                .permit_listen
-                .permits(|e| e.permits_listen(host, port))
-        };
+        apply(&mut t, "ClientAliveCountMax=2").unwrap();
+        let p = t.forwarding_policy();
+        assert_eq!(p.tcp, ForwardAllow::Local);
+        assert_eq!(p.streamlocal, ForwardAllow::No);
+        assert_eq!(p.gateway_ports, GatewayPorts::ClientSpecified);
+        assert!(p.check_direct_tcpip("db", 5432).is_ok());
+        assert!(p.check_direct_tcpip("::1", 22).is_ok());
+        assert!(p.check_direct_tcpip("web", 1).is_ok());
+        assert!(p.check_direct_tcpip("db", 5433).is_err());
+        assert!(p.check_direct_streamlocal("/tmp/s").is_err());
+        let listen = |host: &str, port| p.permit_listen.permits(|e| e.permits_listen(host, port));
         assert!(listen("0.0.0.0", 8080) && listen("localhost", 9000));
         assert!(!listen("0.0.0.0", 9000));
-        assert_eq!(t.client_alive.interval, Some(Duration::from_secs(60)));
-        assert_eq!(t.client_alive.count_max, 0);
-        assert_eq!(
-            t.not_enforced,
-            [
-                "AllowTcpForwarding",
-                "AllowStreamLocalForwarding",
-                "GatewayPorts",
-                "PermitOpen",
-                "PermitListen",
-                "ClientAliveInterval",
-                "ClientAliveCountMax"
-            ]
-        );
+        assert_eq!(t.config.keepalive_interval, Some(Duration::from_secs(60)));
+        assert_eq!(t.config.keepalive_count_max, 2);
+        apply(&mut t, "ClientAliveCountMax=0").unwrap();
+        assert_eq!(t.config.keepalive_count_max, u32::MAX, "0: never ends");
         apply(&mut t, "PermitOpen none").unwrap();
-        assert_eq!(t.forwarding.permit_open, Permit::None);
+        assert_eq!(t.forwarding.permit_open, Permits::None);
         apply(&mut t, "PermitOpen=any").unwrap();
-        assert_eq!(t.forwarding.permit_open, Permit::Any);
+        assert_eq!(t.forwarding.permit_open, Permits::Any);
         apply(&mut t, "ClientAliveInterval 0").unwrap();
-        assert_eq!(t.client_alive.interval, None);
-        assert_eq!(t.not_enforced.len(), 7);
+        assert_eq!(t.config.keepalive_interval, None);
+        apply(&mut t, "AllowTcpForwarding=yes").unwrap();
+        apply(&mut t, "DisableForwarding=yes").unwrap();
+        assert_eq!(t.forwarding_policy(), ForwardingPolicy::deny_all());
         for bad in [
             "AllowTcpForwarding=sometimes",
             "GatewayPorts=local",
@@ -343,6 +325,7 @@ mod tests {
             "PermitListen=0",
             "ClientAliveInterval=soon",
             "ClientAliveCountMax=-1",
+            "DisableForwarding=perhaps",
         ] {
             assert!(apply(&mut t, bad).is_err(), "{bad}");
         }
