@@ -1,11 +1,14 @@
 //! Interop tests through the blocking API (`seashell-blocking`) against a private OpenSSH
 //! sshd: the cipher × host-key matrix, every authentication path, host-key refusal, flow
-//! control in both directions, signals and sequential execs.
+//! control in both directions, signals and sequential execs, and the session builder (a pty
+//! with its size and modes, then a resize).
 //!
 //! Case names (used in failure messages and `conformance/disabled.toml`) are
 //! `blocking/<test>[/<cell>]`.
 
-use seashell_blocking::{Client, Error, ExitStatus, HostKeyPolicy, Session, StrictHostKeyChecking};
+use seashell_blocking::{
+    Client, Error, ExitStatus, HostKeyPolicy, PtyRequest, Session, StrictHostKeyChecking,
+};
 use seashell_conformance::{
     CIPHERS, HOST_KEY_ALGORITHMS, KeyKind, Sshd, SshdOptions, key_config, openssh_public_line,
     password_config, password_credentials, restrict, skip_if_disabled, start_sshd, wait_for_log,
@@ -470,5 +473,43 @@ fn sequential_execs_on_one_session() {
             assert_eq!(out.status, ExitStatus::Code(i), "{case} #{i}");
         }
         session.close().expect("close");
+    });
+}
+
+#[test]
+fn pty_session_with_modes_and_resize() {
+    let case = "blocking/pty-session";
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    with_timeout(LIMIT, case, move || {
+        let session = login(&sshd, case);
+        let mut pty = PtyRequest::new("xterm", 100, 30);
+        pty.modes = vec![(53, 0)]; // ECHO off
+        let mut ch = session
+            .open_session()
+            .pty(pty)
+            .env("LC_SEASHELL_TEST", "1")
+            .exec("stty size; stty -a | grep -o -- '-echo ' | head -n 1; read line; stty size")
+            .unwrap_or_else(|e| panic!("{case}: open_session: {e}"));
+        assert_eq!(ch.pty_granted(), Some(true), "{case}");
+        // Resize once the first size is printed; the command then waits for a line.
+        let mut out = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&out).contains("-echo") {
+            let n = ch.read(&mut buf).expect("read");
+            assert!(
+                n > 0,
+                "{case}: EOF after {:?}",
+                String::from_utf8_lossy(&out)
+            );
+            out.extend_from_slice(&buf[..n]);
+        }
+        ch.window_change(120, 40).expect("window_change");
+        ch.write_all(b"go\n").expect("write");
+        ch.read_to_end(&mut out).expect("read");
+        let out = String::from_utf8_lossy(&out).replace('\r', "");
+        assert_eq!(out, "30 100\n-echo \n40 120\n", "{case}");
+        assert_eq!(ch.wait().expect("wait"), ExitStatus::Code(0), "{case}");
     });
 }

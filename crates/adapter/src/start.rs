@@ -18,8 +18,8 @@ pub struct PtyRequest {
     pub cols: u32,
     /// Height in characters.
     pub rows: u32,
-    /// Terminal modes as `(opcode, value)` pairs (RFC 4254 §8). Until the core sends modes
-    /// (issue 10), they are not transmitted and the server's defaults apply.
+    /// Terminal modes as `(opcode, value)` pairs (RFC 4254 §8); empty: the server's
+    /// defaults.
     pub modes: Vec<(u8, u32)>,
 }
 
@@ -32,6 +32,15 @@ impl PtyRequest {
             rows,
             modes: Vec::new(),
         }
+    }
+}
+
+impl PtyRequest {
+    /// The core's form of the request (no pixel sizes).
+    fn to_core(&self) -> seashell_proto::PtyRequest {
+        let mut core = seashell_proto::PtyRequest::new(self.term.clone(), self.cols, self.rows);
+        core.modes = seashell_proto::TerminalModes(self.modes.clone());
+        core
     }
 }
 
@@ -130,7 +139,7 @@ impl Starting {
             let (setup, start) = (&self.setup, &self.start);
             h.command(|c| {
                 if let Some(p) = &setup.pty {
-                    c.request_pty(&p.term, p.cols, p.rows)?;
+                    c.pty(&p.to_core())?;
                 }
                 for (name, value) in &setup.env {
                     c.env(name, value)?;
