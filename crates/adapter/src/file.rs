@@ -105,9 +105,11 @@ impl State {
     }
 
     /// Server channels are forgotten when closed (their handles then read EOF and refuse
-    /// writes); client channels once their handles are gone too.
+    /// writes), except forwarded ones, whose owner forgets them when dropped (after reading
+    /// what came before the CLOSE); client channels once their handles are gone too.
     fn forget_if_dropped(&mut self, id: ChannelId, server: bool) {
-        if server || self.channels.get(&id).is_some_and(|c| c.dropped) {
+        let forget = |c: &Inbox| c.dropped || (server && !c.owned);
+        if self.channels.get(&id).is_some_and(forget) {
             self.channels.remove(&id);
         }
     }

@@ -122,7 +122,9 @@ impl Opening {
             let mut st = shared.lock();
             st.check()?;
             let id = st.conn.open_channel(kind)?;
-            st.channels.insert(id, Default::default());
+            let mut inbox = crate::inbox::Inbox::default();
+            inbox.owned = true;
+            st.channels.insert(id, inbox);
             st.wake_driver();
             id
         };
@@ -274,6 +276,7 @@ impl Shared {
         let id = st.conn.accept_channel(incoming)?;
         let mut inbox = crate::inbox::Inbox::default();
         inbox.opened = Some(Ok(()));
+        inbox.owned = true;
         st.channels.insert(id, inbox);
         st.wake_driver();
         drop(st);

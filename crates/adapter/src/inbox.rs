@@ -32,6 +32,10 @@ pub struct Inbox {
     /// Client: every handle is gone; close as soon as the channel is open, forget it once
     /// closed.
     pub(crate) dropped: bool,
+    /// An [`OwnedChannel`](crate::OwnedChannel) holds it (a forwarded channel) and forgets
+    /// it when dropped: a server keeps it past the peer's CLOSE, so data that came just
+    /// before is still read.
+    pub(crate) owned: bool,
     pub(crate) data_readers: WakerSet,
     pub(crate) ext_readers: WakerSet,
     pub(crate) writers: WakerSet,
