@@ -9,28 +9,12 @@
 //! random-sized reads, interleaving the two; the SHA-256 of every 1 MiB block of the echo
 //! must equal that of the input (byte-exact, with bounded memory), then EOF, exit status 0.
 //!
-//! ## Why the flow cannot deadlock
-//!
-//! All channels of a session share one connection mutex, and a blocking `Channel::read`
-//! holds it while it waits for *its own* channel's data (`Channel::write` likewise while
-//! its window is shut). So a thread must only block when what it waits for is already on
-//! its way, independently of every other thread. Each thread keeps at most `IN_FLIGHT`
-//! bytes written but not yet read back, well under both 2 MiB channel windows, and:
-//!
-//! - it reads only while it has bytes in flight (or after its EOF, waiting for the peer's):
-//!   those bytes are already with the peer, whose `cat` can echo them because this
-//!   channel's receive window has room for all of them; the echo arrives and the read
-//!   returns, whatever the other threads do;
-//! - it writes only while fewer than `IN_FLIGHT` bytes are in flight, so the peer's window
-//!   (2 MiB, replenished as `cat` consumes) always has room and the write returns at once.
-//!
-//! A writer thread separate from the reader thread on the same channel is *not* possible
-//! with this API: a read that waits while nothing is in flight holds the connection mutex
-//! and would wait forever for the write it blocks. `ExecStream` is made for one thread
-//! driving, not for several threads sharing a session: the lock is released between
-//! `take_output`/`is_closed` and `pump`, so another thread's `pump` can file this stream's
-//! last data and close in between, and this thread's `pump` then waits (holding the lock)
-//! for bytes that belong to other channels, forever once none come.
+//! Each thread keeps at most `IN_FLIGHT` bytes written and not yet read back. The connection
+//! has its own I/O thread and a blocked `read` or `write` waits only for its own stream, so
+//! that rule is not needed for progress; it bounds the memory each channel holds. Two more cases use what the
+//! I/O thread makes possible: a writer thread and a reader thread on the same channel
+//! (`cat` of 64 MiB, byte-exact), and a channel whose reader is blocked on a silent command
+//! while another channel of the session streams.
 
 use seashell_blocking::{
     Channel, Client, ClientConfig, ExitStatus, Handler, HostKeyPolicy, Server, ServerChannel,
@@ -291,5 +275,75 @@ fn many_channels_through_our_server() {
     with_timeout(limit(), "blocking channels through our server", move || {
         let session = Client::connect(&addr, config).expect("login");
         run_all(session, "seashell-server");
+    });
+}
+
+/// One thread writes `len` bytes into `cat` while another reads the echo: the writer blocks
+/// on the window and the reader on its data, independently.
+fn writer_and_reader_threads(session: &Session, len: usize) {
+    let ch: Channel = session.channel_exec("cat").expect("exec cat");
+    let writer = ch.clone();
+    let sent = std::thread::spawn(move || {
+        let mut hashes = BlockHashes::default();
+        let mut buf = vec![0u8; MAX_CHUNK];
+        let mut pos = 0;
+        let mut w = &writer;
+        while pos < len {
+            let k = MAX_CHUNK.min(len - pos);
+            fill(7, pos, &mut buf[..k]);
+            w.write_all(&buf[..k]).expect("write stdin");
+            hashes.update(&buf[..k]);
+            pos += k;
+        }
+        writer.send_eof().expect("send eof");
+        hashes.finish()
+    });
+    let mut got = BlockHashes::default();
+    let mut buf = vec![0u8; MAX_CHUNK];
+    let mut r = &ch;
+    loop {
+        let n = r.read(&mut buf).expect("read stdout");
+        if n == 0 {
+            break;
+        }
+        got.update(&buf[..n]);
+    }
+    let sent = sent.join().expect("writer thread");
+    assert_eq!(got.finish(), sent, "the echo differs from the input");
+    assert_eq!(ch.wait().expect("wait"), ExitStatus::Code(0));
+}
+
+#[test]
+fn writer_and_reader_threads_on_one_channel_and_a_blocked_reader_stalls_nobody() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let config = key_config(&sshd, KeyKind::Ed25519);
+    let addr = sshd.addr();
+    with_timeout(Duration::from_secs(120), "blocking threads", move || {
+        let session = Client::connect(&addr, config).expect("login");
+        // A reader blocked on a command that prints only when told to (after the stream).
+        let mut silent: Channel = session
+            .channel_exec("read line; echo late")
+            .expect("exec silent");
+        let blocked = silent.clone();
+        let waiter = std::thread::spawn(move || {
+            let mut out = String::new();
+            let mut r = &blocked;
+            r.read_to_string(&mut out).expect("read silent");
+            out
+        });
+        let started = Instant::now();
+        writer_and_reader_threads(&session, 64 << 20);
+        println!(
+            "64 MiB through cat with a writer and a reader thread in {:.2} s, \
+             while another thread was blocked reading a silent channel",
+            started.elapsed().as_secs_f64()
+        );
+        assert!(!waiter.is_finished(), "the silent channel printed early");
+        silent.write_all(b"go\n").expect("write silent");
+        assert_eq!(waiter.join().expect("waiter"), "late\n");
+        assert_eq!(silent.wait().expect("wait"), ExitStatus::Code(0));
+        drop(sshd);
     });
 }
