@@ -10,17 +10,18 @@ use crate::options::{OptionError, Options, apply_option};
 use crate::session_options::{RequestTty, SessionOptions, SessionType};
 
 /// The usage line printed by `-h` and on errors.
-pub const USAGE: &str = "usage: seashell [-aCfgkNnqsTtVvx] [-D [bind_address:]port] [-E log_file]\n\
-                         \x20               [-e escape_char] [-i identity_file] [-J destination]\n\
-                         \x20               [-L address] [-l login_name] [-o option] [-p port]\n\
+pub const USAGE: &str = "usage: seashell [-aCfgkNnqsTtVvx] [-c cipher_spec] [-D [bind_address:]port]\n\
+                         \x20               [-E log_file] [-e escape_char] [-i identity_file]\n\
+                         \x20               [-J destination] [-L address] [-l login_name] [-m mac_spec]\n\
+                         \x20               [-o option] [-p port]\n\
                          \x20               [-R address] [-W host:port] destination [command [argument ...]]";
 
 /// Flags that take an argument.
-const WITH_ARG: &str = "DEeiJLloRpW";
+const WITH_ARG: &str = "cDEeiJLlmoRpW";
 /// Flags that don't.
 const NO_ARG: &str = "aCfghkNnqsTtVvx";
 /// ssh's other flags: valid, but not acted on yet.
-const SSH_ONLY: &str = "46AGKMXYyBbcFIimOPQSw";
+const SSH_ONLY: &str = "46AGKMXYyBbFIiOPQSw";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +213,17 @@ fn apply_flag(s: &mut Settings, flag: char, value: &str) -> Result<(), ArgError>
                 .map_err(ArgError::plain)?;
         }
         'e' => s.session.escape_flag(value).map_err(ArgError::plain)?,
+        // As in ssh, -c and -m win over -o Ciphers and -o MACs.
+        'c' => {
+            s.options.ciphers = None;
+            apply_option(s, &format!("Ciphers {value}"))
+                .map_err(|_| ArgError::plain(format!("Unknown cipher type '{value}'")))?;
+        }
+        'm' => {
+            s.options.macs = None;
+            apply_option(s, &format!("MACs {value}"))
+                .map_err(|_| ArgError::plain(format!("Unknown mac type '{value}'")))?;
+        }
         'E' => s.session.log_file = Some(value.to_owned()),
         _ => apply_option(s, value)?, // 'o'
     }
@@ -329,6 +341,23 @@ mod tests {
     }
 
     #[test]
+    fn cipher_and_mac_flags_win_over_the_options() {
+        let s = run(&[
+            "-o",
+            "Ciphers=aes256-ctr",
+            "-c",
+            "aes128-ctr",
+            "-m",
+            "hmac-sha2-256",
+            "h",
+        ]);
+        assert_eq!(s.options.ciphers, Some(vec!["aes128-ctr".to_owned()]));
+        assert_eq!(s.options.macs, Some(vec!["hmac-sha2-256".to_owned()]));
+        let s = run(&["-c", "aes128-ctr", "-o", "Ciphers=aes256-ctr", "h"]);
+        assert_eq!(s.options.ciphers, Some(vec!["aes128-ctr".to_owned()]));
+    }
+
+    #[test]
     fn version_and_help() {
         assert_eq!(parse(&["-V"]), Ok(Parsed::Version));
         assert_eq!(parse(&["-h"]), Ok(Parsed::Help));
@@ -358,6 +387,8 @@ mod tests {
         assert_eq!(err(&[]), "no destination given");
         assert_eq!(err(&["-Z", "h"]), "unknown option -- Z");
         assert_eq!(err(&["-A", "h"]), "option -A is not supported yet");
+        assert_eq!(err(&["-c", "nope", "h"]), "Unknown cipher type 'nope'");
+        assert_eq!(err(&["-m", "nope", "h"]), "Unknown mac type 'nope'");
         assert!(parse(&["-axk", "h"]).is_ok());
         assert_eq!(err(&["-p"]), "option requires an argument -- p");
         assert_eq!(err(&["-p", "0", "h"]), "Bad port '0'");
