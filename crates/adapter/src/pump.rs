@@ -1,20 +1,4 @@
-//! [`Pump`]: the I/O-free half of a connection driver, the same for every adapter. The
-//! adapter's driver (a blocking I/O thread, an async task) owns the socket and a clock and
-//! calls the pump in a loop:
-//!
-//! 1. when [`wants_read`](Pump::wants_read), read the socket into a buffer and hand it to
-//!    [`received`](Pump::received) (an empty slice is EOF) or report
-//!    [`read_failed`](Pump::read_failed);
-//! 2. [`events`](Pump::events): files what the core reported and answers decisions;
-//! 3. write [`output`](Pump::output) to the socket, reporting [`wrote`](Pump::wrote) or
-//!    [`write_failed`](Pump::write_failed);
-//! 4. sleep until readable, writable, [`timeout`](Pump::timeout) (then
-//!    [`handle_timeout`](Pump::handle_timeout)) or the waker given to
-//!    [`set_waker`](Pump::set_waker) (the application queued something);
-//! 5. stop once [`finished`](Pump::finished) says so.
-//!
-//! A client pump also ends the connection (with a DISCONNECT) once no handle is left
-//! ([`orphaned`](Pump::orphaned)).
+//! [`Pump`]: the I/O-free half of a connection driver, the same for every adapter.
 
 use crate::error::{Error, Lost};
 use crate::server::{Decisions, Handler};
@@ -32,7 +16,23 @@ pub(crate) trait Decide: Send {
     fn decide(&mut self, shared: &Arc<Shared>, ev: Event);
 }
 
-/// The bookkeeping of one connection's driver: see the [module docs](self).
+/// The I/O-free half of a connection driver, the same for every adapter. The adapter's
+/// driver (a blocking I/O thread, an async task) owns the socket and a clock and
+/// calls the pump in a loop:
+///
+/// 1. when [`wants_read`](Pump::wants_read), read the socket into a buffer and hand it to
+///    [`received`](Pump::received) (an empty slice is EOF) or report
+///    [`read_failed`](Pump::read_failed);
+/// 2. [`events`](Pump::events): files what the core reported and answers decisions;
+/// 3. write [`output`](Pump::output) to the socket, reporting [`wrote`](Pump::wrote) or
+///    [`write_failed`](Pump::write_failed);
+/// 4. sleep until readable, writable, [`timeout`](Pump::timeout) (then
+///    [`handle_timeout`](Pump::handle_timeout)) or the waker given to
+///    [`set_waker`](Pump::set_waker) (the application queued something);
+/// 5. stop once [`finished`](Pump::finished) says so.
+///
+/// A client pump also ends the connection (with a DISCONNECT) once no handle is left
+/// ([`orphaned`](Pump::orphaned)).
 pub struct Pump {
     shared: Arc<Shared>,
     decide: Option<Box<dyn Decide>>,

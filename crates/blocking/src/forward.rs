@@ -67,7 +67,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
 
 impl Session {
     /// Opens a `direct-tcpip` channel: the server connects to `host:port`, and the channel
-    /// is the byte stream to it (`Read` + `Write`; [`Channel::send_eof`] ends our side).
+    /// is the byte stream to it (`Read` + `Write`; [`send_eof`](seashell_adapter::ChannelHandle::send_eof) ends our side).
     pub fn open_direct_tcpip(&self, host: &str, port: u16) -> Result<Channel, Error> {
         open(self.shared(), direct_tcpip(host, port, None))
     }
