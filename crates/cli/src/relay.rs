@@ -13,7 +13,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The buffer size of each direction.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 256 * 1024;
 
 /// Forwarded connections still relaying (both directions counted once per connection).
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
