@@ -14,14 +14,13 @@ use seashell_conformance::process::text;
 use seashell_conformance::with_timeout;
 use seashell_testkit::tcp_service::{digest_stream, pattern_digest, send_pattern};
 use seashell_testkit::{Behaviour, TcpService, check_sink, check_source};
-use serve_common::openssh::{OpenSsh, free_port, wait_for_path, wait_for_port};
+use serve_common::openssh::{OpenSsh, RemoteForward, free_port, wait_for_path, wait_for_port};
 use serve_common::{HostKey, Keys, Serve, start_serve};
 use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A test fails after this long rather than hanging.
@@ -75,28 +74,15 @@ fn remote_forward_of_port_0_reports_the_port_and_carries_a_stream() {
     };
     with_timeout(LIMIT, "ssh -R 0 through serve", move || {
         let source = TcpService::start(Behaviour::Source { seed: 5, len: BIG }).expect("source");
-        let spec = format!("0:127.0.0.1:{}", source.port());
-        let tunnel = ssh.spawn(&serve, &["-N", "-R", &spec]);
+        let target = format!("127.0.0.1:{}", source.port());
+        let forward = ssh.remote_forward(&serve, "", 0, &target);
+        let port = forward.port();
+        let RemoteForward::Listening(tunnel, _) = &forward else {
+            unreachable!("port() checked it")
+        };
         // ssh's own message: "Allocated port N for remote forward to 127.0.0.1:P".
-        let mut port = None;
-        serve_common::openssh::wait_until(Duration::from_secs(20), || {
-            port = tunnel
-                .stderr()
-                .split("Allocated port ")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|p| p.parse::<u16>().ok());
-            port.is_some()
-        });
-        let port = port.unwrap_or_else(|| panic!("no allocated port: {}", tunnel.stderr()));
-        assert!(
-            tunnel.stderr().contains(&format!(
-                "for remote forward to 127.0.0.1:{}",
-                source.port()
-            )),
-            "{}",
-            tunnel.stderr()
-        );
+        let said = format!("Allocated port {port} for remote forward to {target}");
+        assert!(tunnel.stderr().contains(&said), "{}", tunnel.stderr());
         let start = Instant::now();
         let got = check_source(&format!("127.0.0.1:{port}"), 5, BIG);
         assert_eq!(got, Ok(BIG), "{}", tunnel.stderr());
@@ -178,23 +164,9 @@ fn stdio_forward_relays_to_a_tcp_service() {
     with_timeout(LIMIT, "ssh -W through serve", move || {
         let sink = TcpService::start(Behaviour::Sink).expect("sink");
         let target = format!("127.0.0.1:{}", sink.port());
-        let mut child = ssh
-            .command(&serve, &["-W", &target], &[])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawning ssh -W");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let writer = std::thread::spawn(move || send_pattern(&mut stdin, 21, SMALL));
-        let out = child.wait_with_output().expect("ssh -W");
-        assert!(
-            writer.join().is_ok_and(|r| r.is_ok()),
-            "writing ssh's stdin"
-        );
-        assert!(out.status.success(), "ssh -W: {}", text(&out.stderr));
+        let got = ssh.stdio_forward(&serve, &target, 21, SMALL);
         let want = format!("{} {SMALL}\n", pattern_digest(21, SMALL));
-        assert_eq!(text(&out.stdout), want);
+        assert_eq!(got, Ok(want));
     });
 }
 

@@ -84,6 +84,69 @@ impl OpenSsh {
         run_limited(&mut cmd, SSH_LIMIT).unwrap_or_else(|e| panic!("ssh {args:?}: {e}"))
     }
 
+    /// `ssh -W target` with `len` pattern bytes from `seed` on its stdin (then EOF): what
+    /// came back on its stdout, or its stderr if it failed.
+    pub fn stdio_forward(
+        &self,
+        serve: &Serve,
+        target: &str,
+        seed: u64,
+        len: u64,
+    ) -> Result<String, String> {
+        let mut child = self
+            .command(serve, &["-W", target], &[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawning ssh -W");
+        let mut stdin = child.stdin.take().expect("ssh's stdin");
+        // A refused channel ends ssh before it reads everything: a write error is fine.
+        let writer = std::thread::spawn(move || {
+            let _ = seashell_testkit::tcp_service::send_pattern(&mut stdin, seed, len);
+        });
+        let out = child.wait_with_output().expect("waiting for ssh -W");
+        let _ = writer.join();
+        if out.status.success() {
+            Ok(text(&out.stdout))
+        } else {
+            Err(text(&out.stderr))
+        }
+    }
+
+    /// `ssh -N -R [bind:]port:target` in the background, until the server listens (the
+    /// port ssh prints for port 0; a connection accepted on `127.0.0.1` otherwise) or ssh
+    /// gives up (`ExitOnForwardFailure`).
+    pub fn remote_forward(
+        &self,
+        serve: &Serve,
+        bind: &str,
+        port: u16,
+        target: &str,
+    ) -> RemoteForward {
+        let spec = match bind {
+            "" => format!("{port}:{target}"),
+            _ => format!("{bind}:{port}:{target}"),
+        };
+        let mut ssh = self.spawn(serve, &["-N", "-R", &spec]);
+        let mut listening = None;
+        let decided = wait_until(Duration::from_secs(20), || {
+            listening = match port {
+                0 => allocated_port(&ssh.stderr()),
+                p => TcpStream::connect(("127.0.0.1", p)).is_ok().then_some(p),
+            };
+            listening.is_some() || ssh.exited().is_some()
+        });
+        match listening {
+            Some(p) => RemoteForward::Listening(ssh, p),
+            None if decided => RemoteForward::Refused(ssh.stderr()),
+            None => panic!(
+                "ssh -R {spec}: neither listening nor refused: {}",
+                ssh.stderr()
+            ),
+        }
+    }
+
     /// Starts `ssh` in the background (`-N` and forwards, typically); its stderr goes to a
     /// file, read with [`Background::stderr`].
     pub fn spawn(&self, serve: &Serve, args: &[&str]) -> Background {
@@ -98,6 +161,45 @@ impl OpenSsh {
             .spawn()
             .expect("spawning ssh");
         Background { child, stderr }
+    }
+}
+
+/// The port in ssh's `Allocated port N for remote forward to ...`.
+pub fn allocated_port(stderr: &str) -> Option<u16> {
+    stderr
+        .split("Allocated port ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// What `ssh -R` came to ([`OpenSsh::remote_forward`]).
+pub enum RemoteForward {
+    /// The server listens on this port for the running `ssh`.
+    Listening(Background, u16),
+    /// `ssh` gave up; its stderr.
+    Refused(String),
+}
+
+impl RemoteForward {
+    /// The listening port; panics (with ssh's stderr) if it was refused.
+    #[track_caller]
+    pub fn port(&self) -> u16 {
+        match self {
+            RemoteForward::Listening(_, p) => *p,
+            RemoteForward::Refused(err) => panic!("ssh -R was refused: {err}"),
+        }
+    }
+
+    /// ssh's stderr if it was refused; panics if the server listens.
+    #[track_caller]
+    pub fn refusal(&self) -> &str {
+        match self {
+            RemoteForward::Listening(_, p) => panic!("ssh -R was allowed (port {p})"),
+            RemoteForward::Refused(err) => err,
+        }
     }
 }
 
@@ -170,12 +272,15 @@ pub fn wait_for_port(addr: &str, ssh: &Background) {
     assert!(ok, "nothing listens on {addr}; ssh said: {}", ssh.stderr());
 }
 
-/// Waits until the Unix socket `path` exists; panics with `ssh`'s stderr after 20 s.
+/// Waits until something accepts connections on the Unix socket `path` (the probe
+/// connection is closed at once); panics with `ssh`'s stderr after 20 s.
 pub fn wait_for_path(path: &Path, ssh: &Background) {
-    let ok = wait_until(Duration::from_secs(20), || path.exists());
+    let ok = wait_until(Duration::from_secs(20), || {
+        std::os::unix::net::UnixStream::connect(path).is_ok()
+    });
     assert!(
         ok,
-        "{} never appeared; ssh said: {}",
+        "nothing listens on {}; ssh said: {}",
         path.display(),
         ssh.stderr()
     );
