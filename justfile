@@ -56,6 +56,10 @@ forward-compare *args:
     cargo build --release -p seashell-cli
     cargo run --release -p seashell-bench --bin forward-compare -- {{args}}
 
+# Command latency: exec -> exit-status in seashell serve against a private sshd (same shell).
+exec-latency runs="50":
+    SEASHELL_LATENCY_RUNS={{runs}} cargo test --release -p seashell-conformance --test serve_exec_latency -- --nocapture
+
 # 2,000 concurrent authenticated connections on one tokio server; RSS per idle connection.
 conn-scale *args:
     cargo run --release -p seashell-bench --bin conn-scale -- {{args}}
