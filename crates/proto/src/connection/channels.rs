@@ -38,6 +38,10 @@ struct Chan {
     eof_sent: bool,
     eof_received: bool,
     close_sent: bool,
+    /// The application closed the channel while replies to the peer's requests were still
+    /// owed: CLOSE follows the last of them (a reply after CLOSE could not be sent, and the
+    /// peer would take its request as refused).
+    close_deferred: bool,
     /// A write came up short; tell the application when the window opens.
     blocked: bool,
     /// Requests we sent with want-reply, not yet answered.
@@ -60,6 +64,7 @@ impl Chan {
             eof_sent: false,
             eof_received: false,
             close_sent: false,
+            close_deferred: false,
             blocked: false,
             awaiting_replies: 0,
             replies_owed: OrderedReplies::new(MAX_REPLIES_OWED),
@@ -173,7 +178,7 @@ impl Channels {
         let (Some(remote), false) = (c.remote_id, c.close_sent) else {
             return Ok(Vec::new());
         };
-        Ok(due
+        let mut out: Vec<Vec<u8>> = due
             .into_iter()
             .map(|ok| {
                 let n = if ok {
@@ -183,7 +188,13 @@ impl Channels {
                 };
                 simple(n, remote)
             })
-            .collect())
+            .collect();
+        if c.close_deferred && c.replies_owed.is_empty() {
+            c.close_deferred = false;
+            c.close_sent = true;
+            out.push(simple(msg::CHANNEL_CLOSE, remote));
+        }
+        Ok(out)
     }
 
     /// Whether no channel is open.
@@ -307,6 +318,10 @@ impl Channels {
             return Err(ApiMisuse::WrongState("channel is not open yet").into());
         };
         if c.close_sent {
+            return Ok(None);
+        }
+        if !c.replies_owed.is_empty() {
+            c.close_deferred = true;
             return Ok(None);
         }
         c.close_sent = true;

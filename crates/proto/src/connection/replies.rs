@@ -30,6 +30,11 @@ impl<T> OrderedReplies<T> {
         Ok(())
     }
 
+    /// Whether no request waits for an answer.
+    pub fn is_empty(&self) -> bool {
+        self.owed.is_empty()
+    }
+
     /// Whether `serial` still waits for its answer.
     pub fn is_owed(&self, serial: u64) -> bool {
         self.owed.iter().any(|(s, a)| *s == serial && a.is_none())

@@ -212,3 +212,37 @@ fn requests_on_non_session_channels_are_refused() {
     assert!(ev.is_empty(), "no exit status on a TCP channel");
     assert_eq!(rep, vec![vec![msg::CHANNEL_FAILURE, 0, 0, 0, 5]]);
 }
+
+#[test]
+fn close_waits_for_the_replies_owed() {
+    let mut ch = Channels::new(1000, 100);
+    let incoming = IncomingChannel {
+        ticket: Ticket::new(),
+        kind: ChannelKind::Session,
+        remote_id: 9,
+        window: 1000,
+        max_packet: 100,
+    };
+    let (id, _) = ch.accept(incoming).unwrap();
+    let (mut ev, mut rep) = (VecDeque::new(), Vec::new());
+    let exec = pkt(msg::CHANNEL_REQUEST, id.0, |p| {
+        wire::put_string(p, b"exec");
+        wire::put_bool(p, true);
+        wire::put_string(p, b"true");
+    });
+    ch.on_message(&exec, &mut ev, &mut rep).unwrap();
+    let Some(Event::ChannelRequest(req)) = ev.pop_front() else {
+        panic!("a request to decide");
+    };
+    // The command ran and ended before the application answered: no CLOSE yet.
+    assert_eq!(ch.close(id).unwrap(), None);
+    let out = ch.reply(id, req.ticket.serial(), true).unwrap();
+    assert_eq!(
+        out,
+        vec![
+            vec![msg::CHANNEL_SUCCESS, 0, 0, 0, 9],
+            vec![msg::CHANNEL_CLOSE, 0, 0, 0, 9]
+        ]
+    );
+    assert_eq!(ch.close(id).unwrap(), None, "once");
+}
