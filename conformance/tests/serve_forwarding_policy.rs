@@ -240,6 +240,11 @@ fn permit_listen_and_permitlisten() {
             Ok(1 << 20)
         );
         drop(ok);
+        // Its listener goes with its connection.
+        assert!(wait_until(Duration::from_secs(10), || !reachable(
+            "127.0.0.1",
+            a
+        )));
         let other = ssh.remote_forward(&s, "localhost", b, &target);
         assert!(other.refusal().contains(RFWD_FAILED));
         // The address is matched as named: 127.0.0.1 is not "localhost".
