@@ -326,8 +326,8 @@ fn client_alive_ends_a_frozen_client() {
         signal("-CONT");
         eprintln!("a frozen ssh was dropped {elapsed:.2?} after SIGSTOP (interval 1 s, count 2)");
         // interval × (count + 1) after the last packet heard, which came at most one
-        // interval before the stop.
-        assert!(elapsed <= Duration::from_millis(4000), "{elapsed:?}");
+        // interval before the stop; 2 s of slack for a loaded machine.
+        assert!(elapsed <= Duration::from_secs(3 + 2), "{elapsed:?}");
         assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
         assert!(log.contains("127.0.0.1 port "), "{log}");
         assert_eq!(
