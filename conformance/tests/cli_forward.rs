@@ -370,10 +370,14 @@ fn unix_domain_sockets_both_ways() {
     let local_sock = dir.path().join("local.sock");
     let remote_sock = dir.path().join("remote.sock");
     let tcp_to_unix = free_port();
+    // A stale file where the local socket goes: StreamLocalBindUnlink removes it.
+    std::fs::write(&local_sock, b"stale").expect("a stale file");
     let mut tunnel = Running::start(seashell(&sshd, home.path()).args([
         "-N",
         "-o",
         "ExitOnForwardFailure=yes",
+        "-o",
+        "StreamLocalBindUnlink=yes",
         // Unix socket here, Unix socket there.
         "-L",
         &format!("{}:{}", local_sock.display(), echo_sock.display()),
@@ -464,6 +468,24 @@ fn exit_on_forward_failure_and_gateway_ports() {
     assert_eq!(
         text(&o.stderr),
         format!("Warning: remote port forwarding failed for listen port {port}\n")
+    );
+    // ClearAllForwardings: no forward, so nothing fails.
+    let o = finish(
+        seashell(&sshd, home.path()).args([
+            "-o",
+            "ClearAllForwardings=yes",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-L",
+            &local,
+            &dest,
+            "echo ran",
+        ]),
+        "ClearAllForwardings",
+    );
+    assert_eq!(
+        (o.status.code(), text(&o.stdout), text(&o.stderr)),
+        (Some(0), "ran\n".into(), String::new())
     );
     drop(taken);
 
