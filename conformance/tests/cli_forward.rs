@@ -9,6 +9,7 @@ use seashell_conformance::{KeyKind, Sshd, SshdOptions, seashell_bin, start_sshd,
 use seashell_testkit::tcp_service::{Behaviour, TcpService, check_sink, check_source};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -325,6 +326,8 @@ fn stdio_forward_relays_and_serves_as_openssh_proxy_command() {
 /// A Unix-socket echo service at `path`.
 fn unix_echo(path: &Path) {
     let listener = UnixListener::bind(path).expect("binding a Unix socket");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
+        .expect("opening the socket to every user");
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
@@ -364,16 +367,23 @@ fn unix_domain_sockets_both_ways() {
     };
     let home = tempfile::tempdir().expect("home");
     let dir = tempfile::tempdir().expect("socket dir");
+    // sshd's session runs as the login user, who may not be us: it must reach the sockets.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("opening the socket dir");
     let echo_sock = dir.path().join("echo.sock");
     unix_echo(&echo_sock);
     let tcp_echo = TcpService::start(Behaviour::Echo).expect("echo");
     let local_sock = dir.path().join("local.sock");
     let remote_sock = dir.path().join("remote.sock");
     let tcp_to_unix = free_port();
+    // A stale file where the local socket goes: StreamLocalBindUnlink removes it.
+    std::fs::write(&local_sock, b"stale").expect("a stale file");
     let mut tunnel = Running::start(seashell(&sshd, home.path()).args([
         "-N",
         "-o",
         "ExitOnForwardFailure=yes",
+        "-o",
+        "StreamLocalBindUnlink=yes",
         // Unix socket here, Unix socket there.
         "-L",
         &format!("{}:{}", local_sock.display(), echo_sock.display()),
@@ -464,6 +474,24 @@ fn exit_on_forward_failure_and_gateway_ports() {
     assert_eq!(
         text(&o.stderr),
         format!("Warning: remote port forwarding failed for listen port {port}\n")
+    );
+    // ClearAllForwardings: no forward, so nothing fails.
+    let o = finish(
+        seashell(&sshd, home.path()).args([
+            "-o",
+            "ClearAllForwardings=yes",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-L",
+            &local,
+            &dest,
+            "echo ran",
+        ]),
+        "ClearAllForwardings",
+    );
+    assert_eq!(
+        (o.status.code(), text(&o.stdout), text(&o.stderr)),
+        (Some(0), "ran\n".into(), String::new())
     );
     drop(taken);
 

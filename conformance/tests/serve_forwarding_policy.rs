@@ -12,10 +12,11 @@ use seashell_conformance::with_timeout;
 use seashell_testkit::tcp_service::pattern_digest;
 use seashell_testkit::{Behaviour, TcpService, check_sink};
 use serve_common::openssh::{
-    OpenSsh, RemoteForward, free_port, wait_for_log, wait_for_port, wait_until,
+    OpenSsh, RemoteForward, free_port, wait_for_log, wait_for_path, wait_for_port, wait_until,
 };
 use serve_common::{HostKey, Keys, Serve, start_serve};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,39 @@ fn reachable(ip: &str, port: u16) -> bool {
     TcpStream::connect((ip, port)).is_ok()
 }
 
+/// `ssh -N -L LISTEN:TARGET` (TCP ports or Unix paths) listens, and a connection through it
+/// is refused by the server: ssh says "administratively prohibited".
+fn assert_local_forward_refused(ssh: &OpenSsh, s: &Serve, listen: &str, target: &str) {
+    let tunnel = ssh.spawn(s, &["-N", "-L", &format!("{listen}:{target}")]);
+    match listen.parse::<u16>() {
+        Ok(port) => {
+            let addr = format!("127.0.0.1:{port}");
+            wait_for_port(&addr, &tunnel);
+            assert!(check_sink(&addr, 1, 1024).is_err(), "-L {listen}:{target}");
+        }
+        // wait_for_path's own probe connection is the one refused.
+        Err(_) => wait_for_path(Path::new(listen), &tunnel),
+    }
+    let said = wait_until(Duration::from_secs(10), || {
+        tunnel.stderr().contains(PROHIBITED)
+    });
+    assert!(said, "-L {listen}:{target}: {}", tunnel.stderr());
+}
+
+/// `ssh -N -R PATH:...` is refused: ssh gives up, and nothing is left at the path.
+fn assert_unix_remote_forward_refused(ssh: &OpenSsh, s: &Serve, keys: &Keys) {
+    let path = keys.path().join("r.sock");
+    let target = keys.path().join("t.sock");
+    let spec = format!("{}:{}", path.display(), target.display());
+    let mut unix = ssh.spawn(s, &["-N", "-R", &spec]);
+    assert!(
+        unix.wait_exit(Duration::from_secs(20)).is_some(),
+        "-R {spec}"
+    );
+    assert!(unix.stderr().contains(RFWD_FAILED), "{}", unix.stderr());
+    assert!(!path.exists());
+}
+
 #[test]
 fn permitopen_allows_only_its_targets() {
     let Some((keys, ssh)) = setup() else { return };
@@ -86,18 +120,7 @@ fn permitopen_allows_only_its_targets() {
         let by_name = format!("localhost:{}", sink.port());
         assert_prohibited(stdio_to(&ssh, &s, &by_name), "-W by another name");
         // -L to another target: ssh listens, the channel is refused when used.
-        let local = free_port();
-        let spec = format!("{local}:{refused}");
-        let tunnel = ssh.spawn(&s, &["-N", "-L", &spec]);
-        wait_for_port(&format!("127.0.0.1:{local}"), &tunnel);
-        assert!(check_sink(&format!("127.0.0.1:{local}"), 1, 1024).is_err());
-        assert!(
-            wait_until(Duration::from_secs(10), || tunnel
-                .stderr()
-                .contains(PROHIBITED)),
-            "{}",
-            tunnel.stderr()
-        );
+        assert_local_forward_refused(&ssh, &s, &free_port().to_string(), &refused);
     });
 }
 
@@ -128,22 +151,10 @@ fn no_port_forwarding_and_restrict_refuse_every_forward() {
             let ran = ssh.run(&s, &[], &["echo still here"]);
             assert_eq!(text(&ran.stdout), "still here\n", "{options}");
             assert_prohibited(stdio_to(&ssh, &s, &target), options);
-            let local = free_port();
-            let tunnel = ssh.spawn(&s, &["-N", "-L", &format!("{local}:{target}")]);
-            wait_for_port(&format!("127.0.0.1:{local}"), &tunnel);
-            assert!(check_sink(&format!("127.0.0.1:{local}"), 1, 1024).is_err());
+            assert_local_forward_refused(&ssh, &s, &free_port().to_string(), &target);
             let r = ssh.remote_forward(&s, "", 0, &target);
             assert!(r.refusal().contains(RFWD_FAILED), "{options}");
-            let path = keys.path().join("r.sock");
-            let spec = format!(
-                "{}:{}",
-                path.display(),
-                keys.path().join("t.sock").display()
-            );
-            let mut unix = ssh.spawn(&s, &["-N", "-R", &spec]);
-            assert!(unix.wait_exit(Duration::from_secs(20)).is_some());
-            assert!(unix.stderr().contains(RFWD_FAILED), "{}", unix.stderr());
-            assert!(!path.exists());
+            assert_unix_remote_forward_refused(&ssh, &s, &keys);
         }
         // restrict,port-forwarding gives forwarding back.
         let s = serve(&keys, &ssh, "restrict,port-forwarding", &[]);
@@ -206,31 +217,10 @@ fn allow_tcp_forwarding_and_friends() {
         // AllowStreamLocalForwarding=no: TCP goes on, Unix sockets do not.
         let s = serve(&keys, &ssh, "", &["-o", "AllowStreamLocalForwarding=no"]);
         assert_eq!(stdio_to(&ssh, &s, &target), Ok(()));
-        let path = keys.path().join("r.sock");
-        let spec = format!(
-            "{}:{}",
-            path.display(),
-            keys.path().join("t.sock").display()
-        );
-        let mut unix = ssh.spawn(&s, &["-N", "-R", &spec]);
-        assert!(unix.wait_exit(Duration::from_secs(20)).is_some());
-        assert!(unix.stderr().contains(RFWD_FAILED), "{}", unix.stderr());
-        let local = keys.path().join("l.sock");
-        let spec = format!(
-            "{}:{}",
-            local.display(),
-            keys.path().join("t.sock").display()
-        );
-        let tunnel = ssh.spawn(&s, &["-N", "-L", &spec]);
-        serve_common::openssh::wait_for_path(&local, &tunnel);
-        let _ = std::os::unix::net::UnixStream::connect(&local);
-        assert!(
-            wait_until(Duration::from_secs(10), || tunnel
-                .stderr()
-                .contains(PROHIBITED)),
-            "{}",
-            tunnel.stderr()
-        );
+        assert_unix_remote_forward_refused(&ssh, &s, &keys);
+        let local = keys.path().join("l.sock").display().to_string();
+        let target = keys.path().join("t.sock").display().to_string();
+        assert_local_forward_refused(&ssh, &s, &local, &target);
     });
 }
 
@@ -250,6 +240,11 @@ fn permit_listen_and_permitlisten() {
             Ok(1 << 20)
         );
         drop(ok);
+        // Its listener goes with its connection.
+        assert!(wait_until(Duration::from_secs(10), || !reachable(
+            "127.0.0.1",
+            a
+        )));
         let other = ssh.remote_forward(&s, "localhost", b, &target);
         assert!(other.refusal().contains(RFWD_FAILED));
         // The address is matched as named: 127.0.0.1 is not "localhost".
@@ -331,8 +326,8 @@ fn client_alive_ends_a_frozen_client() {
         signal("-CONT");
         eprintln!("a frozen ssh was dropped {elapsed:.2?} after SIGSTOP (interval 1 s, count 2)");
         // interval × (count + 1) after the last packet heard, which came at most one
-        // interval before the stop.
-        assert!(elapsed <= Duration::from_millis(4000), "{elapsed:?}");
+        // interval before the stop; 2 s of slack for a loaded machine.
+        assert!(elapsed <= Duration::from_secs(3 + 2), "{elapsed:?}");
         assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
         assert!(log.contains("127.0.0.1 port "), "{log}");
         assert_eq!(

@@ -118,7 +118,6 @@ const FILE_ONLY: &[&str] = &["Host", "Match", "Include"];
 const SAME_AS_SEASHELL: &[(&str, &[&str])] = &[
     ("addkeystoagent", &["no"]),
     ("checkhostip", &["no"]),
-    ("clearallforwardings", &["no"]),
     ("controlmaster", &["no"]),
     ("controlpath", &["none"]),
     ("enableescapecommandline", &["no"]),

@@ -95,10 +95,14 @@ pub struct SessionOptions {
     pub fork_after_authentication: Option<bool>,
     /// `EscapeChar`, `-e`.
     pub escape_char: Option<EscapeChar>,
+    /// `StreamLocalBindUnlink`: remove an existing file before listening on a local socket.
+    pub stream_local_bind_unlink: Option<bool>,
+    /// `ClearAllForwardings`: forget every `-L`, `-R` and `-D` (as scp uses it).
+    pub clear_all_forwardings: Option<bool>,
 }
 
 /// The keywords [`SessionOptions::apply_keyword`] handles, lower case.
-pub const SESSION_KEYWORDS: [&str; 14] = [
+pub const SESSION_KEYWORDS: [&str; 16] = [
     "localforward",
     "remoteforward",
     "dynamicforward",
@@ -113,6 +117,8 @@ pub const SESSION_KEYWORDS: [&str; 14] = [
     "stdinnull",
     "forkafterauthentication",
     "escapechar",
+    "streamlocalbindunlink",
+    "clearallforwardings",
 ];
 
 impl SessionOptions {
@@ -232,6 +238,10 @@ impl SessionOptions {
                 set_yes_no(&mut self.stdin_null, &v).ok_or_else(|| bad("expected yes or no"))?
             }
             "forkafterauthentication" => set_yes_no(&mut self.fork_after_authentication, &v)
+                .ok_or_else(|| bad("expected yes or no"))?,
+            "streamlocalbindunlink" => set_yes_no(&mut self.stream_local_bind_unlink, &v)
+                .ok_or_else(|| bad("expected yes or no"))?,
+            "clearallforwardings" => set_yes_no(&mut self.clear_all_forwardings, &v)
                 .ok_or_else(|| bad("expected yes or no"))?,
             "serveraliveinterval" => {
                 let t = parse_time(value).ok_or_else(|| bad("invalid time value"))?;

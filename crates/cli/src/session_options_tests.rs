@@ -232,6 +232,17 @@ fn gateway_ports_and_exit_on_failure() {
     let s = session(&["-o", "ExitOnForwardFailure=yes"]);
     assert_eq!(s.exit_on_forward_failure, Some(true));
     assert!(err(&["-o", "ExitOnForwardFailure=x"]).contains("expected yes or no"));
+    let s = session(&[
+        "-o",
+        "StreamLocalBindUnlink=yes",
+        "-o",
+        "ClearAllForwardings=yes",
+        "-o",
+        "ClearAllForwardings=no",
+    ]);
+    assert_eq!(s.stream_local_bind_unlink, Some(true));
+    assert_eq!(s.clear_all_forwardings, Some(true));
+    assert!(err(&["-o", "StreamLocalBindUnlink=1"]).contains("expected yes or no"));
 }
 
 #[test]

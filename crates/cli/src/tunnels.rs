@@ -53,6 +53,11 @@ pub fn start(session: &Session, o: &SessionOptions, log: Log) -> Result<Tunnels,
     let gateway = o.gateway_ports == Some(true);
     let exit_on_failure = o.exit_on_forward_failure == Some(true);
     let mut tunnels = Tunnels::default();
+    if o.clear_all_forwardings == Some(true) {
+        log.debug("ClearAllForwardings: no forwards");
+        return Ok(tunnels);
+    }
+    let unlink = o.stream_local_bind_unlink == Some(true);
     let (mut tried, mut done) = (0, 0);
     for spec in &o.forwards {
         if let ForwardSpec::Local(f) = spec {
@@ -62,7 +67,12 @@ pub fn start(session: &Session, o: &SessionOptions, log: Log) -> Result<Tunnels,
                 f.target
             ));
             tried += 1;
-            done += usize::from(start_local(session, f, gateway, log, &mut tunnels));
+            let how = LocalSetup {
+                gateway,
+                unlink,
+                log,
+            };
+            done += usize::from(start_local(session, f, how, &mut tunnels));
         }
     }
     if tried > 0 && done != tried && exit_on_failure {
@@ -131,19 +141,24 @@ fn start_remote(session: &Session, f: &Forward, log: Log) -> Result<(), String> 
     }
 }
 
-/// Starts one local or dynamic forward; `false` (after ssh's messages) if it could not listen.
-fn start_local(
-    session: &Session,
-    f: &Forward,
+/// How local listeners are set up.
+#[derive(Debug, Clone, Copy)]
+struct LocalSetup {
+    /// `-g`/`GatewayPorts`.
     gateway: bool,
+    /// `StreamLocalBindUnlink`.
+    unlink: bool,
     log: Log,
-    tunnels: &mut Tunnels,
-) -> bool {
+}
+
+/// Starts one local or dynamic forward; `false` (after ssh's messages) if it could not listen.
+fn start_local(session: &Session, f: &Forward, how: LocalSetup, tunnels: &mut Tunnels) -> bool {
+    let log = how.log;
     let (bind, port) = match &f.listen {
-        Listen::Unix(path) => return listen_unix(session, path, &f.target, log),
+        Listen::Unix(path) => return listen_unix(session, path, &f.target, how),
         Listen::Tcp { bind, port } => (bind, *port),
     };
-    let (addrs, one_is_enough) = match bind_addresses(bind, gateway, port) {
+    let (addrs, one_is_enough) = match bind_addresses(bind, how.gateway, port) {
         Ok(a) => a,
         Err(msg) => {
             log.error(&msg);
@@ -162,6 +177,10 @@ fn start_local(
         };
         match r {
             Ok(()) => {
+                log.debug(&format!(
+                    "Local forwarding listening on {} port {port}.",
+                    addr.ip()
+                ));
                 next_channel();
                 bound += 1;
                 if one_is_enough {
@@ -217,10 +236,19 @@ fn bind_addresses(
     }
 }
 
-/// Listens on a Unix-domain socket for a local forward.
-fn listen_unix(session: &Session, path: &str, target: &Target, log: Log) -> bool {
+/// Listens on a Unix-domain socket for a local forward (removing a file already there with
+/// `StreamLocalBindUnlink=yes`).
+fn listen_unix(session: &Session, path: &str, target: &Target, how: LocalSetup) -> bool {
+    let log = how.log;
+    if how.unlink
+        && let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        log.error(&format!("unlink({path}): {}", clean(&e.to_string())));
+    }
     match UnixListener::bind(path) {
         Ok(l) => {
+            log.debug(&format!("Local forwarding listening on path {path}."));
             next_channel();
             serve(session, Listener::Unix(l), target.clone(), log);
             true
@@ -262,6 +290,8 @@ fn serve(session: &Session, listener: Listener, target: Target, log: Log) {
         .spawn(move || {
             while !session.is_closed() {
                 let Ok(stream) = listener.accept() else {
+                    // Out of descriptors, say: try again a little later.
+                    std::thread::sleep(std::time::Duration::from_millis(50));
                     continue;
                 };
                 let (session, target) = (session.clone(), target.clone());

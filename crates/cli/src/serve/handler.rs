@@ -517,6 +517,32 @@ mod tests {
     }
 
     #[test]
+    fn forwarding_is_the_servers_narrowed_by_the_key() {
+        use seashell_adapter::{HostPort, Permits};
+        let mut policy =
+            crate::serve::local_policy(vec!["me".into()], super::super::Log::default());
+        policy.forwarding = ForwardingPolicy {
+            permit_open: Permits::Only(vec![
+                HostPort::parse_open("a:1").unwrap(),
+                HostPort::parse_open("b:2").unwrap(),
+            ]),
+            ..ForwardingPolicy::default()
+        };
+        let peer = "127.0.0.1:5000".parse().unwrap();
+        let mut h = ServeHandler::new(Arc::new(policy), peer, "127.0.0.1:22".parse().unwrap());
+        // A password login (no key): the server's policy.
+        let p = h.forwarding();
+        assert!(p.check_direct_tcpip("a", 1).is_ok() && p.check_direct_tcpip("b", 2).is_ok());
+        h.key_options.forwarding.permit_open = vec![HostPort::parse_open("b:2").unwrap()];
+        let p = h.forwarding();
+        assert!(p.check_direct_tcpip("a", 1).is_err());
+        assert!(p.check_direct_tcpip("b", 2).is_ok());
+        h.key_options.forwarding.no_port_forwarding = true;
+        assert!(h.forwarding().check_direct_tcpip("b", 2).is_err());
+        assert!(h.forwarding().check_streamlocal_listen("/tmp/s").is_err());
+    }
+
+    #[test]
     fn byte_comparison() {
         assert!(same_bytes(b"secret", b"secret"));
         assert!(!same_bytes(b"secret", b"secreT"));
