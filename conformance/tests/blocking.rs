@@ -485,7 +485,7 @@ fn pty_session_with_modes_and_resize() {
     with_timeout(LIMIT, case, move || {
         let session = login(&sshd, case);
         let mut pty = PtyRequest::new("xterm", 100, 30);
-        pty.modes = vec![(53, 0)]; // ECHO off
+        pty.modes = seashell_blocking::proto::TerminalModes(vec![(53, 0)]); // ECHO off
         let mut ch = session
             .open_session()
             .pty(pty)

@@ -60,6 +60,7 @@ pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use inbox::Inbox;
 pub use ping::Ping;
 pub use pump::Pump;
+pub use seashell_proto::{PtyRequest, TerminalModes};
 pub use server::Handler;
 pub use server_channel::{ChannelReader, ChannelWriter, ServerChannel};
 pub use shared::{SEND_HIGH_WATER, SEND_LOW_WATER, SessionRef, Shared};
@@ -67,7 +68,7 @@ pub use socks::{
     SOCKS_MAX_DOMAIN, SOCKS_MAX_REQUEST, SOCKS4_MAX_USER, SocksError, SocksErrorKind, SocksFailure,
     SocksProgress, SocksRequest, SocksServer, SocksTarget, SocksVersion,
 };
-pub use start::{Exec, PtyRequest, SessionSetup, Start, Starting};
+pub use start::{Exec, SessionSetup, Start, Starting};
 pub use streams::ChannelStream;
 pub use wait::{WakerSet, block_on, poll_now};
 

@@ -6,43 +6,9 @@ use crate::channel::{ChannelHandle, OwnedChannel};
 use crate::error::Error;
 use crate::exit::Output;
 use crate::shared::Shared;
+use seashell_proto::PtyRequest;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-
-/// A pseudo-terminal for a session (`pty-req`, RFC 4254 §6.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PtyRequest {
-    /// `TERM`, for example `xterm-256color`.
-    pub term: String,
-    /// Width in characters.
-    pub cols: u32,
-    /// Height in characters.
-    pub rows: u32,
-    /// Terminal modes as `(opcode, value)` pairs (RFC 4254 §8); empty: the server's
-    /// defaults.
-    pub modes: Vec<(u8, u32)>,
-}
-
-impl PtyRequest {
-    /// A terminal of type `term` and size `cols` × `rows`, with the server's default modes.
-    pub fn new(term: impl Into<String>, cols: u32, rows: u32) -> PtyRequest {
-        PtyRequest {
-            term: term.into(),
-            cols,
-            rows,
-            modes: Vec::new(),
-        }
-    }
-}
-
-impl PtyRequest {
-    /// The core's form of the request (no pixel sizes).
-    fn to_core(&self) -> seashell_proto::PtyRequest {
-        let mut core = seashell_proto::PtyRequest::new(self.term.clone(), self.cols, self.rows);
-        core.modes = seashell_proto::TerminalModes(self.modes.clone());
-        core
-    }
-}
 
 /// What a session channel runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +105,7 @@ impl Starting {
             let (setup, start) = (&self.setup, &self.start);
             h.command(|c| {
                 if let Some(p) = &setup.pty {
-                    c.pty(&p.to_core())?;
+                    c.pty(p)?;
                 }
                 for (name, value) in &setup.env {
                     c.env(name, value)?;

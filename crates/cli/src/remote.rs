@@ -113,7 +113,7 @@ pub fn run(session: &Session, plan: &Plan, log: Log) -> Result<Ended, Error> {
         });
         let mut pty = PtyRequest::new(terminal::term_from_env(), size.cols, size.rows);
         if let Ok(t) = rustix::termios::tcgetattr(stdin) {
-            pty.modes = terminal::terminal_modes(&t);
+            pty.modes = seashell_blocking::proto::TerminalModes(terminal::terminal_modes(&t));
         }
         builder = builder.pty(pty);
     }
