@@ -70,6 +70,10 @@ fn tokio_forwarding_against_sshd() {
             assert_ne!(bound, 0);
             let got = blocking(move || check_source(&format!("127.0.0.1:{bound}"), 5, BYTES)).await;
             assert_eq!(got, Ok(BYTES));
+            session
+                .cancel_remote_forward("127.0.0.1", bound)
+                .await
+                .unwrap();
 
             // direct-tcpip as a stream.
             let mut ch = session

@@ -112,6 +112,20 @@ impl Session {
         Ok(bound)
     }
 
+    /// Stops a remote forward (`cancel-tcpip-forward`).
+    pub async fn cancel_remote_forward(&self, address: &str, port: u32) -> Result<(), Error> {
+        let mut call = GlobalCall::new(
+            self.shared(),
+            GlobalRequestKind::CancelTcpipForward {
+                address: address.to_owned(),
+                port,
+            },
+        )?;
+        poll_fn(|cx| call.poll(cx)).await?;
+        self.shared().remove_remote_forward(port);
+        Ok(())
+    }
+
     /// Remote Unix-socket forward: the server listens on `path` and each connection is
     /// forwarded to `target` from here.
     pub async fn forward_remote_streamlocal(
