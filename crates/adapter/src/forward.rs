@@ -352,6 +352,17 @@ pub struct ListenRequest {
     pub stop: Arc<ListenerStop>,
 }
 
+/// The `forwarded-tcpip` channel for a connection from `peer` to the listener the client
+/// asked for as `address` and that is bound on `port`.
+pub fn forwarded_tcpip(address: &str, port: u32, peer: std::net::SocketAddr) -> ChannelKind {
+    ChannelKind::ForwardedTcpip {
+        address: address.to_owned(),
+        port,
+        originator: peer.ip().to_string(),
+        originator_port: u32::from(peer.port()),
+    }
+}
+
 impl State {
     /// Server: queues an allowed listen request for the adapter's forwarding loop.
     pub(crate) fn push_listen(&mut self, listen: ListenRequest) {

@@ -50,7 +50,7 @@ pub use error::Error;
 pub use exit::{ExitStatus, Output};
 pub use forward::{
     Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
-    UnixListenRequest, listen_address,
+    UnixListenRequest, forwarded_tcpip, listen_address,
 };
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,

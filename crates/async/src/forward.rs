@@ -9,7 +9,7 @@ use crate::session::Session;
 use futures_io::{AsyncRead, AsyncWrite};
 use seashell_adapter::{
     Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, Opening, Shared,
-    SocksFailure, SocksServer, listen_address,
+    SocksFailure, SocksServer, forwarded_tcpip, listen_address,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
 use std::future::poll_fn;
@@ -230,7 +230,9 @@ async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen
         stop,
     } = listen;
     let mut request = Some(request);
-    let listener = std::net::TcpListener::bind((bind_addr.as_str(), port as u16))
+    let listener = u16::try_from(port)
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+        .and_then(|p| std::net::TcpListener::bind((bind_addr.as_str(), p)))
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .and_then(|l| rt.listen(l));
     let listener = match listener {
@@ -254,12 +256,7 @@ async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen
             Some(Err(_)) => continue,
             None => break,
         };
-        let kind = ChannelKind::ForwardedTcpip {
-            address: address.clone(),
-            port: bound,
-            originator: peer.ip().to_string(),
-            originator_port: u32::from(peer.port()),
-        };
+        let kind = forwarded_tcpip(&address, bound, peer);
         let shared = shared.clone();
         rt.spawn(Box::pin(async move {
             if let Ok(mut opening) = Opening::new(&shared, kind)

@@ -8,7 +8,7 @@ use crate::session::Session;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use seashell_adapter::{
     Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
-    Shared, SocksFailure, SocksServer, block_on, listen_address,
+    Shared, SocksFailure, SocksServer, block_on, forwarded_tcpip, listen_address,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, IncomingGlobalRequest, OpenFailure};
 use std::io::{self, Read, Write};
@@ -335,12 +335,7 @@ fn serve_remote_listener(shared: &Arc<Shared>, listen: ListenRequest) {
         &stop,
         || shared.is_closed(),
         |(sock, peer)| {
-            let kind = ChannelKind::ForwardedTcpip {
-                address: address.clone(),
-                port: bound,
-                originator: peer.ip().to_string(),
-                originator_port: u32::from(peer.port()),
-            };
+            let kind = forwarded_tcpip(&address, bound, peer);
             let shared = shared.clone();
             spawn("seashell-forwarded", move || {
                 if let Ok(channel) = open(&shared, kind) {

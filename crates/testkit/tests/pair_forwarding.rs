@@ -74,39 +74,36 @@ fn settle(pair: &mut Pair) -> (Vec<Event>, Vec<Event>) {
     (c, s)
 }
 
-/// Sends `data` from channel `from` of one side and checks it arrives on the other.
+/// The bytes of `Data` events on channel `to`.
+fn data_on(events: &[Event], to: ChannelId) -> Vec<u8> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Data { id, data } if *id == to => Some(data.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// Sends `data` on the client's channel `from` and checks it arrives on the server's `to`.
 fn client_to_server(pair: &mut Pair, from: ChannelId, to: ChannelId, data: &[u8]) {
     assert_eq!(
         pair.client.channel(from).unwrap().write(data).unwrap(),
         data.len()
     );
     let (_, s) = settle(pair);
-    let got: Vec<u8> = s
-        .iter()
-        .filter_map(|e| match e {
-            Event::Data { id, data } if *id == to => Some(data.to_vec()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    assert_eq!(got, data);
+    assert_eq!(data_on(&s, to), data);
 }
 
+/// Sends `data` on the server's channel `from` and checks it arrives on the client's `to`.
 fn server_to_client(pair: &mut Pair, from: ChannelId, to: ChannelId, data: &[u8]) {
     assert_eq!(
         pair.server.channel(from).unwrap().write(data).unwrap(),
         data.len()
     );
     let (c, _) = settle(pair);
-    let got: Vec<u8> = c
-        .iter()
-        .filter_map(|e| match e {
-            Event::Data { id, data } if *id == to => Some(data.to_vec()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    assert_eq!(got, data);
+    assert_eq!(data_on(&c, to), data);
 }
 
 #[test]
