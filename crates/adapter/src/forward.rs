@@ -363,6 +363,26 @@ pub fn forwarded_tcpip(address: &str, port: u32, peer: std::net::SocketAddr) -> 
     }
 }
 
+impl ListenRequest {
+    /// Where to bind: the address the policy chose and the port asked for (0: any).
+    pub fn bind_address(&self) -> std::io::Result<(&str, u16)> {
+        let port = u16::try_from(self.port)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        Ok((self.bind.as_str(), port))
+    }
+}
+
+/// Server: a client's TCP listener, bound and granted: what its accept loop needs.
+#[derive(Debug)]
+pub struct ActiveListen {
+    /// The address the client named (it appears in each `forwarded-tcpip`).
+    pub address: String,
+    /// The port bound.
+    pub port: u32,
+    /// Set when the client cancels the forward or the connection ends.
+    pub stop: Arc<ListenerStop>,
+}
+
 impl State {
     /// Server: queues an allowed listen request for the adapter's forwarding loop.
     pub(crate) fn push_listen(&mut self, listen: ListenRequest) {
@@ -400,17 +420,16 @@ impl Shared {
         Poll::Pending
     }
 
-    /// Server: answers a listen request: `Some(bound port)` once bound (the reply names the
-    /// port when 0 was asked for), `None` if binding failed.
-    pub fn answer_listen(
-        &self,
-        listen: &mut Option<seashell_proto::IncomingGlobalRequest>,
-        address: &str,
-        asked: u32,
-        bound: Option<u32>,
-        stop: &Arc<ListenerStop>,
-    ) {
-        let Some(request) = listen.take() else { return };
+    /// Server: answers a listen request with the port bound (`None`: binding failed; the
+    /// reply names the port when 0 was asked for). Returns what the accept loop needs.
+    pub fn answer_listen(&self, listen: ListenRequest, bound: Option<u32>) -> Option<ActiveListen> {
+        let ListenRequest {
+            request,
+            address,
+            port: asked,
+            stop,
+            ..
+        } = listen;
         let reply = match bound {
             Some(port) if asked == 0 => seashell_proto::GlobalReply::SuccessWithPort(port),
             Some(_) => seashell_proto::GlobalReply::Success,
@@ -420,10 +439,15 @@ impl Shared {
         if let Some(port) = bound {
             st.forwards
                 .listeners
-                .insert((address.to_owned(), port), stop.clone());
+                .insert((address.clone(), port), stop.clone());
         }
         let _ = st.conn.reply_global(request, reply);
         st.wake_driver();
+        bound.map(|port| ActiveListen {
+            address,
+            port,
+            stop,
+        })
     }
 }
 

@@ -49,8 +49,8 @@ pub use config::{ClientConfig, PasswordPrompt};
 pub use error::Error;
 pub use exit::{ExitStatus, Output};
 pub use forward::{
-    Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
-    UnixListenRequest, forwarded_tcpip, listen_address,
+    ActiveListen, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop,
+    Opening, UnixListenRequest, forwarded_tcpip, listen_address,
 };
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,

@@ -8,8 +8,8 @@ use crate::runtime::{AsyncListener, AsyncSocket, Runtime};
 use crate::session::Session;
 use futures_io::{AsyncRead, AsyncWrite};
 use seashell_adapter::{
-    Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, Opening, Shared,
-    SocksFailure, SocksServer, forwarded_tcpip, listen_address,
+    ActiveListen, Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, Opening,
+    Shared, SocksFailure, SocksServer, forwarded_tcpip, listen_address,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, OpenFailure};
 use std::future::poll_fn;
@@ -222,26 +222,24 @@ pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
 /// Server: binds one client's listener, answers its request, and opens a
 /// `forwarded-tcpip` channel for each connection until cancelled.
 async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen: ListenRequest) {
-    let ListenRequest {
-        request,
-        address,
-        bind: bind_addr,
-        port,
-        stop,
-    } = listen;
-    let mut request = Some(request);
-    let listener = u16::try_from(port)
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
-        .and_then(|p| std::net::TcpListener::bind((bind_addr.as_str(), p)))
+    let listener = listen
+        .bind_address()
+        .and_then(std::net::TcpListener::bind)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .and_then(|l| rt.listen(l));
-    let listener = match listener {
-        Ok(l) => l,
-        Err(_) => return shared.answer_listen(&mut request, &address, port, None, &stop),
+    let bound = listener
+        .as_ref()
+        .ok()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| u32::from(a.port()));
+    let (Ok(listener), Some(active)) = (listener, shared.answer_listen(listen, bound)) else {
+        return;
     };
-    let bound = listener.local_addr().map(|a| u32::from(a.port())).ok();
-    shared.answer_listen(&mut request, &address, port, bound, &stop);
-    let Some(bound) = bound else { return };
+    let ActiveListen {
+        address,
+        port: bound,
+        stop,
+    } = active;
     loop {
         let mut accept = listener.accept();
         let next = poll_fn(|cx| {

@@ -7,8 +7,8 @@ use crate::channel::Channel;
 use crate::session::Session;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use seashell_adapter::{
-    Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop, Opening,
-    Shared, SocksFailure, SocksServer, block_on, forwarded_tcpip, listen_address,
+    ActiveListen, Error, Forward, ForwardTarget, GlobalCall, Incoming, ListenRequest, ListenerStop,
+    Opening, Shared, SocksFailure, SocksServer, block_on, forwarded_tcpip, listen_address,
 };
 use seashell_proto::{ChannelKind, GlobalRequestKind, IncomingGlobalRequest, OpenFailure};
 use std::io::{self, Read, Write};
@@ -311,24 +311,20 @@ fn place(shared: &Arc<Shared>, incoming: Incoming) {
 /// Server: binds one client's listener, answers its request, and opens a `forwarded-tcpip`
 /// channel for each connection until cancelled.
 fn serve_remote_listener(shared: &Arc<Shared>, listen: ListenRequest) {
-    let ListenRequest {
-        request,
-        address,
-        bind: bind_addr,
-        port,
-        stop,
-    } = listen;
-    let mut request = Some(request);
-    let listener = u16::try_from(port)
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
-        .and_then(|p| TcpListener::bind((bind_addr.as_str(), p)));
-    let listener = match listener {
-        Ok(l) => l,
-        Err(_) => return shared.answer_listen(&mut request, &address, port, None, &stop),
+    let listener = listen.bind_address().and_then(TcpListener::bind);
+    let bound = listener
+        .as_ref()
+        .ok()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| u32::from(a.port()));
+    let (Ok(listener), Some(active)) = (listener, shared.answer_listen(listen, bound)) else {
+        return;
     };
-    let bound = listener.local_addr().map(|a| u32::from(a.port())).ok();
-    shared.answer_listen(&mut request, &address, port, bound, &stop);
-    let Some(bound) = bound else { return };
+    let ActiveListen {
+        address,
+        port: bound,
+        stop,
+    } = active;
     accept_loop(
         &listener,
         accept_tcp,
