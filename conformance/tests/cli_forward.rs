@@ -7,10 +7,10 @@
 use seashell_conformance::process::text;
 use seashell_conformance::{KeyKind, Sshd, SshdOptions, seashell_bin, start_sshd, with_timeout};
 use seashell_testkit::tcp_service::{Behaviour, TcpService, check_sink, check_source};
+use seashell_testkit::{exchange_unix, shared_socket_dir, unix_echo};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -323,33 +323,6 @@ fn stdio_forward_relays_and_serves_as_openssh_proxy_command() {
     assert_eq!(o.status.code(), Some(0));
 }
 
-/// A Unix-socket echo service at `path`.
-fn unix_echo(path: &Path) {
-    let listener = UnixListener::bind(path).expect("binding a Unix socket");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
-        .expect("opening the socket to every user");
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut back = conn.try_clone().expect("clone");
-                let _ = std::io::copy(&mut conn, &mut back);
-                let _ = back.shutdown(Shutdown::Write);
-            });
-        }
-    });
-}
-
-/// Sends `msg` on a Unix socket, half-closes, and returns what comes back.
-fn exchange_unix(path: &Path, msg: &[u8]) -> Vec<u8> {
-    let mut s = UnixStream::connect(path).expect("connecting to a Unix socket");
-    s.write_all(msg).expect("writing");
-    s.shutdown(Shutdown::Write).expect("half-closing");
-    let mut back = Vec::new();
-    s.read_to_end(&mut back).expect("reading");
-    back
-}
-
 /// Sends `msg` to a local TCP port, half-closes, and returns what comes back.
 fn exchange_tcp(port: u16, msg: &[u8]) -> Vec<u8> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connecting");
@@ -366,12 +339,10 @@ fn unix_domain_sockets_both_ways() {
         return;
     };
     let home = tempfile::tempdir().expect("home");
-    let dir = tempfile::tempdir().expect("socket dir");
     // sshd's session runs as the login user, who may not be us: it must reach the sockets.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
-        .expect("opening the socket dir");
+    let dir = shared_socket_dir().expect("socket dir");
     let echo_sock = dir.path().join("echo.sock");
-    unix_echo(&echo_sock);
+    unix_echo(&echo_sock).expect("unix echo");
     let tcp_echo = TcpService::start(Behaviour::Echo).expect("echo");
     let local_sock = dir.path().join("local.sock");
     let remote_sock = dir.path().join("remote.sock");
@@ -398,10 +369,13 @@ fn unix_domain_sockets_both_ways() {
     wait_listening_unix(&local_sock);
     wait_listening(tcp_to_unix);
     wait_listening_unix(&remote_sock);
-    assert_eq!(exchange_unix(&local_sock, b"unix to unix"), b"unix to unix");
+    assert_eq!(
+        exchange_unix(&local_sock, b"unix to unix").expect("unix to unix"),
+        b"unix to unix"
+    );
     assert_eq!(exchange_tcp(tcp_to_unix, b"tcp to unix"), b"tcp to unix");
     assert_eq!(
-        exchange_unix(&remote_sock, b"remote unix to tcp"),
+        exchange_unix(&remote_sock, b"remote unix to tcp").expect("remote unix"),
         b"remote unix to tcp"
     );
     assert_eq!(tunnel.wait(Duration::ZERO), None, "still forwarding");

@@ -5,6 +5,7 @@
 
 use seashell_conformance::{KeyKind, key_config, start_sshd, with_timeout};
 use seashell_testkit::tcp_service::{Behaviour, TcpService, check_sink, check_source};
+use seashell_testkit::{exchange_unix, shared_socket_dir, unix_echo};
 use seashell_tokio::{Client, ForwardTarget, Session};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -225,35 +226,15 @@ fn tokio_forwarding_through_our_server() {
     });
 }
 
-/// A Unix-socket echo service at `path` (one thread per connection).
-fn unix_echo(path: &std::path::Path) {
-    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut reader = conn.try_clone().unwrap();
-                let mut buf = [0u8; 4096];
-                use std::io::{Read, Write};
-                while let Ok(n) = reader.read(&mut buf) {
-                    if n == 0 || conn.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-                let _ = conn.shutdown(std::net::Shutdown::Write);
-            });
-        }
-    });
-}
-
 #[test]
 fn tokio_streamlocal_both_ways_against_sshd() {
     let Some(sshd) = start_sshd(Default::default()) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
+    // sshd's session runs as the login user, who may not be us: it must reach the sockets.
+    let dir = shared_socket_dir().unwrap();
     let echo_path = dir.path().join("echo.sock");
-    unix_echo(&echo_path);
+    unix_echo(&echo_path).unwrap();
     let remote_path = dir.path().join("remote.sock");
     let tcp_echo = TcpService::start(Behaviour::Echo).unwrap();
     let addr = sshd.addr();
@@ -278,13 +259,7 @@ fn tokio_streamlocal_both_ways_against_sshd() {
                 .await
                 .unwrap();
             let got = blocking(move || {
-                use std::io::{Read, Write};
-                let mut s = std::os::unix::net::UnixStream::connect(&remote_path).unwrap();
-                s.write_all(b"through sshd's unix listener").unwrap();
-                s.shutdown(std::net::Shutdown::Write).unwrap();
-                let mut back = Vec::new();
-                s.read_to_end(&mut back).unwrap();
-                back
+                exchange_unix(&remote_path, b"through sshd's unix listener").unwrap()
             })
             .await;
             assert_eq!(got, b"through sshd's unix listener");

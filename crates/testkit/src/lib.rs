@@ -22,9 +22,11 @@ pub mod pair;
 mod peer;
 mod sshd;
 pub mod tcp_service;
+mod unix_socket;
 
 pub use keys::KeyKind;
 pub use pair::{Chunking, Pair};
 pub use peer::{PeerError, find_program, require_peer, ssh_client, test_password};
 pub use sshd::{Sshd, SshdOptions, banner_ok};
 pub use tcp_service::{Behaviour, TcpService, check_sink, check_source};
+pub use unix_socket::{exchange_unix, shared_socket_dir, unix_echo};
