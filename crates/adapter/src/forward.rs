@@ -237,6 +237,28 @@ impl Shared {
         !std::mem::replace(&mut st.forwards.loop_started, true)
     }
 
+    /// Server: takes incoming channels and listen requests for loops started later, when
+    /// [`forwarding_waiting`](Self::forwarding_waiting) first says so (an adapter that pays
+    /// a thread per loop starts them only for connections that forward). The loops still
+    /// claim themselves with [`claim_incoming_loop`](Self::claim_incoming_loop) and
+    /// [`serve_unix_listens`](Self::serve_unix_listens).
+    pub fn accept_forwarding_later(&self) {
+        let mut st = self.lock();
+        st.forwards.accepting = true;
+        st.forwards.unix_listening = true;
+    }
+
+    /// Whether forwarding work waits for the adapter's loops: an incoming channel, a
+    /// placed target or a listen request.
+    pub fn forwarding_waiting(&self) -> bool {
+        let st = self.lock();
+        let f = &st.forwards;
+        !(f.incoming.is_empty()
+            && f.targets.is_empty()
+            && f.listens.is_empty()
+            && f.unix_listens.is_empty())
+    }
+
     /// Stops forwarding the bound `port` (after `cancel-tcpip-forward`).
     pub fn remove_remote_forward(&self, port: u32) {
         self.lock().forwards.tcp.remove(&port);

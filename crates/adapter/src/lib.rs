@@ -41,6 +41,7 @@ mod socks;
 mod start;
 mod streams;
 mod wait;
+mod write_deadline;
 
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
@@ -71,6 +72,7 @@ pub use socks::{
 pub use start::{Exec, SessionSetup, Start, Starting};
 pub use streams::ChannelStream;
 pub use wait::{WakerSet, block_on, poll_now};
+pub use write_deadline::{CLOSING_WRITE_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 
 /// What the stream macros name; not part of the API.
 #[doc(hidden)]

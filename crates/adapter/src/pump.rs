@@ -3,11 +3,12 @@
 use crate::error::{Error, Lost};
 use crate::server::{Decisions, Handler};
 use crate::shared::{SEND_HIGH_WATER, SEND_LOW_WATER, Shared, State};
+use crate::write_deadline::{DEFAULT_WRITE_TIMEOUT, WriteDeadline};
 use seashell_proto::Event;
 use std::io;
 use std::sync::Arc;
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Who answers the events that are decisions (a server's [`Handler`]); a client's go to its
 /// handshake.
@@ -25,7 +26,8 @@ pub(crate) trait Decide: Send {
 ///    [`read_failed`](Pump::read_failed);
 /// 2. [`events`](Pump::events): files what the core reported and answers decisions;
 /// 3. write [`output`](Pump::output) to the socket, reporting [`wrote`](Pump::wrote) or
-///    [`write_failed`](Pump::write_failed);
+///    [`write_failed`](Pump::write_failed) (output the socket takes none of for the write
+///    timeout ends the connection: see [`set_write_timeout`](Pump::set_write_timeout));
 /// 4. sleep until readable, writable, [`timeout`](Pump::timeout) (then
 ///    [`handle_timeout`](Pump::handle_timeout)) or the waker given to
 ///    [`set_waker`](Pump::set_waker) (the application queued something);
@@ -41,6 +43,8 @@ pub struct Pump {
     read_done: bool,
     write_failed: bool,
     finished: bool,
+    /// When the socket must next take a byte of the output.
+    deadline: WriteDeadline,
     /// Wakers taken from the state, woken after its lock is released.
     wakes: Vec<Waker>,
 }
@@ -74,8 +78,17 @@ impl Pump {
             read_done: false,
             write_failed: false,
             finished: false,
+            deadline: WriteDeadline::new(Some(DEFAULT_WRITE_TIMEOUT)),
             wakes: Vec::new(),
         }
+    }
+
+    /// How long output may wait for a socket that takes none of it before the connection
+    /// is dropped ([`DEFAULT_WRITE_TIMEOUT`](crate::DEFAULT_WRITE_TIMEOUT) unless set; `None`:
+    /// no limit). Once the connection is closing, its last bytes get at most
+    /// [`CLOSING_WRITE_TIMEOUT`](crate::CLOSING_WRITE_TIMEOUT) whatever this says.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.deadline.set_timeout(timeout);
     }
 
     /// The connection's shared state.
@@ -167,9 +180,9 @@ impl Pump {
         }
     }
 
-    /// The bytes to write to the socket next (empty: nothing to send). Takes what the core
-    /// has queued once the previous bytes are written.
-    pub fn output(&mut self) -> &[u8] {
+    /// The bytes to write to the socket at `now` (empty: nothing to send). Takes what the
+    /// core has queued once the previous bytes are written.
+    pub fn output(&mut self, now: Instant) -> &[u8] {
         if self.write_failed {
             return &[];
         }
@@ -182,13 +195,21 @@ impl Pump {
             }
             st.queued = 0;
             self.update(&mut st);
+            if st.conn.is_closed() {
+                self.deadline.closing(now);
+            }
+        } else if !self.deadline.is_closing() && self.shared.lock().conn.is_closed() {
+            self.deadline.closing(now);
         }
+        self.deadline.waiting(now, self.out.len() - self.out_pos, false);
         self.out.get(self.out_pos..).unwrap_or_default()
     }
 
-    /// `n` bytes of [`output`](Self::output) were written.
-    pub fn wrote(&mut self, n: usize) {
+    /// `n` bytes of [`output`](Self::output) were written at `now`.
+    pub fn wrote(&mut self, now: Instant, n: usize) {
         self.out_pos = (self.out_pos + n).min(self.out.len());
+        self.deadline
+            .waiting(now, self.out.len() - self.out_pos, n > 0);
         let mut st = self.shared.lock();
         self.update(&mut st);
     }
@@ -202,14 +223,33 @@ impl Pump {
         }
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    /// When [`handle_timeout`](Self::handle_timeout) is next due: the core's next timer or
+    /// the write deadline, whichever is first.
     pub fn timeout(&self) -> Option<Instant> {
-        self.shared.lock().conn.poll_timeout()
+        let core = self.shared.lock().conn.poll_timeout();
+        match (core, self.deadline.next()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Runs the core's timers due at `now`.
+    /// Runs the core's timers due at `now` (the login grace time, keepalives and the idle
+    /// timeout fire whatever the socket is doing), and ends the connection if the socket
+    /// has taken none of the output for the write timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = self.shared.lock().conn.handle_timeout(now);
+        if self.deadline.expired(now) && !self.write_failed {
+            let unsent = self.out.len() - self.out_pos;
+            self.write_failed(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the peer took none of the {unsent} bytes waiting to be sent in time"),
+            ));
+            return;
+        }
+        let mut st = self.shared.lock();
+        let _ = st.conn.handle_timeout(now);
+        if st.conn.is_closed() {
+            self.deadline.closing(now);
+        }
     }
 
     /// Client: when every handle on the connection is gone, says goodbye (a DISCONNECT to

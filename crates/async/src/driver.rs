@@ -65,7 +65,8 @@ impl Driver {
     fn transmit(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         loop {
-            let out = self.pump.output();
+            let now = self.runtime.now();
+            let out = self.pump.output(now);
             if out.is_empty() {
                 if self.needs_flush && Pin::new(&mut self.sock).poll_flush(cx).is_ready() {
                     self.needs_flush = false;
@@ -75,7 +76,7 @@ impl Driver {
             match Pin::new(&mut self.sock).poll_write(cx, out) {
                 Poll::Pending => return progress,
                 Poll::Ready(Ok(n)) if n > 0 => {
-                    self.pump.wrote(n);
+                    self.pump.wrote(now, n);
                     self.needs_flush = true;
                     progress = true;
                 }

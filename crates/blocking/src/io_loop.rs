@@ -49,6 +49,8 @@ pub(crate) struct IoLoop {
     wakeup: Arc<Wakeup>,
     rx: UnixStream,
     rbuf: Vec<u8>,
+    /// Server: the forwarding threads start with the first forwarding work.
+    forwarding_later: bool,
 }
 
 impl IoLoop {
@@ -68,7 +70,16 @@ impl IoLoop {
             wakeup,
             rx,
             rbuf: vec![0; READ_CHUNK],
+            forwarding_later: false,
         })
+    }
+
+    /// Server: starts the forwarding threads only once the client forwards something, so an
+    /// idle or unauthenticated connection costs one thread.
+    pub fn forwarding_later(mut self) -> IoLoop {
+        self.pump.shared().accept_forwarding_later();
+        self.forwarding_later = true;
+        self
     }
 
     /// Runs the loop on a thread of its own.
@@ -86,6 +97,11 @@ impl IoLoop {
         loop {
             self.pump.orphaned();
             self.pump.events();
+            if self.forwarding_later && self.pump.shared().forwarding_waiting() {
+                self.forwarding_later = false;
+                crate::forward::spawn_incoming_loop(self.pump.shared());
+                crate::forward::spawn_listen_loop(self.pump.shared());
+            }
             let blocked = self.transmit();
             if let Some(r) = self.pump.finished() {
                 let _ = self.sock.shutdown(std::net::Shutdown::Both);
@@ -156,12 +172,13 @@ impl IoLoop {
     /// is left for when the socket is writable again.
     fn transmit(&mut self) -> bool {
         loop {
-            let out = self.pump.output();
+            let now = Instant::now();
+            let out = self.pump.output(now);
             if out.is_empty() {
                 return false;
             }
             match send(&self.sock, out, send_flags()) {
-                Ok(n) => self.pump.wrote(n),
+                Ok(n) => self.pump.wrote(now, n),
                 Err(Errno::AGAIN) => return true,
                 Err(Errno::INTR) => {}
                 Err(e) => {

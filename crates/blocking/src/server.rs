@@ -74,8 +74,6 @@ pub fn serve_connection<H: Handler>(
 ) -> Result<(), Error> {
     let core = ServerConnection::new(config, Instant::now())?;
     let shared = Shared::new(Box::new(core));
-    crate::forward::spawn_incoming_loop(&shared);
-    crate::forward::spawn_listen_loop(&shared);
     let pump = Pump::server(shared, handler);
-    IoLoop::new(pump, sock)?.run()
+    IoLoop::new(pump, sock)?.forwarding_later().run()
 }
