@@ -31,7 +31,9 @@ pub struct KeyOptions {
 impl KeyOptions {
     /// Whether a client at `ip` may use the key (`from=` patterns; no `from=` allows all).
     /// A client whose address is unknown (`seashell serve -i` on pipes) matches no
-    /// `from=`, so a key restricted that way cannot be used.
+    /// `from=`, so a key restricted that way cannot be used. An IPv4-mapped IPv6 address
+    /// (`::ffff:10.0.0.5`, a dual-stack listener's view of an IPv4 client) is matched as the
+    /// IPv4 address it is, and patterns match case-insensitively, as in OpenSSH.
     pub fn allows_from(&self, ip: Option<IpAddr>) -> bool {
         let Some(patterns) = &self.from else {
             return true;
@@ -39,13 +41,14 @@ impl KeyOptions {
         let Some(ip) = ip else {
             return false;
         };
-        let text = ip.to_string();
+        let text = ip.to_canonical().to_string().to_ascii_lowercase();
         let mut allowed = false;
         for p in patterns {
+            let p = p.to_ascii_lowercase();
             match p.strip_prefix('!') {
                 Some(neg) if wildcard_match(neg, &text) => return false,
                 Some(_) => {}
-                None => allowed |= wildcard_match(p, &text),
+                None => allowed |= wildcard_match(&p, &text),
             }
         }
         allowed
@@ -274,6 +277,15 @@ mod tests {
         assert!(!o.allows_from(Some("192.168.0.1".parse().unwrap())));
         assert!(!o.allows_from(None));
         assert!(KeyOptions::default().allows_from(None));
+        // A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses: the
+        // negation still applies, and so does the allowing pattern.
+        assert!(!o.allows_from(Some("::ffff:10.0.0.5".parse().unwrap())));
+        assert!(o.allows_from(Some("::ffff:127.0.0.1".parse().unwrap())));
+        // Patterns are case-insensitive.
+        let v6 = AuthorizedKeys::parse(&format!(r#"from="!FE80::*,*" {ED}"#));
+        let v6 = &v6.keys[0].options;
+        assert!(!v6.allows_from(Some("fe80::1".parse().unwrap())));
+        assert!(v6.allows_from(Some("2001:db8::1".parse().unwrap())));
         assert_eq!(ak.keys[0].comment, "c");
     }
 
