@@ -20,6 +20,7 @@
 //! [`block_on`], whose waker unparks the waiting thread. Only moving bytes between a socket
 //! and the [`Pump`] is written per adapter.
 
+mod accept;
 mod auth;
 mod auth_queue;
 mod channel;
@@ -43,6 +44,7 @@ mod streams;
 mod wait;
 mod write_deadline;
 
+pub use accept::{AcceptBackoff, Connections, Registered, ShutdownHandle};
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};

@@ -201,7 +201,8 @@ impl Pump {
         } else if !self.deadline.is_closing() && self.shared.lock().conn.is_closed() {
             self.deadline.closing(now);
         }
-        self.deadline.waiting(now, self.out.len() - self.out_pos, false);
+        self.deadline
+            .waiting(now, self.out.len() - self.out_pos, false);
         self.out.get(self.out_pos..).unwrap_or_default()
     }
 

@@ -45,7 +45,10 @@ impl WriteDeadline {
 
     fn allowed(&self) -> Option<Duration> {
         if self.closing {
-            Some(self.timeout.map_or(CLOSING_WRITE_TIMEOUT, |t| t.min(CLOSING_WRITE_TIMEOUT)))
+            Some(
+                self.timeout
+                    .map_or(CLOSING_WRITE_TIMEOUT, |t| t.min(CLOSING_WRITE_TIMEOUT)),
+            )
         } else {
             self.timeout
         }

@@ -45,7 +45,7 @@ pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
     HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
-    StrictHostKeyChecking,
+    ShutdownHandle, StrictHostKeyChecking,
 };
 pub use seashell_adapter::{Forward, ForwardTarget};
 pub use seashell_proto as proto;

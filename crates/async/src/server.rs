@@ -5,11 +5,16 @@
 
 use crate::driver::Driver;
 use crate::runtime::{AsyncListener, AsyncSocket, Runtime};
-use seashell_adapter::{Error, Handler, Pump, Shared};
+use seashell_adapter::{
+    AcceptBackoff, CLOSING_WRITE_TIMEOUT, Connections, Error, Handler, Pump, Shared, ShutdownHandle,
+};
 use seashell_proto::ServerConnection;
+use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 /// A listening SSH server on runtime `R`. The bindings name it `seashell_tokio::Server` and
 /// `seashell_smol::Server`.
@@ -17,6 +22,7 @@ pub struct Server<R> {
     listener: Box<dyn AsyncListener>,
     config: Arc<seashell_proto::ServerConfig>,
     runtime: Arc<dyn Runtime>,
+    shutdown: ShutdownHandle,
     _runtime: PhantomData<R>,
 }
 
@@ -31,16 +37,31 @@ impl<R> std::fmt::Debug for Server<R> {
 impl<R: Runtime + Default> Server<R> {
     /// Binds `addr` (`127.0.0.1:0` picks a free port). Call it inside the runtime.
     pub fn bind(addr: &str, config: seashell_proto::ServerConfig) -> Result<Server<R>, Error> {
-        config.validate()?;
-        let runtime: Arc<dyn Runtime> = Arc::new(R::default());
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
+        let listener = R::default().listen(std_listener)?;
+        Server::from_listener(listener, config)
+    }
+
+    /// Serves on any listener: one of the runtime's ([`Runtime::listen`] on a socket bound
+    /// elsewhere), or one of the application's own.
+    pub fn from_listener(
+        listener: Box<dyn AsyncListener>,
+        config: seashell_proto::ServerConfig,
+    ) -> Result<Server<R>, Error> {
+        config.validate()?;
         Ok(Server {
-            listener: runtime.listen(std_listener)?,
+            listener,
             config: Arc::new(config),
-            runtime,
+            runtime: Arc::new(R::default()),
+            shutdown: ShutdownHandle::new(Connections::new()),
             _runtime: PhantomData,
         })
+    }
+
+    /// A handle that stops [`run`](Self::run) gracefully from another task or thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
     }
 
     /// The address it listens on.
@@ -48,26 +69,104 @@ impl<R: Runtime + Default> Server<R> {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Accepts connections until accepting fails, each on its own task with a handler from
-    /// `make`.
+    /// Accepts connections until [`ShutdownHandle::shutdown`], each on its own task with a
+    /// handler from `make`; then lets the live sessions end for the drain time, disconnects
+    /// the rest and returns.
+    ///
+    /// A failed `accept` does not end the server: a connection aborted in the backlog is
+    /// skipped, and while descriptors or memory are exhausted (`EMFILE`, `ENFILE`) the loop
+    /// pauses, longer each time up to a second ([`AcceptBackoff`]). Only a broken listener
+    /// (`EBADF`, `EINVAL`) returns an error.
     pub async fn run<H: Handler>(
         &self,
         mut make: impl FnMut(SocketAddr) -> H,
     ) -> Result<(), Error> {
+        let connections = self.shutdown.connections().clone();
+        let mut backoff = AcceptBackoff::new();
         loop {
-            let (sock, peer) = self.listener.accept().await?;
-            let handler = make(peer);
-            let fut = serve(self.runtime.clone(), sock, self.config.clone(), handler);
-            self.runtime.spawn(Box::pin(async move {
-                let _ = fut.await;
-            }));
+            let accepted = {
+                let mut accept = self.listener.accept();
+                poll_fn(|cx| {
+                    if connections.poll_stopping(cx).is_ready() {
+                        return Poll::Ready(None);
+                    }
+                    accept.as_mut().poll(cx).map(Some)
+                })
+                .await
+            };
+            let pause = match accepted {
+                None => break,
+                Some(Ok((sock, peer))) => {
+                    backoff.accepted();
+                    let handler = make(peer);
+                    let fut = serve(
+                        self.runtime.clone(),
+                        sock,
+                        self.config.clone(),
+                        handler,
+                        Some(connections.clone()),
+                    );
+                    self.runtime.spawn(Box::pin(async move {
+                        let _ = fut.await;
+                    }));
+                    continue;
+                }
+                Some(Err(e)) => backoff.failed(e)?,
+            };
+            if !pause.is_zero() {
+                self.sleep_unless_stopping(pause).await;
+            }
         }
+        self.drain().await;
+        Ok(())
+    }
+
+    /// Sleeps for `pause`, or less if the shutdown starts.
+    async fn sleep_unless_stopping(&self, pause: Duration) {
+        self.wait_until(self.runtime.now() + pause, |c, cx| c.poll_stopping(cx))
+            .await;
+    }
+
+    /// Waits until `at` or until `done` is ready, whichever is first.
+    async fn wait_until(
+        &self,
+        at: Instant,
+        done: impl Fn(&Connections, &mut std::task::Context<'_>) -> Poll<()>,
+    ) {
+        let connections = self.shutdown.connections();
+        let mut timer = self.runtime.new_timer(at);
+        poll_fn(|cx| {
+            if done(connections, cx).is_ready() {
+                return Poll::Ready(());
+            }
+            timer.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// After the accept loop stopped: waits for the sessions to end for the drain time,
+    /// disconnects the rest, and waits (briefly) for them to go.
+    async fn drain(&self) {
+        let drain = self.shutdown.drain();
+        self.wait_until(self.runtime.now() + drain, |c, cx| c.poll_drained(cx))
+            .await;
+        self.shutdown.connections().disconnect_all();
+        let last = CLOSING_WRITE_TIMEOUT + Duration::from_secs(1);
+        self.wait_until(self.runtime.now() + last, |c, cx| c.poll_drained(cx))
+            .await;
     }
 
     /// Accepts one connection and serves it on this task (tests, examples).
     pub async fn serve_one<H: Handler>(&self, handler: H) -> Result<(), Error> {
         let (sock, _) = self.listener.accept().await?;
-        serve(self.runtime.clone(), sock, self.config.clone(), handler).await
+        serve(
+            self.runtime.clone(),
+            sock,
+            self.config.clone(),
+            handler,
+            None,
+        )
+        .await
     }
 
     /// Serves one accepted connection (any byte stream) on this task until it ends.
@@ -76,7 +175,14 @@ impl<R: Runtime + Default> Server<R> {
         config: Arc<seashell_proto::ServerConfig>,
         handler: H,
     ) -> Result<(), Error> {
-        serve(Arc::new(R::default()), Box::new(sock), config, handler).await
+        serve(
+            Arc::new(R::default()),
+            Box::new(sock),
+            config,
+            handler,
+            None,
+        )
+        .await
     }
 }
 
@@ -85,9 +191,11 @@ async fn serve<H: Handler>(
     sock: Box<dyn AsyncSocket>,
     config: Arc<seashell_proto::ServerConfig>,
     handler: H,
+    connections: Option<Arc<Connections>>,
 ) -> Result<(), Error> {
     let core = ServerConnection::new(config, runtime.now())?;
     let shared = Shared::new(Box::new(core));
+    let _registered = connections.map(|c| c.register(&shared));
     crate::forward::spawn_incoming_loop(&shared, &runtime);
     crate::forward::spawn_listen_loop(&shared, &runtime);
     let pump = Pump::server(shared, handler);

@@ -21,12 +21,34 @@ use std::time::Instant;
 /// Socket read size: large reads keep the per-read overhead low on bulk transfers.
 const READ_CHUNK: usize = 256 * 1024;
 
-/// Wakes the I/O loop from another thread: one byte on a socket pair, written only when no
-/// wake-up is pending already.
+/// Wakes a thread sleeping in `poll(2)` from another thread: one byte on a socket pair,
+/// written only when no wake-up is pending already.
 #[derive(Debug)]
-struct Wakeup {
+pub(crate) struct Wakeup {
     tx: UnixStream,
     pending: AtomicBool,
+}
+
+impl Wakeup {
+    /// A wake-up and the end to poll (readable when woken).
+    pub fn pair() -> io::Result<(Arc<Wakeup>, UnixStream)> {
+        let (tx, rx) = UnixStream::pair()?;
+        tx.set_nonblocking(true)?;
+        rx.set_nonblocking(true)?;
+        let wakeup = Arc::new(Wakeup {
+            tx,
+            pending: AtomicBool::new(false),
+        });
+        Ok((wakeup, rx))
+    }
+
+    /// Empties `rx` and re-arms the wake-up (before the state is looked at again, so a
+    /// wake-up after this point writes a new byte).
+    pub fn drain(&self, mut rx: &UnixStream) {
+        let mut buf = [0u8; 64];
+        while matches!(rx.read(&mut buf), Ok(n) if n > 0) {}
+        self.pending.store(false, Ordering::Release);
+    }
 }
 
 impl Wake for Wakeup {
@@ -56,13 +78,7 @@ pub(crate) struct IoLoop {
 impl IoLoop {
     pub fn new(pump: Pump, sock: TcpStream) -> io::Result<IoLoop> {
         sock.set_nodelay(true)?;
-        let (tx, rx) = UnixStream::pair()?;
-        tx.set_nonblocking(true)?;
-        rx.set_nonblocking(true)?;
-        let wakeup = Arc::new(Wakeup {
-            tx,
-            pending: AtomicBool::new(false),
-        });
+        let (wakeup, rx) = Wakeup::pair()?;
         pump.set_waker(&Waker::from(wakeup.clone()));
         Ok(IoLoop {
             pump,
@@ -138,21 +154,13 @@ impl IoLoop {
             }
             let [sock, wake] = fds.map(|f| f.revents());
             if !wake.is_empty() {
-                self.drain_wakeups();
+                self.wakeup.drain(&self.rx);
             }
             let ready = PollFlags::IN | PollFlags::HUP | PollFlags::ERR;
             if reading && sock.intersects(ready) {
                 self.read();
             }
         }
-    }
-
-    /// Empties the wake-up pair and re-arms it (before the state is looked at again, so a
-    /// wake-up after this point writes a new byte).
-    fn drain_wakeups(&mut self) {
-        let mut buf = [0u8; 64];
-        while matches!(self.rx.read(&mut buf), Ok(n) if n > 0) {}
-        self.wakeup.pending.store(false, Ordering::Release);
     }
 
     /// One socket read, fed to the core.

@@ -33,7 +33,7 @@ pub use client::Client;
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
     HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
-    StrictHostKeyChecking,
+    ShutdownHandle, StrictHostKeyChecking,
 };
 pub use seashell_adapter::{Forward, ForwardTarget};
 pub use seashell_proto as proto;

@@ -3,17 +3,23 @@
 //! on a thread of its own, talking to the client through a
 //! [`ServerChannel`](crate::ServerChannel) (`Read`/`Write`).
 
-use crate::io_loop::IoLoop;
-use seashell_adapter::{Error, Handler, Pump, Shared};
-use seashell_proto::ServerConnection;
+use crate::io_loop::{IoLoop, Wakeup};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use seashell_adapter::{
+    AcceptBackoff, CLOSING_WRITE_TIMEOUT, Connections, Error, Handler, Pump, Shared, ShutdownHandle,
+};
+use seashell_proto::ServerConfig;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::Waker;
+use std::time::{Duration, Instant};
 
 /// A listening SSH server.
 pub struct Server {
     listener: TcpListener,
-    config: Arc<seashell_proto::ServerConfig>,
+    config: Arc<ServerConfig>,
+    shutdown: ShutdownHandle,
 }
 
 impl std::fmt::Debug for Server {
@@ -26,11 +32,18 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Binds `addr` (`127.0.0.1:0` picks a free port).
-    pub fn bind(addr: &str, config: seashell_proto::ServerConfig) -> Result<Server, Error> {
+    pub fn bind(addr: &str, config: ServerConfig) -> Result<Server, Error> {
+        Server::from_listener(TcpListener::bind(addr)?, config)
+    }
+
+    /// Serves on a listener bound elsewhere (socket activation, a privileged parent).
+    pub fn from_listener(listener: TcpListener, config: ServerConfig) -> Result<Server, Error> {
         config.validate()?;
+        listener.set_nonblocking(true)?;
         Ok(Server {
-            listener: TcpListener::bind(addr)?,
+            listener,
             config: Arc::new(config),
+            shutdown: ShutdownHandle::new(Connections::new()),
         })
     }
 
@@ -39,41 +52,128 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Accepts connections forever, each on its own thread with a handler from `make`. A
-    /// failed `accept` (a connection reset before it was taken, descriptors exhausted) is
-    /// retried after a short pause rather than ending the server.
+    /// A handle that stops [`run`](Self::run) gracefully from another thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Accepts connections until [`ShutdownHandle::shutdown`], each on its own thread with
+    /// a handler from `make`; then lets the live sessions end for the drain time,
+    /// disconnects the rest and returns.
+    ///
+    /// A failed `accept` does not end the server: a connection aborted in the backlog is
+    /// skipped, and while descriptors or memory are exhausted (`EMFILE`, `ENFILE`) the loop
+    /// pauses, longer each time up to a second ([`AcceptBackoff`]). A connection whose
+    /// thread cannot be started is closed, with the same pause. Only a broken listener
+    /// (`EBADF`, `EINVAL`) returns an error.
     pub fn run<H: Handler>(&self, mut make: impl FnMut(SocketAddr) -> H) -> Result<(), Error> {
+        let (wakeup, rx) = Wakeup::pair()?;
+        let waker = Waker::from(wakeup.clone());
+        let connections = self.shutdown.connections();
+        let mut backoff = AcceptBackoff::new();
         loop {
-            let (sock, peer) = match self.listener.accept() {
-                Ok(x) => x,
-                Err(_) => {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                    continue;
+            connections.register_waker(&waker);
+            if connections.is_stopping() {
+                break;
+            }
+            let mut fds = [
+                PollFd::new(&self.listener, PollFlags::IN),
+                PollFd::new(&rx, PollFlags::IN),
+            ];
+            let _ = poll(&mut fds, None);
+            wakeup.drain(&rx);
+            let pause = match self.listener.accept() {
+                Ok((sock, peer)) => {
+                    backoff.accepted();
+                    self.spawn(sock, make(peer)).map_or_else(
+                        |e| backoff.failed(e).map_err(Error::from),
+                        |()| Ok(Duration::ZERO),
+                    )?
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Duration::ZERO,
+                Err(e) => backoff.failed(e)?,
             };
-            let handler = make(peer);
-            let config = self.config.clone();
-            std::thread::spawn(move || {
-                let _ = serve_connection(sock, config, handler);
-            });
+            if !pause.is_zero() {
+                wait(&rx, &wakeup, Some(pause));
+            }
         }
+        self.drain(&wakeup, &rx, &waker);
+        Ok(())
+    }
+
+    /// Serves `sock` on a thread of its own.
+    fn spawn<H: Handler>(&self, sock: TcpStream, handler: H) -> std::io::Result<()> {
+        let config = self.config.clone();
+        let connections = self.shutdown.connections().clone();
+        std::thread::Builder::new()
+            .name("seashell-io".into())
+            .spawn(move || {
+                let _ = serve_registered(sock, config, handler, Some(&connections));
+            })
+            .map(|_| ())
+    }
+
+    /// After the accept loop stopped: waits for the sessions to end for the drain time,
+    /// disconnects the rest, and waits (briefly) for them to go.
+    fn drain(&self, wakeup: &Wakeup, rx: &UnixStream, waker: &Waker) {
+        let connections = self.shutdown.connections();
+        let deadline = Instant::now() + self.shutdown.drain();
+        let until_empty = |deadline: Instant| loop {
+            connections.register_waker(waker);
+            let now = Instant::now();
+            if connections.is_empty() || now >= deadline {
+                return;
+            }
+            wait(rx, wakeup, Some(deadline - now));
+        };
+        until_empty(deadline);
+        connections.disconnect_all();
+        // The DISCONNECTs go out; a peer that takes none of them is dropped by the pump.
+        until_empty(Instant::now() + CLOSING_WRITE_TIMEOUT + Duration::from_secs(1));
     }
 
     /// Accepts one connection and serves it on this thread (tests, examples).
     pub fn serve_one<H: Handler>(&self, handler: H) -> Result<(), Error> {
-        let (sock, _) = self.listener.accept()?;
-        serve_connection(sock, self.config.clone(), handler)
+        loop {
+            match self.listener.accept() {
+                Ok((sock, _)) => return serve_connection(sock, self.config.clone(), handler),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let mut fds = [PollFd::new(&self.listener, PollFlags::IN)];
+                    let _ = poll(&mut fds, None);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
+}
+
+/// Sleeps until `rx` is woken or `timeout` passes.
+fn wait(rx: &UnixStream, wakeup: &Wakeup, timeout: Option<Duration>) {
+    let mut fds = [PollFd::new(rx, PollFlags::IN)];
+    let timespec = timeout.and_then(|t| Timespec::try_from(t).ok());
+    let _ = poll(&mut fds, timespec.as_ref());
+    wakeup.drain(rx);
 }
 
 /// Serves one accepted connection on this thread until it ends.
 pub fn serve_connection<H: Handler>(
     sock: TcpStream,
-    config: Arc<seashell_proto::ServerConfig>,
+    config: Arc<ServerConfig>,
     handler: H,
 ) -> Result<(), Error> {
-    let core = ServerConnection::new(config, Instant::now())?;
+    serve_registered(sock, config, handler, None)
+}
+
+/// [`serve_connection`], counted in `connections` while it lives.
+fn serve_registered<H: Handler>(
+    sock: TcpStream,
+    config: Arc<ServerConfig>,
+    handler: H,
+    connections: Option<&Arc<Connections>>,
+) -> Result<(), Error> {
+    let core = seashell_proto::ServerConnection::new(config, Instant::now())?;
     let shared = Shared::new(Box::new(core));
+    let _registered = connections.map(|c| c.register(&shared));
     let pump = Pump::server(shared, handler);
     IoLoop::new(pump, sock)?.forwarding_later().run()
 }

@@ -30,7 +30,8 @@ use std::time::Instant;
 pub use seashell_async::{
     AuthQueue, Channel, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Forward,
     ForwardTarget, Handler, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth,
-    PtyRequest, ServerChannel, Session, SessionBuilder, Stderr, StrictHostKeyChecking, proto,
+    PtyRequest, ServerChannel, Session, SessionBuilder, ShutdownHandle, Stderr,
+    StrictHostKeyChecking, proto,
 };
 
 /// Opens authenticated sessions: `Client::connect(addr, config).await`.
