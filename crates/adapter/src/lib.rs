@@ -14,13 +14,17 @@
 //!   handshake ([`Handshake`]), starting a session with a pty and environment
 //!   ([`Starting`], [`SessionSetup`]), exit ordering ([`ChannelHandle::poll_wait`]),
 //!   [`Exec`], [`Ping`];
-//! - the server side: one [`Handler`] trait and one [`ServerChannel`] type.
+//! - the server side: one [`Handler`] trait and one [`ServerChannel`] type; admission
+//!   control with sshd's options ([`Admission`]: `MaxStartups`, `PerSourceMaxStartups`,
+//!   `PerSourcePenalties`), the PROXY protocol ([`proxy_protocol`]) and counters
+//!   ([`ServerMetrics`]).
 //!
 //! An async adapter `.await`s the poll functions; the blocking adapter waits on them with
 //! [`block_on`], whose waker unparks the waiting thread. Only moving bytes between a socket
 //! and the [`Pump`] is written per adapter.
 
 mod accept;
+mod admission;
 mod auth;
 mod auth_queue;
 mod channel;
@@ -33,7 +37,9 @@ mod forward_policy;
 mod handshake;
 mod host_keys;
 mod inbox;
+mod metrics;
 mod ping;
+pub mod proxy_protocol;
 mod pump;
 mod server;
 mod server_channel;
@@ -45,6 +51,11 @@ mod wait;
 mod write_deadline;
 
 pub use accept::{AcceptBackoff, Connections, Registered, ShutdownHandle};
+pub use admission::{
+    Admission, AdmissionConfig, Admitted, ConfigError as AdmissionConfigError, ExemptList,
+    MaxStartups, NetBlockSize, Penalty, PenaltyOverflow, PerSourcePenalties, REFUSAL_MESSAGE,
+    Refused, mask_ip, normalize_ip, parse_sshd_time,
+};
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};
@@ -61,6 +72,7 @@ pub use forward_policy::{
 pub use handshake::Handshake;
 pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use inbox::Inbox;
+pub use metrics::{DropReason, MetricsSnapshot, RefusalReason, ServerMetrics};
 pub use ping::Ping;
 pub use pump::Pump;
 pub use seashell_proto::{PtyRequest, TerminalModes};
