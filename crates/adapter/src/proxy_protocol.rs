@@ -270,10 +270,10 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
             return Err(ProxyError::BadCommand);
         }
     }
-    if let Some(&fam) = buf.get(13) {
-        if fam >> 4 > 3 || fam & 0x0f > 2 {
-            return Err(ProxyError::BadFamily);
-        }
+    if let Some(&fam) = buf.get(13)
+        && (fam >> 4 > 3 || fam & 0x0f > 2)
+    {
+        return Err(ProxyError::BadFamily);
     }
     if buf.len() < V2_FIXED_LEN {
         return Ok(None);
