@@ -57,7 +57,8 @@ pub enum ProxyVersion {
 /// `source` and `destination` are `None` for a v1 `UNKNOWN`, a v2 `LOCAL` (the proxy's own
 /// health check), and v2 families or transports other than TCP over IPv4/IPv6 (UNIX
 /// sockets, datagrams, unspecified): the server then uses the socket's own peer and local
-/// addresses, as the specification asks.
+/// addresses, as the specification asks. A v2 `LOCAL` or unspecified-family header's whole
+/// address-and-TLV block is discarded unread, as the specification says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyHeader {
     /// v1 or v2.
