@@ -1,28 +1,4 @@
-//! Admission control for servers, with sshd's options, defaults and semantics and no I/O:
-//! `MaxStartups` random early drop, `PerSourceMaxStartups` per source netblock
-//! (`PerSourceNetBlockSize`), `PerSourcePenalties` (with `PerSourcePenaltyExemptList`), and
-//! Seashell's own `MaxConnections` cap.
-//!
-//! One [`Admission`] per server, shared as `Arc<Admission>` by the accept loop and the
-//! connections. Time is always passed in (an [`Instant`], real or virtual), and the drop
-//! decisions draw from a small generator seeded from the system's secure random source, or
-//! from a seed or function the caller supplies, so tests are deterministic.
-//!
-//! ```
-//! use std::sync::Arc;
-//! use std::time::Instant;
-//! use seashell_adapter::{Admission, AdmissionConfig, Penalty};
-//! let mut config = AdmissionConfig::default();
-//! config.set("PerSourceMaxStartups", "3").unwrap();
-//! let admission = Arc::new(Admission::new(config));
-//! let now = Instant::now();
-//! let peer = "::ffff:192.0.2.7".parse().unwrap(); // counted as 192.0.2.7
-//! let mut conn = admission.admit(peer, now).expect("admitted");
-//! // ... on successful user authentication:
-//! conn.authenticated();
-//! // ... when the connection ends (imposes `noauth` if it never authenticated):
-//! conn.close(now);
-//! ```
+//! Admission control for servers with sshd's options and semantics: see [`Admission`].
 
 mod config;
 mod netblock;
@@ -172,8 +148,33 @@ struct State {
     rng: SplitMix64,
 }
 
-/// A server's admission control (see the [module](self) documentation). Share it as
-/// `Arc<Admission>`; every method takes a short internal lock.
+/// Admission control for servers, with sshd's options, defaults and semantics and no I/O:
+/// `MaxStartups` random early drop, `PerSourceMaxStartups` per source netblock
+/// (`PerSourceNetBlockSize`), `PerSourcePenalties` (with `PerSourcePenaltyExemptList`), and
+/// Seashell's own `MaxConnections` cap.
+///
+/// One [`Admission`] per server, shared as `Arc<Admission>` by the accept loop and the
+/// connections. Time is always passed in (an [`Instant`], real or virtual), and the drop
+/// decisions draw from a small generator seeded from the system's secure random source, or
+/// from a seed or function the caller supplies, so tests are deterministic.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Instant;
+/// use seashell_adapter::{Admission, AdmissionConfig, Penalty};
+/// let mut config = AdmissionConfig::default();
+/// config.set("PerSourceMaxStartups", "3").unwrap();
+/// let admission = Arc::new(Admission::new(config));
+/// let now = Instant::now();
+/// let peer = "::ffff:192.0.2.7".parse().unwrap(); // counted as 192.0.2.7
+/// let mut conn = admission.admit(peer, now).expect("admitted");
+/// // ... on successful user authentication:
+/// conn.authenticated();
+/// // ... when the connection ends (imposes `noauth` if it never authenticated):
+/// conn.close(now);
+/// ```
+///
+/// Every method takes a short internal lock.
 #[derive(Debug)]
 pub struct Admission {
     config: AdmissionConfig,
@@ -293,10 +294,10 @@ impl Admission {
             },
             PenaltyRefusal::TableFull => Refused::PenaltyTableFull,
         })?;
-        if let Some(limit) = self.config.max_connections {
-            if state.open >= limit {
-                return Err(Refused::MaxConnections { limit });
-            }
+        if let Some(limit) = self.config.max_connections
+            && state.open >= limit
+        {
+            return Err(Refused::MaxConnections { limit });
         }
         let percent = self.config.max_startups.drop_percent(state.unauthenticated);
         if percent > 0 {
@@ -337,10 +338,8 @@ impl Admission {
             .lock()
             .penalties
             .penalise(normalize_ip(peer), kind, now);
-        if recorded {
-            if let Some(m) = &self.metrics {
-                m.penalty_imposed(kind);
-            }
+        if recorded && let Some(m) = &self.metrics {
+            m.penalty_imposed(kind);
         }
         recorded
     }
@@ -378,12 +377,12 @@ impl Admission {
         let mut state = self.lock();
         if !authenticated_before {
             state.unauthenticated = state.unauthenticated.saturating_sub(1);
-            if self.config.per_source_max_startups.is_some() {
-                if let Some(count) = state.per_source.get_mut(&block) {
-                    *count = count.saturating_sub(1);
-                    if *count == 0 {
-                        state.per_source.remove(&block);
-                    }
+            if self.config.per_source_max_startups.is_some()
+                && let Some(count) = state.per_source.get_mut(&block)
+            {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    state.per_source.remove(&block);
                 }
             }
         }

@@ -87,7 +87,15 @@ impl DropReason {
 }
 
 /// A server's counters, shared (`Arc<ServerMetrics>`) by its accept loop and connections.
-/// Every update is one relaxed atomic operation.
+/// Every update is one relaxed atomic operation; [`ServerMetrics::snapshot`] reads them all
+/// and its `Display` prints Prometheus' text format.
+///
+/// [`crate::Admission`] keeps the admission counters itself when given the metrics
+/// ([`crate::Admission::with_metrics`]): connections accepted and refused (except for a bad
+/// PROXY header), the unauthenticated/authenticated gauges, and penalties recorded. The
+/// server counts the rest: [`ServerMetrics::auth_success`], [`ServerMetrics::auth_failure`],
+/// [`ServerMetrics::connection_refused`] with [`RefusalReason::ProxyHeader`],
+/// [`ServerMetrics::connection_dropped`], and the byte counters.
 #[derive(Debug, Default)]
 pub struct ServerMetrics {
     accepted: AtomicU64,

@@ -57,7 +57,8 @@ pub enum ProxyVersion {
 /// `source` and `destination` are `None` for a v1 `UNKNOWN`, a v2 `LOCAL` (the proxy's own
 /// health check), and v2 families or transports other than TCP over IPv4/IPv6 (UNIX
 /// sockets, datagrams, unspecified): the server then uses the socket's own peer and local
-/// addresses, as the specification asks.
+/// addresses, as the specification asks. A v2 `LOCAL` or unspecified-family header's whole
+/// address-and-TLV block is discarded unread, as the specification says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyHeader {
     /// v1 or v2.
@@ -270,10 +271,10 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
             return Err(ProxyError::BadCommand);
         }
     }
-    if let Some(&fam) = buf.get(13) {
-        if fam >> 4 > 3 || fam & 0x0f > 2 {
-            return Err(ProxyError::BadFamily);
-        }
+    if let Some(&fam) = buf.get(13)
+        && (fam >> 4 > 3 || fam & 0x0f > 2)
+    {
+        return Err(ProxyError::BadFamily);
     }
     if buf.len() < V2_FIXED_LEN {
         return Ok(None);

@@ -615,3 +615,28 @@ fn refusal_messages_read_like_sshd() {
     assert_eq!(r.reason(), RefusalReason::MaxStartups);
     assert_eq!(REFUSAL_MESSAGE, b"Not allowed at this time\r\n");
 }
+
+#[test]
+fn shareable_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Admission>();
+    send_sync::<Admitted>();
+    send_sync::<ServerMetrics>();
+    let adm = admission(quiet_config());
+    let now = Instant::now();
+    let handles: Vec<_> = (0..4u8)
+        .map(|i| {
+            let adm = Arc::clone(&adm);
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    let mut c = adm.admit(IpAddr::from([10, 0, 0, i]), now).unwrap();
+                    c.authenticated();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(adm.counts(), (0, 0));
+}
