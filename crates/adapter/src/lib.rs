@@ -34,6 +34,7 @@ mod exit;
 mod file;
 mod forward;
 mod forward_policy;
+mod gate;
 mod handshake;
 mod host_keys;
 mod inbox;
@@ -69,6 +70,7 @@ pub use forward::{
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,
 };
+pub use gate::{ConnectionGate, Gate, PROXY_HEADER_TIMEOUT, ProxyRead};
 pub use handshake::Handshake;
 pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use inbox::Inbox;

@@ -1,6 +1,7 @@
 //! [`Pump`]: the I/O-free half of a connection driver, the same for every adapter.
 
 use crate::error::{Error, Lost};
+use crate::gate::ConnectionGate;
 use crate::server::{Decisions, Handler};
 use crate::shared::{SEND_HIGH_WATER, SEND_LOW_WATER, Shared, State};
 use crate::write_deadline::{DEFAULT_WRITE_TIMEOUT, WriteDeadline};
@@ -66,7 +67,14 @@ impl Pump {
 
     /// The pump of a server connection: `handler` makes its decisions, on the driver.
     pub fn server<H: Handler>(shared: Arc<Shared>, handler: H) -> Pump {
-        Pump::new(shared, Some(Box::new(Decisions::new(handler))))
+        Pump::new(shared, Some(Box::new(Decisions::new(handler, None))))
+    }
+
+    /// [`server`](Self::server) for a connection admitted through a server's
+    /// [`Gate`](crate::Gate): its authentication and its end update the gate (startups,
+    /// penalties, counters).
+    pub fn gated<H: Handler>(shared: Arc<Shared>, handler: H, gate: ConnectionGate) -> Pump {
+        Pump::new(shared, Some(Box::new(Decisions::new(handler, Some(gate)))))
     }
 
     fn new(shared: Arc<Shared>, decide: Option<Box<dyn Decide>>) -> Pump {

@@ -6,6 +6,7 @@ use crate::channel::ChannelHandle;
 use crate::error::Error;
 use crate::forward::{ForwardTarget, ListenRequest, UnixListenRequest};
 use crate::forward_policy::ForwardingPolicy;
+use crate::gate::ConnectionGate;
 use crate::pump::Decide;
 use crate::server_channel::ServerChannel;
 use crate::shared::Shared;
@@ -15,6 +16,7 @@ use seashell_proto::{
     IncomingGlobalRequest, OpenFailure, PublicKey, SessionRequestKind,
 };
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The application's side of a server connection, in every adapter. Every method has a safe
 /// default: refuse.
@@ -86,27 +88,33 @@ pub(crate) struct Decisions<H: Handler> {
     queue: Option<AuthQueue>,
     /// The connection, once a decision came (to tell the handler how it ended).
     shared: Option<Arc<Shared>>,
+    /// The connection's place at its server's gate (admission, penalties, counters).
+    gate: Option<ConnectionGate>,
 }
 
 impl<H: Handler> Decisions<H> {
-    pub fn new(mut handler: H) -> Self {
+    pub fn new(mut handler: H, gate: Option<ConnectionGate>) -> Self {
         Decisions {
             queue: handler.auth_queue(),
             handler,
             policy: ForwardingPolicy::deny_all(),
             shared: None,
+            gate,
         }
     }
 }
 
 impl<H: Handler> Drop for Decisions<H> {
     fn drop(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            let reason = match shared.check() {
-                Err(e) => e,
-                Ok(()) => Error::Ssh(seashell_proto::Error::ConnectionClosed),
-            };
-            self.handler.ended(&reason);
+        let reason = || match self.shared.as_ref().map(|s| s.check()) {
+            Some(Err(e)) => e,
+            _ => Error::Ssh(seashell_proto::Error::ConnectionClosed),
+        };
+        if let Some(gate) = self.gate.take() {
+            gate.ended(&reason(), std::thread::panicking(), Instant::now());
+        }
+        if self.shared.is_some() {
+            self.handler.ended(&reason());
         }
     }
 }
@@ -142,12 +150,21 @@ impl<H: Handler> Decide for Decisions<H> {
         let handler = &mut self.handler;
         match ev {
             Event::AuthRequest(req) if self.queue.is_some() => {
+                if let Some(g) = &mut self.gate {
+                    g.auth_attempt(!matches!(req.attempt(), AuthAttempt::None));
+                }
                 if let Some(q) = &self.queue {
                     q.push(PendingAuth::new(req, shared.clone(), None));
                 }
             }
             Event::AuthRequest(req) => {
                 let decision = handler.auth(req.user(), req.attempt());
+                if let Some(g) = &mut self.gate {
+                    g.auth_attempt(!matches!(req.attempt(), AuthAttempt::None));
+                    if matches!(decision, AuthDecision::Reject) {
+                        g.auth_failed();
+                    }
+                }
                 let mut st = shared.lock();
                 if let Some(s) = st.conn.as_server() {
                     let _ = s.answer_auth(req, decision);
@@ -155,6 +172,9 @@ impl<H: Handler> Decide for Decisions<H> {
                 st.wake_driver();
             }
             Event::ClientAuthenticated(who) => {
+                if let Some(g) = &mut self.gate {
+                    g.authenticated();
+                }
                 if let Some(n) = shared.negotiated() {
                     handler.negotiated(&n);
                 }

@@ -5,8 +5,10 @@
 
 use crate::driver::Driver;
 use crate::runtime::{AsyncListener, AsyncSocket, Runtime};
+use futures_io::AsyncWrite;
 use seashell_adapter::{
-    AcceptBackoff, CLOSING_WRITE_TIMEOUT, Connections, Error, Handler, Pump, Shared, ShutdownHandle,
+    AcceptBackoff, CLOSING_WRITE_TIMEOUT, ConnectionGate, Connections, Error, Gate, Handler, Pump,
+    REFUSAL_MESSAGE, Shared, ShutdownHandle,
 };
 use seashell_proto::ServerConnection;
 use std::future::poll_fn;
@@ -23,6 +25,7 @@ pub struct Server<R> {
     config: Arc<seashell_proto::ServerConfig>,
     runtime: Arc<dyn Runtime>,
     shutdown: ShutdownHandle,
+    gate: Arc<Gate>,
     _runtime: PhantomData<R>,
 }
 
@@ -55,8 +58,21 @@ impl<R: Runtime + Default> Server<R> {
             config: Arc::new(config),
             runtime: Arc::new(R::default()),
             shutdown: ShutdownHandle::new(Connections::new()),
+            gate: Arc::new(Gate::default()),
             _runtime: PhantomData,
         })
+    }
+
+    /// Admits connections through `gate` (admission control, counters) instead of the
+    /// default, sshd's limits (`MaxStartups 10:30:100`, `PerSourcePenalties` on).
+    pub fn with_gate(mut self, gate: Gate) -> Server<R> {
+        self.gate = Arc::new(gate);
+        self
+    }
+
+    /// The gate connections pass: its counters ([`Gate::metrics`]) and admission state.
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
     }
 
     /// A handle that stops [`run`](Self::run) gracefully from another task or thread.
@@ -96,15 +112,26 @@ impl<R: Runtime + Default> Server<R> {
             };
             let pause = match accepted {
                 None => break,
-                Some(Ok((sock, peer))) => {
+                Some(Ok((mut sock, peer))) => {
                     backoff.accepted();
+                    let gate = match self.gate.admit(peer, self.runtime.now()) {
+                        Ok(gate) => gate,
+                        Err(_refused) => {
+                            // Best effort: a fresh socket's buffer always takes these bytes.
+                            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                            let _ =
+                                std::pin::Pin::new(&mut sock).poll_write(&mut cx, REFUSAL_MESSAGE);
+                            let _ = std::pin::Pin::new(&mut sock).poll_close(&mut cx);
+                            continue;
+                        }
+                    };
                     let handler = make(peer);
                     let fut = serve(
                         self.runtime.clone(),
                         sock,
                         self.config.clone(),
                         handler,
-                        Some(connections.clone()),
+                        Some((connections.clone(), gate)),
                     );
                     self.runtime.spawn(Box::pin(async move {
                         let _ = fut.await;
@@ -191,13 +218,18 @@ async fn serve<H: Handler>(
     sock: Box<dyn AsyncSocket>,
     config: Arc<seashell_proto::ServerConfig>,
     handler: H,
-    connections: Option<Arc<Connections>>,
+    server: Option<(Arc<Connections>, ConnectionGate)>,
 ) -> Result<(), Error> {
     let core = ServerConnection::new(config, runtime.now())?;
     let shared = Shared::new(Box::new(core));
-    let _registered = connections.map(|c| c.register(&shared));
+    let (pump, _registered) = match server {
+        Some((connections, gate)) => {
+            let registered = connections.register(&shared);
+            (Pump::gated(shared.clone(), handler, gate), Some(registered))
+        }
+        None => (Pump::server(shared.clone(), handler), None),
+    };
     crate::forward::spawn_incoming_loop(&shared, &runtime);
     crate::forward::spawn_listen_loop(&shared, &runtime);
-    let pump = Pump::server(shared, handler);
     Driver::new(pump, sock, runtime).await
 }

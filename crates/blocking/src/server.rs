@@ -6,7 +6,8 @@
 use crate::io_loop::{IoLoop, Wakeup};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use seashell_adapter::{
-    AcceptBackoff, CLOSING_WRITE_TIMEOUT, Connections, Error, Handler, Pump, Shared, ShutdownHandle,
+    AcceptBackoff, CLOSING_WRITE_TIMEOUT, ConnectionGate, Connections, Error, Gate, Handler, Pump,
+    REFUSAL_MESSAGE, Shared, ShutdownHandle,
 };
 use seashell_proto::ServerConfig;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -20,6 +21,7 @@ pub struct Server {
     listener: TcpListener,
     config: Arc<ServerConfig>,
     shutdown: ShutdownHandle,
+    gate: Arc<Gate>,
 }
 
 impl std::fmt::Debug for Server {
@@ -44,7 +46,20 @@ impl Server {
             listener,
             config: Arc::new(config),
             shutdown: ShutdownHandle::new(Connections::new()),
+            gate: Arc::new(Gate::default()),
         })
+    }
+
+    /// Admits connections through `gate` (admission control, counters) instead of the
+    /// default, sshd's limits (`MaxStartups 10:30:100`, `PerSourcePenalties` on).
+    pub fn with_gate(mut self, gate: Gate) -> Server {
+        self.gate = Arc::new(gate);
+        self
+    }
+
+    /// The gate connections pass: its counters ([`Gate::metrics`]) and admission state.
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
     }
 
     /// The address it listens on.
@@ -85,7 +100,10 @@ impl Server {
             let pause = match self.listener.accept() {
                 Ok((sock, peer)) => {
                     backoff.accepted();
-                    self.spawn(sock, make(peer)).map_or_else(
+                    let Some(gate) = self.admit(&sock, peer) else {
+                        continue;
+                    };
+                    self.spawn(sock, make(peer), gate).map_or_else(
                         |e| backoff.failed(e).map_err(Error::from),
                         |()| Ok(Duration::ZERO),
                     )?
@@ -101,14 +119,31 @@ impl Server {
         Ok(())
     }
 
+    /// Admits a connection from `peer` through the gate; a refused one is told so (best
+    /// effort, without blocking) and closed.
+    fn admit(&self, sock: &TcpStream, peer: SocketAddr) -> Option<ConnectionGate> {
+        match self.gate.admit(peer, Instant::now()) {
+            Ok(gate) => Some(gate),
+            Err(_refused) => {
+                let _ = rustix::net::send(sock, REFUSAL_MESSAGE, rustix::net::SendFlags::DONTWAIT);
+                None
+            }
+        }
+    }
+
     /// Serves `sock` on a thread of its own.
-    fn spawn<H: Handler>(&self, sock: TcpStream, handler: H) -> std::io::Result<()> {
+    fn spawn<H: Handler>(
+        &self,
+        sock: TcpStream,
+        handler: H,
+        gate: ConnectionGate,
+    ) -> std::io::Result<()> {
         let config = self.config.clone();
         let connections = self.shutdown.connections().clone();
         std::thread::Builder::new()
             .name("seashell-io".into())
             .spawn(move || {
-                let _ = serve_registered(sock, config, handler, Some(&connections));
+                let _ = serve_registered(sock, config, handler, Some((&connections, gate)));
             })
             .map(|_| ())
     }
@@ -164,16 +199,22 @@ pub fn serve_connection<H: Handler>(
     serve_registered(sock, config, handler, None)
 }
 
-/// [`serve_connection`], counted in `connections` while it lives.
+/// [`serve_connection`], counted in a server's `connections` while it lives and admitted
+/// through its gate.
 fn serve_registered<H: Handler>(
     sock: TcpStream,
     config: Arc<ServerConfig>,
     handler: H,
-    connections: Option<&Arc<Connections>>,
+    server: Option<(&Arc<Connections>, ConnectionGate)>,
 ) -> Result<(), Error> {
     let core = seashell_proto::ServerConnection::new(config, Instant::now())?;
     let shared = Shared::new(Box::new(core));
-    let _registered = connections.map(|c| c.register(&shared));
-    let pump = Pump::server(shared, handler);
+    let (pump, _registered) = match server {
+        Some((connections, gate)) => {
+            let registered = connections.register(&shared);
+            (Pump::gated(shared, handler, gate), Some(registered))
+        }
+        None => (Pump::server(shared, handler), None),
+    };
     IoLoop::new(pump, sock)?.forwarding_later().run()
 }

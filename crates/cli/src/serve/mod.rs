@@ -17,6 +17,7 @@ pub mod sshd_options;
 
 use authorized_keys::AuthorizedKeys;
 use handler::{Policy, ServeHandler};
+use seashell_adapter::Gate;
 use seashell_blocking::Server;
 use seashell_proto::{PrivateKey, ServerConfig};
 use sshd_options::Tunables;
@@ -287,16 +288,16 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
     if a.inetd {
         diag::tag_with_pid();
     }
-    let (config, policy, keys) = setup(&a)?;
+    let (t, policy, keys) = setup(&a)?;
     if a.inetd {
-        return inetd::serve_stdio(config, Arc::new(policy));
+        return inetd::serve_stdio(t.config, Arc::new(policy));
     }
-    listen(&a, config, policy, &keys)
+    listen(&a, t, policy, &keys)
 }
 
-/// The core configuration and the policy from the arguments; also the host keys, for the
-/// listening line.
-fn setup(a: &ServeArgs) -> Result<(ServerConfig, Policy, Vec<Arc<PrivateKey>>), String> {
+/// The options (core configuration, admission control) and the policy from the
+/// arguments; also the host keys, for the listening line.
+fn setup(a: &ServeArgs) -> Result<(Tunables, Policy, Vec<Arc<PrivateKey>>), String> {
     let log = a.log;
     let keys = host_keys(&a.host_keys, log)?;
     let mut t = Tunables::new(ServerConfig::new(keys.clone()));
@@ -330,20 +331,21 @@ fn setup(a: &ServeArgs) -> Result<(ServerConfig, Policy, Vec<Arc<PrivateKey>>), 
         );
     }
     t.config.validate().map_err(|e| format!("{e}"))?;
-    Ok((t.config, policy, keys))
+    Ok((t, policy, keys))
 }
 
 /// Listens on `--listen` and serves every connection on a thread of its own, forever.
 fn listen(
     a: &ServeArgs,
-    config: ServerConfig,
+    t: Tunables,
     policy: Policy,
     keys: &[Arc<PrivateKey>],
 ) -> Result<(), String> {
     let log = a.log;
     let listen = a.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-    let server =
-        Server::bind(listen, config).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let server = Server::bind(listen, t.config)
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?
+        .with_gate(Gate::new(t.admission, false));
     let local = server.local_addr().map_err(|e| format!("{e}"))?;
     let fingerprints: Vec<String> = keys
         .iter()

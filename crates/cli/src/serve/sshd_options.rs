@@ -2,7 +2,9 @@
 //! `Name=Value` or `Name Value`).
 
 use crate::units::{parse_rekey_limit, parse_time};
-use seashell_adapter::{ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, Permits};
+use seashell_adapter::{
+    AdmissionConfig, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, Permits,
+};
 use seashell_proto::ServerConfig;
 use seashell_proto::config::{AlgorithmSlot, compression_names};
 use seashell_proto::kex::dh::Modp;
@@ -27,6 +29,9 @@ pub struct Tunables {
     pub forwarding: ForwardingPolicy,
     /// `DisableForwarding`: no forwarding at all, whatever the other options say.
     pub disable_forwarding: bool,
+    /// `MaxStartups`, `PerSourceMaxStartups`, `PerSourceNetBlockSize`,
+    /// `PerSourcePenalties`, `PerSourcePenaltyExemptList`, `MaxConnections`.
+    pub admission: AdmissionConfig,
 }
 
 impl Tunables {
@@ -42,6 +47,7 @@ impl Tunables {
                 ..ForwardingPolicy::default()
             },
             disable_forwarding: false,
+            admission: AdmissionConfig::default(),
         }
     }
 
@@ -82,6 +88,9 @@ pub fn split(option: &str) -> Result<(String, String), String> {
 pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
     let (name, value) = split(option)?;
     let bad = |what: &str| format!("{name}: {what}: \"{value}\"");
+    if t.admission.set(&name, &value).map_err(|e| bad(&e.to_string()))? {
+        return Ok(());
+    }
     match name.as_str() {
         "ciphers" => t.config.ciphers = AlgorithmSlot::Cipher.apply(&value, &t.config.ciphers)?,
         "kexalgorithms" => {
