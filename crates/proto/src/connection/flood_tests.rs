@@ -23,6 +23,8 @@ struct Duo {
     now: Instant,
     /// Deliver the server's output to the client (false: the client never reads).
     deliver: bool,
+    /// Deliver the client's output to the server (false: the server never reads).
+    deliver_c2s: bool,
     /// Authenticate when the server lists its methods.
     authenticate: bool,
     client_error: Option<Error>,
@@ -51,6 +53,7 @@ impl Duo {
             s: ServerConnection::new(Arc::new(sc), now).unwrap(),
             now,
             deliver: true,
+            deliver_c2s: true,
             authenticate: true,
             client_error: None,
             server_error: None,
@@ -94,7 +97,9 @@ impl Duo {
         for _ in 0..1000 {
             let mut moved = false;
             let mut c2s = Vec::new();
-            self.c.poll_transmit(&mut c2s);
+            if self.deliver_c2s {
+                self.c.poll_transmit(&mut c2s);
+            }
             if !c2s.is_empty() && self.server_error.is_none() {
                 moved = true;
                 if let Err(e) = self.s.feed(self.now, &c2s) {
@@ -383,4 +388,33 @@ fn a_whole_preauth_flight_is_far_below_the_preauth_cap() {
     // Identification, KEXINIT, an ML-KEM KEX reply, NEWKEYS, EXT_INFO, SERVICE_ACCEPT, a
     // 2 KiB banner and the auth replies, all together.
     assert!(d.preauth_sent < 12 * 1024, "{}", d.preauth_sent);
+}
+
+#[test]
+fn a_hostile_server_flooding_a_client_that_it_does_not_read_is_cut_off() {
+    let (mut cc, sc) = configs();
+    cc.max_pending_output = MIN_PENDING_OUTPUT;
+    let mut d = Duo::new(cc, sc);
+    d.pump();
+    assert!(d.c.is_authenticated());
+    d.deliver_c2s = false;
+    let request = flood_payload(&Flood::Keepalive, 0);
+    let mut peak = 0;
+    for _ in 0..100_000 {
+        for _ in 0..64 {
+            d.s.send_raw_message(request.clone()).unwrap();
+        }
+        d.pump();
+        if d.client_error.is_some() {
+            break;
+        }
+        peak = peak.max(d.c.pending_output());
+        assert!(peak <= MIN_PENDING_OUTPUT);
+    }
+    assert_eq!(
+        d.client_error,
+        Some(Error::PeerMisbehaved(PeerMisbehaved::OutputFlood))
+    );
+    assert!(peak > MIN_PENDING_OUTPUT / 2);
+    assert!(d.c.pending_output() <= MIN_PENDING_OUTPUT + DISCONNECT_ROOM);
 }

@@ -318,6 +318,43 @@ mod tests {
     use crate::crypto::SystemRandom;
 
     #[test]
+    fn replies_stop_at_the_cap_commands_and_disconnect_do_not() {
+        let limits = OutputLimits {
+            preauth: 4096,
+            authenticated: 1 << 20,
+        };
+        let mut t = Transport::new(
+            "SSH-2.0-t".into(),
+            Arc::new(SystemRandom::new()),
+            true,
+            limits,
+        );
+        let reply = vec![msg::UNIMPLEMENTED, 0, 0, 0, 1];
+        let err = loop {
+            if let Err(e) = t.send(reply.clone(), false) {
+                break e;
+            }
+            assert!(t.pending_output() <= 4096);
+        };
+        assert_eq!(err, Error::PeerMisbehaved(PeerMisbehaved::OutputFlood));
+        assert!(t.pending_output() > 4096 - framed_bound(reply.len()));
+        assert_eq!(t.data_room(), 0);
+        // The application's own messages still go (the cap does not refuse them).
+        t.send_command(vec![msg::IGNORE; 600], false).unwrap();
+        assert!(t.pending_output() > 4096);
+        let before = t.pending_output();
+        t.fail(err);
+        assert!(
+            t.pending_output() > before,
+            "DISCONNECT queued over the cap"
+        );
+        // Taking the output frees the room.
+        let mut buf = Vec::new();
+        t.poll_transmit(&mut buf);
+        assert_eq!(t.pending_output(), 0);
+    }
+
+    #[test]
     fn held_messages_are_bounded_and_released_in_order() {
         let limits = OutputLimits {
             preauth: 4 * MAX_HELD_BYTES,
