@@ -77,12 +77,12 @@ pub struct ServerConfig {
     /// during a key exchange). A reply the peer's traffic calls for beyond it ends the
     /// connection with [`PeerMisbehaved::OutputFlood`](crate::error::PeerMisbehaved::OutputFlood)
     /// (and a DISCONNECT, which may exceed it). Default
-    /// [`DEFAULT_MAX_PENDING_OUTPUT_PREAUTH`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH)
+    /// [`transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH)
     /// (64 KiB); at least 16 KiB.
     pub max_pending_output_preauth: usize,
     /// The same cap once authenticated. Channel data fills at most half of it (writes are cut
     /// short, never refused with an error). Default
-    /// [`DEFAULT_MAX_PENDING_OUTPUT`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT) (8 MiB);
+    /// [`transport::DEFAULT_MAX_PENDING_OUTPUT`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT) (8 MiB);
     /// at least 1 MiB and at least `max_pending_output_preauth`.
     pub max_pending_output: usize,
     /// Announce every host key to authenticated clients (`hostkeys-00@openssh.com`), so they
