@@ -114,6 +114,20 @@ pub enum PeerMisbehaved {
     TooManyPendingRequests,
     /// The client failed authentication more often than allowed.
     TooManyAuthFailures,
+    /// The peer does not read what we send but keeps sending messages that call for replies
+    /// (unknown message types, requests with want-reply, pings, key exchanges): a reply would
+    /// have taken the bytes we hold for it over the configured cap
+    /// ([`ServerConfig::max_pending_output`](crate::ServerConfig::max_pending_output), or the
+    /// `_preauth` one before authentication).
+    OutputFlood,
+    /// Before authentication, one direction carried more than the cipher's own volume limit
+    /// or [`MAX_PACKETS_PER_KEY`](crate::transport::MAX_PACKETS_PER_KEY) packets under one
+    /// key. Nothing is re-keyed before authentication (as OpenSSH 10.3): the connection ends.
+    PreauthTrafficLimit,
+    /// The peer started more than
+    /// [`MAX_PREAUTH_REKEYS`](crate::transport::MAX_PREAUTH_REKEYS) key re-exchanges before
+    /// authentication.
+    TooManyPreauthRekeys,
 }
 
 /// Nothing in common with the peer.

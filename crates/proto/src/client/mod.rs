@@ -13,7 +13,7 @@ use crate::error::{ApiMisuse, Error, PeerIncompatible};
 use crate::event::{AuthChoice, HostKeyCheck};
 use crate::kex::machine::{KexLists, KexMachine, Role};
 use crate::keys::PublicKey;
-use crate::transport::conn::Transport;
+use crate::transport::conn::{OutputLimits, Transport};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,7 +45,15 @@ impl Connection<Client> {
             compression: config.compression.clone(),
         };
         let core = Core::start(
-            Transport::new(config.client_id.clone(), config.rng.clone(), false),
+            Transport::new(
+                config.client_id.clone(),
+                config.rng.clone(),
+                false,
+                OutputLimits {
+                    preauth: config.max_pending_output_preauth,
+                    authenticated: config.max_pending_output,
+                },
+            ),
             KexMachine::new(Role::Client),
             Channels::new(config.window_size, config.max_packet_size),
             lists,
@@ -109,7 +117,7 @@ impl Connection<Client> {
         let r = side
             .auth
             .request(&method, &side.config.user, &ctx)
-            .and_then(|payload| self.send(payload));
+            .and_then(|payload| self.core.send_command(payload));
         self.check(r)
     }
 
@@ -136,7 +144,7 @@ impl Connection<Client> {
             .side
             .auth
             .answer_prompts(&answers)
-            .and_then(|payload| self.send(payload));
+            .and_then(|payload| self.core.send_command(payload));
         self.check(r)
     }
 

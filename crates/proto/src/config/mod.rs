@@ -10,6 +10,10 @@ use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};
 use crate::kex::KexAlg;
 use crate::transport::compress::CompressionAlg;
+use crate::transport::{
+    DEFAULT_MAX_PENDING_OUTPUT, DEFAULT_MAX_PENDING_OUTPUT_PREAUTH, MIN_PENDING_OUTPUT,
+    MIN_PENDING_OUTPUT_PREAUTH,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,6 +112,19 @@ pub struct ClientConfig {
     /// End the connection after this long without a packet from the peer
     /// ([`Error::IdleTimeout`](crate::Error::IdleTimeout)). None: never.
     pub idle_timeout: Option<Duration>,
+    /// Most bytes the connection holds for the peer before user authentication (what
+    /// [`pending_output`](crate::Connection::pending_output) reports, plus messages held
+    /// during a key exchange). A reply the peer's traffic calls for beyond it ends the
+    /// connection with [`PeerMisbehaved::OutputFlood`](crate::error::PeerMisbehaved::OutputFlood)
+    /// (and a DISCONNECT, which may exceed it). Default
+    /// [`transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH)
+    /// (64 KiB); at least 16 KiB.
+    pub max_pending_output_preauth: usize,
+    /// The same cap once authenticated. Channel data fills at most half of it (writes are cut
+    /// short, never refused with an error). Default
+    /// [`transport::DEFAULT_MAX_PENDING_OUTPUT`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT) (8 MiB);
+    /// at least 1 MiB and at least `max_pending_output_preauth`.
+    pub max_pending_output: usize,
     /// The random source for cookies and padding.
     pub rng: Arc<dyn SecureRandom>,
 }
@@ -141,6 +158,8 @@ impl ClientConfig {
             keepalive_interval: None,
             keepalive_count_max: 3,
             idle_timeout: None,
+            max_pending_output_preauth: DEFAULT_MAX_PENDING_OUTPUT_PREAUTH,
+            max_pending_output: DEFAULT_MAX_PENDING_OUTPUT,
             rng: Arc::new(SystemRandom::new()),
         }
     }
@@ -199,6 +218,7 @@ impl ClientConfig {
             window: self.window_size,
             max_packet: self.max_packet_size,
             ident: &self.client_id,
+            output: (self.max_pending_output_preauth, self.max_pending_output),
         })
     }
 }
@@ -212,6 +232,8 @@ pub(crate) struct Common<'a> {
     pub window: u32,
     pub max_packet: u32,
     pub ident: &'a str,
+    /// The output caps before and after authentication.
+    pub output: (usize, usize),
 }
 
 /// The wire names of `algs`, as a configuration list.
@@ -246,6 +268,15 @@ pub(crate) fn validate_common(c: &Common<'_>) -> Result<(), Error> {
     if c.max_packet < 1024 || c.window < c.max_packet {
         return Err(bad_config(
             "window must be at least the max packet size, which must be >= 1024",
+        ));
+    }
+    let (preauth, authenticated) = c.output;
+    if preauth < MIN_PENDING_OUTPUT_PREAUTH
+        || authenticated < MIN_PENDING_OUTPUT
+        || authenticated < preauth
+    {
+        return Err(bad_config(
+            "output caps: pre-auth at least 16 KiB, post-auth at least 1 MiB and the pre-auth one",
         ));
     }
     if !c.ident.starts_with("SSH-2.0-") || c.ident.len() > 253 {

@@ -5,6 +5,7 @@ use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::Error;
 use crate::kex::KexAlg;
 use crate::keys::PrivateKey;
+use crate::transport::MIN_PENDING_OUTPUT_PREAUTH;
 use crate::transport::compress::CompressionAlg;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,19 @@ pub struct ServerConfig {
     /// file with [`crate::kex::moduli::parse_moduli`]); `None` uses the built-in RFC 3526
     /// groups 14 to 18.
     pub gex_groups: Option<Arc<Vec<crate::kex::dh::Modp>>>,
+    /// Most bytes the connection holds for the peer before user authentication (what
+    /// [`pending_output`](crate::Connection::pending_output) reports, plus messages held
+    /// during a key exchange). A reply the peer's traffic calls for beyond it ends the
+    /// connection with [`PeerMisbehaved::OutputFlood`](crate::error::PeerMisbehaved::OutputFlood)
+    /// (and a DISCONNECT, which may exceed it). Default
+    /// [`transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH)
+    /// (64 KiB); at least 16 KiB.
+    pub max_pending_output_preauth: usize,
+    /// The same cap once authenticated. Channel data fills at most half of it (writes are cut
+    /// short, never refused with an error). Default
+    /// [`transport::DEFAULT_MAX_PENDING_OUTPUT`](crate::transport::DEFAULT_MAX_PENDING_OUTPUT) (8 MiB);
+    /// at least 1 MiB and at least `max_pending_output_preauth`.
+    pub max_pending_output: usize,
     /// Announce every host key to authenticated clients (`hostkeys-00@openssh.com`), so they
     /// can learn keys they have not seen (OpenSSH's `UpdateHostKeys`). Default: on.
     pub announce_host_keys: bool,
@@ -115,6 +129,8 @@ impl ServerConfig {
             keepalive_count_max: 3,
             idle_timeout: None,
             announce_host_keys: true,
+            max_pending_output_preauth: crate::transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH,
+            max_pending_output: crate::transport::DEFAULT_MAX_PENDING_OUTPUT,
             rng: Arc::new(SystemRandom::new()),
             gex_groups: None,
         }
@@ -143,6 +159,16 @@ impl ServerConfig {
             &self.pubkey_accepted_algorithms,
             "unsupported or empty public key algorithm list",
         )?;
+        // The banner goes out before authentication, with the key exchange and the replies.
+        if self
+            .banner
+            .as_ref()
+            .is_some_and(|b| b.len() + MIN_PENDING_OUTPUT_PREAUTH > self.max_pending_output_preauth)
+        {
+            return Err(super::bad_config(
+                "banner too long for max_pending_output_preauth (keep 16 KiB beside it)",
+            ));
+        }
         if self.offered_host_key_algorithms().is_empty() {
             return Err(super::bad_config(
                 "no host key supports any configured host key algorithm",
@@ -156,6 +182,7 @@ impl ServerConfig {
             window: self.window_size,
             max_packet: self.max_packet_size,
             ident: &self.server_id,
+            output: (self.max_pending_output_preauth, self.max_pending_output),
         })
     }
 }

@@ -49,6 +49,9 @@ pub trait AnyConnection: Send + core::fmt::Debug {
     fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize;
     /// Whether bytes are waiting in `poll_transmit`.
     fn wants_write(&self) -> bool;
+    /// How many bytes wait for `poll_transmit` to take them (see
+    /// [`Connection::pending_output`]): stop reading from the peer above a high-water mark.
+    fn pending_output(&self) -> usize;
     /// When `handle_timeout` should next be called.
     fn poll_timeout(&self) -> Option<Instant>;
     /// The next event, if any.
@@ -129,6 +132,9 @@ impl<S: Side> AnyConnection for Connection<S> {
     }
     fn wants_write(&self) -> bool {
         Connection::wants_write(self)
+    }
+    fn pending_output(&self) -> usize {
+        Connection::pending_output(self)
     }
     fn poll_timeout(&self) -> Option<Instant> {
         Connection::poll_timeout(self)

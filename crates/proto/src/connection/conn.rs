@@ -111,6 +111,11 @@ impl<S: Side> Connection<S> {
             let r = match due {
                 Due::Handshake => Err(Error::Timeout),
                 Due::Idle => Err(Error::IdleTimeout),
+                // Nothing is re-keyed by us before authentication: the rekey waits for it.
+                Due::Rekey if !self.core.t.is_authenticated() => {
+                    self.timers.rekey.defer();
+                    Ok(())
+                }
                 Due::Rekey => self.core.rekey(),
                 Due::Keepalive => self.keepalive(),
             };
@@ -122,17 +127,44 @@ impl<S: Side> Connection<S> {
     // ----- outputs -----
 
     /// Appends bytes ready for the wire to `buf`. Returns how many were appended.
+    ///
+    /// Call it only when the previous batch has been written (or fits the socket's buffer):
+    /// what is not taken stays in the connection, which holds at most
+    /// [`max_pending_output`](crate::ServerConfig::max_pending_output) bytes for the peer
+    /// (the `_preauth` cap before authentication). Channel writes cut short by that cap get an
+    /// [`Event::Writable`] after this call.
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
         if !self.core.t.is_closed() {
             let r = self.answer_dropped();
             let _ = self.check(r);
         }
-        self.core.poll_transmit(buf)
+        let n = self.core.poll_transmit(buf);
+        if self.core.t.take_output_blocked() && !self.core.t.is_closed() {
+            let core = &mut self.core;
+            core.channels.wake_writable(&mut core.t.events);
+        }
+        n
     }
 
     /// Whether bytes are waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn wants_write(&self) -> bool {
         self.core.t.wants_write()
+    }
+
+    /// How many bytes wait for [`poll_transmit`](Self::poll_transmit) to take them.
+    ///
+    /// An adapter whose socket is not draining should stop reading from the peer while this
+    /// is above its high-water mark: every message read may add a reply. The connection
+    /// itself never holds more than the configured cap
+    /// ([`ServerConfig::max_pending_output`](crate::ServerConfig::max_pending_output), or
+    /// `max_pending_output_preauth` before authentication; the same fields on
+    /// [`ClientConfig`](crate::ClientConfig)) plus one final `SSH_MSG_DISCONNECT`: a reply the
+    /// peer's traffic calls for beyond it ends the connection with
+    /// [`PeerMisbehaved::OutputFlood`](crate::error::PeerMisbehaved::OutputFlood), and channel
+    /// writes are accepted only up to half of it. Messages the application sends itself
+    /// (requests, EOF, CLOSE, window adjusts) are never refused and may exceed it.
+    pub fn pending_output(&self) -> usize {
+        self.core.t.pending_output()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
@@ -179,7 +211,7 @@ impl<S: Side> Connection<S> {
             return Err(ApiMisuse::WrongState("this role may not open that channel type").into());
         }
         let (id, payload) = self.core.channels.open(kind)?;
-        let r = self.core.send(payload);
+        let r = self.core.send_command(payload);
         self.check(r)?;
         Ok(id)
     }
@@ -216,7 +248,7 @@ impl<S: Side> Connection<S> {
         } else {
             None
         };
-        let r = self.core.send(payload);
+        let r = self.core.send_command(payload);
         self.check(r)?;
         Ok(id)
     }
@@ -235,11 +267,14 @@ impl<S: Side> Connection<S> {
             return Err(ApiMisuse::WrongState("ping before authentication").into());
         }
         let p = self.ping.ping(data)?;
-        let r = self.core.send(p);
+        let r = self.core.send_command(p);
         self.check(r)
     }
 
-    /// Starts a key re-exchange now (one also starts by itself after the volume limit).
+    /// Starts a key re-exchange now (one also starts by itself after the volume or time limit,
+    /// but only once the user is authenticated, as OpenSSH). Before authentication a peer may
+    /// refuse it: a Seashell peer accepts [`MAX_PREAUTH_REKEYS`](crate::transport::MAX_PREAUTH_REKEYS),
+    /// OpenSSH no limit but its login grace time.
     pub fn rekey(&mut self) -> Result<(), Error> {
         self.core.rekey()
     }
@@ -380,7 +415,8 @@ impl<S: Side> Connection<S> {
             return Ok(());
         }
         self.globals.sent(Sent::Keepalive)?;
-        self.send(GlobalRequestKind::Keepalive.encode(true))
+        self.core
+            .send_command(GlobalRequestKind::Keepalive.encode(true))
     }
 
     /// Refuses every decision whose token was dropped unanswered.

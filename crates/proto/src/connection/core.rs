@@ -1,6 +1,7 @@
 //! The protocol machinery below a [`Connection`](super::Connection): the transport, the
-//! key-exchange machine, the channels, the algorithm lists we offer, and the volume rekey
-//! limit.
+//! key-exchange machine, the channels, the algorithm lists we offer, the volume rekey
+//! limit, and the limits before authentication (no rekey of ours, a hard traffic limit, few
+//! re-exchanges by the peer).
 
 use super::Channels;
 use super::handle::{Channel, Parts};
@@ -9,6 +10,7 @@ use crate::event::ChannelId;
 use crate::kex::machine::{KexLists, KexMachine};
 use crate::kex::negotiate::Negotiated;
 use crate::kex::rekey_timer::volume_limit;
+use crate::transport::MAX_PREAUTH_REKEYS;
 use crate::transport::conn::Transport;
 
 /// The shared half of a connection.
@@ -20,6 +22,11 @@ pub(crate) struct Core {
     pub lists: KexLists,
     /// The configured volume limit (`rekey_bytes`); the cipher's own may be lower.
     rekey_bytes: u64,
+    /// The volume limit before authentication, before the cipher's own (which is lower): no
+    /// limit but the cipher's, as OpenSSH's "hard" limit. Tests lower it.
+    pub preauth_bytes: u64,
+    /// Key re-exchanges the peer started before authentication.
+    preauth_rekeys: u32,
 }
 
 impl Core {
@@ -38,18 +45,22 @@ impl Core {
             channels,
             lists,
             rekey_bytes,
+            preauth_bytes: u64::MAX,
+            preauth_rekeys: 0,
         })
     }
 
     /// The pieces sending needs, borrowed together.
     pub fn parts(&mut self) -> Parts<'_> {
         let rekey_bytes = volume_limit(self.rekey_bytes, self.kex.negotiated());
+        let preauth_bytes = volume_limit(self.preauth_bytes, self.kex.negotiated());
         Parts {
             t: &mut self.t,
             kex: &mut self.kex,
             channels: &mut self.channels,
             lists: &self.lists,
             rekey_bytes,
+            preauth_bytes,
         }
     }
 
@@ -58,14 +69,34 @@ impl Core {
         r.map_err(|e| self.t.fail(e))
     }
 
-    /// Sends a payload now, or holds it while our side of a key exchange is in progress.
+    /// Sends a reply the peer's traffic called for (under the output cap) now, or holds it
+    /// while our side of a key exchange is in progress.
     pub fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
         self.parts().send(payload)
     }
 
-    /// Starts a rekey if either direction has carried the volume limit.
+    /// Sends a message the application or a timer originated (not refused by the output cap).
+    pub fn send_command(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        self.parts().send_command(payload)
+    }
+
+    /// Starts a rekey if either direction has carried the volume limit (after
+    /// authentication), or fails if it carried the hard limit (before).
     pub fn maybe_rekey(&mut self) -> Result<(), Error> {
         self.parts().maybe_rekey()
+    }
+
+    /// Counts a KEXINIT from the peer: one starting a re-exchange before authentication (we
+    /// start none then) counts against [`MAX_PREAUTH_REKEYS`].
+    pub fn on_peer_kexinit(&mut self) -> Result<(), Error> {
+        if self.kex.session_id().is_some() && !self.t.is_authenticated() && !self.kex.peer_in_kex()
+        {
+            self.preauth_rekeys += 1;
+            if self.preauth_rekeys > MAX_PREAUTH_REKEYS {
+                return Err(PeerMisbehaved::TooManyPreauthRekeys.into());
+            }
+        }
+        Ok(())
     }
 
     /// Starts a key re-exchange now, unless one is running or the first has not finished.

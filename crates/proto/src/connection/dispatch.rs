@@ -43,6 +43,9 @@ impl<S: Side> Connection<S> {
         match n {
             msg::IGNORE | msg::DEBUG | msg::UNIMPLEMENTED => return Ok(()),
             _ if msg::is_kex(n) => {
+                if n == msg::KEXINIT {
+                    self.core.on_peer_kexinit()?;
+                }
                 let core = &mut self.core;
                 let step = core.kex.on_message(
                     &mut core.t,

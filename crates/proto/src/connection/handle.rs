@@ -2,7 +2,7 @@
 //! a channel command needs ([`Parts`]).
 
 use super::Channels;
-use crate::error::Error;
+use crate::error::{Error, PeerMisbehaved};
 use crate::event::ChannelId;
 use crate::kex::machine::{KexLists, KexMachine};
 use crate::transport::conn::Transport;
@@ -15,18 +15,35 @@ pub(crate) struct Parts<'a> {
     pub channels: &'a mut Channels,
     pub lists: &'a KexLists,
     pub rekey_bytes: u64,
+    /// The hard volume limit before authentication (the cipher's own).
+    pub preauth_bytes: u64,
 }
 
 impl Parts<'_> {
-    /// Sends a payload now, or holds it while our side of a key exchange is in progress, then
-    /// starts a rekey if the traffic calls for one.
+    /// Sends a reply the peer's traffic called for, under the output cap, now or after our
+    /// side of a key exchange, then starts a rekey if the traffic calls for one.
     pub fn send(&mut self, payload: Vec<u8>) -> Result<(), Error> {
         self.t.send(payload, self.kex.sending_blocked())?;
         self.maybe_rekey()
     }
 
-    /// Starts a rekey once either direction has carried `rekey_bytes` under the current keys.
+    /// Like [`send`](Self::send), for a message the application or a timer originated: the
+    /// output cap does not refuse it.
+    pub fn send_command(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        self.t.send_command(payload, self.kex.sending_blocked())?;
+        self.maybe_rekey()
+    }
+
+    /// After authentication, starts a rekey once either direction has carried `rekey_bytes`
+    /// (or the packet limit) under the current keys. Before, nothing is re-keyed by us
+    /// (OpenSSH 10.3): carrying the hard limit ends the connection.
     pub fn maybe_rekey(&mut self) -> Result<(), Error> {
+        if !self.t.is_authenticated() {
+            if self.t.traffic_over(self.preauth_bytes) {
+                return Err(PeerMisbehaved::PreauthTrafficLimit.into());
+            }
+            return Ok(());
+        }
         if self.kex.is_idle()
             && self.kex.session_id().is_some()
             && self.t.traffic_over(self.rekey_bytes)
@@ -49,11 +66,12 @@ impl Parts<'_> {
         r.map_err(|e| self.t.fail(e))
     }
 
+    /// Sends a channel command's message (not refused by the output cap).
     fn send_opt(&mut self, p: Option<Vec<u8>>) -> Result<(), Error> {
         self.t.check_alive()?;
         match p {
             Some(p) => {
-                let r = self.send(p);
+                let r = self.send_command(p);
                 self.check(r)
             }
             None => Ok(()),
@@ -75,7 +93,17 @@ impl Parts<'_> {
         }
         let mut written = 0;
         while written < data.len() {
-            let (remote, n) = self.channels.plan_write(id, data.len() - written)?;
+            // Only what fits under the output cap goes: a peer that does not read holds a
+            // fast writer back, as a full window does.
+            let room = self.t.data_room();
+            if room == 0 {
+                self.channels.mark_blocked(id)?;
+                self.t.block_output();
+                break;
+            }
+            let (remote, n) = self
+                .channels
+                .plan_write(id, (data.len() - written).min(room))?;
             let Some(chunk) = data.get(written..written + n).filter(|c| !c.is_empty()) else {
                 break;
             };
@@ -127,9 +155,13 @@ impl<'a> Channel<'a> {
         self.id
     }
 
-    /// Sends as much of `data` as the peer's window allows now and returns how much that was.
-    /// A short count means the window is full: [`Event::Writable`](crate::Event::Writable)
-    /// follows when it opens.
+    /// Sends as much of `data` as the peer's window and the output cap allow now and returns
+    /// how much that was. A short count means the window is full or the peer is not reading
+    /// what we already hold for it (channel data fills the output up to half of
+    /// [`max_pending_output`](crate::ServerConfig::max_pending_output)):
+    /// [`Event::Writable`](crate::Event::Writable) follows when the window opens or
+    /// [`poll_transmit`](crate::Connection::poll_transmit) takes the output. A writer is never
+    /// disconnected for writing too fast.
     pub fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
         self.conn.write_data(self.id, None, data)
     }

@@ -7,8 +7,12 @@ pub mod channels;
 mod conn;
 pub(crate) mod core;
 mod dispatch;
+#[cfg(test)]
+mod flood_tests;
 pub(crate) mod global;
 pub(crate) mod handle;
+#[cfg(any(test, feature = "hostile-peer"))]
+mod hostile;
 pub(crate) mod kind;
 mod replies;
 mod session_request;

@@ -73,6 +73,7 @@ impl Timers {
     /// from the latest time an input told us.
     pub fn authenticated(&mut self) {
         self.handshake = None;
+        self.rekey.undefer(self.last_now);
         self.keepalive.next = self.keepalive.interval.map(|i| self.last_now + i);
     }
 

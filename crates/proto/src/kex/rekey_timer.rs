@@ -34,6 +34,8 @@ pub(crate) struct RekeyTimer {
     interval: Option<Duration>,
     deadline: Option<Instant>,
     seen: u64,
+    /// A rekey fell due before authentication and waits for it.
+    deferred: bool,
 }
 
 impl RekeyTimer {
@@ -43,6 +45,7 @@ impl RekeyTimer {
             interval,
             deadline: None,
             seen: 0,
+            deferred: false,
         }
     }
 
@@ -51,6 +54,18 @@ impl RekeyTimer {
         if completed != self.seen {
             self.seen = completed;
             self.deadline = self.interval.map(|i| now + i);
+        }
+    }
+
+    /// A rekey fell due before user authentication: it waits for [`undefer`](Self::undefer).
+    pub fn defer(&mut self) {
+        self.deferred = true;
+    }
+
+    /// The user is authenticated: a deferred rekey is due at `now`.
+    pub fn undefer(&mut self, now: Instant) {
+        if std::mem::take(&mut self.deferred) {
+            self.deadline = Some(now);
         }
     }
 

@@ -12,7 +12,7 @@ use crate::connection::{Channels, Connection, GlobalRequestKind};
 use crate::error::{ApiMisuse, Error};
 use crate::event::{AuthDecision, AuthRequest, AuthenticatedUser, Event};
 use crate::kex::machine::{KexLists, KexMachine, Role};
-use crate::transport::conn::Transport;
+use crate::transport::conn::{OutputLimits, Transport};
 use crate::wire::{self, msg};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -56,7 +56,15 @@ impl Connection<Server> {
         config.rng.fill(&mut secret)?;
         let auth = ServerAuth::new(&config, secret);
         let core = Core::start(
-            Transport::new(config.server_id.clone(), config.rng.clone(), true),
+            Transport::new(
+                config.server_id.clone(),
+                config.rng.clone(),
+                true,
+                OutputLimits {
+                    preauth: config.max_pending_output_preauth,
+                    authenticated: config.max_pending_output,
+                },
+            ),
             KexMachine::new(Role::Server).with_gex_groups(config.gex_groups.clone()),
             Channels::new(config.window_size, config.max_packet_size),
             lists,
@@ -176,7 +184,8 @@ impl Connection<Server> {
             .iter()
             .map(|k| k.public_key())
             .collect();
-        self.send(GlobalRequestKind::HostKeys(keys).encode(false))
+        self.core
+            .send_command(GlobalRequestKind::HostKeys(keys).encode(false))
     }
 
     /// EXT_INFO with `server-sig-algs` (the signature algorithms we accept for user keys),
