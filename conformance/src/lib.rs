@@ -21,6 +21,7 @@
 //! assert_eq!(out.status.code(), Some(0));
 //! ```
 
+pub mod attack;
 pub mod matrix;
 pub mod process;
 pub mod serve;

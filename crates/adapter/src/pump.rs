@@ -113,10 +113,15 @@ impl Pump {
     }
 
     /// Whether to read the socket now: not after EOF, and not while more than
-    /// [`SEND_HIGH_WATER`] bytes wait to be sent (a peer that does not read cannot make us
-    /// buffer without bound).
+    /// [`SEND_HIGH_WATER`] bytes wait to be sent, here or in the core (OpenSSH's rule: a
+    /// peer that does not read cannot make us buffer without bound; the core's own cap,
+    /// `max_pending_output`, is the backstop).
     pub fn wants_read(&self) -> bool {
-        !self.read_done && self.out.len() - self.out_pos < SEND_HIGH_WATER
+        if self.read_done {
+            return false;
+        }
+        let ours = self.out.len() - self.out_pos;
+        ours < SEND_HIGH_WATER && ours + self.shared.lock().conn.pending_output() < SEND_HIGH_WATER
     }
 
     /// Feeds bytes read from the socket (empty: the peer closed it) to the core. Call

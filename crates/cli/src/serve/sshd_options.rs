@@ -88,7 +88,10 @@ pub fn split(option: &str) -> Result<(String, String), String> {
 pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
     let (name, value) = split(option)?;
     let bad = |what: &str| format!("{name}: {what}: \"{value}\"");
-    if t.admission.set(&name, &value).map_err(|e| bad(&e.to_string()))? {
+    if t.admission
+        .set(&name, &value)
+        .map_err(|e| bad(&e.to_string()))?
+    {
         return Ok(());
     }
     match name.as_str() {
