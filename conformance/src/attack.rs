@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 /// The receive buffer the hostile client asks for: the server's replies fill it at once.
 pub const HOSTILE_RCVBUF: usize = 4096;
 
+/// The message type of the flood: unassigned, so each one is owed an UNIMPLEMENTED reply.
+pub const UNKNOWN_MESSAGE: u8 = 150;
+
 /// Where the hostile client stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stall {
@@ -137,8 +140,12 @@ fn flood(core: &mut ClientConnection, sock: &mut TcpStream, messages: u64, o: &m
     let mut out = Vec::new();
     while o.messages_sent < messages {
         for _ in 0..BATCH {
-            // 192: a message number no SSH specification assigns.
-            if core.send_raw_message(vec![192, 0, 0, 0, 0]).is_err() {
+            // 150: a number no SSH specification assigns (192 would be OpenSSH's PING,
+            // which a server ignores before authentication).
+            if core
+                .send_raw_message(vec![UNKNOWN_MESSAGE, 0, 0, 0, 0])
+                .is_err()
+            {
                 return;
             }
         }
