@@ -59,6 +59,19 @@ pub fn connect_small_rcvbuf(addr: SocketAddr) -> io::Result<TcpStream> {
     Ok(TcpStream::from(fd))
 }
 
+/// Connects to `addr` from the local address `source` (another loopback address, such as
+/// `127.0.0.2`, stands for another client machine).
+pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> io::Result<TcpStream> {
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    };
+    let fd = rustix::net::socket(family, SocketType::STREAM, None)?;
+    rustix::net::bind(&fd, &SocketAddr::new(source, 0))?;
+    rustix::net::connect(&fd, &addr)?;
+    Ok(TcpStream::from(fd))
+}
+
 /// Runs one hostile client against `addr` until the server closes the connection or
 /// `give_up` passes.
 pub fn attack(addr: SocketAddr, stall: Stall, give_up: Duration) -> io::Result<AttackOutcome> {

@@ -30,7 +30,27 @@ impl Serve {
         authorized_keys: &Path,
         extra: &[S],
     ) -> Result<Serve, String> {
-        let mut cmd = Command::new(seashell_bin());
+        Serve::start_with_nofile(host_keys, authorized_keys, extra, None)
+    }
+
+    /// [`Serve::start`] with its descriptor limit (`RLIMIT_NOFILE`) set to `nofile`
+    /// (through util-linux `prlimit`, which then runs serve in its own process).
+    pub fn start_with_nofile<S: AsRef<std::ffi::OsStr>>(
+        host_keys: &[PathBuf],
+        authorized_keys: &Path,
+        extra: &[S],
+        nofile: Option<u64>,
+    ) -> Result<Serve, String> {
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}"))
+                    .arg("--")
+                    .arg(seashell_bin());
+                c
+            }
+            None => Command::new(seashell_bin()),
+        };
         cmd.args(["serve", "--listen", "127.0.0.1:0", "-v"]);
         for key in host_keys {
             cmd.arg("--host-key").arg(key);

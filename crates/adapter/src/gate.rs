@@ -10,12 +10,20 @@ use crate::admission::{Admission, AdmissionConfig, Admitted, Penalty, Refused};
 use crate::error::Error;
 use crate::metrics::{DropReason, RefusalReason, ServerMetrics};
 use crate::proxy_protocol::{self, MAX_HEADER_LEN, ProxyError, ProxyHeader};
+use crate::wait::WakerSet;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// How long a load balancer may take to send its PROXY header.
 pub const PROXY_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most connections whose PROXY header is being read at once; more are closed at once
+/// (each costs a thread or a task until its header or [`PROXY_HEADER_TIMEOUT`]).
+pub const MAX_PROXY_READS: usize = 256;
 
 /// A server's gate (one per listener, shared by its connections).
 #[derive(Debug)]
@@ -23,6 +31,8 @@ pub struct Gate {
     admission: Arc<Admission>,
     metrics: Arc<ServerMetrics>,
     proxy_protocol: bool,
+    /// Connections whose PROXY header is being read.
+    proxy_reads: Arc<AtomicUsize>,
 }
 
 impl Default for Gate {
@@ -43,7 +53,23 @@ impl Gate {
             admission: Arc::new(Admission::new(admission).with_metrics(metrics.clone())),
             metrics,
             proxy_protocol,
+            proxy_reads: Arc::default(),
         }
+    }
+
+    /// A slot to read one connection's PROXY header in, or `None` when
+    /// [`MAX_PROXY_READS`] are being read (the connection is then closed and counted).
+    pub fn begin_proxy_read(&self) -> Option<ProxyReadSlot> {
+        let n = self.proxy_reads.fetch_add(1, Ordering::AcqRel);
+        let slot = ProxyReadSlot {
+            reads: self.proxy_reads.clone(),
+        };
+        if n >= MAX_PROXY_READS {
+            drop(slot);
+            self.proxy_failed();
+            return None;
+        }
+        Some(slot)
     }
 
     /// The counters of every connection through this gate.
@@ -76,6 +102,79 @@ impl Gate {
     /// A connection whose PROXY header was bad or late: counted, then dropped.
     pub fn proxy_failed(&self) {
         self.metrics.connection_refused(RefusalReason::ProxyHeader);
+    }
+}
+
+/// A connection's PROXY header being read; dropping it frees the slot.
+#[derive(Debug)]
+pub struct ProxyReadSlot {
+    reads: Arc<AtomicUsize>,
+}
+
+impl Drop for ProxyReadSlot {
+    fn drop(&mut self) {
+        self.reads.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Connections whose PROXY header has been read, handed from the readers (threads or tasks)
+/// back to the accept loop, which admits them under their real address.
+#[derive(Debug)]
+pub struct Arrivals<S> {
+    inner: Mutex<(VecDeque<Arrival<S>>, WakerSet)>,
+}
+
+/// A connection ready for admission: its socket, the client's real address, and the bytes
+/// that followed the PROXY header (the start of its SSH identification).
+#[derive(Debug)]
+pub struct Arrival<S> {
+    /// The connection.
+    pub sock: S,
+    /// The client, as the PROXY header names it (or the socket's peer for `LOCAL`).
+    pub peer: SocketAddr,
+    /// What came after the header: feed it to the connection first.
+    pub early: Vec<u8>,
+}
+
+impl<S> Default for Arrivals<S> {
+    fn default() -> Self {
+        Arrivals {
+            inner: Mutex::new((VecDeque::new(), WakerSet::default())),
+        }
+    }
+}
+
+impl<S> Arrivals<S> {
+    /// An empty queue.
+    pub fn new() -> Arc<Arrivals<S>> {
+        Arc::new(Arrivals::default())
+    }
+
+    /// A reader hands over a connection and wakes the accept loop.
+    pub fn push(&self, arrival: Arrival<S>) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.push_back(arrival);
+        g.1.wake();
+    }
+
+    /// The next connection, or `Pending` with `cx` registered.
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Arrival<S>> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match g.0.pop_front() {
+            Some(a) => Poll::Ready(a),
+            None => {
+                g.1.register(cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The next connection, if one is waiting (registering `w` for the next otherwise).
+    pub fn take(&self, w: &Waker) -> Option<Arrival<S>> {
+        match self.poll_next(&mut Context::from_waker(w)) {
+            Poll::Ready(a) => Some(a),
+            Poll::Pending => None,
+        }
     }
 }
 

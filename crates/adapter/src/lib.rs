@@ -70,7 +70,10 @@ pub use forward::{
 pub use forward_policy::{
     Denied, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, KeyForwardingOptions, Permits,
 };
-pub use gate::{ConnectionGate, Gate, PROXY_HEADER_TIMEOUT, ProxyRead};
+pub use gate::{
+    Arrival, Arrivals, ConnectionGate, Gate, MAX_PROXY_READS, PROXY_HEADER_TIMEOUT, ProxyRead,
+    ProxyReadSlot,
+};
 pub use handshake::Handshake;
 pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
 pub use inbox::Inbox;

@@ -7,8 +7,9 @@ use crate::driver::Driver;
 use crate::runtime::{AsyncListener, AsyncSocket, Runtime};
 use futures_io::AsyncWrite;
 use seashell_adapter::{
-    AcceptBackoff, CLOSING_WRITE_TIMEOUT, ConnectionGate, Connections, Error, Gate, Handler, Pump,
-    REFUSAL_MESSAGE, Shared, ShutdownHandle,
+    AcceptBackoff, Arrival, Arrivals, CLOSING_WRITE_TIMEOUT, ConnectionGate, Connections, Error,
+    Gate, Handler, PROXY_HEADER_TIMEOUT, ProxyRead, ProxyReadSlot, Pump, REFUSAL_MESSAGE, Shared,
+    ShutdownHandle,
 };
 use seashell_proto::ServerConnection;
 use std::future::poll_fn;
@@ -98,47 +99,46 @@ impl<R: Runtime + Default> Server<R> {
         mut make: impl FnMut(SocketAddr) -> H,
     ) -> Result<(), Error> {
         let connections = self.shutdown.connections().clone();
+        let arrivals: Arc<Arrivals<Box<dyn AsyncSocket>>> = Arrivals::new();
         let mut backoff = AcceptBackoff::new();
         loop {
-            let accepted = {
+            let next = {
                 let mut accept = self.listener.accept();
                 poll_fn(|cx| {
                     if connections.poll_stopping(cx).is_ready() {
-                        return Poll::Ready(None);
+                        return Poll::Ready(Next::Stop);
                     }
-                    accept.as_mut().poll(cx).map(Some)
+                    if let Poll::Ready(a) = arrivals.poll_next(cx) {
+                        return Poll::Ready(Next::Arrived(a));
+                    }
+                    accept.as_mut().poll(cx).map(Next::Accepted)
                 })
                 .await
             };
-            let pause = match accepted {
-                None => break,
-                Some(Ok((mut sock, peer))) => {
-                    backoff.accepted();
-                    let gate = match self.gate.admit(peer, self.runtime.now()) {
-                        Ok(gate) => gate,
-                        Err(_refused) => {
-                            // Best effort: a fresh socket's buffer always takes these bytes.
-                            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-                            let _ =
-                                std::pin::Pin::new(&mut sock).poll_write(&mut cx, REFUSAL_MESSAGE);
-                            let _ = std::pin::Pin::new(&mut sock).poll_close(&mut cx);
-                            continue;
-                        }
-                    };
-                    let handler = make(peer);
-                    let fut = serve(
-                        self.runtime.clone(),
-                        sock,
-                        self.config.clone(),
-                        handler,
-                        Some((connections.clone(), gate)),
-                    );
-                    self.runtime.spawn(Box::pin(async move {
-                        let _ = fut.await;
-                    }));
+            let pause = match next {
+                Next::Stop => break,
+                Next::Arrived(a) => {
+                    self.start(a.sock, a.peer, a.early, &mut make);
                     continue;
                 }
-                Some(Err(e)) => backoff.failed(e)?,
+                Next::Accepted(Ok((sock, peer))) => {
+                    backoff.accepted();
+                    if !self.gate.expects_proxy_header() {
+                        self.start(sock, peer, Vec::new(), &mut make);
+                    } else if let Some(slot) = self.gate.begin_proxy_read() {
+                        let read = read_proxy_header(
+                            self.runtime.clone(),
+                            sock,
+                            peer,
+                            self.gate.clone(),
+                            arrivals.clone(),
+                            slot,
+                        );
+                        self.runtime.spawn(Box::pin(read));
+                    }
+                    continue;
+                }
+                Next::Accepted(Err(e)) => backoff.failed(e)?,
             };
             if !pause.is_zero() {
                 self.sleep_unless_stopping(pause).await;
@@ -146,6 +146,40 @@ impl<R: Runtime + Default> Server<R> {
         }
         self.drain().await;
         Ok(())
+    }
+
+    /// Admits a connection from `peer` through the gate and serves it on a task of its own
+    /// (`early`: bytes read after its PROXY header); a refused one is told so and closed.
+    fn start<H: Handler>(
+        &self,
+        mut sock: Box<dyn AsyncSocket>,
+        peer: SocketAddr,
+        early: Vec<u8>,
+        make: &mut impl FnMut(SocketAddr) -> H,
+    ) {
+        let gate = match self.gate.admit(peer, self.runtime.now()) {
+            Ok(gate) => gate,
+            Err(_refused) => {
+                // Best effort: a fresh socket's buffer always takes these bytes.
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                let _ = std::pin::Pin::new(&mut sock).poll_write(&mut cx, REFUSAL_MESSAGE);
+                let _ = std::pin::Pin::new(&mut sock).poll_close(&mut cx);
+                return;
+            }
+        };
+        let handler = make(peer);
+        let connections = self.shutdown.connections().clone();
+        let fut = serve(
+            self.runtime.clone(),
+            sock,
+            self.config.clone(),
+            handler,
+            Some((connections, gate)),
+            early,
+        );
+        self.runtime.spawn(Box::pin(async move {
+            let _ = fut.await;
+        }));
     }
 
     /// Sleeps for `pause`, or less if the shutdown starts.
@@ -192,6 +226,7 @@ impl<R: Runtime + Default> Server<R> {
             self.config.clone(),
             handler,
             None,
+            Vec::new(),
         )
         .await
     }
@@ -208,6 +243,7 @@ impl<R: Runtime + Default> Server<R> {
             config,
             handler,
             None,
+            Vec::new(),
         )
         .await
     }
@@ -219,6 +255,7 @@ async fn serve<H: Handler>(
     config: Arc<seashell_proto::ServerConfig>,
     handler: H,
     server: Option<(Arc<Connections>, ConnectionGate)>,
+    early: Vec<u8>,
 ) -> Result<(), Error> {
     let core = ServerConnection::new(config, runtime.now())?;
     let shared = Shared::new(Box::new(core));
@@ -231,5 +268,57 @@ async fn serve<H: Handler>(
     };
     crate::forward::spawn_incoming_loop(&shared, &runtime);
     crate::forward::spawn_listen_loop(&shared, &runtime);
+    let mut pump = pump;
+    if !early.is_empty() {
+        pump.received(runtime.now(), &early);
+    }
     Driver::new(pump, sock, runtime).await
+}
+
+/// What the accept loop wakes up for.
+enum Next {
+    Stop,
+    Arrived(Arrival<Box<dyn AsyncSocket>>),
+    Accepted(std::io::Result<(Box<dyn AsyncSocket>, SocketAddr)>),
+}
+
+/// Reads the PROXY header off `sock` (within [`PROXY_HEADER_TIMEOUT`]) and hands the
+/// connection back to the accept loop under the client's real address; a bad or late
+/// header closes it.
+async fn read_proxy_header(
+    runtime: Arc<dyn Runtime>,
+    mut sock: Box<dyn AsyncSocket>,
+    peer: SocketAddr,
+    gate: Arc<Gate>,
+    arrivals: Arc<Arrivals<Box<dyn AsyncSocket>>>,
+    _slot: ProxyReadSlot,
+) {
+    use futures_io::AsyncRead;
+    let mut timer = runtime.new_timer(runtime.now() + PROXY_HEADER_TIMEOUT);
+    let mut reader = ProxyRead::new();
+    let mut buf = vec![0u8; reader.want()];
+    loop {
+        let want = reader.want().min(buf.len());
+        let read = poll_fn(|cx| {
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            let slice = buf.get_mut(..want).unwrap_or_default();
+            std::pin::Pin::new(&mut sock).poll_read(cx, slice).map(Some)
+        })
+        .await;
+        let n = match read {
+            Some(Ok(n)) => n,
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            _ => return gate.proxy_failed(),
+        };
+        match reader.feed(buf.get(..n).unwrap_or_default()) {
+            Ok(None) => {}
+            Ok(Some((header, early))) => {
+                let peer = header.peer_or(peer);
+                return arrivals.push(Arrival { sock, peer, early });
+            }
+            Err(_) => return gate.proxy_failed(),
+        }
+    }
 }

@@ -98,6 +98,11 @@ impl IoLoop {
         self
     }
 
+    /// Feeds bytes that were read before the loop started (those after a PROXY header).
+    pub fn received(&mut self, early: &[u8]) {
+        self.pump.received(Instant::now(), early);
+    }
+
     /// Runs the loop on a thread of its own.
     pub fn spawn(self) -> io::Result<()> {
         std::thread::Builder::new()

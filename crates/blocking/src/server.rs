@@ -6,10 +6,12 @@
 use crate::io_loop::{IoLoop, Wakeup};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use seashell_adapter::{
-    AcceptBackoff, CLOSING_WRITE_TIMEOUT, ConnectionGate, Connections, Error, Gate, Handler, Pump,
-    REFUSAL_MESSAGE, Shared, ShutdownHandle,
+    AcceptBackoff, Arrival, Arrivals, CLOSING_WRITE_TIMEOUT, ConnectionGate, Connections, Error,
+    Gate, Handler, PROXY_HEADER_TIMEOUT, ProxyRead, ProxyReadSlot, Pump, REFUSAL_MESSAGE, Shared,
+    ShutdownHandle,
 };
 use seashell_proto::ServerConfig;
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
@@ -86,10 +88,20 @@ impl Server {
         let waker = Waker::from(wakeup.clone());
         let connections = self.shutdown.connections();
         let mut backoff = AcceptBackoff::new();
+        let arrivals: Arc<Arrivals<TcpStream>> = Arrivals::new();
         loop {
             connections.register_waker(&waker);
             if connections.is_stopping() {
                 break;
+            }
+            // Connections whose PROXY header named the real client.
+            while let Some(a) = arrivals.take(&waker) {
+                if let Some(gate) = self.admit(&a.sock, a.peer) {
+                    let handler = make(a.peer);
+                    if let Err(e) = self.spawn(a.sock, handler, gate, a.early) {
+                        wait(&rx, &wakeup, Some(backoff.failed(e)?));
+                    }
+                }
             }
             let mut fds = [
                 PollFd::new(&self.listener, PollFlags::IN),
@@ -100,13 +112,8 @@ impl Server {
             let pause = match self.listener.accept() {
                 Ok((sock, peer)) => {
                     backoff.accepted();
-                    let Some(gate) = self.admit(&sock, peer) else {
-                        continue;
-                    };
-                    self.spawn(sock, make(peer), gate).map_or_else(
-                        |e| backoff.failed(e).map_err(Error::from),
-                        |()| Ok(Duration::ZERO),
-                    )?
+                    self.take(sock, peer, &arrivals, &mut make)
+                        .map_or_else(|e| backoff.failed(e), |()| Ok(Duration::ZERO))?
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Duration::ZERO,
                 Err(e) => backoff.failed(e)?,
@@ -117,6 +124,32 @@ impl Server {
         }
         self.drain(&wakeup, &rx, &waker);
         Ok(())
+    }
+
+    /// A new connection: behind a PROXY header, read on a thread of its own (back through
+    /// `arrivals`); else admitted and served at once.
+    fn take<H: Handler>(
+        &self,
+        sock: TcpStream,
+        peer: SocketAddr,
+        arrivals: &Arc<Arrivals<TcpStream>>,
+        make: &mut impl FnMut(SocketAddr) -> H,
+    ) -> std::io::Result<()> {
+        if self.gate.expects_proxy_header() {
+            let Some(slot) = self.gate.begin_proxy_read() else {
+                return Ok(());
+            };
+            let gate = self.gate.clone();
+            let arrivals = arrivals.clone();
+            return std::thread::Builder::new()
+                .name("seashell-proxy".into())
+                .spawn(move || read_proxy_header(sock, peer, &gate, &arrivals, slot))
+                .map(|_| ());
+        }
+        match self.admit(&sock, peer) {
+            Some(gate) => self.spawn(sock, make(peer), gate, Vec::new()),
+            None => Ok(()),
+        }
     }
 
     /// Admits a connection from `peer` through the gate; a refused one is told so (best
@@ -137,13 +170,15 @@ impl Server {
         sock: TcpStream,
         handler: H,
         gate: ConnectionGate,
+        early: Vec<u8>,
     ) -> std::io::Result<()> {
         let config = self.config.clone();
         let connections = self.shutdown.connections().clone();
         std::thread::Builder::new()
             .name("seashell-io".into())
             .spawn(move || {
-                let _ = serve_registered(sock, config, handler, Some((&connections, gate)));
+                let server = Some((&connections, gate));
+                let _ = serve_registered(sock, config, handler, server, &early);
             })
             .map(|_| ())
     }
@@ -182,6 +217,44 @@ impl Server {
     }
 }
 
+/// Reads the PROXY header off `sock` (within [`PROXY_HEADER_TIMEOUT`]) and hands the
+/// connection back to the accept loop under the client's real address; a bad or late
+/// header closes it.
+fn read_proxy_header(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    gate: &Gate,
+    arrivals: &Arrivals<TcpStream>,
+    _slot: ProxyReadSlot,
+) {
+    let deadline = Instant::now() + PROXY_HEADER_TIMEOUT;
+    let mut reader = ProxyRead::new();
+    let mut buf = vec![0u8; reader.want()];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+            return gate.proxy_failed();
+        }
+        let want = reader.want().min(buf.len());
+        let n = match sock.read(buf.get_mut(..want).unwrap_or_default()) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return gate.proxy_failed(),
+        };
+        match reader.feed(buf.get(..n).unwrap_or_default()) {
+            Ok(None) => {}
+            Ok(Some((header, early))) => {
+                if sock.set_read_timeout(None).is_err() {
+                    return gate.proxy_failed();
+                }
+                let peer = header.peer_or(peer);
+                return arrivals.push(Arrival { sock, peer, early });
+            }
+            Err(_) => return gate.proxy_failed(),
+        }
+    }
+}
+
 /// Sleeps until `rx` is woken or `timeout` passes.
 fn wait(rx: &UnixStream, wakeup: &Wakeup, timeout: Option<Duration>) {
     let mut fds = [PollFd::new(rx, PollFlags::IN)];
@@ -196,7 +269,7 @@ pub fn serve_connection<H: Handler>(
     config: Arc<ServerConfig>,
     handler: H,
 ) -> Result<(), Error> {
-    serve_registered(sock, config, handler, None)
+    serve_registered(sock, config, handler, None, &[])
 }
 
 /// [`serve_connection`], counted in a server's `connections` while it lives and admitted
@@ -206,6 +279,7 @@ fn serve_registered<H: Handler>(
     config: Arc<ServerConfig>,
     handler: H,
     server: Option<(&Arc<Connections>, ConnectionGate)>,
+    early: &[u8],
 ) -> Result<(), Error> {
     let core = seashell_proto::ServerConnection::new(config, Instant::now())?;
     let shared = Shared::new(Box::new(core));
@@ -216,5 +290,9 @@ fn serve_registered<H: Handler>(
         }
         None => (Pump::server(shared, handler), None),
     };
-    IoLoop::new(pump, sock)?.forwarding_later().run()
+    let mut io = IoLoop::new(pump, sock)?.forwarding_later();
+    if !early.is_empty() {
+        io.received(early);
+    }
+    io.run()
 }

@@ -289,6 +289,9 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
         diag::tag_with_pid();
     }
     let (t, policy, keys) = setup(&a)?;
+    if a.inetd && t.proxy_protocol {
+        return Err("ProxyProtocol is for a listener behind a load balancer, not -i".into());
+    }
     if a.inetd {
         return inetd::serve_stdio(t.config, Arc::new(policy));
     }
@@ -345,7 +348,7 @@ fn listen(
     let listen = a.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let server = Server::bind(listen, t.config)
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?
-        .with_gate(Gate::new(t.admission, false));
+        .with_gate(Gate::new(t.admission, t.proxy_protocol));
     let local = server.local_addr().map_err(|e| format!("{e}"))?;
     let fingerprints: Vec<String> = keys
         .iter()

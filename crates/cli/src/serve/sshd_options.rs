@@ -32,6 +32,9 @@ pub struct Tunables {
     /// `MaxStartups`, `PerSourceMaxStartups`, `PerSourceNetBlockSize`,
     /// `PerSourcePenalties`, `PerSourcePenaltyExemptList`, `MaxConnections`.
     pub admission: AdmissionConfig,
+    /// `ProxyProtocol` (Seashell's own): connections come through a load balancer that
+    /// starts each with a PROXY protocol v1/v2 header naming the real client.
+    pub proxy_protocol: bool,
 }
 
 impl Tunables {
@@ -48,6 +51,7 @@ impl Tunables {
             },
             disable_forwarding: false,
             admission: AdmissionConfig::default(),
+            proxy_protocol: false,
         }
     }
 
@@ -135,6 +139,7 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
             let d = parse_time(&value).ok_or_else(|| bad("not a time"))?;
             t.config.login_grace_time = if d.is_zero() { NO_LIMIT } else { d };
         }
+        "proxyprotocol" => t.proxy_protocol = yes_no(&value).ok_or_else(|| bad("not yes/no"))?,
         "passwordauthentication" => t.password = yes_no(&value).ok_or_else(|| bad("not yes/no"))?,
         "pubkeyauthentication" => t.pubkey = yes_no(&value).ok_or_else(|| bad("not yes/no"))?,
         "kbdinteractiveauthentication" | "challengeresponseauthentication" => {
