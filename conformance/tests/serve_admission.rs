@@ -229,6 +229,14 @@ fn haproxy_send_proxy_v2_gives_serve_the_real_client() {
         let log = serve.log();
         assert!(log.contains("127.0.0.2:"), "{log}");
         assert!(log.contains("127.0.0.3:"), "{log}");
+        // The tracing spans (serve -v) carry the real client too, with the outcome.
+        let traced = |needle: &str| {
+            log.lines()
+                .any(|l| l.contains("peer=127.0.0.2") && l.contains(needle))
+        };
+        assert!(traced("authenticated"), "{log}");
+        assert!(traced("connection ended"), "{log}");
+        println!("{log}");
         // Straight to serve, without HAProxy: no header, no connection.
         let mut direct = connect_from(ip("127.0.0.2"), serve_addr(&serve)).unwrap();
         direct.write_all(b"SSH-2.0-direct\r\n").unwrap();

@@ -90,7 +90,14 @@ impl Gate {
     /// A new connection from `peer` (the real client: after the PROXY header, if any) at
     /// `now`: admitted, or refused and counted.
     pub fn admit(&self, peer: SocketAddr, now: Instant) -> Result<ConnectionGate, Refused> {
-        let admitted = self.admission.admit(peer.ip(), now)?;
+        let admitted = match self.admission.admit(peer.ip(), now) {
+            Ok(a) => a,
+            Err(refused) => {
+                #[cfg(feature = "tracing")]
+                tracing::info!(%peer, reason = %refused, "connection refused");
+                return Err(refused);
+            }
+        };
         Ok(ConnectionGate {
             admitted,
             metrics: self.metrics.clone(),
@@ -101,6 +108,8 @@ impl Gate {
 
     /// A connection whose PROXY header was bad or late: counted, then dropped.
     pub fn proxy_failed(&self) {
+        #[cfg(feature = "tracing")]
+        tracing::info!("connection dropped: no valid PROXY protocol header");
         self.metrics.connection_refused(RefusalReason::ProxyHeader);
     }
 }
@@ -197,6 +206,12 @@ impl ConnectionGate {
     /// only asks which methods there are.
     pub(crate) fn auth_attempt(&mut self, real: bool) {
         self.auth_attempted |= real;
+    }
+
+    /// The connection carried these bytes (read, written).
+    pub(crate) fn traffic(&self, bytes_in: u64, bytes_out: u64) {
+        self.metrics.add_bytes_in(bytes_in);
+        self.metrics.add_bytes_out(bytes_out);
     }
 
     /// An attempt was refused.

@@ -48,6 +48,7 @@ mod shared;
 mod socks;
 mod start;
 mod streams;
+mod trace;
 mod wait;
 mod write_deadline;
 

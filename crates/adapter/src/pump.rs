@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 pub(crate) trait Decide: Send {
     /// Handles one event the state did not file. Called without the lock held.
     fn decide(&mut self, shared: &Arc<Shared>, ev: Event);
+
+    /// The connection has ended, having carried these bytes (read, written).
+    fn traffic(&mut self, bytes_in: u64, bytes_out: u64) {
+        let _ = (bytes_in, bytes_out);
+    }
 }
 
 /// The I/O-free half of a connection driver, the same for every adapter. The adapter's
@@ -46,6 +51,9 @@ pub struct Pump {
     finished: bool,
     /// When the socket must next take a byte of the output.
     deadline: WriteDeadline,
+    /// Bytes read from and written to the socket.
+    bytes_in: u64,
+    bytes_out: u64,
     /// Wakers taken from the state, woken after its lock is released.
     wakes: Vec<Waker>,
 }
@@ -87,6 +95,8 @@ impl Pump {
             write_failed: false,
             finished: false,
             deadline: WriteDeadline::new(Some(DEFAULT_WRITE_TIMEOUT)),
+            bytes_in: 0,
+            bytes_out: 0,
             wakes: Vec::new(),
         }
     }
@@ -127,6 +137,7 @@ impl Pump {
     /// Feeds bytes read from the socket (empty: the peer closed it) to the core. Call
     /// [`events`](Self::events) next: it wakes whoever waits for what arrived.
     pub fn received(&mut self, now: Instant, data: &[u8]) {
+        self.bytes_in += data.len() as u64;
         let mut guard = self.shared.lock();
         let st = &mut *guard;
         // Errors come back as `ConnectionLost` events.
@@ -222,6 +233,7 @@ impl Pump {
     /// `n` bytes of [`output`](Self::output) were written at `now`.
     pub fn wrote(&mut self, now: Instant, n: usize) {
         self.out_pos = (self.out_pos + n).min(self.out.len());
+        self.bytes_out += n as u64;
         self.deadline
             .waiting(now, self.out.len() - self.out_pos, n > 0);
         let mut st = self.shared.lock();
@@ -290,10 +302,26 @@ impl Pump {
         self.finished = true;
         st.done = true;
         st.wake_all();
-        Some(match &st.lost {
+        let result = match &st.lost {
             Some(l @ Lost::Io(_)) => Err(l.error()),
             _ => Ok(()),
-        })
+        };
+        let reason = st.check().err();
+        crate::trace::event!(
+            info,
+            st.span,
+            bytes_in = self.bytes_in,
+            bytes_out = self.bytes_out,
+            reason = %reason.as_ref().map_or_else(|| "closed".to_owned(), |e| e.to_string()),
+            "connection ended"
+        );
+        drop(st);
+        #[cfg(not(feature = "tracing"))]
+        let _ = reason;
+        if let Some(d) = self.decide.as_mut() {
+            d.traffic(self.bytes_in, self.bytes_out);
+        }
+        Some(result)
     }
 }
 

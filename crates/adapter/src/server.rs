@@ -10,6 +10,7 @@ use crate::gate::ConnectionGate;
 use crate::pump::Decide;
 use crate::server_channel::ServerChannel;
 use crate::shared::Shared;
+use crate::trace;
 use seashell_proto::kex::negotiate::Negotiated;
 use seashell_proto::{
     AuthAttempt, AuthDecision, ChannelId, ChannelKind, Event, GlobalReply, GlobalRequestKind,
@@ -90,6 +91,8 @@ pub(crate) struct Decisions<H: Handler> {
     shared: Option<Arc<Shared>>,
     /// The connection's place at its server's gate (admission, penalties, counters).
     gate: Option<ConnectionGate>,
+    /// The tracing spans of the open session channels.
+    channel_spans: std::collections::HashMap<ChannelId, trace::Span>,
 }
 
 impl<H: Handler> Decisions<H> {
@@ -100,6 +103,7 @@ impl<H: Handler> Decisions<H> {
             policy: ForwardingPolicy::deny_all(),
             shared: None,
             gate,
+            channel_spans: Default::default(),
         }
     }
 }
@@ -143,6 +147,12 @@ fn direct_target(policy: &ForwardingPolicy, kind: &ChannelKind) -> Result<Forwar
 }
 
 impl<H: Handler> Decide for Decisions<H> {
+    fn traffic(&mut self, bytes_in: u64, bytes_out: u64) {
+        if let Some(g) = &self.gate {
+            g.traffic(bytes_in, bytes_out);
+        }
+    }
+
     fn decide(&mut self, shared: &Arc<Shared>, ev: Event) {
         if self.shared.is_none() {
             self.shared = Some(shared.clone());
@@ -159,6 +169,14 @@ impl<H: Handler> Decide for Decisions<H> {
             }
             Event::AuthRequest(req) => {
                 let decision = handler.auth(req.user(), req.attempt());
+                trace::event!(
+                    info,
+                    shared.span(),
+                    user = req.user(),
+                    method = trace::method(req.attempt()),
+                    accepted = !matches!(decision, AuthDecision::Reject),
+                    "authentication attempt"
+                );
                 if let Some(g) = &mut self.gate {
                     g.auth_attempt(!matches!(req.attempt(), AuthAttempt::None));
                     if matches!(decision, AuthDecision::Reject) {
@@ -172,6 +190,16 @@ impl<H: Handler> Decide for Decisions<H> {
                 st.wake_driver();
             }
             Event::ClientAuthenticated(who) => {
+                if let Some(n) = shared.negotiated() {
+                    trace::negotiated(&shared.span(), &n);
+                }
+                trace::event!(
+                    info,
+                    shared.span(),
+                    user = %who.user,
+                    key = who.key.as_ref().map(|k| k.fingerprint()).unwrap_or_default(),
+                    "authenticated"
+                );
                 if let Some(g) = &mut self.gate {
                     g.authenticated();
                 }
@@ -200,6 +228,9 @@ impl<H: Handler> Decide for Decisions<H> {
                 let mut st = shared.lock();
                 if let Some(Ok(id)) = st.conn.as_server().map(|s| s.accept_channel(incoming)) {
                     st.channels.insert(id, Default::default());
+                    let span = trace::channel(&st.span, id.index());
+                    trace::event!(debug, span, "session channel open");
+                    self.channel_spans.insert(id, span);
                 }
             }
             Event::ChannelRequest(req) => {
@@ -209,12 +240,26 @@ impl<H: Handler> Decide for Decisions<H> {
                     let channel = ServerChannel::new(ChannelHandle::new(shared.clone(), id));
                     handler.session_request(&channel, req.kind())
                 };
+                if let Some(span) = self.channel_spans.get(&id) {
+                    trace::event!(
+                        debug,
+                        span,
+                        request = trace::request(req.kind()),
+                        accepted = ok,
+                        "request"
+                    );
+                }
                 let mut st = shared.lock();
                 if let Some(s) = st.conn.as_server() {
                     let _ = s.reply_request(req, ok);
                 }
             }
-            Event::Closed(id) => handler.channel_closed(id),
+            Event::Closed(id) => {
+                if let Some(span) = self.channel_spans.remove(&id) {
+                    trace::event!(debug, span, "channel closed");
+                }
+                handler.channel_closed(id)
+            }
             _ => {}
         }
     }

@@ -59,6 +59,8 @@ pub(crate) struct State {
     pub read_waiters: WakerSet,
     /// Forwarding: incoming channels, answers to global requests, remote forwards.
     pub forwards: crate::forward::Forwards,
+    /// The connection's tracing span (empty without the `tracing` feature).
+    pub span: crate::trace::Span,
 }
 
 /// One connection's shared state. Adapters hold it in an [`Arc`]; the pump
@@ -93,6 +95,7 @@ impl Shared {
                 wake_later: Vec::new(),
                 read_waiters: WakerSet::default(),
                 forwards: Default::default(),
+                span: crate::trace::connection(server),
             }),
         })
     }
@@ -100,6 +103,16 @@ impl Shared {
     /// Locks the state (a panic elsewhere does not poison it for everyone).
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Names the peer (an address, or `host:port`) on the connection's tracing span.
+    pub fn set_peer(&self, peer: &dyn std::fmt::Display) {
+        crate::trace::set_peer(&self.lock().span, peer);
+    }
+
+    /// The connection's tracing span.
+    pub(crate) fn span(&self) -> crate::trace::Span {
+        self.lock().span.clone()
     }
 
     /// The connection's error, once it has ended.

@@ -83,6 +83,7 @@ async fn handshake(
 ) -> Result<Session, Error> {
     let conn = ClientConnection::new(Arc::new(config.core_config()), runtime.now())?;
     let shared = Shared::new(Box::new(conn));
+    shared.set_peer(&format_args!("{host}:{port}"));
     // Counted before the driver starts: if the handshake fails, dropping it ends the
     // connection.
     let session = SessionRef::new(shared.clone());

@@ -259,6 +259,9 @@ async fn serve<H: Handler>(
 ) -> Result<(), Error> {
     let core = ServerConnection::new(config, runtime.now())?;
     let shared = Shared::new(Box::new(core));
+    if let Some((_, g)) = &server {
+        shared.set_peer(&g.peer());
+    }
     let (pump, _registered) = match server {
         Some((connections, gate)) => {
             let registered = connections.register(&shared);

@@ -57,6 +57,7 @@ impl Client {
     ) -> Result<Session, Error> {
         let conn = ClientConnection::new(Arc::new(config.core_config()), Instant::now())?;
         let shared = Shared::new(Box::new(conn));
+        shared.set_peer(&format_args!("{host}:{port}"));
         // Counted before the I/O thread starts: if the handshake fails, dropping it ends the
         // connection.
         let session = SessionRef::new(shared.clone());

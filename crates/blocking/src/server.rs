@@ -283,6 +283,14 @@ fn serve_registered<H: Handler>(
 ) -> Result<(), Error> {
     let core = seashell_proto::ServerConnection::new(config, Instant::now())?;
     let shared = Shared::new(Box::new(core));
+    match server.as_ref().map(|(_, g)| g.peer()) {
+        Some(peer) => shared.set_peer(&peer),
+        None => {
+            if let Ok(peer) = sock.peer_addr() {
+                shared.set_peer(&peer);
+            }
+        }
+    }
     let (pump, _registered) = match server {
         Some((connections, gate)) => {
             let registered = connections.register(&shared);

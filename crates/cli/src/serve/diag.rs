@@ -70,6 +70,48 @@ pub fn emit(msg: &str) {
     };
 }
 
+/// Sends the library's tracing events (per connection and per channel: peer, user,
+/// algorithms, authentication outcomes, refusals, byte counts) to the log with `-v` (info)
+/// or `-vv` (debug), one line each, after the usual prefix.
+pub fn trace_to_log(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .with_level(false)
+        .with_writer(|| TraceLine(Vec::new()))
+        .try_init();
+}
+
+/// One formatted tracing event, emitted as a log line when dropped.
+struct TraceLine(Vec<u8>);
+
+impl Write for TraceLine {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for TraceLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let line = text.trim_end();
+        if !line.is_empty() {
+            emit(line);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,6 +288,7 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
     if a.inetd {
         diag::tag_with_pid();
     }
+    diag::trace_to_log(a.log.verbose);
     let (t, policy, keys) = setup(&a)?;
     if a.inetd && t.proxy_protocol {
         return Err("ProxyProtocol is for a listener behind a load balancer, not -i".into());
