@@ -1,6 +1,7 @@
 //! The server adapters' accept loops: a listener that fails with `EMFILE` is survived (the
 //! loop pauses and goes on), and a graceful shutdown stops accepting, lets a session drain,
-//! then disconnects what is left; in the blocking server and on tokio.
+//! then disconnects what is left; in the blocking server and on tokio. The tokio server's
+//! counters (`Gate::metrics`) follow a failed and a successful login.
 
 use seashell_async::{AsyncListener, AsyncSocket, BoxFuture, Runtime};
 use seashell_conformance::with_timeout;
@@ -157,6 +158,47 @@ fn tokio_server_shuts_down_gracefully_and_a_drained_server_returns_at_once() {
             run.await.unwrap().unwrap();
             assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
             assert!(handle.connections().is_empty());
+        })
+    });
+}
+
+#[test]
+fn tokio_server_counts_what_an_operator_graphs() {
+    with_timeout(LIMIT, "metrics", || {
+        runtime().block_on(async {
+            let server = seashell_tokio::Server::bind("127.0.0.1:0", config()).unwrap();
+            let addr = server.local_addr().unwrap().to_string();
+            let gate = server.gate().clone();
+            tokio::spawn(async move { server.run(|_| KeyTwo).await });
+            // One login with the wrong key, one with the right one.
+            let wrong = ClientConfig::new("anyone")
+                .host_key_policy(HostKeyPolicy::Fingerprint(
+                    key(1).public_key().fingerprint(),
+                ))
+                .key(key(3));
+            assert!(seashell_tokio::Client::connect(&addr, wrong).await.is_err());
+            let session = seashell_tokio::Client::connect(&addr, client())
+                .await
+                .unwrap();
+            let live = gate.metrics().snapshot();
+            assert_eq!(live.authenticated, 1, "{live:?}");
+            drop(session);
+            // The connection's end reaches the gate once its driver stops.
+            let t0 = Instant::now();
+            let m = loop {
+                let m = gate.metrics().snapshot();
+                if m.authenticated == 0 && m.bytes_in > 0 || t0.elapsed() > Duration::from_secs(5) {
+                    break m;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            assert_eq!(m.connections_accepted, 2, "{m:?}");
+            assert_eq!(m.auth_successes, 1, "{m:?}");
+            assert!(m.auth_failures >= 1, "{m:?}");
+            assert_eq!((m.authenticated, m.unauthenticated), (0, 0), "{m:?}");
+            assert!(m.bytes_in > 1000 && m.bytes_out > 1000, "{m:?}");
+            let text = m.to_string();
+            assert!(text.contains("seashell_"), "{text}");
         })
     });
 }
