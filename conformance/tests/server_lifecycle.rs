@@ -202,3 +202,50 @@ fn tokio_server_counts_what_an_operator_graphs() {
         })
     });
 }
+
+/// Lets in the holder of key 2, and panics on any attempt by "boom".
+#[derive(Clone)]
+struct Fragile;
+
+impl Handler for Fragile {
+    fn auth(&mut self, user: &str, attempt: &AuthAttempt) -> AuthDecision {
+        assert_ne!(
+            user, "boom",
+            "a deliberate bug in the application's handler"
+        );
+        KeyTwo.auth(user, attempt)
+    }
+}
+
+#[test]
+fn a_panicking_handler_ends_its_connection_only_and_penalises_its_source() {
+    use seashell_conformance::attack::connect_from;
+    with_timeout(LIMIT, "panic isolation", || {
+        let server = seashell_blocking::Server::bind("127.0.0.1:0", config()).unwrap();
+        let addr = server.local_addr().unwrap();
+        let gate = server.gate().clone();
+        std::thread::spawn(move || server.run(|_| Fragile));
+        let from = |source: [u8; 4], user: &str| {
+            let sock = connect_from(source.into(), addr).unwrap();
+            let config = ClientConfig::new(user)
+                .host_key_policy(HostKeyPolicy::Fingerprint(
+                    key(1).public_key().fingerprint(),
+                ))
+                .key(key(2));
+            seashell_blocking::Client::handshake(sock, "127.0.0.1", addr.port(), config)
+        };
+        let healthy = from([127, 0, 0, 1], "alice").unwrap();
+        assert!(from([127, 0, 0, 2], "boom").is_err());
+        // The other connection goes on, and new ones from elsewhere get in.
+        let rtt = healthy
+            .ping()
+            .expect("the healthy connection still answers");
+        assert!(rtt.is_some(), "our server answers ping@openssh.com");
+        assert!(from([127, 0, 0, 3], "carol").is_ok());
+        let m = gate.metrics().snapshot();
+        assert_eq!(m.penalties_of(seashell_adapter::Penalty::Crash), 1, "{m:?}");
+        // crash:90s is over the 15 s minimum: the source is refused for now.
+        assert!(from([127, 0, 0, 2], "alice").is_err());
+        assert!(from([127, 0, 0, 1], "alice").is_ok());
+    });
+}
