@@ -32,6 +32,14 @@ pub enum Stall {
         /// How many messages to try to send.
         messages: u64,
     },
+    /// Logs in as `attacker` with the ed25519 key of seed `key_seed`, stops reading, and
+    /// floods as [`Stall::Flood`] (the server's higher post-authentication cap applies).
+    FloodAfterAuth {
+        /// How many messages to try to send.
+        messages: u64,
+        /// The seed of the ed25519 key the server accepts.
+        key_seed: u8,
+    },
 }
 
 /// What happened to a hostile connection.
@@ -98,7 +106,14 @@ pub fn attack(addr: SocketAddr, stall: Stall, give_up: Duration) -> io::Result<A
         }
         Stall::Flood { messages } => {
             let mut core = client_core()?;
-            handshake(&mut core, &mut sock, start + give_up)?;
+            handshake(&mut core, &mut sock, start + give_up, None)?;
+            flood(&mut core, &mut sock, messages, &mut outcome);
+        }
+        Stall::FloodAfterAuth { messages, key_seed } => {
+            let mut core = client_core()?;
+            let key = seashell_proto::PrivateKey::ed25519_from_seed(&[key_seed; 32])
+                .map_err(io::Error::other)?;
+            handshake(&mut core, &mut sock, start + give_up, Some(Arc::new(key)))?;
             flood(&mut core, &mut sock, messages, &mut outcome);
         }
     }
@@ -107,12 +122,18 @@ pub fn attack(addr: SocketAddr, stall: Stall, give_up: Duration) -> io::Result<A
 }
 
 fn client_core() -> io::Result<ClientConnection> {
-    ClientConnection::new(Arc::new(ClientConfig::new("nobody")), Instant::now())
+    ClientConnection::new(Arc::new(ClientConfig::new("attacker")), Instant::now())
         .map_err(io::Error::other)
 }
 
-/// Drives the key exchange to the host-key event (accepting any key), reading normally.
-fn handshake(core: &mut ClientConnection, sock: &mut TcpStream, until: Instant) -> io::Result<()> {
+/// Drives the key exchange to the host-key event (accepting any key), reading normally;
+/// with `key`, on to a login with it.
+fn handshake(
+    core: &mut ClientConnection,
+    sock: &mut TcpStream,
+    until: Instant,
+    key: Option<Arc<seashell_proto::PrivateKey>>,
+) -> io::Result<()> {
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::new();
     sock.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -121,12 +142,24 @@ fn handshake(core: &mut ClientConnection, sock: &mut TcpStream, until: Instant) 
         core.poll_transmit(&mut out);
         sock.write_all(&out)?;
         while let Some(ev) = core.poll_event() {
-            if let Event::HostKey(check) = ev {
-                core.accept_host_key(check).map_err(io::Error::other)?;
-                out.clear();
-                core.poll_transmit(&mut out);
-                sock.write_all(&out)?;
-                return Ok(());
+            match ev {
+                Event::HostKey(check) => {
+                    core.accept_host_key(check).map_err(io::Error::other)?;
+                    if key.is_none() {
+                        out.clear();
+                        core.poll_transmit(&mut out);
+                        sock.write_all(&out)?;
+                        return Ok(());
+                    }
+                }
+                Event::AuthMethods { choice, .. } => {
+                    let Some(k) = key.clone() else { continue };
+                    let method = seashell_proto::AuthMethod::PublicKey(k);
+                    core.authenticate(choice, method)
+                        .map_err(io::Error::other)?;
+                }
+                Event::Authenticated => return Ok(()),
+                _ => {}
             }
         }
         match sock.read(&mut buf) {

@@ -57,14 +57,14 @@ fn check(outcomes: &[(Stall, AttackOutcome)], growth: u64, server: &str) {
         // A stalled client is closed at the grace time; a flooding one at the latest then
         // (its replies overflow the core's pre-authentication cap long before).
         let earliest = match stall {
-            Stall::Flood { .. } => Duration::ZERO,
+            Stall::Flood { .. } | Stall::FloodAfterAuth { .. } => Duration::ZERO,
             _ => GRACE - Duration::from_millis(200),
         };
         assert!(
             closed >= earliest && closed <= GRACE + SLACK,
             "{server}: {stall:?} closed after {closed:?}, grace {GRACE:?}"
         );
-        if let Stall::Flood { messages } = stall {
+        if let Stall::Flood { messages } | Stall::FloodAfterAuth { messages, .. } = stall {
             assert!(
                 o.messages_sent < *messages,
                 "{server}: the server took the whole flood ({o:?})"
@@ -118,10 +118,41 @@ fn tokio_server_holds_against_a_flooding_client() {
     tokio_server_under(stalls(true));
 }
 
+#[test]
+fn tokio_server_holds_against_an_authenticated_flooding_client() {
+    // Logged in, the client floods and never reads: the server stops reading at its
+    // high-water mark (its post-authentication cap, 8 MiB, is never reached) and drops the
+    // connection once its socket has taken nothing for the write timeout.
+    tokio_server_under(vec![Stall::FloodAfterAuth {
+        messages: FLOOD,
+        key_seed: 2,
+    }]);
+}
+
 fn tokio_server_under(stalls: Vec<Stall>) {
     use seashell_tokio::proto::{PrivateKey, ServerConfig};
-    struct Nobody;
-    impl seashell_tokio::Handler for Nobody {}
+    /// Lets in the holder of the key of seed 2.
+    struct KeyTwo;
+    impl seashell_tokio::Handler for KeyTwo {
+        fn auth(
+            &mut self,
+            _user: &str,
+            attempt: &seashell_tokio::proto::AuthAttempt,
+        ) -> seashell_tokio::proto::AuthDecision {
+            use seashell_tokio::proto::{AuthAttempt, AuthDecision};
+            let two = PrivateKey::ed25519_from_seed(&[2; 32])
+                .unwrap()
+                .public_key();
+            match attempt {
+                AuthAttempt::PublicKey { key, .. } | AuthAttempt::PublicKeyQuery { key, .. }
+                    if *key == two =>
+                {
+                    AuthDecision::Accept
+                }
+                _ => AuthDecision::Reject,
+            }
+        }
+    }
     with_timeout(Duration::from_secs(120), "tokio under attack", move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -132,9 +163,12 @@ fn tokio_server_under(stalls: Vec<Stall>) {
         let mut config = ServerConfig::new(vec![Arc::new(key)]);
         config.login_grace_time = GRACE;
         let addr = rt.block_on(async {
-            let server = seashell_tokio::Server::bind("127.0.0.1:0", config).unwrap();
+            let gate = seashell_adapter::Gate::default().with_write_timeout(Some(GRACE));
+            let server = seashell_tokio::Server::bind("127.0.0.1:0", config)
+                .unwrap()
+                .with_gate(gate);
             let addr = server.local_addr().unwrap();
-            tokio::spawn(async move { server.run(|_| Nobody).await });
+            tokio::spawn(async move { server.run(|_| KeyTwo).await });
             addr
         });
         let me = std::process::id();

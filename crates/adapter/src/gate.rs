@@ -33,6 +33,8 @@ pub struct Gate {
     proxy_protocol: bool,
     /// Connections whose PROXY header is being read.
     proxy_reads: Arc<AtomicUsize>,
+    /// How long a connection's output may wait for a socket that takes none of it.
+    write_timeout: Option<Duration>,
 }
 
 impl Default for Gate {
@@ -54,7 +56,17 @@ impl Gate {
             metrics,
             proxy_protocol,
             proxy_reads: Arc::default(),
+            write_timeout: Some(crate::write_deadline::DEFAULT_WRITE_TIMEOUT),
         }
+    }
+
+    /// How long a connection's output may wait for a socket that takes none of it before
+    /// the connection is dropped (default
+    /// [`DEFAULT_WRITE_TIMEOUT`](crate::DEFAULT_WRITE_TIMEOUT); `None`: no limit): what
+    /// ends an authenticated client that stops reading while it keeps sending requests.
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Gate {
+        self.write_timeout = timeout;
+        self
     }
 
     /// A slot to read one connection's PROXY header in, or `None` when
@@ -103,6 +115,7 @@ impl Gate {
             metrics: self.metrics.clone(),
             peer,
             auth_attempted: false,
+            write_timeout: self.write_timeout,
         })
     }
 
@@ -194,9 +207,15 @@ pub struct ConnectionGate {
     metrics: Arc<ServerMetrics>,
     peer: SocketAddr,
     auth_attempted: bool,
+    write_timeout: Option<Duration>,
 }
 
 impl ConnectionGate {
+    /// The write timeout of the gate it came through.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        self.write_timeout
+    }
+
     /// The client's address (from the PROXY header when there was one).
     pub fn peer(&self) -> SocketAddr {
         self.peer

@@ -82,7 +82,10 @@ impl Pump {
     /// [`Gate`](crate::Gate): its authentication and its end update the gate (startups,
     /// penalties, counters).
     pub fn gated<H: Handler>(shared: Arc<Shared>, handler: H, gate: ConnectionGate) -> Pump {
-        Pump::new(shared, Some(Box::new(Decisions::new(handler, Some(gate)))))
+        let timeout = gate.write_timeout();
+        let mut pump = Pump::new(shared, Some(Box::new(Decisions::new(handler, Some(gate)))));
+        pump.set_write_timeout(timeout);
+        pump
     }
 
     fn new(shared: Arc<Shared>, decide: Option<Box<dyn Decide>>) -> Pump {
