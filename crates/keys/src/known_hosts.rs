@@ -5,6 +5,7 @@
 //! `|1|base64(salt)|base64(HMAC-SHA1(salt, host))`. Names are compared case-insensitively
 //! against [`host_pattern`]`(host, port)`: `host` on port 22, `[host]:port` otherwise.
 
+use seashell_proto::config::wildcard_match;
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -216,46 +217,15 @@ fn match_pattern_list(patterns: &[String], target: &str) -> bool {
     let mut positive = false;
     for pattern in patterns {
         match pattern.strip_prefix('!') {
-            Some(negated) if wildcard_match(negated.as_bytes(), target.as_bytes()) => {
+            Some(negated) if wildcard_match(negated, target) => {
                 return false;
             }
             Some(_) => {}
-            None if wildcard_match(pattern.as_bytes(), target.as_bytes()) => positive = true,
+            None if wildcard_match(pattern, target) => positive = true,
             None => {}
         }
     }
     positive
-}
-
-/// Matches `text` against `pattern`, where `*` matches any run of bytes and `?` any one byte.
-/// Iterative with one backtrack point, so it takes O(len(pattern) × len(text)) at worst.
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || Some(&c) == text.get(t) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    while pattern.get(p) == Some(&b'*') {
-        p += 1;
-    }
-    p == pattern.len()
 }
 
 /// The name a host is recorded and looked up under: `host` for port 22, `[host]:port`
@@ -330,7 +300,7 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        let m = |p: &str, t: &str| wildcard_match(p.as_bytes(), t.as_bytes());
+        let m = |p: &str, t: &str| wildcard_match(p, t);
         assert!(m("*", ""));
         assert!(m("*", "abc"));
         assert!(m("a*c", "abbbc"));

@@ -3,7 +3,7 @@
 //! deterministic apart from the key material.
 
 use seashell_proto::{
-    AuthDecision, AuthMethod, ClientConfig, ClientConnection, Error, Event, PrivateKey,
+    AuthDecision, AuthMethod, ChannelId, ClientConfig, ClientConnection, Error, Event, PrivateKey,
     ServerConfig, ServerConnection,
 };
 use std::collections::VecDeque;
@@ -271,6 +271,27 @@ impl Pair {
             self.client_error,
             self.server_error
         );
+    }
+
+    /// Opens a session channel from the authenticated client, accepted by the server:
+    /// (client channel, server channel).
+    pub fn open_session_channel(&mut self) -> (ChannelId, ChannelId) {
+        let client_id = self
+            .client
+            .open_session()
+            .unwrap_or_else(|e| panic!("open_session: {e}"));
+        let mut server_id = None;
+        self.run(
+            Duration::from_secs(1),
+            |_, _| {},
+            |s, ev| {
+                if let Event::ChannelOpenRequest(c) = ev {
+                    assert_eq!(c.kind(), &seashell_proto::ChannelKind::Session);
+                    server_id = Some(s.accept_channel(c).unwrap_or_else(|e| panic!("{e}")));
+                }
+            },
+        );
+        (client_id, server_id.expect("channel accepted"))
     }
 }
 

@@ -17,20 +17,9 @@ const WINDOW: usize = 2 * MIB;
 /// An authenticated pair with one open session: (client channel, server channel).
 fn session(pair: &mut Pair) -> (ChannelId, ChannelId) {
     pair.connect(AuthMethod::PublicKey(test_user_key(5)));
-    let client_id = pair.client.open_session().unwrap();
-    let mut server_id = None;
-    pair.run(
-        Duration::from_secs(1),
-        |_, _| {},
-        |s, ev| {
-            if let Event::ChannelOpenRequest(c) = ev {
-                assert_eq!(c.kind(), &seashell_proto::ChannelKind::Session);
-                server_id = Some(s.accept_channel(c).unwrap());
-            }
-        },
-    );
+    let (client_id, server_id) = pair.open_session_channel();
     assert!(pair.client.channel(client_id).is_some());
-    (client_id, server_id.expect("channel accepted"))
+    (client_id, server_id)
 }
 
 /// Deterministic bytes with no short period.

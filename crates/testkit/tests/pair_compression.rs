@@ -29,18 +29,7 @@ fn session(pair: &mut Pair) -> (ChannelId, ChannelId) {
 }
 
 fn open(pair: &mut Pair) -> (ChannelId, ChannelId) {
-    let cid = pair.client.open_session().unwrap();
-    let mut sid = None;
-    pair.run(
-        Duration::from_secs(1),
-        |_, _| {},
-        |s, ev| {
-            if let Event::ChannelOpenRequest(c) = ev {
-                sid = Some(s.accept_channel(c).unwrap());
-            }
-        },
-    );
-    (cid, sid.expect("channel accepted"))
+    pair.open_session_channel()
 }
 
 /// Half compressible text, half noise, so both stored and compressed blocks occur.

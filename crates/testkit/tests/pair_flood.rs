@@ -16,18 +16,7 @@ fn a_fast_writer_is_held_back_by_the_output_cap_and_delivers_everything() {
     server.max_pending_output = MIN_PENDING_OUTPUT;
     let mut pair = Pair::new(client, server);
     pair.connect(AuthMethod::PublicKey(test_user_key(5)));
-    let cid = pair.client.open_session().unwrap();
-    let mut sid = None;
-    pair.run(
-        Duration::from_secs(1),
-        |_, _| {},
-        |s, ev| {
-            if let Event::ChannelOpenRequest(c) = ev {
-                sid = Some(s.accept_channel(c).unwrap());
-            }
-        },
-    );
-    let sid = sid.expect("channel accepted");
+    let (cid, sid) = pair.open_session_channel();
     let data: Vec<u8> = (0..8 * MIN_PENDING_OUTPUT)
         .map(|i| (i % 251) as u8)
         .collect();

@@ -1,6 +1,7 @@
 //! Source addresses as admission sees them: IPv4-mapped IPv6 unwrapped, masked to a
 //! netblock, and matched against `PerSourcePenaltyExemptList`.
 
+use seashell_proto::config::wildcard_match;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
@@ -82,10 +83,7 @@ impl ExemptList {
                 }
                 Entry::Pattern { pattern, negated } => {
                     let text = text.get_or_insert_with(|| ip.to_string());
-                    (
-                        wildcard_match(pattern.as_bytes(), text.as_bytes()),
-                        *negated,
-                    )
+                    (wildcard_match(pattern, text), *negated)
                 }
             };
             if hit {
@@ -176,34 +174,6 @@ fn parse_cidr(s: &str) -> CidrParse {
     CidrParse::Ok(ip, bits)
 }
 
-/// `*` (any run) and `?` (any one byte) over bytes, iteratively (no recursion depth to
-/// exhaust on hostile patterns).
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,10 +237,10 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match(b"10.*.1", b"10.200.3.1"));
-        assert!(wildcard_match(b"*", b""));
-        assert!(wildcard_match(b"1?.0.0.1", b"10.0.0.1"));
-        assert!(!wildcard_match(b"1?.0.0.1", b"1.0.0.1"));
-        assert!(!wildcard_match(b"10.*", b"11.0.0.1"));
+        assert!(wildcard_match("10.*.1", "10.200.3.1"));
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("1?.0.0.1", "10.0.0.1"));
+        assert!(!wildcard_match("1?.0.0.1", "1.0.0.1"));
+        assert!(!wildcard_match("10.*", "11.0.0.1"));
     }
 }
