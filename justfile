@@ -61,8 +61,15 @@ exec-latency runs="50":
     SEASHELL_LATENCY_RUNS={{runs}} cargo test --release -p seashell-conformance --test serve_exec_latency -- --nocapture
 
 # 2,000 concurrent authenticated connections on one tokio server; RSS per idle connection.
+# The server's gate is sized for the load (--max-startups, --per-source-penalties); any
+# refusal fails the run. 10,000: `just conn-scale --connections 10000 --parallel 64`.
 conn-scale *args:
     cargo run --release -p seashell-bench --bin conn-scale -- {{args}}
+
+# 100,000 handshakes (login, exec, disconnect) against one tokio server; its VmRSS must stay
+# flat after warm-up (≈80 s on 2 cores). Not part of CI. Options: --handshakes N --parallel P.
+handshake-soak *args:
+    cargo run --release -p seashell-bench --bin handshake-soak -- {{args}}
 
 # Rekey soak: 2 GiB each way with a 16 MiB rekey limit, against OpenSSH and our server.
 rekey-soak:

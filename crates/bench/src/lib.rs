@@ -11,12 +11,18 @@
 //!   tables of ours/raw ratios.
 //! - `src/bin/stream-compare.rs`: bulk channel throughput of the blocking client against
 //!   OpenSSH's `ssh`, both reading from one private sshd.
+//! - `src/bin/conn-scale.rs`: N concurrent authenticated connections on one seashell-tokio
+//!   server, and its resident memory per idle connection ([`conn`]).
+//! - `src/bin/handshake-soak.rs`: many sequential handshakes against one server, with its
+//!   resident memory sampled along the way and judged flat or not ([`soak`]).
 //!
 //! This library holds the loops the criterion benches and the ratio binaries run, so they
 //! measure exactly the same work, and the timing helpers of the binaries ([`timing`]).
 
 pub mod cipher;
+pub mod conn;
 pub mod kex;
+pub mod soak;
 pub mod timing;
 
 pub use cipher::{AEAD_CIPHERS, OursLoop, PAYLOAD_LEN, RawLoop, SealerLoop, Suite, packet_len};
