@@ -178,8 +178,10 @@ impl<H: Handler> Decide for Decisions<H> {
                     "authentication attempt"
                 );
                 if let Some(g) = &mut self.gate {
-                    g.auth_attempt(!matches!(req.attempt(), AuthAttempt::None));
-                    if matches!(decision, AuthDecision::Reject) {
+                    let real = !matches!(req.attempt(), AuthAttempt::None);
+                    g.auth_attempt(real);
+                    // The `none` probe only asks for the methods: not a failed login.
+                    if real && matches!(decision, AuthDecision::Reject) {
                         g.auth_failed();
                     }
                 }

@@ -342,14 +342,17 @@ impl ServerAuth {
         now: Instant,
         counts: bool,
     ) -> Result<AuthOutput, Error> {
-        self.fail(out, now, counts)
+        self.fail(out, now, counts, true)
     }
 
+    /// Refuses the attempt; the reply waits for the failure delay when `delay` (every
+    /// method but `none`, which only asks for the list, as in OpenSSH's `auth2.c`).
     fn fail(
         &mut self,
         mut out: AuthOutput,
         at: Instant,
         counts: bool,
+        delay: bool,
     ) -> Result<AuthOutput, Error> {
         if counts {
             self.failures += 1;
@@ -358,7 +361,11 @@ impl ServerAuth {
             }
         }
         self.state = State::Ready;
-        out.delayed = Some((at + self.delay_for_user(), failure(&self.methods, false)));
+        if delay {
+            out.delayed = Some((at + self.delay_for_user(), failure(&self.methods, false)));
+        } else {
+            out.send.push(failure(&self.methods, false));
+        }
         Ok(out)
     }
 
@@ -439,8 +446,9 @@ impl ServerAuth {
             }
             (AuthDecision::Reject, kind) => {
                 // As OpenSSH: every failure counts except the client's opening `none` probe.
-                let counts = !matches!(kind, Kind::None) || self.attempts > 1;
-                return self.fail(out, pending.at, counts);
+                let none = matches!(kind, Kind::None);
+                let counts = !none || self.attempts > 1;
+                return self.fail(out, pending.at, counts, !none);
             }
         }
         Ok(out)
