@@ -3,6 +3,7 @@
 //!
 //! - 600 idle unauthenticated connections from one source do not lock out a client from
 //!   another, with `PerSourceMaxStartups` set and a descriptor limit below 600;
+//! - running out of descriptors (`EMFILE` on accept) is survived;
 //! - `PerSourcePenalties`: a source that fails authentication is refused for the penalty
 //!   time, another is not;
 //! - HAProxy with `send-proxy-v2` in front of serve: `from=` and the log see the client's
@@ -117,6 +118,49 @@ fn idle_connections_from_one_source_do_not_lock_out_another() {
         }
         assert!(refused >= 595, "refused {refused} of 600");
         assert!(ssh.run(&serve, &[], &["true"]).status.success());
+    });
+}
+
+#[test]
+fn serve_survives_running_out_of_descriptors() {
+    let keys = Keys::new();
+    let Some(ssh) = OpenSsh::new(&keys) else {
+        return;
+    };
+    let paths = [keys.host_key(HostKey::Ed25519)];
+    // 48 descriptors: a few dozen connections exhaust them, and accept() fails with EMFILE.
+    let serve = Serve::start_with_nofile(
+        &paths,
+        &keys.path().join("authorized_keys"),
+        &[
+            "-o",
+            "MaxStartups=1000",
+            "-o",
+            "PerSourcePenalties=no",
+            "-o",
+            "LoginGraceTime=60",
+        ],
+        Some(48),
+    )
+    .expect("serve with 48 descriptors");
+    ssh.trust(&keys, &serve);
+    let addr = serve_addr(&serve);
+    with_timeout(LIMIT, "out of descriptors", move || {
+        let idle: Vec<TcpStream> = (0..80)
+            .map(|_| TcpStream::connect(addr).expect("the backlog takes it"))
+            .collect();
+        // Some were served (each took a descriptor), the rest wait in the backlog while
+        // accept() fails; the server pauses and retries instead of ending.
+        std::thread::sleep(Duration::from_millis(500));
+        drop(idle);
+        let ran = ssh.run(&serve, &[], &["echo", "still-here"]);
+        assert_eq!(
+            text(&ran.stdout).trim(),
+            "still-here",
+            "{}\n{}",
+            text(&ran.stderr),
+            serve.log()
+        );
     });
 }
 
