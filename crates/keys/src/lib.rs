@@ -5,6 +5,7 @@
 //!
 //! - [`openssh`]: OpenSSH private key files (`-----BEGIN OPENSSH PRIVATE KEY-----`, the
 //!   `openssh-key-v1` format) and public key lines (`type base64 comment`).
+//! - [`fingerprint`]: SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
 //! - [`known_hosts`]: OpenSSH `known_hosts` files: host patterns with wildcards and negation,
 //!   hashed host names, `@revoked` markers, and appending newly accepted keys.
 //!
@@ -20,12 +21,14 @@
     )
 )]
 
+pub mod fingerprint;
 pub mod known_hosts;
 pub mod openssh;
 
 use core::fmt;
 use std::io;
 
+pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
 pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
 pub use openssh::{load_private_key, parse_private_key, parse_public_key_line};
 pub use seashell_proto::keys::{PrivateKey, PublicKey};
