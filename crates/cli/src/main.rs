@@ -1,10 +1,11 @@
-//! `seashell`: an OpenSSH-compatible SSH client (a subset of `ssh`), plus two subcommands.
+//! `seashell`: an OpenSSH-compatible SSH client (a subset of `ssh`), plus subcommands.
 //!
 //! ```text
 //! seashell [-nqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]
 //!          destination [command [argument ...]]
 //! seashell serve [--listen ADDR] [--host-key PATH]... ...   (see docs/serve.md)
 //! seashell demo [--bytes N]
+//! seashell keygen -l [-v] [-E fingerprint_hash] -f input_keyfile   (see docs/cli.md)
 //! ```
 //!
 //! The exit status is the remote command's, or 255 if the connection failed or the command
@@ -22,6 +23,7 @@ mod demo;
 mod escape;
 mod forward;
 mod hosts;
+mod keygen;
 mod keywords;
 mod log;
 mod options;
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
     match argv.first().map(String::as_str) {
         Some("serve") => return serve::main(argv.get(1..).unwrap_or_default()),
         Some("demo") => return demo::main(argv.get(1..).unwrap_or_default()),
+        Some("keygen") => return keygen::main(argv.get(1..).unwrap_or_default()),
         _ => {}
     }
     let settings = match args::parse(&argv) {
