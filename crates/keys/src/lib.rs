@@ -3,7 +3,8 @@
 //! The file formats around SSH keys, on top of the in-memory keys of
 //! [`seashell_proto::keys`]:
 //!
-//! - [`openssh`]: OpenSSH private key files (`-----BEGIN OPENSSH PRIVATE KEY-----`, the
+//! - [`openssh`]: OpenSSH private key files, plain or passphrase-protected
+//!   (`-----BEGIN OPENSSH PRIVATE KEY-----`, the
 //!   `openssh-key-v1` format) and public key lines (`type base64 comment`).
 //! - [`known_hosts`]: OpenSSH `known_hosts` files: host patterns with wildcards and negation,
 //!   hashed host names, `@revoked` markers, and appending newly accepted keys.
