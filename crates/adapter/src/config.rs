@@ -88,8 +88,28 @@ impl ClientConfig {
     }
 
     /// Loads an OpenSSH private key file and adds it.
+    ///
+    /// # Errors
+    /// [`Error::KeyFile`] if the file cannot be read or used; an encrypted key gives
+    /// [`seashell_keys::KeyFileError::Encrypted`] (use
+    /// [`key_file_with_passphrase`](Self::key_file_with_passphrase)).
     pub fn key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let key = seashell_keys::load_private_key(path.as_ref())?;
+        Ok(self.key(key))
+    }
+
+    /// Loads an OpenSSH private key file, decrypting it with `passphrase` if it is
+    /// encrypted, and adds it. The passphrase is not kept.
+    ///
+    /// # Errors
+    /// [`Error::KeyFile`] as [`key_file`](Self::key_file), and with
+    /// [`seashell_keys::KeyFileError::BadPassphrase`] for a wrong passphrase.
+    pub fn key_file_with_passphrase(
+        self,
+        path: impl AsRef<Path>,
+        passphrase: &[u8],
+    ) -> Result<Self, Error> {
+        let key = seashell_keys::load_private_key_with_passphrase(path.as_ref(), passphrase)?;
         Ok(self.key(key))
     }
 

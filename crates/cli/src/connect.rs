@@ -11,7 +11,10 @@ use crate::run::{Fatal, clean, expand_tilde, io_text};
 use seashell_blocking::{
     Client, ClientConfig, Error, HostKeyPolicy, Session, StrictHostKeyChecking,
 };
-use seashell_keys::{HostKeyStatus, KnownHosts, host_pattern, load_private_key};
+use seashell_keys::{
+    HostKeyStatus, KeyFileError, KnownHosts, host_pattern, load_private_key,
+    load_private_key_with_passphrase,
+};
 use seashell_proto::PublicKey;
 use seashell_proto::transport::compress::CompressionAlg;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -246,11 +249,12 @@ fn load_keys(
     if s.options.pubkey_authentication == Some(false) {
         return Ok(Vec::new());
     }
+    let batch = s.options.batch_mode == Some(true);
     let mut keys = Vec::new();
     if !s.identity_files.is_empty() {
         for f in &s.identity_files {
             let path = expand_tilde(f, home);
-            let key = load_private_key(&path)
+            let key = load_identity(&path, batch, log)
                 .map_err(|e| Fatal(clean(&format!("identity file {}: {e}", path.display()))))?;
             log.debug(&format!(
                 "identity file {} type {}",
@@ -266,7 +270,7 @@ fn load_keys(
         if !path.exists() {
             continue;
         }
-        match load_private_key(&path) {
+        match load_identity(&path, batch, log) {
             Ok(key) => {
                 log.debug(&format!(
                     "identity file {} type {}",
@@ -279,6 +283,44 @@ fn load_keys(
         }
     }
     Ok(keys)
+}
+
+/// How many times a key's passphrase is asked for (OpenSSH's `NumberOfPasswordPrompts`
+/// default).
+const PASSPHRASE_PROMPTS: usize = 3;
+
+/// Loads a private key file; if it is encrypted, asks for its passphrase as `ssh` does
+/// ("Enter passphrase for key '<path>': ", on the terminal or with askpass), up to
+/// [`PASSPHRASE_PROMPTS`] times. With `BatchMode=yes`, or when nothing (or an empty line) is
+/// given, the key's [`KeyFileError::Encrypted`] or last [`KeyFileError::BadPassphrase`] is
+/// returned.
+fn load_identity(
+    path: &Path,
+    batch: bool,
+    log: Log,
+) -> Result<seashell_proto::PrivateKey, KeyFileError> {
+    let mut err = match load_private_key(path) {
+        Err(KeyFileError::Encrypted) if !batch => KeyFileError::Encrypted,
+        other => return other,
+    };
+    let prompt = format!("Enter passphrase for key '{}': ", path.display());
+    for _ in 0..PASSPHRASE_PROMPTS {
+        let Some(passphrase) = askpass::read_password(&prompt, log) else {
+            break;
+        };
+        if passphrase.is_empty() {
+            log.debug("no passphrase given, try next key");
+            break;
+        }
+        match load_private_key_with_passphrase(path, passphrase.as_bytes()) {
+            Err(KeyFileError::BadPassphrase) => {
+                log.debug("bad passphrase given, try again...");
+                err = KeyFileError::BadPassphrase;
+            }
+            other => return other,
+        }
+    }
+    Err(err)
 }
 
 /// known_hosts checking with OpenSSH's messages around the library's decision.

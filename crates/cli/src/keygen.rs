@@ -27,8 +27,7 @@ fn parse(args: &[String]) -> Result<KeygenArgs, String> {
         let Some(flags) = arg.strip_prefix('-').filter(|f| !f.is_empty()) else {
             return Err(format!("unexpected argument \"{arg}\"\n{USAGE}"));
         };
-        let mut chars = flags.char_indices();
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in flags.char_indices() {
             match c {
                 'l' => a.list = true,
                 'v' => a.visual = true,

@@ -12,6 +12,8 @@ use seashell_proto::wire::Reader;
 use zeroize::Zeroizing;
 
 use crate::KeyFileError;
+pub use crate::encrypted::MAX_KDF_ROUNDS;
+use crate::encrypted::{Sealed, check_sealed, decrypt};
 
 const BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
 const END: &str = "-----END OPENSSH PRIVATE KEY-----";
@@ -26,20 +28,53 @@ const MAX_NAME_IN_MESSAGE: usize = 64;
 /// The RSA modulus sizes ring can sign with, in bits.
 const RSA_SIGN_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
 
-/// Parses an unencrypted OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`).
+/// Parses an OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`) that is not
+/// protected by a passphrase.
 ///
 /// Supported key types: `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ecdsa-sha2-nistp384`,
-/// `ecdsa-sha2-nistp521` and `ssh-rsa` (2048 to 4096 bits). The public key in the file's header must equal the key in its private section.
-/// Every decoded secret buffer is wiped before this returns.
+/// `ecdsa-sha2-nistp521` and `ssh-rsa` (2048 to 4096 bits). The public key in the file's
+/// header must equal the key in its private section. Every decoded secret buffer is wiped
+/// before this returns.
 ///
 /// # Errors
 /// - [`KeyFileError::NotOpenSsh`] if the text is not in this format (for example a PEM or
 ///   PKCS#8 key);
-/// - [`KeyFileError::Encrypted`] if the key is protected by a passphrase;
+/// - [`KeyFileError::Encrypted`] if the key is protected by a passphrase (use
+///   [`parse_private_key_with_passphrase`]);
 /// - [`KeyFileError::Unsupported`] for other key types, sizes or several keys in one file;
 /// - [`KeyFileError::Mismatch`] if the header and private section disagree;
 /// - [`KeyFileError::Malformed`] for anything damaged.
 pub fn parse_private_key(text: &str) -> Result<PrivateKey, KeyFileError> {
+    parse_private_key_inner(text, None)
+}
+
+/// Parses an OpenSSH private key file, decrypting it with `passphrase` if it is encrypted
+/// (an unencrypted key is returned as by [`parse_private_key`], the passphrase unused).
+///
+/// Encrypted keys use the `bcrypt` KDF (at most [`MAX_KDF_ROUNDS`] rounds) and one of the
+/// ciphers `ssh-keygen -Z` writes: `aes128-ctr`, `aes192-ctr`, `aes256-ctr`, `aes128-cbc`,
+/// `aes192-cbc`, `aes256-cbc`, `aes128-gcm@openssh.com`, `aes256-gcm@openssh.com`,
+/// `chacha20-poly1305@openssh.com`. The derived key and IV and the decrypted section are
+/// wiped before this returns; the caller owns (and should wipe) `passphrase`.
+///
+/// # Errors
+/// As [`parse_private_key`], and:
+/// - [`KeyFileError::Encrypted`] if the key is encrypted and `passphrase` is empty;
+/// - [`KeyFileError::BadPassphrase`] if the passphrase is wrong (the AEAD tag fails or the
+///   check integers differ after decryption);
+/// - [`KeyFileError::Unsupported`] for another cipher or KDF, or more KDF rounds than
+///   [`MAX_KDF_ROUNDS`] (refused before any work is done).
+pub fn parse_private_key_with_passphrase(
+    text: &str,
+    passphrase: &[u8],
+) -> Result<PrivateKey, KeyFileError> {
+    parse_private_key_inner(text, Some(passphrase))
+}
+
+fn parse_private_key_inner(
+    text: &str,
+    passphrase: Option<&[u8]>,
+) -> Result<PrivateKey, KeyFileError> {
     let body = text
         .trim_start()
         .strip_prefix(BEGIN)
@@ -49,17 +84,47 @@ pub fn parse_private_key(text: &str) -> Result<PrivateKey, KeyFileError> {
         .ok_or(KeyFileError::Malformed("armor end line"))?;
     let body = body.get(..end).ok_or(KeyFileError::Malformed("armor"))?;
     let data = decode_armored_base64(body)?;
-    parse_binary(&data)
+    parse_binary(&data, passphrase)
 }
 
 /// Reads and parses a private key file with [`parse_private_key`]. Files over 1 MiB are
 /// refused without being read in full.
 ///
+/// On Unix, a file that its group or others may read or write is refused with
+/// [`KeyFileError::UnprotectedFile`] before it is read, as `ssh` does ("UNPROTECTED PRIVATE
+/// KEY FILE").
+///
 /// # Errors
-/// [`KeyFileError::Io`] if the file cannot be read, otherwise as [`parse_private_key`].
+/// [`KeyFileError::Io`] if the file cannot be read, [`KeyFileError::UnprotectedFile`] (see
+/// above), otherwise as [`parse_private_key`].
 pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyFileError> {
+    let text = read_key_file(path)?;
+    parse_private_key(as_text(&text)?)
+}
+
+/// Reads and parses a private key file with [`parse_private_key_with_passphrase`], with the
+/// checks of [`load_private_key`].
+///
+/// # Errors
+/// As [`load_private_key`] and [`parse_private_key_with_passphrase`].
+pub fn load_private_key_with_passphrase(
+    path: &Path,
+    passphrase: &[u8],
+) -> Result<PrivateKey, KeyFileError> {
+    let text = read_key_file(path)?;
+    parse_private_key_with_passphrase(as_text(&text)?, passphrase)
+}
+
+fn as_text(bytes: &[u8]) -> Result<&str, KeyFileError> {
+    core::str::from_utf8(bytes).map_err(|_| KeyFileError::NotOpenSsh)
+}
+
+/// Opens a key file, checks its permissions and size, and reads it into a wiped buffer.
+fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
     let file = File::open(path)?;
-    let size = file.metadata()?.len();
+    let meta = file.metadata()?;
+    check_permissions(&meta)?;
+    let size = meta.len();
     if size > MAX_KEY_FILE {
         return Err(KeyFileError::Unsupported(
             "key file larger than 1 MiB".to_string(),
@@ -75,8 +140,24 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyFileError> {
             "key file larger than 1 MiB".to_string(),
         ));
     }
-    let text = core::str::from_utf8(&bytes).map_err(|_| KeyFileError::NotOpenSsh)?;
-    parse_private_key(text)
+    Ok(bytes)
+}
+
+/// Refuses a regular file whose mode lets group or others in (`mode & 0o077`), as OpenSSH's
+/// `sshkey_perm_ok` does.
+#[cfg(unix)]
+fn check_permissions(meta: &std::fs::Metadata) -> Result<(), KeyFileError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if meta.is_file() && mode & 0o077 != 0 {
+        return Err(KeyFileError::UnprotectedFile { mode });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_permissions(_meta: &std::fs::Metadata) -> Result<(), KeyFileError> {
+    Ok(())
 }
 
 /// Parses a public key line as in `id_ed25519.pub`: `type base64 [comment]`. Returns the key
@@ -144,7 +225,7 @@ fn supported_type(blob: &[u8]) -> Result<&'static str, KeyFileError> {
 }
 
 /// A bounded, printable rendering of a name from a file, for messages.
-fn printable(name: &[u8]) -> String {
+pub(crate) fn printable(name: &[u8]) -> String {
     name.iter()
         .take(MAX_NAME_IN_MESSAGE)
         .map(|&b| {
@@ -181,7 +262,7 @@ fn decode_armored_base64(body: &str) -> Result<Zeroizing<Vec<u8>>, KeyFileError>
 }
 
 /// Parses the decoded `openssh-key-v1` structure.
-fn parse_binary(data: &[u8]) -> Result<PrivateKey, KeyFileError> {
+fn parse_binary(data: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, KeyFileError> {
     let mut r = Reader::new(data);
     let magic = r
         .take(MAGIC.len(), "magic")
@@ -190,12 +271,9 @@ fn parse_binary(data: &[u8]) -> Result<PrivateKey, KeyFileError> {
         return Err(KeyFileError::NotOpenSsh);
     }
     let cipher = r.string("cipher name").map_err(malformed)?;
-    if cipher != b"none" {
-        return Err(KeyFileError::Encrypted);
-    }
     let kdf = r.string("kdf name").map_err(malformed)?;
     let kdf_options = r.string("kdf options").map_err(malformed)?;
-    if kdf != b"none" || !kdf_options.is_empty() {
+    if cipher == b"none" && (kdf != b"none" || !kdf_options.is_empty()) {
         return Err(KeyFileError::Malformed("kdf for an unencrypted key"));
     }
     let count = r.u32("number of keys").map_err(malformed)?;
@@ -206,28 +284,57 @@ fn parse_binary(data: &[u8]) -> Result<PrivateKey, KeyFileError> {
     }
     let public_blob = r.string("public key").map_err(malformed)?;
     let private = r.string("private section").map_err(malformed)?;
-    r.end("key file").map_err(malformed)?;
+    let trailer = r.rest();
 
     let key_type = supported_type(public_blob)?;
     let header_key =
         PublicKey::from_blob(public_blob).map_err(|_| KeyFileError::Malformed("public key"))?;
-    let key = parse_private_section(private, key_type)?;
+    let key = if cipher == b"none" {
+        if !trailer.is_empty() {
+            return Err(KeyFileError::Malformed("key file"));
+        }
+        parse_private_section(private, key_type, NONE_BLOCK_SIZE, false)?
+    } else {
+        let sealed = Sealed {
+            cipher,
+            kdf,
+            kdf_options,
+            encrypted: private,
+            trailer,
+        };
+        let Some(passphrase) = passphrase else {
+            check_sealed(&sealed)?;
+            return Err(KeyFileError::Encrypted);
+        };
+        let (plain, block) = decrypt(&sealed, passphrase)?;
+        parse_private_section(&plain, key_type, block, true)?
+    };
     if key.public_key() != header_key {
         return Err(KeyFileError::Mismatch);
     }
     Ok(key)
 }
 
-/// Parses the (unencrypted) private section: check integers, one key, comment, padding.
-fn parse_private_section(private: &[u8], key_type: &str) -> Result<PrivateKey, KeyFileError> {
-    if !private.len().is_multiple_of(NONE_BLOCK_SIZE) {
+/// Parses the (plaintext) private section: check integers, one key, comment, padding to
+/// `block` bytes. Differing check integers in a `decrypted` section mean a wrong passphrase.
+fn parse_private_section(
+    private: &[u8],
+    key_type: &str,
+    block: usize,
+    decrypted: bool,
+) -> Result<PrivateKey, KeyFileError> {
+    if !private.len().is_multiple_of(block) {
         return Err(KeyFileError::Malformed("private section length"));
     }
     let mut p = Reader::new(private);
     let check1 = p.u32("check integer").map_err(malformed)?;
     let check2 = p.u32("check integer").map_err(malformed)?;
     if check1 != check2 {
-        return Err(KeyFileError::Malformed("check integers"));
+        return Err(if decrypted {
+            KeyFileError::BadPassphrase
+        } else {
+            KeyFileError::Malformed("check integers")
+        });
     }
     let private_type = p.string("private key type").map_err(malformed)?;
     if private_type != key_type.as_bytes() {
@@ -246,7 +353,7 @@ fn parse_private_section(private: &[u8], key_type: &str) -> Result<PrivateKey, K
         .iter()
         .enumerate()
         .all(|(i, &b)| usize::from(b) == i + 1);
-    if !in_order || padding.len() >= NONE_BLOCK_SIZE {
+    if !in_order || padding.len() >= block {
         return Err(KeyFileError::Malformed("private section padding"));
     }
     Ok(key)

@@ -202,18 +202,15 @@ fn keys_from_ssh_keygen_parse_and_sign() {
 }
 
 #[test]
-fn encrypted_key_is_refused_clearly() {
-    if !have_ssh_keygen("encrypted_key_is_refused_clearly") {
+fn encrypted_key_without_passphrase_asks_for_one() {
+    if !have_ssh_keygen("encrypted_key_without_passphrase_asks_for_one") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let path = keygen(dir.path(), "enc", &["-t", "ed25519"], "secret");
     let err = load_private_key(&path).unwrap_err();
     assert!(matches!(err, KeyFileError::Encrypted), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "encrypted private keys are not supported yet"
-    );
+    assert_eq!(err.to_string(), "the private key needs a passphrase");
 }
 
 #[test]
