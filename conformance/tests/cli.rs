@@ -591,3 +591,71 @@ fn local_failures_exit_255() {
     assert_eq!(o.status.code(), Some(0));
     assert!(text(&o.stderr).starts_with("Seashell_"));
 }
+
+#[test]
+fn passphrase_protected_identity() {
+    let Some((sshd, home)) = start(SshdOptions::default()) else {
+        return;
+    };
+    let Some(keygen) = seashell_testkit::find_program("ssh-keygen") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The user's key, given a passphrase by ssh-keygen (aes256-ctr, bcrypt).
+    let key = dir.path().join("id_locked");
+    std::fs::copy(sshd.user_key(KeyKind::Ed25519), &key).expect("copying the key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let status = Command::new(keygen)
+        .args(["-q", "-p", "-P", "", "-N", "open sesame", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen -p");
+    assert!(status.success());
+    let prompt_file = dir.path().join("prompt");
+    let askpass = askpass_script(dir.path(), "askpass", "open sesame", &prompt_file);
+    let login = |batch: bool, what: &str| {
+        let mut cmd = seashell(home.path());
+        cmd.env("SSH_ASKPASS", &askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .args(["-p", &sshd.port().to_string(), "-i"])
+            .arg(&key)
+            .arg("-o")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                sshd.known_hosts_file().display()
+            ))
+            .args([
+                "-o",
+                &format!("BatchMode={}", if batch { "yes" } else { "no" }),
+            ])
+            .args(["-l", &sshd.login_user(), "127.0.0.1"])
+            .arg(MATRIX_COMMAND);
+        run(&mut cmd, what)
+    };
+    let o = login(false, "cli/passphrase");
+    if let Err(e) = check_out_err_3(&o) {
+        panic!(
+            "login with a passphrase-protected key: {e}\nsshd log:\n{}",
+            sshd.log()
+        );
+    }
+    let prompt = std::fs::read_to_string(&prompt_file).unwrap_or_default();
+    assert_eq!(
+        prompt,
+        format!("Enter passphrase for key '{}': ", key.display())
+    );
+    // BatchMode: no question, a clear refusal.
+    let o = login(true, "cli/passphrase-batch");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(255), "stderr: {err}");
+    assert!(err.contains("needs a passphrase"), "stderr: {err}");
+    // A key file others can read is refused, as by ssh.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let o = login(false, "cli/passphrase-unprotected");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(255), "stderr: {err}");
+    assert!(
+        err.contains("UNPROTECTED PRIVATE KEY FILE"),
+        "stderr: {err}"
+    );
+}
