@@ -60,11 +60,22 @@ pub fn connect_small_rcvbuf(addr: SocketAddr) -> io::Result<TcpStream> {
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
     };
-    let fd = rustix::net::socket(family, SocketType::STREAM, None)?;
+    let fd = new_socket(family)?;
     // Before connecting, so the window the server sees is small from the first segment.
     sockopt::set_socket_recv_buffer_size(&fd, HOSTILE_RCVBUF)?;
     rustix::net::connect(&fd, &addr)?;
     Ok(TcpStream::from(fd))
+}
+
+/// A TCP socket closed on exec: the tests spawn servers (some with a low descriptor limit)
+/// while others hold hundreds of these, which must not leak into them.
+fn new_socket(family: AddressFamily) -> io::Result<rustix::fd::OwnedFd> {
+    Ok(rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    )?)
 }
 
 /// Connects to `addr` from the local address `source` (another loopback address, such as
@@ -74,7 +85,7 @@ pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> io::Result<Tc
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
     };
-    let fd = rustix::net::socket(family, SocketType::STREAM, None)?;
+    let fd = new_socket(family)?;
     rustix::net::bind(&fd, &SocketAddr::new(source, 0))?;
     rustix::net::connect(&fd, &addr)?;
     Ok(TcpStream::from(fd))

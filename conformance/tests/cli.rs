@@ -608,6 +608,7 @@ fn passphrase_protected_identity() {
     let status = Command::new(keygen)
         .args(["-q", "-p", "-P", "", "-N", "open sesame", "-f"])
         .arg(&key)
+        .stdout(Stdio::null())
         .status()
         .expect("ssh-keygen -p");
     assert!(status.success());
