@@ -4,6 +4,7 @@
 
 use crate::shared::Shared;
 use crate::wait::WakerSet;
+use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
@@ -77,7 +78,8 @@ pub struct Connections {
 
 #[derive(Debug, Default)]
 struct Inner {
-    live: Vec<(u64, Weak<Shared>)>,
+    /// By registration number (a map: thousands of connections may end at once).
+    live: HashMap<u64, Weak<Shared>>,
     next: u64,
     stopping: bool,
     /// Woken when shutdown starts (the accept loop) and when a connection ends (the drain).
@@ -99,7 +101,7 @@ impl Connections {
         let mut inner = self.lock();
         let id = inner.next;
         inner.next += 1;
-        inner.live.push((id, Arc::downgrade(shared)));
+        inner.live.insert(id, Arc::downgrade(shared));
         Registered {
             set: self.clone(),
             id,
@@ -153,8 +155,8 @@ impl Connections {
         let live: Vec<Arc<Shared>> = self
             .lock()
             .live
-            .iter()
-            .filter_map(|(_, w)| w.upgrade())
+            .values()
+            .filter_map(Weak::upgrade)
             .collect();
         for shared in live {
             shared.disconnect();
@@ -177,7 +179,7 @@ pub struct Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         let mut inner = self.set.lock();
-        inner.live.retain(|(id, _)| *id != self.id);
+        inner.live.remove(&self.id);
         inner.waiters.wake();
     }
 }
