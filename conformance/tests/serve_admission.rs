@@ -74,6 +74,18 @@ fn login_from(source: &str, addr: SocketAddr, keys: &Keys, key: Option<PrivateKe
     seashell_blocking::Client::handshake(sock, "127.0.0.1", addr.port(), config).is_ok()
 }
 
+/// `seashell serve` with `extra` options under a descriptor limit of `nofile`, and `ssh`
+/// trusting it; `None` without `ssh`.
+fn limited_serve(keys: &Keys, extra: &[&str], nofile: u64) -> Option<(Serve, OpenSsh)> {
+    let ssh = OpenSsh::new(keys)?;
+    let paths = [keys.host_key(HostKey::Ed25519)];
+    let authorized = keys.path().join("authorized_keys");
+    let serve = Serve::start_with_nofile(&paths, &authorized, extra, Some(nofile))
+        .expect("serve with a descriptor limit");
+    ssh.trust(keys, &serve);
+    Some((serve, ssh))
+}
+
 fn wrong_key() -> PrivateKey {
     PrivateKey::ed25519_from_seed(&[42; 32]).unwrap()
 }
@@ -81,18 +93,10 @@ fn wrong_key() -> PrivateKey {
 #[test]
 fn idle_connections_from_one_source_do_not_lock_out_another() {
     let keys = Keys::new();
-    let Some(ssh) = OpenSsh::new(&keys) else {
+    let extra = ["-o", "PerSourceMaxStartups=5", "-o", "LoginGraceTime=60"];
+    let Some((serve, ssh)) = limited_serve(&keys, &extra, 256) else {
         return;
     };
-    let paths = [keys.host_key(HostKey::Ed25519)];
-    let serve = Serve::start_with_nofile(
-        &paths,
-        &keys.path().join("authorized_keys"),
-        &["-o", "PerSourceMaxStartups=5", "-o", "LoginGraceTime=60"],
-        Some(256),
-    )
-    .expect("serve with 256 descriptors");
-    ssh.trust(&keys, &serve);
     let addr = serve_addr(&serve);
     with_timeout(LIMIT, "600 idle connections", move || {
         let mut idle: Vec<TcpStream> = (0..600)
@@ -124,26 +128,18 @@ fn idle_connections_from_one_source_do_not_lock_out_another() {
 #[test]
 fn serve_survives_running_out_of_descriptors() {
     let keys = Keys::new();
-    let Some(ssh) = OpenSsh::new(&keys) else {
+    let extra = [
+        "-o",
+        "MaxStartups=1000",
+        "-o",
+        "PerSourcePenalties=no",
+        "-o",
+        "LoginGraceTime=60",
+    ];
+    // 48 descriptors: a few dozen connections exhaust them, and accept() fails with EMFILE.
+    let Some((serve, ssh)) = limited_serve(&keys, &extra, 48) else {
         return;
     };
-    let paths = [keys.host_key(HostKey::Ed25519)];
-    // 48 descriptors: a few dozen connections exhaust them, and accept() fails with EMFILE.
-    let serve = Serve::start_with_nofile(
-        &paths,
-        &keys.path().join("authorized_keys"),
-        &[
-            "-o",
-            "MaxStartups=1000",
-            "-o",
-            "PerSourcePenalties=no",
-            "-o",
-            "LoginGraceTime=60",
-        ],
-        Some(48),
-    )
-    .expect("serve with 48 descriptors");
-    ssh.trust(&keys, &serve);
     let addr = serve_addr(&serve);
     with_timeout(LIMIT, "out of descriptors", move || {
         let idle: Vec<TcpStream> = (0..80)
