@@ -17,11 +17,11 @@ pub const USAGE: &str = "usage: seashell [-aCfgkNnqsTtVvx] [-c cipher_spec] [-D 
                          \x20               [-R address] [-W host:port] destination [command [argument ...]]";
 
 /// Flags that take an argument.
-const WITH_ARG: &str = "cDEeiJLlmoRpW";
+const WITH_ARG: &str = "cDEeFiJLlmoRpW";
 /// Flags that don't.
-const NO_ARG: &str = "aCfghkNnqsTtVvx";
+const NO_ARG: &str = "aCfgGhkNnqsTtVvx";
 /// ssh's other flags: valid, but not acted on yet.
-const SSH_ONLY: &str = "46AGKMXYyBbFIiOPQSw";
+const SSH_ONLY: &str = "46AKMXYyBbIiOPQSw";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,28 @@ pub struct Settings {
     pub command: Option<String>,
     /// Whether `-J` was given (a second one is an error).
     pub jump_flag_given: bool,
+    /// `-F`: the configuration file (`none`: none), instead of `~/.ssh/config` and
+    /// `/etc/ssh/ssh_config`.
+    pub config_file: Option<String>,
+    /// `-G`: print the resolved configuration and exit.
+    pub dump_config: bool,
+    /// The `-o` arguments as given, in order (the configuration resolver reads them first).
+    pub option_texts: Vec<String>,
+    /// `-L`, `-R`, `-D` arguments as given, with their flag.
+    pub forward_flags: Vec<(char, String)>,
+    /// `-J`'s argument.
+    pub jump_flag: Option<String>,
+    /// `-i` arguments as given.
+    pub identity_flags: Vec<String>,
+    /// `-c`'s argument.
+    pub cipher_flag: Option<String>,
+    /// `-m`'s argument.
+    pub mac_flag: Option<String>,
+    /// `-o` keywords the configuration resolver takes but a connection cannot act on yet
+    /// (their messages): `-G` prints them, connecting refuses them.
+    pub deferred_errors: Vec<String>,
+    /// The configuration resolved for the destination (after [`crate::ssh_config::apply`]).
+    pub config: Option<Box<seashell_config::ResolvedConfig>>,
 }
 
 /// A command-line error: a message, and whether the usage should follow it.
@@ -142,6 +164,7 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
                 let session = &mut s.session;
                 match c {
                     'h' => return Ok(Flags::Done(Parsed::Help)),
+                    'G' => s.dump_config = true,
                     'V' => return Ok(Flags::Done(Parsed::Version)),
                     'v' => session.more_verbose(),
                     'q' => session.flag_log_level = Some(LogLevel::Quiet),
@@ -182,6 +205,9 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
 
 /// Applies one flag that takes `value`.
 fn apply_flag(s: &mut Settings, flag: char, value: &str) -> Result<(), ArgError> {
+    if matches!(flag, 'L' | 'R' | 'D') {
+        s.forward_flags.push((flag, value.to_owned()));
+    }
     match flag {
         'p' => {
             let port =
@@ -191,7 +217,10 @@ fn apply_flag(s: &mut Settings, flag: char, value: &str) -> Result<(), ArgError>
         'l' => {
             s.user.get_or_insert_with(|| value.to_owned());
         }
-        'i' => s.identity_files.push(value.to_owned()),
+        'i' => {
+            s.identity_flags.push(value.to_owned());
+            s.identity_files.push(value.to_owned());
+        }
         'L' => s
             .session
             .forward_flag(value, ForwardKind::Local)
@@ -205,7 +234,9 @@ fn apply_flag(s: &mut Settings, flag: char, value: &str) -> Result<(), ArgError>
             .forward_flag(value, ForwardKind::Dynamic)
             .map_err(ArgError::plain)?,
         'W' => s.session.stdio_flag(value).map_err(ArgError::plain)?,
+        'F' => s.config_file = Some(value.to_owned()),
         'J' => {
+            s.jump_flag.get_or_insert_with(|| value.to_owned());
             let before = s.jump_flag_given;
             s.jump_flag_given = true;
             s.session
@@ -215,17 +246,23 @@ fn apply_flag(s: &mut Settings, flag: char, value: &str) -> Result<(), ArgError>
         'e' => s.session.escape_flag(value).map_err(ArgError::plain)?,
         // As in ssh, -c and -m win over -o Ciphers and -o MACs.
         'c' => {
+            s.cipher_flag = Some(value.to_owned());
             s.options.ciphers = None;
             apply_option(s, &format!("Ciphers {value}"))
                 .map_err(|_| ArgError::plain(format!("Unknown cipher type '{value}'")))?;
         }
         'm' => {
+            s.mac_flag = Some(value.to_owned());
             s.options.macs = None;
             apply_option(s, &format!("MACs {value}"))
                 .map_err(|_| ArgError::plain(format!("Unknown mac type '{value}'")))?;
         }
         'E' => s.session.log_file = Some(value.to_owned()),
-        _ => apply_option(s, value)?, // 'o'
+        _ => {
+            // 'o'
+            s.option_texts.push(value.to_owned());
+            apply_option(s, value)?;
+        }
     }
     Ok(())
 }
@@ -387,6 +424,8 @@ mod tests {
         assert_eq!(err(&[]), "no destination given");
         assert_eq!(err(&["-Z", "h"]), "unknown option -- Z");
         assert_eq!(err(&["-A", "h"]), "option -A is not supported yet");
+        assert!(run(&["-G", "-F", "none", "h"]).dump_config);
+        assert_eq!(run(&["-Fcfg", "h"]).config_file.as_deref(), Some("cfg"));
         assert_eq!(err(&["-c", "nope", "h"]), "Unknown cipher type 'nope'");
         assert_eq!(err(&["-m", "nope", "h"]), "Unknown mac type 'nope'");
         assert!(parse(&["-axk", "h"]).is_ok());

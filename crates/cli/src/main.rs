@@ -33,6 +33,7 @@ mod run;
 mod serve;
 mod session_options;
 mod signals;
+mod ssh_config;
 mod stdio_forward;
 mod terminal;
 mod tty;
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         Some("keygen") => return keygen::main(argv.get(1..).unwrap_or_default()),
         _ => {}
     }
-    let settings = match args::parse(&argv) {
+    let mut settings = match args::parse(&argv) {
         Ok(Parsed::Run(s)) => s,
         Ok(Parsed::Version) => {
             eprintln!("Seashell_{}", env!("CARGO_PKG_VERSION"));
@@ -83,6 +84,19 @@ fn main() -> ExitCode {
             return ExitCode::from(255);
         }
     };
+    // ssh_config: the command line first, then the files (`-F`), first value wins.
+    let configured = if settings.dump_config {
+        ssh_config::dump(&settings).map(|out| print!("{out}"))
+    } else {
+        ssh_config::apply(&mut settings)
+    };
+    if let Err(e) = configured {
+        eprintln!("{e}");
+        return ExitCode::from(255);
+    }
+    if settings.dump_config {
+        return ExitCode::SUCCESS;
+    }
     if let Some(file) = &settings.session.log_file
         && let Err(msg) = log::redirect_to_file(std::path::Path::new(file))
     {

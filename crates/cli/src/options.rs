@@ -7,6 +7,7 @@ use crate::hosts::parse_port;
 use crate::keywords::{Unhandled, classify};
 use crate::units::{parse_rekey_limit, parse_time};
 use seashell_blocking::StrictHostKeyChecking;
+use seashell_config::Key;
 use seashell_proto::config::{AlgorithmSlot, apply_algorithm_spec};
 use std::time::Duration;
 
@@ -67,9 +68,25 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
     if let Some(done) = s.session.apply_keyword(&lower, key, &words) {
         return done;
     }
+    // `HostName` is taken by the configuration resolver (`ssh_config::apply`).
+    if lower == "hostname" && words.len() == 1 {
+        return Ok(());
+    }
     if !KEYWORDS.contains(&lower.as_str()) {
         return match classify(key, &words.join(" ")) {
             Unhandled::Harmless => Ok(()),
+            // A keyword the configuration resolver knows: `-G` shows it; a connection
+            // refuses it (see `ssh_config::apply`).
+            Unhandled::NotSupported(msg)
+                if matches!(
+                    seashell_config::classify(&lower),
+                    Some(seashell_config::Class::Supported(k))
+                        if !matches!(k, Key::Host | Key::Match | Key::Include)
+                ) =>
+            {
+                s.deferred_errors.push(msg);
+                Ok(())
+            }
             Unhandled::NotSupported(msg) => Err(OptionError(msg)),
             Unhandled::Unknown => Err(OptionError(format!("unsupported option \"{key}\""))),
         };

@@ -27,38 +27,79 @@ impl ResolvedConfig {
         line("hostname", &self.hostname);
         line("port", &self.port().to_string());
         line("batchmode", flag(self.batch_mode, false));
-        line("canonicalizefallbacklocal", flag(self.canonicalize_fallback_local, true));
+        line(
+            "canonicalizefallbacklocal",
+            flag(self.canonicalize_fallback_local, true),
+        );
         line(
             "canonicalizehostname",
-            self.canonicalize_hostname.unwrap_or(Canonicalize::No).name(),
+            self.canonicalize_hostname
+                .unwrap_or(Canonicalize::No)
+                .name(),
         );
         line("checkhostip", flag(self.check_host_ip, false));
         line("compression", flag(self.compression, false));
-        line("clearallforwardings", flag(self.clear_all_forwardings, false));
-        line("exitonforwardfailure", flag(self.exit_on_forward_failure, false));
+        line(
+            "clearallforwardings",
+            flag(self.clear_all_forwardings, false),
+        );
+        line(
+            "exitonforwardfailure",
+            flag(self.exit_on_forward_failure, false),
+        );
         line("gatewayports", flag(self.gateway_ports, false));
         line("hashknownhosts", flag(self.hash_known_hosts, false));
         line("identitiesonly", flag(self.identities_only, false));
-        line("passwordauthentication", flag(self.password_authentication, true));
+        line(
+            "passwordauthentication",
+            flag(self.password_authentication, true),
+        );
         line(
             "pubkeyauthentication",
             self.pubkey_authentication.unwrap_or(PubkeyAuth::Yes).name(),
         );
-        line("requesttty", self.request_tty.unwrap_or(RequestTty::Auto).name());
-        line("sessiontype", self.session_type.unwrap_or(SessionType::Default).name());
+        line(
+            "requesttty",
+            self.request_tty.unwrap_or(RequestTty::Auto).name(),
+        );
+        line(
+            "sessiontype",
+            self.session_type.unwrap_or(SessionType::Default).name(),
+        );
         line("stdinnull", flag(self.stdin_null, false));
-        line("forkafterauthentication", flag(self.fork_after_authentication, false));
-        line("streamlocalbindunlink", flag(self.stream_local_bind_unlink, false));
+        line(
+            "forkafterauthentication",
+            flag(self.fork_after_authentication, false),
+        );
+        line(
+            "streamlocalbindunlink",
+            flag(self.stream_local_bind_unlink, false),
+        );
         line(
             "stricthostkeychecking",
             self.strict_host_key_checking.unwrap_or(Strict::Ask).name(),
         );
         line("updatehostkeys", self.update_host_keys().name());
-        line("canonicalizemaxdots", &self.canonicalize_max_dots.unwrap_or(1).to_string());
-        line("serveralivecountmax", &self.server_alive_count_max.unwrap_or(3).to_string());
-        line("serveraliveinterval", &self.server_alive_interval.unwrap_or(0).to_string());
-        line("ciphers", &self.algorithms(AlgorithmSlot::Cipher)?.join(","));
-        line("hostkeyalgorithms", &self.algorithms(AlgorithmSlot::HostKey)?.join(","));
+        line(
+            "canonicalizemaxdots",
+            &self.canonicalize_max_dots.unwrap_or(1).to_string(),
+        );
+        line(
+            "serveralivecountmax",
+            &self.server_alive_count_max.unwrap_or(3).to_string(),
+        );
+        line(
+            "serveraliveinterval",
+            &self.server_alive_interval.unwrap_or(0).to_string(),
+        );
+        line(
+            "ciphers",
+            &self.algorithms(AlgorithmSlot::Cipher)?.join(","),
+        );
+        line(
+            "hostkeyalgorithms",
+            &self.algorithms(AlgorithmSlot::HostKey)?.join(","),
+        );
         if let Some(a) = &self.host_key_alias {
             line("hostkeyalias", &a.to_ascii_lowercase());
         }
@@ -68,7 +109,10 @@ impl ResolvedConfig {
         if let Some(u) = &self.ignore_unknown {
             line("ignoreunknown", u);
         }
-        line("kexalgorithms", &self.algorithms(AlgorithmSlot::Kex)?.join(","));
+        line(
+            "kexalgorithms",
+            &self.algorithms(AlgorithmSlot::Kex)?.join(","),
+        );
         line("loglevel", self.log_level.unwrap_or(LogLevel::Info).name());
         line("macs", &self.algorithms(AlgorithmSlot::Mac)?.join(","));
         line(
@@ -87,7 +131,10 @@ impl ResolvedConfig {
             }
         }
         for f in &self.remote_forwards {
-            let c = f.connect.as_ref().map_or_else(|| "[socks]:0".to_owned(), |c| c.dump());
+            let c = f
+                .connect
+                .as_ref()
+                .map_or_else(|| "[socks]:0".to_owned(), |c| c.dump());
             line("remoteforward", &format!("{} {c}", f.listen.dump()));
         }
         if self.identity_files.is_empty() {
@@ -108,7 +155,10 @@ impl ResolvedConfig {
             self.global_known_hosts_files.join(" ")
         };
         line("globalknownhostsfile", &global);
-        line("userknownhostsfile", &oneline(&self.expanded.user_known_hosts_files));
+        line(
+            "userknownhostsfile",
+            &oneline(&self.expanded.user_known_hosts_files),
+        );
         for e in &self.send_env {
             line("sendenv", e);
         }
@@ -132,15 +182,26 @@ impl ResolvedConfig {
             Some(Some(t)) => line("connecttimeout", &t.to_string()),
             _ => line("connecttimeout", "none"),
         }
-        line("escapechar", &self.escape_char.unwrap_or(EscapeChar::Char(b'~')).name());
+        line(
+            "escapechar",
+            &self.escape_char.unwrap_or(EscapeChar::Char(b'~')).name(),
+        );
         line(
             "rekeylimit",
-            &format!("{} {}", self.rekey_limit.unwrap_or(0), self.rekey_interval.unwrap_or(0)),
+            &format!(
+                "{} {}",
+                self.rekey_limit.unwrap_or(0),
+                self.rekey_interval.unwrap_or(0)
+            ),
         );
         match &self.proxy_jump {
             Some(Some(j)) => line("proxyjump", &j.dump()),
             _ => {
-                if let Some(c) = self.proxy_command.as_deref().filter(|c| !c.eq_ignore_ascii_case("none")) {
+                if let Some(c) = self
+                    .proxy_command
+                    .as_deref()
+                    .filter(|c| !c.eq_ignore_ascii_case("none"))
+                {
                     line("proxycommand", c);
                 }
             }

@@ -74,10 +74,7 @@ impl ConfigEnv for StdEnv {
         let mut buf = Vec::new();
         f.take(MAX_FILE_SIZE + 1).read_to_end(&mut buf)?;
         if buf.len() as u64 > MAX_FILE_SIZE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "file too large",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "file too large"));
         }
         Ok(String::from_utf8_lossy(&buf).into_owned())
     }
@@ -111,15 +108,13 @@ impl ConfigEnv for StdEnv {
 
     fn local(&self) -> LocalInfo {
         let uid = rustix::process::getuid().as_raw();
-        let entry = std::fs::read_to_string("/etc/passwd")
-            .ok()
-            .and_then(|p| {
-                p.lines().find_map(|l| {
-                    let f: Vec<&str> = l.split(':').collect();
-                    let (name, id, home) = (f.first()?, f.get(2)?, f.get(5)?);
-                    (id.parse::<u32>().ok()? == uid).then(|| (name.to_string(), home.to_string()))
-                })
-            });
+        let entry = std::fs::read_to_string("/etc/passwd").ok().and_then(|p| {
+            p.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                let (name, id, home) = (f.first()?, f.get(2)?, f.get(5)?);
+                (id.parse::<u32>().ok()? == uid).then(|| (name.to_string(), home.to_string()))
+            })
+        });
         let (user, home) = entry.unwrap_or_else(|| {
             (
                 std::env::var("USER").unwrap_or_default(),
@@ -141,7 +136,9 @@ impl ConfigEnv for StdEnv {
 
     fn resolves(&self, name: &str) -> bool {
         use std::net::ToSocketAddrs;
-        (name, 0u16).to_socket_addrs().is_ok_and(|mut a| a.next().is_some())
+        (name, 0u16)
+            .to_socket_addrs()
+            .is_ok_and(|mut a| a.next().is_some())
     }
 
     fn service_port(&self, name: &str) -> Option<u16> {

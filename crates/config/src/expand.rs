@@ -44,23 +44,40 @@ pub fn connection_hash(local_host: &str, host: &str, port: &str, user: &str) -> 
     for part in [local_host, host, port, user] {
         ctx.update(part.as_bytes());
     }
-    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The `%` tokens for the final configuration.
 pub(crate) fn token_values(c: &ResolvedConfig, local: &LocalInfo) -> Vec<(char, String)> {
     let port = c.port().to_string();
     let user = c.user_or(&local.user);
-    let short = local.hostname.split('.').next().unwrap_or_default().to_owned();
+    let short = local
+        .hostname
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let jump = match &c.proxy_jump {
         Some(Some(j)) => j.spec.clone(),
         _ => String::new(),
     };
     vec![
-        ('C', connection_hash(&local.hostname, &c.hostname, &port, &user)),
+        (
+            'C',
+            connection_hash(&local.hostname, &c.hostname, &port, &user),
+        ),
         ('L', short),
         ('i', local.uid.to_string()),
-        ('k', c.host_key_alias.clone().unwrap_or_else(|| c.host_arg.clone())),
+        (
+            'k',
+            c.host_key_alias
+                .clone()
+                .unwrap_or_else(|| c.host_arg.clone()),
+        ),
         ('l', local.hostname.clone()),
         ('n', c.host_arg.clone()),
         ('p', port),
@@ -84,25 +101,41 @@ pub(crate) fn finalize(
     let full = |s: &str| tokens::expand(&tokens::tilde(s, &local.home), &toks, Some(env));
     let home = local.home.trim_end_matches('/');
     let user_files = if c.user_known_hosts_files.is_empty() {
-        vec![format!("{home}/.ssh/known_hosts"), format!("{home}/.ssh/known_hosts2")]
+        vec![
+            format!("{home}/.ssh/known_hosts"),
+            format!("{home}/.ssh/known_hosts2"),
+        ]
     } else if c.user_known_hosts_files[0].eq_ignore_ascii_case("none") {
         Vec::new()
     } else {
-        c.user_known_hosts_files.iter().map(|f| full(f)).collect::<Result<_, _>>()?
+        c.user_known_hosts_files
+            .iter()
+            .map(|f| full(f))
+            .collect::<Result<_, _>>()?
     };
     let global_files = if c.global_known_hosts_files.is_empty() {
-        vec!["/etc/ssh/ssh_known_hosts".to_owned(), "/etc/ssh/ssh_known_hosts2".to_owned()]
+        vec![
+            "/etc/ssh/ssh_known_hosts".to_owned(),
+            "/etc/ssh/ssh_known_hosts2".to_owned(),
+        ]
     } else if c.global_known_hosts_files[0].eq_ignore_ascii_case("none") {
         Vec::new()
     } else {
-        c.global_known_hosts_files.iter().map(|f| tokens::tilde(f, &local.home)).collect()
+        c.global_known_hosts_files
+            .iter()
+            .map(|f| tokens::tilde(f, &local.home))
+            .collect()
     };
     let identity_agent = c.identity_agent.as_deref().map(full).transpose()?;
     let forward_agent_path = match &c.forward_agent {
         Some(ForwardAgent::Path(p)) => Some(full(p)?),
         _ => None,
     };
-    for f in c.local_forwards.iter_mut().chain(c.remote_forwards.iter_mut()) {
+    for f in c
+        .local_forwards
+        .iter_mut()
+        .chain(c.remote_forwards.iter_mut())
+    {
         for e in std::iter::once(&mut f.listen).chain(f.connect.as_mut()) {
             if let Endpoint::Path(p) = e {
                 *p = tokens::expand(p, &toks, None)?;
@@ -130,6 +163,9 @@ mod tests {
     #[test]
     fn connection_hash_is_sha1_hex() {
         // SHA-1("abc") split across the parts.
-        assert_eq!(connection_hash("a", "b", "c", ""), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            connection_hash("a", "b", "c", ""),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 }

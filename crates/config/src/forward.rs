@@ -70,7 +70,12 @@ fn field(s: &str) -> Option<(String, bool, &str)> {
 
 /// Parses a forward specification (`spec` is the two keyword words joined by `:` or the one
 /// word of a dynamic forward, `${VAR}` already expanded).
-pub fn parse_forward(spec: &str, dynamic: bool, remote: bool, env: &dyn ConfigEnv) -> Option<Forward> {
+pub fn parse_forward(
+    spec: &str,
+    dynamic: bool,
+    remote: bool,
+    env: &dyn ConfigEnv,
+) -> Option<Forward> {
     let mut rest = spec.trim_start();
     let mut f: Vec<(String, bool)> = Vec::new();
     while !rest.is_empty() && f.len() < 4 {
@@ -83,7 +88,10 @@ pub fn parse_forward(spec: &str, dynamic: bool, remote: bool, env: &dyn ConfigEn
     }
     let port = |s: &str| a2port(s, env);
     let tcp = |h: Option<&str>, p: &str| -> Option<Endpoint> {
-        Some(Endpoint::Tcp { host: h.map(str::to_owned), port: port(p)? })
+        Some(Endpoint::Tcp {
+            host: h.map(str::to_owned),
+            port: port(p)?,
+        })
     };
     let (listen, connect) = match f.as_slice() {
         [(a, true)] => (Endpoint::Path(a.clone()), None),
@@ -103,7 +111,8 @@ pub fn parse_forward(spec: &str, dynamic: bool, remote: bool, env: &dyn ConfigEn
             return None;
         }
     } else {
-        let has_path = matches!(listen, Endpoint::Path(_)) || matches!(connect, Some(Endpoint::Path(_)));
+        let has_path =
+            matches!(listen, Endpoint::Path(_)) || matches!(connect, Some(Endpoint::Path(_)));
         if !(n == 3 || n == 4) && !has_path {
             return None;
         }
@@ -134,7 +143,10 @@ impl Endpoint {
     pub fn dump(&self) -> String {
         match self {
             Endpoint::Tcp { host: None, port } => port.to_string(),
-            Endpoint::Tcp { host: Some(h), port } => format!("[{h}]:{port}"),
+            Endpoint::Tcp {
+                host: Some(h),
+                port,
+            } => format!("[{h}]:{port}"),
             Endpoint::Path(p) => p.clone(),
         }
     }
@@ -144,7 +156,10 @@ impl Endpoint {
     pub fn spec(&self) -> String {
         match self {
             Endpoint::Tcp { host: None, port } => port.to_string(),
-            Endpoint::Tcp { host: Some(h), port } => format!("[{h}]:{port}"),
+            Endpoint::Tcp {
+                host: Some(h),
+                port,
+            } => format!("[{h}]:{port}"),
             Endpoint::Path(p) => p.clone(),
         }
     }
@@ -160,29 +175,50 @@ mod tests {
     }
 
     fn tcp(h: Option<&str>, port: u16) -> Endpoint {
-        Endpoint::Tcp { host: h.map(str::to_owned), port }
+        Endpoint::Tcp {
+            host: h.map(str::to_owned),
+            port,
+        }
     }
 
     #[test]
     fn forms() {
         assert_eq!(
             p("8080:db:5432", false, false),
-            Some(Forward { listen: tcp(None, 8080), connect: Some(tcp(Some("db"), 5432)) })
+            Some(Forward {
+                listen: tcp(None, 8080),
+                connect: Some(tcp(Some("db"), 5432))
+            })
         );
         assert_eq!(
             p("[::1]:8080:[fe80::1]:ssh", false, false),
-            Some(Forward { listen: tcp(Some("::1"), 8080), connect: Some(tcp(Some("fe80::1"), 22)) })
+            Some(Forward {
+                listen: tcp(Some("::1"), 8080),
+                connect: Some(tcp(Some("fe80::1"), 22))
+            })
         );
         assert_eq!(
             p("/tmp/a.sock:/run/b.sock", false, false).map(|f| f.listen),
             Some(Endpoint::Path("/tmp/a.sock".into()))
         );
-        assert_eq!(p("1080", true, false), Some(Forward { listen: tcp(None, 1080), connect: None }));
+        assert_eq!(
+            p("1080", true, false),
+            Some(Forward {
+                listen: tcp(None, 1080),
+                connect: None
+            })
+        );
         assert_eq!(
             p("*:1080", true, false),
-            Some(Forward { listen: tcp(Some("*"), 1080), connect: None })
+            Some(Forward {
+                listen: tcp(Some("*"), 1080),
+                connect: None
+            })
         );
-        assert_eq!(p("0:h:1", false, true).map(|f| f.listen), Some(tcp(None, 0)));
+        assert_eq!(
+            p("0:h:1", false, true).map(|f| f.listen),
+            Some(tcp(None, 0))
+        );
         assert!(p("0:h:1", false, false).is_none());
         assert!(p("8080:h", false, false).is_none());
         assert!(p("8080:h:0", false, false).is_none());

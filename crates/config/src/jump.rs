@@ -25,7 +25,9 @@ pub type Hop = (Option<String>, String, Option<u16>);
 
 /// Parses `[user@]host[:port]` (host in brackets for IPv6) or `ssh://[user@]host[:port]`.
 pub fn parse_hop(s: &str, env: &dyn ConfigEnv) -> Option<Hop> {
-    let s = s.strip_prefix("ssh://").map_or(s, |r| r.strip_suffix('/').unwrap_or(r));
+    let s = s
+        .strip_prefix("ssh://")
+        .map_or(s, |r| r.strip_suffix('/').unwrap_or(r));
     let (user, hp) = match s.rfind('@') {
         Some(i) => (Some(s[..i].to_owned()), &s[i + 1..]),
         None => (None, s),
@@ -44,7 +46,9 @@ pub fn parse_hop(s: &str, env: &dyn ConfigEnv) -> Option<Hop> {
         (inner[..end].to_owned(), port)
     } else {
         match hp.split_once(':') {
-            Some((h, p)) if !p.contains(':') => (h.to_owned(), Some(a2port(p, env).filter(|p| *p > 0)?)),
+            Some((h, p)) if !p.contains(':') => {
+                (h.to_owned(), Some(a2port(p, env).filter(|p| *p > 0)?))
+            }
             Some(_) => return None,
             None => (hp.to_owned(), None),
         }
@@ -57,7 +61,12 @@ pub fn parse_hop(s: &str, env: &dyn ConfigEnv) -> Option<Hop> {
 
 /// Parses a `ProxyJump` value; `Ok(None)` for `none`. Every hop's syntax is checked.
 pub fn parse_jump(value: &str, env: &dyn ConfigEnv) -> Result<Option<Jump>, ()> {
-    let spec = value.split('#').next().unwrap_or_default().trim_end().to_owned();
+    let spec = value
+        .split('#')
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_owned();
     if spec.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
@@ -67,15 +76,25 @@ pub fn parse_jump(value: &str, env: &dyn ConfigEnv) -> Result<Option<Jump>, ()> 
         last.get_or_insert(h);
     }
     let (user, host, port) = last.ok_or(())?;
-    let extra = spec.rfind(',').filter(|i| *i > 0).map(|i| spec[..i].to_owned());
-    Ok(Some(Jump { spec, user, host, port, extra }))
+    let extra = spec
+        .rfind(',')
+        .filter(|i| *i > 0)
+        .map(|i| spec[..i].to_owned());
+    Ok(Some(Jump {
+        spec,
+        user,
+        host,
+        port,
+        extra,
+    }))
 }
 
 impl Jump {
     /// As `ssh -G` prints it: the earlier hops, then `user@[host]:port` with brackets around
     /// a numeric host.
     pub fn dump(&self) -> String {
-        let numeric = self.host.contains(':') || self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let numeric =
+            self.host.contains(':') || self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         let mut s = String::new();
         if let Some(e) = &self.extra {
             s.push_str(e);
@@ -108,7 +127,10 @@ mod tests {
     fn jumps() {
         let env = MemoryEnv::default();
         let j = parse_jump("a,me@b:2222 # c", &env).unwrap().unwrap();
-        assert_eq!((j.user.as_deref(), j.host.as_str(), j.port), (Some("me"), "b", Some(2222)));
+        assert_eq!(
+            (j.user.as_deref(), j.host.as_str(), j.port),
+            (Some("me"), "b", Some(2222))
+        );
         assert_eq!(j.extra.as_deref(), Some("a"));
         assert_eq!(j.dump(), "a,me@b:2222");
         let j = parse_jump("ssh://u@[::1]:22", &env).unwrap().unwrap();

@@ -115,9 +115,15 @@ const TABLE: &[(&str, Class)] = {
         ("xauthlocation", K("XAuthLocation")),
         ("gatewayports", S(GatewayPorts)),
         ("passwordauthentication", S(PasswordAuthentication)),
-        ("kbdinteractiveauthentication", K("KbdInteractiveAuthentication")),
+        (
+            "kbdinteractiveauthentication",
+            K("KbdInteractiveAuthentication"),
+        ),
         ("kbdinteractivedevices", K("KbdInteractiveDevices")),
-        ("challengeresponseauthentication", K("KbdInteractiveAuthentication")),
+        (
+            "challengeresponseauthentication",
+            K("KbdInteractiveAuthentication"),
+        ),
         ("skeyauthentication", K("KbdInteractiveAuthentication")),
         ("tisauthentication", K("KbdInteractiveAuthentication")),
         ("pubkeyauthentication", S(PubkeyAuthentication)),
@@ -165,7 +171,10 @@ const TABLE: &[(&str, Class)] = {
         ("clearallforwardings", S(ClearAllForwardings)),
         ("enablesshkeysign", K("EnableSSHKeysign")),
         ("verifyhostkeydns", K("VerifyHostKeyDNS")),
-        ("nohostauthenticationforlocalhost", K("NoHostAuthenticationForLocalhost")),
+        (
+            "nohostauthenticationforlocalhost",
+            K("NoHostAuthenticationForLocalhost"),
+        ),
         ("rekeylimit", S(RekeyLimit)),
         ("connecttimeout", S(ConnectTimeout)),
         ("addressfamily", K("AddressFamily")),
@@ -195,13 +204,19 @@ const TABLE: &[(&str, Class)] = {
         ("canonicalizefallbacklocal", S(CanonicalizeFallbackLocal)),
         ("canonicalizehostname", S(CanonicalizeHostname)),
         ("canonicalizemaxdots", S(CanonicalizeMaxDots)),
-        ("canonicalizepermittedcnames", K("CanonicalizePermittedCNAMEs")),
+        (
+            "canonicalizepermittedcnames",
+            K("CanonicalizePermittedCNAMEs"),
+        ),
         ("streamlocalbindmask", K("StreamLocalBindMask")),
         ("streamlocalbindunlink", S(StreamLocalBindUnlink)),
         ("revokedhostkeys", K("RevokedHostKeys")),
         ("fingerprinthash", K("FingerprintHash")),
         ("updatehostkeys", S(UpdateHostKeys)),
-        ("hostbasedacceptedalgorithms", K("HostbasedAcceptedAlgorithms")),
+        (
+            "hostbasedacceptedalgorithms",
+            K("HostbasedAcceptedAlgorithms"),
+        ),
         ("hostbasedkeytypes", K("HostbasedAcceptedAlgorithms")),
         ("pubkeyacceptedalgorithms", S(PubkeyAcceptedAlgorithms)),
         ("pubkeyacceptedkeytypes", S(PubkeyAcceptedAlgorithms)),
@@ -261,6 +276,9 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), n);
-        assert!(TABLE.iter().all(|(n, _)| n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())));
+        assert!(TABLE.iter().all(|(n, _)| {
+            n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        }));
     }
 }

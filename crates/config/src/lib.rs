@@ -28,7 +28,12 @@
 //! ```
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 mod dump;
@@ -77,7 +82,9 @@ pub fn resolve_with(
     let local = r.local().clone();
     let mut c = r.run(files)?;
     c.local = local.clone();
-    expand::finalize(&mut c, &local, env).map_err(|e| ConfigError { messages: vec![e.0] })?;
+    expand::finalize(&mut c, &local, env).map_err(|e| ConfigError {
+        messages: vec![e.0],
+    })?;
     for slot in [
         seashell_proto::config::AlgorithmSlot::Cipher,
         seashell_proto::config::AlgorithmSlot::Mac,
@@ -85,7 +92,8 @@ pub fn resolve_with(
         seashell_proto::config::AlgorithmSlot::HostKey,
         seashell_proto::config::AlgorithmSlot::PubkeyAccepted,
     ] {
-        c.algorithms(slot).map_err(|e| ConfigError { messages: vec![e] })?;
+        c.algorithms(slot)
+            .map_err(|e| ConfigError { messages: vec![e] })?;
     }
     Ok(c)
 }

@@ -2,7 +2,9 @@
 //! `localuser`, `localnetwork`, `version`, `tagged`, `command`, `sessiontype`, each
 //! negatable with `!`, as `criterion value` or `criterion=value`.
 
-use crate::pattern::{ListMatch, cidr_contains, match_hostname, match_pattern_list, parse_cidr_list};
+use crate::pattern::{
+    ListMatch, cidr_contains, match_hostname, match_pattern_list, parse_cidr_list,
+};
 use crate::values::SessionType;
 
 /// What the criteria are checked against.
@@ -61,14 +63,21 @@ pub(crate) fn evaluate(
             None => (false, word.as_str()),
         };
         if attrib.eq_ignore_ascii_case("all") {
-            let next = words.get(i).filter(|w| !w.is_empty() && !w.starts_with('#'));
+            let next = words
+                .get(i)
+                .filter(|w| !w.is_empty() && !w.starts_with('#'));
             if attributes > 1 || next.is_some() {
-                return Err(format!("'{word}' cannot be combined with other Match attributes"));
+                return Err(format!(
+                    "'{word}' cannot be combined with other Match attributes"
+                ));
             }
             if result {
                 result = !negate;
             }
-            return Ok(MatchResult { matched: result, wants_final });
+            return Ok(MatchResult {
+                matched: result,
+                wants_final,
+            });
         }
         attributes += 1;
         let lower = attrib.to_ascii_lowercase();
@@ -113,7 +122,11 @@ pub(crate) fn evaluate(
                     .any(|a| nets.iter().any(|n| cidr_contains(n, a)))
             }
             "tagged" | "command" => {
-                let criteria = if name == "tagged" { input.tag } else { input.remote_command };
+                let criteria = if name == "tagged" {
+                    input.tag
+                } else {
+                    input.remote_command
+                };
                 match criteria.unwrap_or_default() {
                     "" => arg.is_empty(),
                     c => list(c),
@@ -145,5 +158,8 @@ pub(crate) fn evaluate(
     if attributes == 0 {
         return Err("One or more attributes required for Match".into());
     }
-    Ok(MatchResult { matched: result, wants_final })
+    Ok(MatchResult {
+        matched: result,
+        wants_final,
+    })
 }

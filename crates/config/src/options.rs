@@ -174,7 +174,11 @@ impl ResolvedConfig {
                 [one] => one == "~/.ssh/known_hosts",
                 _ => false,
             };
-            if default_files { YesNoAsk::Yes } else { YesNoAsk::No }
+            if default_files {
+                YesNoAsk::Yes
+            } else {
+                YesNoAsk::No
+            }
         })
     }
 
@@ -193,7 +197,8 @@ impl ResolvedConfig {
         let active = cx.active;
         let arg = words.first().map(String::as_str).filter(|a| !a.is_empty());
         let missing = || "Missing argument.".to_owned();
-        let unsupported = |a: Option<&str>| format!("unsupported option \"{}\".", a.unwrap_or("(null)"));
+        let unsupported =
+            |a: Option<&str>| format!("unsupported option \"{}\".", a.unwrap_or("(null)"));
         macro_rules! flag {
             ($field:ident) => {{
                 let v = arg.and_then(parse_flag).ok_or_else(|| unsupported(arg))?;
@@ -226,11 +231,19 @@ impl ResolvedConfig {
                 1
             }
             Key::Hostname => {
-                first(&mut self.hostname_setting, arg.ok_or_else(missing)?.to_owned(), active);
+                first(
+                    &mut self.hostname_setting,
+                    arg.ok_or_else(missing)?.to_owned(),
+                    active,
+                );
                 1
             }
             Key::HostKeyAlias => {
-                first(&mut self.host_key_alias, arg.ok_or_else(missing)?.to_owned(), active);
+                first(
+                    &mut self.host_key_alias,
+                    arg.ok_or_else(missing)?.to_owned(),
+                    active,
+                );
                 1
             }
             Key::Tag => {
@@ -238,7 +251,11 @@ impl ResolvedConfig {
                 1
             }
             Key::IgnoreUnknown => {
-                first(&mut self.ignore_unknown, arg.ok_or_else(missing)?.to_owned(), active);
+                first(
+                    &mut self.ignore_unknown,
+                    arg.ok_or_else(missing)?.to_owned(),
+                    active,
+                );
                 1
             }
             Key::Port => {
@@ -337,7 +354,11 @@ impl ResolvedConfig {
                 let f = parse_forward(&spec, dynamic, remote, cx.env)
                     .ok_or_else(|| "Bad forwarding specification.".to_owned())?;
                 if active {
-                    let list = if remote { &mut self.remote_forwards } else { &mut self.local_forwards };
+                    let list = if remote {
+                        &mut self.remote_forwards
+                    } else {
+                        &mut self.local_forwards
+                    };
                     if list.len() >= MAX_LIST {
                         return Err("too many forwards.".into());
                     }
@@ -350,10 +371,18 @@ impl ResolvedConfig {
             Key::Ciphers => algos!(ciphers, AlgorithmSlot::Cipher, "Bad SSH2 cipher spec '{}'."),
             Key::Macs => algos!(macs, AlgorithmSlot::Mac, "Bad SSH2 MAC spec '{}'."),
             Key::KexAlgorithms => {
-                algos!(kex_algorithms, AlgorithmSlot::Kex, "Bad SSH2 KexAlgorithms '{}'.")
+                algos!(
+                    kex_algorithms,
+                    AlgorithmSlot::Kex,
+                    "Bad SSH2 KexAlgorithms '{}'."
+                )
             }
             Key::HostKeyAlgorithms => {
-                algos!(host_key_algorithms, AlgorithmSlot::HostKey, "Bad key types '{}'.")
+                algos!(
+                    host_key_algorithms,
+                    AlgorithmSlot::HostKey,
+                    "Bad key types '{}'."
+                )
             }
             Key::PubkeyAcceptedAlgorithms => algos!(
                 pubkey_accepted_algorithms,
@@ -382,15 +411,21 @@ impl ResolvedConfig {
             Key::UpdateHostKeys => multi!(update_host_keys, YesNoAsk),
             Key::Compression => {
                 let v = arg.and_then(parse_flag).filter(|_| {
-                    arg.is_some_and(|a| a.eq_ignore_ascii_case("yes") || a.eq_ignore_ascii_case("no"))
+                    arg.is_some_and(|a| {
+                        a.eq_ignore_ascii_case("yes") || a.eq_ignore_ascii_case("no")
+                    })
                 });
-                first(&mut self.compression, v.ok_or_else(|| unsupported(arg))?, active);
+                first(
+                    &mut self.compression,
+                    v.ok_or_else(|| unsupported(arg))?,
+                    active,
+                );
                 1
             }
             Key::LogLevel => {
-                let v = arg
-                    .and_then(LogLevel::parse)
-                    .ok_or_else(|| format!("unsupported log level '{}'", arg.unwrap_or("<NONE>")))?;
+                let v = arg.and_then(LogLevel::parse).ok_or_else(|| {
+                    format!("unsupported log level '{}'", arg.unwrap_or("<NONE>"))
+                })?;
                 first(&mut self.log_level, v, active);
                 1
             }
@@ -434,7 +469,8 @@ impl ResolvedConfig {
                         continue;
                     }
                     if let Some(pat) = a.strip_prefix('-') {
-                        self.send_env.retain(|e| !crate::pattern::match_pattern(e, pat));
+                        self.send_env
+                            .retain(|e| !crate::pattern::match_pattern(e, pat));
                     } else if self.send_env.len() < MAX_LIST {
                         self.send_env.push(a.clone());
                     }
@@ -450,7 +486,11 @@ impl ResolvedConfig {
                     if !active || !was_empty || self.set_env.len() >= MAX_LIST {
                         continue;
                     }
-                    if !self.set_env.iter().any(|e| e.split_once('=').is_some_and(|(n, _)| n == name)) {
+                    if !self
+                        .set_env
+                        .iter()
+                        .any(|e| e.split_once('=').is_some_and(|(n, _)| n == name))
+                    {
                         self.set_env.push(a.clone());
                     }
                 }
@@ -465,7 +505,9 @@ impl ResolvedConfig {
                     if a.eq_ignore_ascii_case("none") && (i > 0 || words.len() > 1) {
                         return Err(format!("keyword {kw} \"none\" argument must appear alone."));
                     }
-                    let valid = a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                    let valid = a
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
                         && !a.starts_with('.');
                     if !valid {
                         return Err(format!("domain name \"{a}\" contains invalid characters"));
@@ -481,7 +523,10 @@ impl ResolvedConfig {
                 let parsed = a.and_then(AddKeys::parse);
                 let bad = || "unsupported option".to_owned();
                 let (v, life) = match (parsed, b) {
-                    (Some(AddKeys::Confirm), Some(t)) => (AddKeys::Confirm, parse_time(t).ok_or("invalid time value.")?),
+                    (Some(AddKeys::Confirm), Some(t)) => (
+                        AddKeys::Confirm,
+                        parse_time(t).ok_or("invalid time value.")?,
+                    ),
                     (Some(v), None) => (v, 0),
                     (None, None) => (AddKeys::Yes, a.and_then(parse_time).ok_or_else(bad)?),
                     _ => return Err(bad()),
@@ -494,7 +539,8 @@ impl ResolvedConfig {
                 let bytes = if a == "default" {
                     0
                 } else {
-                    let v = parse_size(a).ok_or_else(|| format!("Bad number '{a}': Invalid argument"))?;
+                    let v = parse_size(a)
+                        .ok_or_else(|| format!("Bad number '{a}': Invalid argument"))?;
                     if v != 0 && v < 16 {
                         return Err("RekeyLimit too small".into());
                     }
@@ -530,7 +576,9 @@ fn time_arg(arg: Option<&str>) -> Result<Option<u32>, String> {
     if a == "none" {
         return Ok(None);
     }
-    parse_time(a).map(Some).ok_or_else(|| "invalid time value.".to_owned())
+    parse_time(a)
+        .map(Some)
+        .ok_or_else(|| "invalid time value.".to_owned())
 }
 
 /// An integer keyword.
@@ -558,13 +606,14 @@ fn check_algorithms(spec: &str, slot: AlgorithmSlot) -> Result<(), String> {
 fn check_agent_path(a: &str, env: &dyn ConfigEnv) -> Result<(), String> {
     let bad_env = a.starts_with('$')
         && !a.starts_with("${")
-        && !a[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && !a[1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if bad_env {
         return Err(format!("Invalid environment name {a}."));
     }
     if a.contains("${") {
-        tokens::dollar(a, env)
-            .map_err(|_| format!("Invalid environment expansion {a}."))?;
+        tokens::dollar(a, env).map_err(|_| format!("Invalid environment expansion {a}."))?;
     }
     Ok(())
 }
@@ -583,7 +632,10 @@ pub(crate) fn default_algorithms(slot: AlgorithmSlot) -> Vec<String> {
 }
 
 /// Resolves an optional spec against the slot's defaults.
-pub(crate) fn algorithm_list(spec: Option<&str>, slot: AlgorithmSlot) -> Result<Vec<String>, String> {
+pub(crate) fn algorithm_list(
+    spec: Option<&str>,
+    slot: AlgorithmSlot,
+) -> Result<Vec<String>, String> {
     let defaults = default_algorithms(slot);
     match spec {
         None => Ok(defaults),

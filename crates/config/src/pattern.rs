@@ -151,8 +151,14 @@ mod tests {
 
     #[test]
     fn lists_and_negation() {
-        assert_eq!(match_pattern_list("web1", "db*,web*", false), ListMatch::Yes);
-        assert_eq!(match_pattern_list("web1", "web*,!web1", false), ListMatch::Negated);
+        assert_eq!(
+            match_pattern_list("web1", "db*,web*", false),
+            ListMatch::Yes
+        );
+        assert_eq!(
+            match_pattern_list("web1", "web*,!web1", false),
+            ListMatch::Negated
+        );
         assert_eq!(match_pattern_list("x", "a,b", false), ListMatch::No);
         assert!(match_hostname("WEB.Example.COM", "*.example.com"));
         assert!(!match_hostname("a", "!a"));

@@ -8,7 +8,7 @@ use crate::keywords::{Class, Key, classify};
 use crate::lexer::{split_args, split_keyword};
 use crate::matching::{MatchInput, evaluate};
 use crate::options::{ApplyCx, ResolvedConfig};
-use crate::pattern::{match_pattern, match_pattern_list, ListMatch};
+use crate::pattern::{ListMatch, match_pattern, match_pattern_list};
 use crate::tokens;
 use crate::values::Canonicalize;
 use std::fmt;
@@ -58,6 +58,8 @@ pub enum CommandLine {
     Option(String),
     /// A flag's setting as a keyword and its arguments (`-p 2222` is `Port ["2222"]`).
     Set(String, Vec<String>),
+    /// A forwarding flag (`'L'`, `'R'` or `'D'`) and its argument as given.
+    Forward(char, String),
 }
 
 /// The destination and what the command line says about it.
@@ -95,7 +97,9 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn one(msg: impl Into<String>) -> ConfigError {
-        ConfigError { messages: vec![msg.into()] }
+        ConfigError {
+            messages: vec![msg.into()],
+        }
     }
 }
 
@@ -161,6 +165,7 @@ impl<'a> Resolver<'a> {
         for item in &self.req.command_line {
             let r = match item {
                 CommandLine::Option(text) => self.line(text, "command-line", 0, &mut true, None, 0),
+                CommandLine::Forward(kind, spec) => self.forward_flag(*kind, spec),
                 CommandLine::Set(k, args) => {
                     let quoted: Vec<String> = args.iter().map(|a| quote(a)).collect();
                     let text = format!("{k} {}", quoted.join(" "));
@@ -205,9 +210,42 @@ impl<'a> Resolver<'a> {
         Ok(self.opts)
     }
 
+    /// `-L`, `-R` or `-D` from the command line.
+    fn forward_flag(&mut self, kind: char, spec: &str) -> Result<(), LineError> {
+        let word = match kind {
+            'L' => "local",
+            'R' => "remote",
+            _ => "dynamic",
+        };
+        let bad = || {
+            LineError::Bad(vec![format!(
+                "Bad {word} forwarding specification '{spec}'"
+            )])
+        };
+        let remote = kind == 'R';
+        let mut f = crate::forward::parse_forward(spec, kind == 'D', remote, self.env);
+        if f.is_none() && remote {
+            f = crate::forward::parse_forward(spec, true, true, self.env);
+        }
+        let f = f.ok_or_else(bad)?;
+        let list = if remote {
+            &mut self.opts.remote_forwards
+        } else {
+            &mut self.opts.local_forwards
+        };
+        if !list.contains(&f) && list.len() < crate::options::MAX_LIST {
+            list.push(f);
+        }
+        Ok(())
+    }
+
     /// `CanonicalizeHostname`: try `host.domain.` for each of `CanonicalDomains`.
     fn canonicalize(&self, host: String, canon: Canonicalize) -> Result<String, ConfigError> {
-        let proxied = self.opts.proxy_command.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case("none"))
+        let proxied = self
+            .opts
+            .proxy_command
+            .as_deref()
+            .is_some_and(|c| !c.eq_ignore_ascii_case("none"))
             || matches!(self.opts.proxy_jump, Some(Some(_)));
         if proxied && canon != Canonicalize::Always {
             return Ok(host);
@@ -232,19 +270,32 @@ impl<'a> Resolver<'a> {
             }
         }
         if self.opts.canonicalize_fallback_local == Some(false) {
-            return Err(ConfigError::one(format!("ssh: Could not resolve host \"{host}\"")));
+            return Err(ConfigError::one(format!(
+                "ssh: Could not resolve host \"{host}\""
+            )));
         }
         Ok(host)
     }
 
     fn files(&mut self, files: &SshConfigFiles) -> Result<(), ConfigError> {
         let home = self.local.home.clone();
-        let user_flags = FileFlags { user: true, never_match: false, check_perm: true };
-        let sys_flags = FileFlags { user: false, never_match: false, check_perm: false };
+        let user_flags = FileFlags {
+            user: true,
+            never_match: false,
+            check_perm: true,
+        };
+        let sys_flags = FileFlags {
+            user: false,
+            never_match: false,
+            check_perm: false,
+        };
         match files {
             SshConfigFiles::None => {}
             SshConfigFiles::Only(p) => {
-                let flags = FileFlags { check_perm: false, ..user_flags };
+                let flags = FileFlags {
+                    check_perm: false,
+                    ..user_flags
+                };
                 if !self.read_file(p, flags, &mut true, 0)? {
                     return Err(ConfigError::one(format!(
                         "Can't open user config file {}: No such file or directory",
@@ -278,7 +329,9 @@ impl<'a> Resolver<'a> {
         depth: usize,
     ) -> Result<bool, ConfigError> {
         if depth > MAX_INCLUDE_DEPTH {
-            return Err(ConfigError::one("Too many recursive configuration includes"));
+            return Err(ConfigError::one(
+                "Too many recursive configuration includes",
+            ));
         }
         self.files_read += 1;
         if self.files_read > MAX_FILES {
@@ -296,7 +349,9 @@ impl<'a> Resolver<'a> {
         };
         let name = path.display().to_string();
         if flags.check_perm && !self.env.safe_permissions(path) {
-            return Err(ConfigError::one(format!("Bad owner or permissions on {name}")));
+            return Err(ConfigError::one(format!(
+                "Bad owner or permissions on {name}"
+            )));
         }
         let mut bad = Vec::new();
         let mut count = 0;
@@ -306,7 +361,9 @@ impl<'a> Resolver<'a> {
             }
             let n = i + 1;
             let r = if line.len() > MAX_LINE {
-                Err(LineError::Bad(vec![format!("{name} line {n}: line too long")]))
+                Err(LineError::Bad(vec![format!(
+                    "{name} line {n}: line too long"
+                )]))
             } else {
                 self.line(line, &name, n, active, Some(flags), depth)
             };
@@ -323,7 +380,9 @@ impl<'a> Resolver<'a> {
             }
         }
         if count > 0 {
-            bad.push(format!("{name}: terminating, {count} bad configuration options"));
+            bad.push(format!(
+                "{name}: terminating, {count} bad configuration options"
+            ));
             return Err(ConfigError { messages: bad });
         }
         Ok(true)
@@ -424,8 +483,13 @@ impl<'a> Resolver<'a> {
                 words.len()
             }
             Class::Supported(key) => {
-                let cx = ApplyCx { env: self.env, active: *active };
-                self.opts.apply(key, &kw, &words, l.rest, &cx).map_err(|m| at(&m))?
+                let cx = ApplyCx {
+                    env: self.env,
+                    active: *active,
+                };
+                self.opts
+                    .apply(key, &kw, &words, l.rest, &cx)
+                    .map_err(|m| at(&m))?
             }
         };
         if words.len() > used {
@@ -447,8 +511,17 @@ impl<'a> Resolver<'a> {
         let local = self.local.clone();
         let ruser = self.opts.user.clone().unwrap_or_else(|| local.user.clone());
         let port = self.opts.port.unwrap_or(22).to_string();
-        let keyalias = self.opts.host_key_alias.clone().unwrap_or_else(|| host.clone());
-        let short = local.hostname.split('.').next().unwrap_or_default().to_owned();
+        let keyalias = self
+            .opts
+            .host_key_alias
+            .clone()
+            .unwrap_or_else(|| host.clone());
+        let short = local
+            .hostname
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let hash = crate::expand::connection_hash(&local.hostname, &host, &port, &ruser);
         let uid = local.uid.to_string();
         let addresses = self.env.local_addresses();
@@ -526,7 +599,8 @@ impl<'a> Resolver<'a> {
                     never_match: flags.never_match || !outer,
                     ..flags
                 };
-                self.read_file(&m, f, active, depth + 1).map_err(LineError::Fatal)?;
+                self.read_file(&m, f, active, depth + 1)
+                    .map_err(LineError::Fatal)?;
                 *active = outer;
             }
         }

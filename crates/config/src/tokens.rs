@@ -42,9 +42,7 @@ fn expand_inner(
                         Some('}') => break,
                         Some(c) => name.push(c),
                         None => {
-                            return Err(TokenError(
-                                "dollar_expand: unterminated variable".into(),
-                            ));
+                            return Err(TokenError("dollar_expand: unterminated variable".into()));
                         }
                     }
                 }

@@ -271,9 +271,15 @@ mod tests {
     fn multistates() {
         assert_eq!(Strict::parse("OFF"), Some(Strict::No));
         assert_eq!(Strict::Yes.name(), "true");
-        assert_eq!(Strict::parse("accept-new").map(Strict::name), Some("accept-new"));
+        assert_eq!(
+            Strict::parse("accept-new").map(Strict::name),
+            Some("accept-new")
+        );
         assert_eq!(LogLevel::parse("debug"), Some(LogLevel::Debug1));
-        assert_eq!(LogLevel::parse("Verbose").map(LogLevel::name), Some("VERBOSE"));
+        assert_eq!(
+            LogLevel::parse("Verbose").map(LogLevel::name),
+            Some("VERBOSE")
+        );
         assert_eq!(PubkeyAuth::parse("host-bound"), Some(PubkeyAuth::HostBound));
         assert_eq!(RequestTty::parse("maybe"), None);
         assert_eq!(parse_flag("True"), Some(true));
