@@ -359,7 +359,7 @@ fn is_stale(bin: &Path) -> bool {
         return true;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut todo: Vec<PathBuf> = ["cli", "adapter", "blocking", "proto", "keys"]
+    let mut todo: Vec<PathBuf> = ["cli", "adapter", "blocking", "proto", "keys", "config"]
         .iter()
         .map(|c| root.join("crates").join(c))
         .chain([root.join("Cargo.toml"), root.join("Cargo.lock")])

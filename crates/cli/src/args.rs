@@ -171,7 +171,11 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
                     'n' => session.stdin_null = Some(true),
                     'f' => session.fork_flag(),
                     'g' => session.gateway_ports = Some(true),
-                    'N' => session.session_type = Some(SessionType::None),
+                    'N' => {
+                        // As ssh: no session, so no terminal either.
+                        session.session_type = Some(SessionType::None);
+                        session.request_tty = Some(RequestTty::No);
+                    }
                     's' => session.session_type = Some(SessionType::Subsystem),
                     't' => session.tty_flag(),
                     'T' => session.request_tty = Some(RequestTty::No),

@@ -11,6 +11,7 @@ use crate::session_options::{RequestTty, SessionType};
 use seashell_config::forward::{Endpoint, Forward};
 use seashell_config::values::{self, EscapeChar};
 use seashell_config::{CommandLine, ConfigError, Request, ResolvedConfig, SshConfigFiles};
+use seashell_proto::config::AlgorithmSlot;
 
 /// The files `-F` (or its absence) selects.
 pub fn files(s: &Settings) -> SshConfigFiles {
@@ -117,19 +118,33 @@ pub fn apply(s: &mut Settings) -> Result<(), ConfigError> {
         s.port.get_or_insert(p);
     }
     s.identity_files = c.expanded.identity_files.clone().map_err(err)?;
-    let mut texts: Vec<String> = Vec::new();
-    let specs = [
-        ("Ciphers", &c.ciphers),
-        ("MACs", &c.macs),
-        ("KexAlgorithms", &c.kex_algorithms),
-        ("HostKeyAlgorithms", &c.host_key_algorithms),
-        ("PubkeyAcceptedAlgorithms", &c.pubkey_accepted_algorithms),
+    // Algorithm lists, resolved by the configuration (names Seashell lacks left out).
+    let o = &mut s.options;
+    let slots = [
+        (&mut o.ciphers, c.ciphers.is_some(), AlgorithmSlot::Cipher),
+        (&mut o.macs, c.macs.is_some(), AlgorithmSlot::Mac),
+        (
+            &mut o.kex_algorithms,
+            c.kex_algorithms.is_some(),
+            AlgorithmSlot::Kex,
+        ),
+        (
+            &mut o.host_key_algorithms,
+            c.host_key_algorithms.is_some(),
+            AlgorithmSlot::HostKey,
+        ),
+        (
+            &mut o.pubkey_accepted_algorithms,
+            c.pubkey_accepted_algorithms.is_some(),
+            AlgorithmSlot::PubkeyAccepted,
+        ),
     ];
-    for (k, v) in specs {
-        if let Some(v) = v {
-            texts.push(format!("{k} {v}"));
+    for (field, set, slot) in slots {
+        if set && field.is_none() {
+            *field = Some(c.algorithms(slot).map_err(err)?);
         }
     }
+    let mut texts: Vec<String> = Vec::new();
     if let Some(v) = c.strict_host_key_checking {
         let word = match v {
             values::Strict::Yes => "yes",
@@ -162,14 +177,18 @@ pub fn apply(s: &mut Settings) -> Result<(), ConfigError> {
     if let Some(Some(t)) = c.connect_timeout {
         texts.push(format!("ConnectTimeout {t}"));
     }
-    if let Some(t) = c.server_alive_interval {
-        texts.push(format!("ServerAliveInterval {t}"));
+    if c.server_alive_interval.is_some() || c.batch_mode == Some(true) {
+        texts.push(format!("ServerAliveInterval {}", c.server_alive_interval()));
     }
     if let Some(n) = c.server_alive_count_max {
         texts.push(format!("ServerAliveCountMax {n}"));
     }
     if let Some(l) = c.log_level {
-        texts.push(format!("LogLevel {}", l.name()));
+        let name = match l {
+            values::LogLevel::Quiet => "QUIET",
+            other => other.name(),
+        };
+        texts.push(format!("LogLevel {name}"));
     }
     if let Some(t) = c.request_tty {
         let v = match t {

@@ -90,7 +90,7 @@ impl ResolvedConfig {
         );
         line(
             "serveraliveinterval",
-            &self.server_alive_interval.unwrap_or(0).to_string(),
+            &self.server_alive_interval().to_string(),
         );
         line(
             "ciphers",
@@ -101,7 +101,7 @@ impl ResolvedConfig {
             &self.algorithms(AlgorithmSlot::HostKey)?.join(","),
         );
         if let Some(a) = &self.host_key_alias {
-            line("hostkeyalias", &a.to_ascii_lowercase());
+            line("hostkeyalias", a);
         }
         if let Some(a) = &self.expanded.identity_agent {
             line("identityagent", a);
@@ -122,7 +122,12 @@ impl ResolvedConfig {
         if let Some(t) = &self.tag {
             line("tag", t);
         }
-        for f in self.local_forwards.iter().filter(|f| f.connect.is_none()) {
+        // As OpenSSH's dump: a forward without a connect host (dynamic, or to a socket
+        // path) is listed as a dynamic forward.
+        let no_connect_host = |f: &&crate::forward::Forward| {
+            !matches!(f.connect, Some(crate::forward::Endpoint::Tcp { .. }))
+        };
+        for f in self.local_forwards.iter().filter(no_connect_host) {
             line("dynamicforward", &f.listen.dump());
         }
         for f in &self.local_forwards {

@@ -160,6 +160,17 @@ impl ResolvedConfig {
         self.user.clone().unwrap_or_else(|| local_user.to_owned())
     }
 
+    /// `ServerAliveInterval` in seconds (0: off), with the default of Debian's OpenSSH: 300
+    /// in batch mode, else 0.
+    pub fn server_alive_interval(&self) -> u32 {
+        self.server_alive_interval
+            .unwrap_or(if self.batch_mode == Some(true) {
+                300
+            } else {
+                0
+            })
+    }
+
     /// The remote user: `User`, or the local user.
     pub fn remote_user(&self) -> String {
         self.user_or(&self.local.user)
@@ -313,9 +324,8 @@ impl ResolvedConfig {
                     return Err(missing());
                 }
                 let cmd = rest.trim_start_matches([' ', '\t', '=']);
-                if self.proxy_jump.is_none() {
-                    first(&mut self.proxy_command, cmd.to_owned(), active);
-                }
+                // A `ProxyJump` host set `ProxyCommand none` already; `ProxyJump none` did not.
+                first(&mut self.proxy_command, cmd.to_owned(), active);
                 words.len()
             }
             Key::ProxyJump => {
@@ -588,18 +598,88 @@ fn int_field(slot: &mut Option<u32>, arg: Option<&str>, active: bool) -> Result<
     Ok(1)
 }
 
-/// Checks an algorithm spec's names (not for `-` removals), as OpenSSH does.
+/// Algorithm names OpenSSH knows that Seashell does not implement: accepted in a
+/// configuration (so a distribution's crypto policy is not an error) and left out when the
+/// list is resolved.
+const OPENSSH_ONLY: &[&str] = &[
+    "3des-cbc",
+    "aes128-cbc",
+    "aes192-cbc",
+    "aes256-cbc",
+    "rijndael-cbc@lysator.liu.se",
+    "hmac-sha1",
+    "hmac-sha1-96",
+    "hmac-md5",
+    "hmac-md5-96",
+    "hmac-sha1-etm@openssh.com",
+    "hmac-sha1-96-etm@openssh.com",
+    "hmac-md5-etm@openssh.com",
+    "hmac-md5-96-etm@openssh.com",
+    "umac-64@openssh.com",
+    "umac-128@openssh.com",
+    "umac-64-etm@openssh.com",
+    "umac-128-etm@openssh.com",
+    "diffie-hellman-group1-sha1",
+    "diffie-hellman-group14-sha1",
+    "diffie-hellman-group-exchange-sha1",
+    "diffie-hellman-group-exchange-sha256",
+    "diffie-hellman-group14-sha256",
+    "diffie-hellman-group16-sha512",
+    "diffie-hellman-group18-sha512",
+    "mlkem768nistp256-sha256",
+    "ssh-rsa",
+    "ssh-dss",
+    "ssh-ed448",
+    "ssh-rsa-cert-v01@openssh.com",
+    "ssh-dss-cert-v01@openssh.com",
+    "ssh-ed25519-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-mldsa44-ed25519",
+];
+
+/// Checks an algorithm spec's names (not for `-` removals), as OpenSSH does: each must be
+/// one Seashell implements or one OpenSSH knows.
 fn check_algorithms(spec: &str, slot: AlgorithmSlot) -> Result<(), String> {
     if spec.starts_with('-') {
         return Ok(());
     }
     let body = spec.trim_start_matches(['+', '^']);
     let supported = slot.supported();
-    if body.split(',').all(|n| supported.contains(&n)) {
+    if body
+        .split(',')
+        .all(|n| supported.contains(&n) || OPENSSH_ONLY.contains(&n))
+    {
         Ok(())
     } else {
         Err(spec.to_owned())
     }
+}
+
+/// The spec without the names Seashell does not implement (`-` specs are kept whole);
+/// `None` when a `+` or `^` spec adds nothing Seashell has.
+fn supported_spec(spec: &str, slot: AlgorithmSlot) -> Option<String> {
+    if spec.starts_with('-') {
+        return Some(spec.to_owned());
+    }
+    let (op, body) = match spec.strip_prefix(['+', '^']) {
+        Some(b) => (&spec[..1], b),
+        None => ("", spec),
+    };
+    let supported = slot.supported();
+    let kept: Vec<&str> = body.split(',').filter(|n| supported.contains(n)).collect();
+    if kept.is_empty() && !op.is_empty() {
+        return None;
+    }
+    Some(format!("{op}{}", kept.join(",")))
 }
 
 /// Checks an agent socket value's `${VAR}` syntax (OpenSSH refuses bad ones when parsing).
@@ -637,8 +717,12 @@ pub(crate) fn algorithm_list(
     slot: AlgorithmSlot,
 ) -> Result<Vec<String>, String> {
     let defaults = default_algorithms(slot);
-    match spec {
+    match spec.and_then(|s| supported_spec(s, slot)) {
         None => Ok(defaults),
-        Some(s) => apply_algorithm_spec(s, &defaults, &slot.supported()),
+        Some(s) if s.is_empty() => Err(format!(
+            "no algorithm Seashell implements in \"{}\"",
+            spec.unwrap_or_default()
+        )),
+        Some(s) => apply_algorithm_spec(&s, &defaults, &slot.supported()),
     }
 }

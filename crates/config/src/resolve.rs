@@ -203,6 +203,9 @@ impl<'a> Resolver<'a> {
             self.files(files)?;
         }
         self.opts.hostname = host;
+        if let Some(a) = &mut self.opts.host_key_alias {
+            a.make_ascii_lowercase();
+        }
         if self.opts.clear_all_forwardings == Some(true) {
             self.opts.local_forwards.clear();
             self.opts.remote_forwards.clear();

@@ -120,8 +120,8 @@ multistate!(
 multistate!(
     /// `LogLevel`.
     LogLevel {
-        /// `QUIET`.
-        Quiet = "QUIET" ["quiet"],
+        /// `QUIET` (Debian's `ssh -G` prints it as `SILENT`, and so does Seashell).
+        Quiet = "SILENT" ["quiet"],
         /// `FATAL`.
         Fatal = "FATAL" ["fatal"],
         /// `ERROR`.
@@ -130,8 +130,8 @@ multistate!(
         Info = "INFO" ["info"],
         /// `VERBOSE`.
         Verbose = "VERBOSE" ["verbose"],
-        /// `DEBUG1` (also `DEBUG`).
-        Debug1 = "DEBUG1" ["debug", "debug1"],
+        /// `DEBUG1` (also `DEBUG`, the name `ssh -G` prints).
+        Debug1 = "DEBUG" ["debug", "debug1"],
         /// `DEBUG2`.
         Debug2 = "DEBUG2" ["debug2"],
         /// `DEBUG3`.
