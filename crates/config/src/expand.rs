@@ -89,6 +89,11 @@ pub(crate) fn token_values(c: &ResolvedConfig, local: &LocalInfo) -> Vec<(char, 
     ]
 }
 
+/// Whether a file list is `none`.
+fn is_none(list: &[String]) -> bool {
+    list.first().is_some_and(|f| f.eq_ignore_ascii_case("none"))
+}
+
 /// Expands what OpenSSH expands before `-G` prints, in place (forward socket paths), and
 /// fills [`Expanded`].
 pub(crate) fn finalize(
@@ -105,7 +110,7 @@ pub(crate) fn finalize(
             format!("{home}/.ssh/known_hosts"),
             format!("{home}/.ssh/known_hosts2"),
         ]
-    } else if c.user_known_hosts_files[0].eq_ignore_ascii_case("none") {
+    } else if is_none(&c.user_known_hosts_files) {
         Vec::new()
     } else {
         c.user_known_hosts_files
@@ -118,7 +123,7 @@ pub(crate) fn finalize(
             "/etc/ssh/ssh_known_hosts".to_owned(),
             "/etc/ssh/ssh_known_hosts2".to_owned(),
         ]
-    } else if c.global_known_hosts_files[0].eq_ignore_ascii_case("none") {
+    } else if is_none(&c.global_known_hosts_files) {
         Vec::new()
     } else {
         c.global_known_hosts_files

@@ -113,7 +113,7 @@ pub fn parse_forward(
     } else {
         let has_path =
             matches!(listen, Endpoint::Path(_)) || matches!(connect, Some(Endpoint::Path(_)));
-        if !(n == 3 || n == 4) && !has_path {
+        if !(n == 3 || n == 4 || has_path) {
             return None;
         }
         match &connect {

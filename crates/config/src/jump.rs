@@ -59,8 +59,12 @@ pub fn parse_hop(s: &str, env: &dyn ConfigEnv) -> Option<Hop> {
     Some((user, host, port))
 }
 
+/// A `ProxyJump` value with a hop that is not `[user@]host[:port]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadJump;
+
 /// Parses a `ProxyJump` value; `Ok(None)` for `none`. Every hop's syntax is checked.
-pub fn parse_jump(value: &str, env: &dyn ConfigEnv) -> Result<Option<Jump>, ()> {
+pub fn parse_jump(value: &str, env: &dyn ConfigEnv) -> Result<Option<Jump>, BadJump> {
     let spec = value
         .split('#')
         .next()
@@ -72,10 +76,10 @@ pub fn parse_jump(value: &str, env: &dyn ConfigEnv) -> Result<Option<Jump>, ()> 
     }
     let mut last = None;
     for hop in spec.rsplit(',') {
-        let h = parse_hop(hop, env).ok_or(())?;
+        let h = parse_hop(hop, env).ok_or(BadJump)?;
         last.get_or_insert(h);
     }
-    let (user, host, port) = last.ok_or(())?;
+    let (user, host, port) = last.ok_or(BadJump)?;
     let extra = spec
         .rfind(',')
         .filter(|i| *i > 0)

@@ -48,8 +48,8 @@ pub fn split_keyword(line: &str) -> Option<Line<'_>> {
     let mut rest = rest.trim_start_matches(is_ws);
     if let Some(r) = rest.strip_prefix('=') {
         rest = r.trim_start_matches(is_ws);
-    } else if after.starts_with('=') {
-        rest = after[1..].trim_start_matches(is_ws);
+    } else if let Some(r) = after.strip_prefix('=') {
+        rest = r.trim_start_matches(is_ws);
     }
     if keyword.is_empty() {
         return None;

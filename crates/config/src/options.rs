@@ -334,7 +334,7 @@ impl ResolvedConfig {
                 }
                 let value = rest.trim_start_matches([' ', '\t', '=']);
                 let j = parse_jump(value, cx.env)
-                    .map_err(|()| format!("Invalid ProxyJump \"{value}\""))?;
+                    .map_err(|_| format!("Invalid ProxyJump \"{value}\""))?;
                 if active && self.proxy_command.is_none() && self.proxy_jump.is_none() {
                     if j.is_some() {
                         self.proxy_command = Some("none".to_owned());
