@@ -249,3 +249,68 @@ fn seashell_dash_g_equals_ssh_dash_g_over_the_corpus() {
         failures.join("\n")
     );
 }
+
+/// A `Host` alias from `-F` (HostName, Port, User, IdentityFile, known hosts, through an
+/// `Include` of a `conf.d` directory) is what a real login to a private sshd uses; the
+/// command line still wins over the file.
+#[test]
+fn a_host_alias_from_dash_f_logs_in_to_a_private_sshd() {
+    use seashell_conformance::{KeyKind, SshdOptions, start_sshd};
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir_all(root.join("conf.d")).expect("mkdir");
+    let user = sshd.login_user();
+    fs::write(
+        root.join("conf.d/10-alias.conf"),
+        format!(
+            "Host myalias\n    HostName 127.0.0.1\n    Port {port}\n    User {user}\n    IdentityFile {key}\n    UserKnownHostsFile {known}\n",
+            port = sshd.port(),
+            key = sshd.user_key(KeyKind::Ed25519).display(),
+            known = sshd.known_hosts_file().display(),
+        ),
+    )
+    .expect("conf.d file");
+    let config = root.join("config");
+    fs::write(
+        &config,
+        format!(
+            "Include {}/conf.d/*.conf\nHost *\n    Port 1\n    User nobody-such\n    StrictHostKeyChecking yes\n    BatchMode yes\n",
+            root.display()
+        ),
+    )
+    .expect("config");
+    let login = |extra: &[&str]| {
+        Command::new(seashell_bin())
+            .args(["-F", &config.display().to_string()])
+            .args(extra)
+            .args(["myalias", "echo logged-in as $(id -un)"])
+            .env("HOME", root)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run seashell")
+    };
+    let o = login(&[]);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        ),
+        (Some(0), format!("logged-in as {user}\n")),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The command line comes first: a wrong port given with -p is used (and fails).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = closed.local_addr().expect("addr").port().to_string();
+    drop(closed);
+    let o = login(&["-p", &port]);
+    assert_eq!(o.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("connect to host 127.0.0.1 port {port}")),
+        "{err}"
+    );
+}
