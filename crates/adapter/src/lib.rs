@@ -46,6 +46,7 @@ mod server;
 mod server_channel;
 mod shared;
 mod socks;
+pub mod ssh_config;
 mod start;
 mod streams;
 mod trace;
