@@ -251,8 +251,8 @@ fn seashell_dash_g_equals_ssh_dash_g_over_the_corpus() {
 }
 
 /// A `Host` alias from `-F` (HostName, Port, User, IdentityFile, known hosts, through an
-/// `Include` of a `conf.d` directory) is what a real login to a private sshd uses; the
-/// command line still wins over the file.
+/// `Include` of a `conf.d` directory) is what a real login to a private sshd uses, also
+/// through a `ProxyJump` alias resolved from the same file; the command line still wins.
 #[test]
 fn a_host_alias_from_dash_f_logs_in_to_a_private_sshd() {
     use seashell_conformance::{KeyKind, SshdOptions, start_sshd};
@@ -266,7 +266,7 @@ fn a_host_alias_from_dash_f_logs_in_to_a_private_sshd() {
     fs::write(
         root.join("conf.d/10-alias.conf"),
         format!(
-            "Host myalias\n    HostName 127.0.0.1\n    Port {port}\n    User {user}\n    IdentityFile {key}\n    UserKnownHostsFile {known}\n",
+            "Host myalias viajump\n    HostName 127.0.0.1\n    Port {port}\n    User {user}\n    IdentityFile {key}\n    UserKnownHostsFile {known}\nHost viajump\n    ProxyJump jumpalias\nHost jumpalias\n    HostName 127.0.0.1\n    Port {port}\n    User {user}\n",
             port = sshd.port(),
             key = sshd.user_key(KeyKind::Ed25519).display(),
             known = sshd.known_hosts_file().display(),
@@ -282,16 +282,17 @@ fn a_host_alias_from_dash_f_logs_in_to_a_private_sshd() {
         ),
     )
     .expect("config");
-    let login = |extra: &[&str]| {
+    let login_to = |alias: &str, extra: &[&str]| {
         Command::new(seashell_bin())
             .args(["-F", &config.display().to_string()])
             .args(extra)
-            .args(["myalias", "echo logged-in as $(id -un)"])
+            .args([alias, "echo logged-in as $(id -un)"])
             .env("HOME", root)
             .stdin(Stdio::null())
             .output()
             .expect("run seashell")
     };
+    let login = |extra: &[&str]| login_to("myalias", extra);
     let o = login(&[]);
     assert_eq!(
         (
@@ -300,6 +301,22 @@ fn a_host_alias_from_dash_f_logs_in_to_a_private_sshd() {
         ),
         (Some(0), format!("logged-in as {user}\n")),
         "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A ProxyJump alias is resolved through the configuration too (its HostName, Port, User).
+    let o = login_to("viajump", &["-v"]);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        ),
+        (Some(0), format!("logged-in as {user}\n")),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("(via proxy)"),
+        "{}",
         String::from_utf8_lossy(&o.stderr)
     );
     // The command line comes first: a wrong port given with -p is used (and fails).

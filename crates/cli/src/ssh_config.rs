@@ -253,7 +253,37 @@ pub fn apply(s: &mut Settings) -> Result<(), ConfigError> {
     for f in &c.remote_forwards {
         add_forward(s, f, true).map_err(err)?;
     }
+    resolve_jump_hosts(s)?;
     s.config = Some(Box::new(c));
+    Ok(())
+}
+
+/// Each `-J`/`ProxyJump` hop is a host name for the configuration too, as for the `ssh`
+/// OpenSSH runs for it: its `HostName`, and its `User` and `Port` unless the hop names them.
+fn resolve_jump_hosts(s: &mut Settings) -> Result<(), ConfigError> {
+    let files = files(s);
+    let Some(hops) = s.session.jump_hosts.as_mut() else {
+        return Ok(());
+    };
+    for hop in hops.iter_mut() {
+        let mut req = Request::new(hop.host.clone());
+        if let Some(u) = &hop.user {
+            req.command_line
+                .push(CommandLine::Set("User".into(), vec![u.clone()]));
+        }
+        if let Some(p) = hop.port {
+            req.command_line
+                .push(CommandLine::Set("Port".into(), vec![p.to_string()]));
+        }
+        let c = seashell_config::resolve_with(&seashell_config::StdEnv, &req, &files)?;
+        hop.host = c.hostname.clone();
+        if hop.user.is_none() {
+            hop.user = c.user.clone();
+        }
+        if hop.port.is_none() {
+            hop.port = c.port;
+        }
+    }
     Ok(())
 }
 
