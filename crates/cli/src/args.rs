@@ -10,8 +10,8 @@ use crate::options::{OptionError, Options, apply_option};
 use crate::session_options::{RequestTty, SessionOptions, SessionType};
 
 /// The usage line printed by `-h` and on errors.
-pub const USAGE: &str = "usage: seashell [-aCfgkNnqsTtVvx] [-c cipher_spec] [-D [bind_address:]port]\n\
-                         \x20               [-E log_file] [-e escape_char] [-i identity_file]\n\
+pub const USAGE: &str = "usage: seashell [-aCfGgkNnqsTtVvx] [-c cipher_spec] [-D [bind_address:]port]\n\
+                         \x20               [-E log_file] [-e escape_char] [-F configfile] [-i identity_file]\n\
                          \x20               [-J destination] [-L address] [-l login_name] [-m mac_spec]\n\
                          \x20               [-o option] [-p port]\n\
                          \x20               [-R address] [-W host:port] destination [command [argument ...]]";
