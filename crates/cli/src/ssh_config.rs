@@ -117,7 +117,14 @@ pub fn apply(s: &mut Settings) -> Result<(), ConfigError> {
     if let Some(p) = c.port {
         s.port.get_or_insert(p);
     }
-    s.identity_files = c.expanded.identity_files.clone().map_err(err)?;
+    // As ssh, a configured identity file that does not exist is passed over (`-i` ones
+    // were checked with a warning already). When none is left, the default files are tried
+    // (ssh would try none).
+    let identities = c.expanded.identity_files.clone().map_err(err)?;
+    s.identity_files = identities
+        .into_iter()
+        .filter(|f| std::path::Path::new(f).exists())
+        .collect();
     // Algorithm lists, resolved by the configuration (names Seashell lacks left out).
     let o = &mut s.options;
     let slots = [
