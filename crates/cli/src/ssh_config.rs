@@ -360,3 +360,89 @@ impl LogLevel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Parsed, parse};
+    use crate::forward::ForwardSpec;
+
+    fn settings(args: &[&str]) -> Settings {
+        match parse(args) {
+            Ok(Parsed::Run(s)) => *s,
+            other => panic!("{args:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_host_alias_fills_what_the_command_line_left_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "").unwrap();
+        let cfg = dir.path().join("config");
+        std::fs::write(
+            &cfg,
+            format!(
+                "Host alias\n  HostName Real.Example\n  Port 2222\n  User cfg\n  IdentityFile {}\n  IdentityFile /no/such/key\n  LocalForward 8080 db:5432\n  ProxyJump hop1,me@hop2:2200\n  Ciphers aes128-ctr,umac-64@openssh.com\n  ServerAliveInterval 9\n  SendEnv LANG\n",
+                key.display()
+            ),
+        )
+        .unwrap();
+        let f = cfg.display().to_string();
+        let mut s = settings(&["-F", &f, "-p", "7", "alias", "true"]);
+        apply(&mut s).unwrap();
+        assert_eq!(s.host, "real.example");
+        assert_eq!((s.port, s.user.as_deref()), (Some(7), Some("cfg")));
+        assert_eq!(s.identity_files, [key.display().to_string()]);
+        assert_eq!(s.session.forwards.len(), 1);
+        assert!(matches!(s.session.forwards[0], ForwardSpec::Local(_)));
+        let hops = s.session.jump_hosts.clone().unwrap();
+        assert_eq!(hops.len(), 2);
+        assert_eq!(
+            (hops[1].user.as_deref(), hops[1].host.as_str(), hops[1].port),
+            (Some("me"), "hop2", Some(2200))
+        );
+        assert_eq!(s.options.ciphers, Some(vec!["aes128-ctr".to_owned()]));
+        assert_eq!(
+            s.session.server_alive_interval,
+            Some(std::time::Duration::from_secs(9))
+        );
+        assert_eq!(s.config.as_ref().unwrap().send_env, ["LANG"]);
+    }
+
+    #[test]
+    fn command_line_seeds_and_refusals() {
+        let s = settings(&[
+            "-l", "u", "-L", "1:h:2", "-J", "j", "-N", "-C", "-o", "Port=3", "h",
+        ]);
+        let seeds = command_line(&s);
+        let set = |k: &str, v: &str| CommandLine::Set(k.into(), vec![v.into()]);
+        assert!(seeds.contains(&set("User", "u")));
+        assert!(seeds.contains(&set("Port", "3")));
+        assert!(seeds.contains(&CommandLine::Forward('L', "1:h:2".into())));
+        assert!(seeds.contains(&set("ProxyJump", "j")));
+        assert!(seeds.contains(&set("SessionType", "none")));
+        assert!(seeds.contains(&set("RequestTTY", "no")));
+        assert!(seeds.contains(&set("Compression", "yes")));
+        assert_eq!(seeds.last(), Some(&CommandLine::Option("Port=3".into())));
+        // A keyword the resolver takes but a connection cannot use yet: -G shows it,
+        // connecting refuses it.
+        let mut s = settings(&["-F", "none", "-o", "SendEnv=X", "h"]);
+        assert!(dump(&s).unwrap().contains("\nsendenv X\n"));
+        let e = apply(&mut s).unwrap_err();
+        assert_eq!(
+            e.messages,
+            ["seashell: keyword SendEnv is not supported yet"]
+        );
+        // ProxyCommand from a file is refused rather than ignored.
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config");
+        std::fs::write(&cfg, "ProxyCommand nc %h %p\n").unwrap();
+        let mut s = settings(&["-F", &cfg.display().to_string(), "h"]);
+        let e = apply(&mut s).unwrap_err();
+        assert!(
+            e.messages[0].contains("ProxyCommand is not supported yet"),
+            "{e}"
+        );
+    }
+}
