@@ -8,7 +8,9 @@
 //! directory the case was copied to, so absolute `Include`s stay inside it. Both programs run
 //! with HOME set to that directory. A configuration whose first line is `#openssh10` uses
 //! criteria OpenSSH 9.2 lacks and is checked against OpenSSH 10 (`SEASHELL_OPENSSH10`, else
-//! `/opt/openssh10`) only.
+//! `/opt/openssh10`) only. With `SEASHELL_SSH_CONFIG_ALL_OPENSSH10` set, every configuration
+//! is checked against OpenSSH 10 instead of the system's 9.2, except the command lines in
+//! [`DIFFERENT_IN_OPENSSH10`], where 10.0 changed behaviour and Seashell follows 9.2.
 //!
 //! What is compared: `ssh -G`'s lines for the keywords Seashell supports
 //! ([`seashell_config::DUMPED_KEYWORDS`] and `host`), in order. Two kinds of value follow
@@ -34,6 +36,14 @@ const OWN_DEFAULTS: [&str; 6] = [
     "hostkeyalgorithms",
     "pubkeyacceptedalgorithms",
     "identityfile",
+];
+
+/// (configuration, command line) where OpenSSH 10.0's `-G` differs from 9.2's and Seashell
+/// follows 9.2: 10.0 lets `ProxyJump none` block a later `ProxyCommand`, and prints `-C` as
+/// `compression UNKNOWN`.
+const DIFFERENT_IN_OPENSSH10: [(&str, &str); 2] = [
+    ("20-proxyjump", "j3"),
+    ("35-cmdline-vs-config", "-l flaguser -p 99 -C -t cl"),
 ];
 
 fn openssh10() -> Option<PathBuf> {
@@ -183,7 +193,8 @@ fn seashell_dash_g_equals_ssh_dash_g_over_the_corpus() {
         copy_tree(dir, &root);
         let config = root.join("ssh_config");
         let text = fs::read_to_string(&config).expect("ssh_config");
-        let ssh = if text.starts_with("#openssh10") {
+        let all_on_10 = std::env::var_os("SEASHELL_SSH_CONFIG_ALL_OPENSSH10").is_some();
+        let ssh = if text.starts_with("#openssh10") || all_on_10 {
             match &ssh10 {
                 Some(b) => b.clone(),
                 None => {
@@ -203,6 +214,9 @@ fn seashell_dash_g_equals_ssh_dash_g_over_the_corpus() {
         let defaults = by_key(&String::from_utf8_lossy(&defaults_out.stdout));
         let cases = fs::read_to_string(root.join("cases")).expect("cases");
         for case in cases.lines().filter(|l| !l.trim().is_empty()) {
+            if all_on_10 && DIFFERENT_IN_OPENSSH10.contains(&(name.as_str(), case)) {
+                continue;
+            }
             let mut args: Vec<String> =
                 vec!["-G".into(), "-F".into(), config.display().to_string()];
             args.extend(case.split_whitespace().map(str::to_owned));
