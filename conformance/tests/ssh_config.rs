@@ -5,8 +5,7 @@
 //!
 //! Each corpus directory holds `ssh_config` (given to `-F`), the files it includes, and
 //! `cases`: one command line per line (flags, then the host). `@DIR@` in any file is the
-//! directory the case was copied to, so absolute `Include`s stay inside it. Both programs run
-//! with HOME set to that directory. A configuration whose first line is `#openssh10` uses
+//! directory the case was copied to, so absolute `Include`s stay inside it. A configuration whose first line is `#openssh10` uses
 //! criteria OpenSSH 9.2 lacks and is checked against OpenSSH 10 (`SEASHELL_OPENSSH10`, else
 //! `/opt/openssh10`) only. With `SEASHELL_SSH_CONFIG_ALL_OPENSSH10` set, every configuration
 //! is checked against OpenSSH 10 instead of the system's 9.2, except the command lines in
@@ -70,10 +69,21 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn run(bin: &Path, home: &Path, args: &[String]) -> Output {
+/// The home directory in the password database (ssh's `~`).
+fn passwd_home() -> String {
+    let out = Command::new("sh")
+        .args(["-c", "getent passwd \"$(id -u)\" | cut -d: -f6"])
+        .output()
+        .expect("getent");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Runs a `-G` with HOME set to the password database's home: ssh's `~` is that one,
+/// Seashell's is `$HOME` (`-F` keeps the user's `~/.ssh/config` out of both).
+fn run(bin: &Path, _dir: &Path, args: &[String]) -> Output {
     Command::new(bin)
         .args(args)
-        .env("HOME", home)
+        .env("HOME", passwd_home())
         .env("SEASHELL_TEST_VAR", "from-env")
         .stdin(Stdio::null())
         .output()

@@ -21,7 +21,8 @@ pub struct LocalInfo {
     pub user: String,
     /// The local user's uid (`%i`).
     pub uid: u32,
-    /// The local user's home directory (`~`, `%d`).
+    /// The local user's home directory (`~`, `%d`): `$HOME` in [`StdEnv`], else the
+    /// password database's.
     pub home: String,
     /// The local host name, fully as `gethostname` gives it (`%l`; `%L` is up to the first dot).
     pub hostname: String,
@@ -115,12 +116,14 @@ impl ConfigEnv for StdEnv {
                 (id.parse::<u32>().ok()? == uid).then(|| (name.to_string(), home.to_string()))
             })
         });
-        let (user, home) = entry.unwrap_or_else(|| {
-            (
-                std::env::var("USER").unwrap_or_default(),
-                std::env::var("HOME").unwrap_or_default(),
-            )
-        });
+        let (user, pw_home) =
+            entry.unwrap_or_else(|| (std::env::var("USER").unwrap_or_default(), String::new()));
+        // `~` is $HOME, as everywhere else in Seashell (ssh takes the password database's
+        // directory; they agree unless HOME was changed).
+        let home = std::env::var("HOME")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or(pw_home);
         let uname = rustix::system::uname();
         LocalInfo {
             user,
