@@ -104,6 +104,9 @@ fn main() -> ExitCode {
     }
     log::set_level(settings.session.log_level());
     let log = log::Log::global();
+    for note in settings.config.iter().flat_map(|c| &c.ignored) {
+        log.debug(note);
+    }
     match run::run(&settings) {
         Ok(ExitStatus::Code(c)) => ExitCode::from((c & 0xff) as u8),
         Ok(_) => ExitCode::from(255),

@@ -134,6 +134,9 @@ pub struct ResolvedConfig {
     pub local: crate::env::LocalInfo,
     /// The expanded paths (`~`, `%` tokens, `${VAR}`), filled by the resolver.
     pub expanded: crate::expand::Expanded,
+    /// Notes about lines that applied but were ignored (OpenSSH keywords Seashell does not
+    /// act on, deprecated ones), with file and line, for a debug log.
+    pub ignored: Vec<String>,
 }
 
 /// Sets `slot` if it is not set yet and the line applies.

@@ -20,6 +20,8 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 pub const MAX_LINE: usize = 16 * 1024;
 /// The most files read for one resolution (every pass, every `Include`).
 pub const MAX_FILES: usize = 1024;
+/// The most notes about ignored keywords kept.
+const MAX_NOTES: usize = 256;
 
 /// Which configuration files to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -427,8 +429,24 @@ impl<'a> Resolver<'a> {
             }
         };
         let words = split_args(l.rest).map_err(|_| at("invalid quotes"))?;
+        let note = |this: &mut Self, msg: String| {
+            if *active && flags.is_some() && this.opts.ignored.len() < MAX_NOTES {
+                this.opts.ignored.push(msg);
+            }
+        };
         let used = match class {
-            Class::Ignore | Class::Deprecated | Class::Known(_) => return Ok(()),
+            Class::Ignore => return Ok(()),
+            Class::Deprecated => {
+                note(self, format!("{file} line {n}: Deprecated option \"{kw}\""));
+                return Ok(());
+            }
+            Class::Known(name) => {
+                note(
+                    self,
+                    format!("{file} line {n}: {name} is not supported by Seashell yet; ignored"),
+                );
+                return Ok(());
+            }
             Class::Unsupported => {
                 return Err(at(&format!("Unsupported option \"{kw}\"")));
             }

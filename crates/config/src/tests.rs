@@ -266,6 +266,17 @@ fn errors_name_file_and_line() {
         err("h", "RSAAuthentication yes\n")[0],
         "/cfg line 1: Unsupported option \"rsaauthentication\""
     );
+    let c = ok(
+        "h",
+        "ForwardX11 yes\nCipher des\nHost other\n  ControlMaster auto\n",
+    );
+    assert_eq!(
+        c.ignored,
+        [
+            "/cfg line 1: ForwardX11 is not supported by Seashell yet; ignored",
+            "/cfg line 2: Deprecated option \"cipher\""
+        ]
+    );
     // Deprecated and known-but-unused keywords are fine; IgnoreUnknown hides unknown ones.
     assert!(
         resolve_in(
