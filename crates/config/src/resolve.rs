@@ -20,6 +20,8 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 pub const MAX_LINE: usize = 16 * 1024;
 /// The most files read for one resolution (every pass, every `Include`).
 pub const MAX_FILES: usize = 1024;
+/// The most bytes of configuration read for one resolution (every pass, every file).
+pub const MAX_TOTAL_BYTES: usize = 16 << 20;
 /// The most notes about ignored keywords kept.
 const MAX_NOTES: usize = 256;
 
@@ -137,6 +139,7 @@ pub(crate) struct Resolver<'a> {
     final_pass: bool,
     want_final: bool,
     files_read: usize,
+    bytes_read: usize,
     pub opts: ResolvedConfig,
 }
 
@@ -154,6 +157,7 @@ impl<'a> Resolver<'a> {
             final_pass: false,
             want_final: false,
             files_read: 0,
+            bytes_read: 0,
             opts,
         }
     }
@@ -360,10 +364,11 @@ impl<'a> Resolver<'a> {
         }
         let mut bad = Vec::new();
         let mut count = 0;
-        for (i, line) in text.split('\n').enumerate() {
-            if text.ends_with('\n') && i + 1 == text.split('\n').count() && line.is_empty() {
-                break;
-            }
+        self.bytes_read = self.bytes_read.saturating_add(text.len());
+        if self.bytes_read > MAX_TOTAL_BYTES {
+            return Err(ConfigError::one("Too much configuration data"));
+        }
+        for (i, line) in text.lines().enumerate() {
             let n = i + 1;
             let r = if line.len() > MAX_LINE {
                 Err(LineError::Bad(vec![format!(

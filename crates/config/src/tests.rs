@@ -341,6 +341,18 @@ fn values_and_defaults() {
 
 #[test]
 fn limits() {
+    // Many lines are read in linear time; too many files or bytes are refused.
+    let blank = "\n".repeat(1 << 20);
+    assert!(resolve_in(&MemoryEnv::default(), "h", &blank).is_ok());
+    let wide = "Include /leaf\n".repeat(MAX_FILES + 1);
+    let e = env(&[("/leaf", "")]);
+    let m = resolve_in(&e, "h", &wide).unwrap_err();
+    assert!(
+        m.messages
+            .iter()
+            .any(|l| l == "Too many configuration files"),
+        "{m:?}"
+    );
     let long = format!("User {}\n", "u".repeat(MAX_LINE));
     assert!(err("h", &long)[0].ends_with("line too long"));
     let many: String = (0..200).map(|i| format!("IdentityFile /k{i}\n")).collect();
