@@ -75,13 +75,14 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
     if !KEYWORDS.contains(&lower.as_str()) {
         return match classify(key, &words.join(" ")) {
             Unhandled::Harmless => Ok(()),
-            // A keyword the configuration resolver knows: `-G` shows it; a connection
+            // A valid OpenSSH keyword: `-G` takes it (as `ssh -G` does); a connection
             // refuses it (see `ssh_config::apply`).
             Unhandled::NotSupported(msg)
-                if matches!(
+                if !matches!(
                     seashell_config::classify(&lower),
-                    Some(seashell_config::Class::Supported(k))
-                        if !matches!(k, Key::Host | Key::Match | Key::Include)
+                    None | Some(seashell_config::Class::Supported(
+                        Key::Host | Key::Match | Key::Include
+                    ))
                 ) =>
             {
                 s.deferred_errors.push(msg);
