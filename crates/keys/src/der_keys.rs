@@ -97,10 +97,17 @@ pub(crate) fn ec_from_sec1(
     let point = k.public_key.ok_or_else(|| {
         KeyFileError::Unsupported("EC private key without its public key".to_string())
     })?;
-    if k.private_key.len() > curve.scalar_len() {
+    // PuTTY writes the scalar with a leading zero byte, as an ASN.1 integer would have it.
+    let start = k
+        .private_key
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(k.private_key.len());
+    let scalar = k.private_key.get(start..).unwrap_or_default();
+    if scalar.is_empty() || scalar.len() > curve.scalar_len() {
         return Err(KeyFileError::Malformed("EC private scalar"));
     }
-    PrivateKey::ecdsa_from_scalar(curve, k.private_key, point).map_err(|_| KeyFileError::Mismatch)
+    PrivateKey::ecdsa_from_scalar(curve, scalar, point).map_err(|_| KeyFileError::Mismatch)
 }
 
 /// Builds a key from a PKCS#8 `PrivateKeyInfo` (RSA, NIST-curve ECDSA or Ed25519).

@@ -94,7 +94,11 @@ pub(crate) fn decrypt(
     if data.is_empty() || !data.len().is_multiple_of(block) {
         return Err(KeyFileError::Malformed("encrypted PEM body length"));
     }
-    let key = bytes_to_key(passphrase, iv.get(..8).unwrap_or_default(), cipher.key_len());
+    let key = bytes_to_key(
+        passphrase,
+        iv.get(..8).unwrap_or_default(),
+        cipher.key_len(),
+    );
     let mut plain = Zeroizing::new(data.to_vec());
     match cipher {
         DekCipher::Aes(16) => cbc_decrypt::<cbc::Decryptor<Aes128>>(&key, &iv, &mut plain)?,

@@ -49,16 +49,16 @@ mod write;
 use core::fmt;
 use std::io;
 
-pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
-pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
 pub use der_keys::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY};
+pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
 pub use generate::{DEFAULT_RSA_BITS, KeyKind, generate_key};
 pub use key_file::{KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file};
+pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
 pub use openssh::{format_public_key_line, parse_public_key_line};
 pub use openssh_write::DEFAULT_KDF_ROUNDS;
 pub use ppk::{MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PASSES};
 pub use public::{MAX_PUBLIC_KEY_FILE, PublicKeyFormat, format_public_key, parse_public_key_file};
-pub use seashell_proto::keys::{PrivateKey, PublicKey, SecretParts};
+pub use seashell_proto::keys::{EcdsaCurve, PrivateKey, PublicKey, SecretParts};
 pub use write::{
     PrivateKeyFormat, encode_private_key, write_private_key_file, write_public_key_file,
 };
@@ -93,7 +93,9 @@ pub fn parse_private_key_with_passphrase(
 /// # Errors
 /// [`KeyFileError::Io`], [`KeyFileError::UnprotectedFile`], otherwise as [`parse_key_file`].
 pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyFileError> {
-    load_key_file(path, None).map(|k| k.key).map_err(|e| e.error)
+    load_key_file(path, None)
+        .map(|k| k.key)
+        .map_err(|e| e.error)
 }
 
 /// Reads a private key file in any supported format, decrypting it with `passphrase` if it

@@ -113,7 +113,9 @@ pub(crate) fn parse(text: &str) -> Result<Ppk<'_>, KeyFileError> {
         other => {
             return Err(KeyFileError::Unsupported(format!(
                 "PuTTY key file version {}",
-                crate::openssh::printable(other.trim_start_matches("PuTTY-User-Key-File-").as_bytes())
+                crate::openssh::printable(
+                    other.trim_start_matches("PuTTY-User-Key-File-").as_bytes()
+                )
             )));
         }
     };
@@ -159,7 +161,8 @@ pub(crate) fn parse(text: &str) -> Result<Ppk<'_>, KeyFileError> {
         None
     };
     let private = lines.blob("Private-Lines")?;
-    let mac = decode_hex(lines.field("Private-MAC")?).ok_or(KeyFileError::Malformed("Private-MAC"))?;
+    let mac =
+        decode_hex(lines.field("Private-MAC")?).ok_or(KeyFileError::Malformed("Private-MAC"))?;
     Ok(Ppk {
         version,
         key_type,
@@ -243,7 +246,8 @@ impl Ppk<'_> {
                     h.update(passphrase);
                     chunk.copy_from_slice(&h.finalize());
                 }
-                decrypt_blob(&key[..32], &[0u8; 16], &mut private)?;
+                let (aes_key, _) = key.split_at(32);
+                decrypt_blob(aes_key, &[0u8; 16], &mut private)?;
             }
             let mut h = Sha1::new();
             h.update(b"putty-private-key-file-mac-key");
@@ -269,7 +273,11 @@ impl Ppk<'_> {
         put_string(&mut data, self.key_type.as_bytes());
         put_string(
             &mut data,
-            if self.encrypted { b"aes256-cbc" } else { b"none" },
+            if self.encrypted {
+                b"aes256-cbc"
+            } else {
+                b"none"
+            },
         );
         put_string(&mut data, self.comment.as_bytes());
         put_string(&mut data, &self.public);

@@ -135,10 +135,7 @@ fn blob_to_key(blob: &[u8]) -> Result<PublicKey, KeyFileError> {
         {
             KeyFileError::Malformed("public key blob")
         } else {
-            KeyFileError::Unsupported(format!(
-                "key type {}",
-                crate::openssh::printable(key_type)
-            ))
+            KeyFileError::Unsupported(format!("key type {}", crate::openssh::printable(key_type)))
         }
     })
 }
@@ -270,7 +267,11 @@ pub fn format_public_key(
                     out.push('\n');
                 }
             }
-            armor::push_wrapped(&mut out, &Base64::encode_string(&key.to_blob()), RFC4716_WIDTH);
+            armor::push_wrapped(
+                &mut out,
+                &Base64::encode_string(&key.to_blob()),
+                RFC4716_WIDTH,
+            );
             out.push_str(RFC4716_END);
             out.push('\n');
             out

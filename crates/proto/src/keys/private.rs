@@ -59,6 +59,8 @@ enum Secret {
         p: Zeroizing<Vec<u8>>,
         q: Zeroizing<Vec<u8>>,
         iqmp: Zeroizing<Vec<u8>>,
+        dp: Zeroizing<Vec<u8>>,
+        dq: Zeroizing<Vec<u8>>,
     },
 }
 
@@ -99,6 +101,10 @@ pub enum SecretParts<'a> {
         q: &'a [u8],
         /// q⁻¹ mod p.
         iqmp: &'a [u8],
+        /// d mod (p − 1).
+        dp: &'a [u8],
+        /// d mod (q − 1).
+        dq: &'a [u8],
     },
 }
 
@@ -227,17 +233,25 @@ impl PrivateKey {
                 return Err(CryptoError::Signing.into());
             }
         }
-        let secret = Secret::Rsa {
+        // Whole bytes of n: d, p and q are no longer than n, so nothing is truncated.
+        let precision = u32::try_from(n.len() * 8).map_err(|_| CryptoError::Signing)?;
+        let dp = crt_exponent(d, p, precision)?;
+        let dq = crt_exponent(d, q, precision)?;
+        let dp = Zeroizing::new(strip_leading_zeros(&dp).to_vec());
+        let dq = Zeroizing::new(strip_leading_zeros(&dq).to_vec());
+        let public = PublicKey::Rsa {
+            e: e.to_vec(),
+            n: n.to_vec(),
+        };
+        let make_secret = |dp: Zeroizing<Vec<u8>>, dq: Zeroizing<Vec<u8>>| Secret::Rsa {
             n: n.to_vec(),
             e: e.to_vec(),
             d: Zeroizing::new(d.to_vec()),
             p: Zeroizing::new(p.to_vec()),
             q: Zeroizing::new(q.to_vec()),
             iqmp: Zeroizing::new(iqmp.to_vec()),
-        };
-        let public = PublicKey::Rsa {
-            e: e.to_vec(),
-            n: n.to_vec(),
+            dp,
+            dq,
         };
         if n_bits > RSA_RING_MAX_BITS {
             check_factors(n, p, q, iqmp)?;
@@ -247,20 +261,16 @@ impl PrivateKey {
             return Ok(PrivateKey {
                 inner: Inner::RsaLarge(signer),
                 public,
-                secret,
+                secret: make_secret(dp, dq),
             });
         }
-        // Whole bytes of n: d, p and q are no longer than n, so nothing is truncated.
-        let precision = u32::try_from(n.len() * 8).map_err(|_| CryptoError::Signing)?;
-        let dp = crt_exponent(d, p, precision)?;
-        let dq = crt_exponent(d, q, precision)?;
         let components = ring::rsa::KeyPairComponents {
             public_key: ring::rsa::PublicKeyComponents { n, e },
             d,
             p,
             q,
-            dP: strip_leading_zeros(&dp),
-            dQ: strip_leading_zeros(&dq),
+            dP: &dp,
+            dQ: &dq,
             qInv: iqmp,
         };
         let pair = RsaKeyPair::from_components(&components).map_err(|_| CryptoError::Signing)?;
@@ -278,7 +288,7 @@ impl PrivateKey {
         Ok(PrivateKey {
             inner: Inner::Rsa { pair, sha1 },
             public,
-            secret,
+            secret: make_secret(dp, dq),
         })
     }
 
@@ -361,6 +371,8 @@ impl PrivateKey {
                 p,
                 q,
                 iqmp,
+                dp,
+                dq,
             } => SecretParts::Rsa {
                 n,
                 e,
@@ -368,6 +380,8 @@ impl PrivateKey {
                 p,
                 q,
                 iqmp,
+                dp,
+                dq,
             },
         }
     }
