@@ -49,15 +49,15 @@ pub(super) fn export(opts: &Opts) -> Outcome {
 
 /// `-i [-m RFC4716|PKCS8|PEM]`: prints an OpenSSH public key line for a key in another format.
 pub(super) fn import(opts: &Opts) -> Outcome {
-    if let Some(m) = opts.value('m') {
-        if !matches!(
+    if let Some(m) = opts.value('m')
+        && !matches!(
             m.to_ascii_uppercase().as_str(),
             "RFC4716" | "SSH2" | "PKCS8" | "PEM"
-        ) {
-            return Err(Failure::new(format!(
-                "Unsupported conversion format \"{m}\""
-            )));
-        }
+        )
+    {
+        return Err(Failure::new(format!(
+            "Unsupported conversion format \"{m}\""
+        )));
     }
     let path = super::file_or_ask(opts, "Enter file in which the key is", "id_ed25519")?;
     let text = read_text(&path)?;
@@ -98,10 +98,10 @@ fn public_of(path: &Path, opts: &Opts) -> Result<PublicKey, Failure> {
     if let Ok((key, _)) = parse_public_key_file(&text) {
         return Ok(key);
     }
-    if let Ok(pub_text) = std::fs::read_to_string(super::pub_path(path)) {
-        if let Ok((key, _)) = parse_public_key_file(&pub_text) {
-            return Ok(key);
-        }
+    if let Ok(pub_text) = std::fs::read_to_string(super::pub_path(path))
+        && let Ok((key, _)) = parse_public_key_file(&pub_text)
+    {
+        return Ok(key);
     }
     let loaded = super::load_private(path, opts.value('P'), "Enter passphrase: ")?;
     Ok(loaded.key.public_key())

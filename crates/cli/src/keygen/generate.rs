@@ -108,7 +108,8 @@ fn key_kind(type_name: &str, bits: Option<&str>) -> Result<KeyKind, Failure> {
 }
 
 /// `-m` for a private key: OpenSSH's own format unless PEM or PKCS8 is asked for. Ed25519
-/// keys have no PEM form: `ssh-keygen` writes them in its own format then, and so do we.
+/// keys have no PEM form, and OpenSSH 9 cannot read them as PKCS#8: `ssh-keygen` writes them
+/// in its own format then, and so do we (the library writes PKCS#8 Ed25519 if asked).
 pub(super) fn private_format(
     m: Option<&str>,
     is_ed25519: bool,
@@ -123,7 +124,7 @@ pub(super) fn private_format(
             )));
         }
     };
-    if is_ed25519 && format == PrivateKeyFormat::Pem {
+    if is_ed25519 {
         return Ok(PrivateKeyFormat::OpenSsh);
     }
     Ok(format)
