@@ -317,6 +317,26 @@ fn generated_and_written_keys_log_in_to_sshd() {
         let label = head.lines().next().unwrap().to_string();
         keys.push((path, label));
     }
+    // And an RSA key larger than ring signs with (crypto-bigint signs), from ssh-keygen as
+    // PEM: sshd must accept its rsa-sha2 signatures.
+    let large = dir.path().join("rsa4608-pem");
+    run_args(
+        &keygen,
+        &[
+            "-q",
+            "-N",
+            "",
+            "-t",
+            "rsa",
+            "-b",
+            "4608",
+            "-m",
+            "PEM",
+            "-f",
+            s(&large),
+        ],
+    );
+    keys.push((large, "4608-bit RSA".to_string()));
     assert_eq!(keys[0].1, "-----BEGIN OPENSSH PRIVATE KEY-----");
     assert_eq!(keys[1].1, "-----BEGIN EC PRIVATE KEY-----");
     assert_eq!(keys[2].1, "-----BEGIN PRIVATE KEY-----");
