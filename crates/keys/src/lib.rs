@@ -16,7 +16,7 @@
 //! - [`encode_private_key`], [`write_private_key_file`], [`write_public_key_file`]: writing
 //!   keys (OpenSSH, PEM, PKCS#8; encrypted or not) into files created 0600 / 0644 atomically.
 //! - [`generate_key`]: new Ed25519, ECDSA (P-256/384/521) and RSA (2048–8192 bit) keys.
-//! - [`fingerprint`]: SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
+//! - [`fingerprint`](mod@fingerprint): SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
 //! - [`known_hosts`]: OpenSSH `known_hosts` files: host patterns with wildcards and negation,
 //!   hashed host names, `@revoked` markers, and appending newly accepted keys.
 //!

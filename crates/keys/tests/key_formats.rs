@@ -71,6 +71,26 @@ fn kdf_costs_over_the_caps_are_refused_before_any_work() {
     .unwrap();
     let pem = pem_block("ENCRYPTED PRIVATE KEY", &der);
     assert!(unsupported(&pem).contains("PBKDF2"));
+    // PKCS#8: scrypt asking for 1 GiB of memory (N = 2^20, r = 8).
+    let scrypt = pbes2::Parameters {
+        kdf: pbes2::ScryptParams {
+            salt: pbes2::Salt::new([7u8; 16]).unwrap(),
+            cost_parameter: 1 << 20,
+            block_size: 8,
+            parallelization: 1,
+            key_length: None,
+        }
+        .into(),
+        encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: [9u8; 16] },
+    };
+    let der = pkcs8::EncryptedPrivateKeyInfoRef {
+        encryption_algorithm: scrypt.into(),
+        encrypted_data: OctetStringRef::new(&data).unwrap(),
+    }
+    .to_der()
+    .unwrap();
+    let pem = pem_block("ENCRYPTED PRIVATE KEY", &der);
+    assert!(unsupported(&pem).contains("scrypt"));
     assert!(start.elapsed() < std::time::Duration::from_millis(500));
     // Legacy PEM: an unknown cipher.
     let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
