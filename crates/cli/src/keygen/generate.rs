@@ -130,8 +130,16 @@ pub(super) fn private_format(
     Ok(format)
 }
 
-/// `-a`: bcrypt rounds for OpenSSH-format keys.
+/// `-a`: bcrypt rounds for OpenSSH-format keys. Also checks `-Z`: we encrypt with
+/// `aes256-ctr` (ssh-keygen's default) only.
 pub(super) fn rounds(opts: &Opts) -> Result<u32, Failure> {
+    if let Some(cipher) = opts.value('Z')
+        && cipher != "aes256-ctr"
+    {
+        return Err(Failure::status1(format!(
+            "seashell keygen: -Z {cipher} is not supported yet (keys are encrypted with aes256-ctr)"
+        )));
+    }
     match opts.value('a') {
         None => Ok(DEFAULT_KDF_ROUNDS),
         Some(a) => a

@@ -195,7 +195,9 @@ pub fn main(args: &[String]) -> ExitCode {
         convert::import(&opts)
     } else if opts.has('y') {
         convert::print_public(&opts)
-    } else if let Some(c) = "ABKMQUXYDcgkrouwz".chars().find(|&c| opts.has(c)) {
+    } else if let Some(c) = "ABKMQUXYDcgkruwz".chars().find(|&c| opts.has(c)) {
+        // Operations we do not have. (-o is accepted and ignored, as by ssh-keygen: the new
+        // format is the default.)
         not_yet(&format!("-{c}"))
     } else {
         generate::run(&opts)
