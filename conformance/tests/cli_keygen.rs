@@ -186,10 +186,13 @@ fn y_e_i_p_round_trip_with_ssh_keygen() {
         ("ec", "ecdsa", "384"),
         ("rsa", "rsa", "2048"),
     ] {
-        // A key made by ssh-keygen, protected by a passphrase.
+        // A key made by ssh-keygen, protected by a passphrase (-a 4 throughout: fewer bcrypt
+        // rounds than the default 16 keep the test quick).
         let theirs = dir.path().join(format!("theirs_{name}"));
         let mut args = vec![
             "-q",
+            "-a",
+            "4",
             "-t",
             t,
             "-N",
@@ -249,7 +252,17 @@ fn y_e_i_p_round_trip_with_ssh_keygen() {
         for format in ["", "PEM", "PKCS8"] {
             let copy = dir.path().join(format!("copy_{name}_{format}"));
             std::fs::copy(&theirs, &copy).unwrap();
-            let mut args = vec!["-p", "-P", "old pass", "-N", "new pass", "-f", s(&copy)];
+            let mut args = vec![
+                "-p",
+                "-a",
+                "4",
+                "-P",
+                "old pass",
+                "-N",
+                "new pass",
+                "-f",
+                s(&copy),
+            ];
             if !format.is_empty() {
                 args.extend(["-m", format]);
             }
@@ -266,13 +279,45 @@ fn y_e_i_p_round_trip_with_ssh_keygen() {
             );
             run_args(
                 &keygen,
-                &["-q", "-p", "-P", "new pass", "-N", "third", "-f", s(&copy)],
+                &[
+                    "-q",
+                    "-p",
+                    "-a",
+                    "4",
+                    "-P",
+                    "new pass",
+                    "-N",
+                    "third",
+                    "-f",
+                    s(&copy),
+                ],
             );
             let line = ours(&["-y", "-P", "third", "-f", s(&copy)]);
             assert_eq!(
                 key_part(&line),
                 key_part(&public),
                 "after ssh-keygen -p {format} {name}"
+            );
+            // -l on a private key without its .pub: from the OpenSSH header while encrypted,
+            // and from the key (empty comment for PEM and PKCS#8) once unencrypted.
+            if format.is_empty() {
+                assert_eq!(
+                    ours(&["-l", "-f", s(&copy)]),
+                    run_args(&keygen, &["-l", "-f", s(&copy)]),
+                    "-l encrypted {name}"
+                );
+            }
+            let plain = dir.path().join(format!("plain_{name}_{format}"));
+            std::fs::copy(&copy, &plain).unwrap();
+            let mut args = vec!["-q", "-p", "-P", "third", "-N", "", "-f", s(&plain)];
+            if !format.is_empty() {
+                args.extend(["-m", format]);
+            }
+            run_args(&keygen, &args);
+            assert_eq!(
+                ours(&["-l", "-f", s(&plain)]),
+                run_args(&keygen, &["-l", "-f", s(&plain)]),
+                "-l {format} {name}"
             );
             // A wrong passphrase is refused with ssh-keygen's words.
             let wrong = Command::new(seashell_bin())

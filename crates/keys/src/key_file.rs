@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use seashell_proto::keys::PrivateKey;
+use seashell_proto::keys::{PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
 use crate::{KeyFileError, armor, der_keys, legacy_pem, openssh, ppk};
@@ -200,6 +200,37 @@ pub fn parse_key_file(text: &str, passphrase: Option<&[u8]>) -> Result<LoadedKey
             "PEM block {}",
             openssh::printable(other.as_bytes())
         ))),
+    }
+}
+
+/// The public key of a private key file and its comment, without a passphrase: OpenSSH files
+/// keep the public key in their unencrypted header (the comment is inside the encrypted
+/// part: `None` then), PuTTY files keep both in the clear; other formats must be unencrypted
+/// (otherwise [`KeyFileError::Encrypted`]) and have no comment (`None`). This is how
+/// `ssh-keygen -l` lists a private key that has no `.pub`.
+///
+/// # Errors
+/// As [`parse_key_file`] without a passphrase.
+pub fn public_key_of_key_file(text: &str) -> Result<(PublicKey, Option<String>), KeyFileError> {
+    let trimmed = text.trim_start();
+    if ppk::sniff(trimmed).is_some() {
+        let file = ppk::parse(trimmed)?;
+        return Ok((file.public_key()?, Some(file.comment().to_string())));
+    }
+    match parse_key_file(trimmed, None) {
+        Ok(loaded) => {
+            let has_comment = loaded.format == KeyFileFormat::OpenSsh;
+            Ok((
+                loaded.key.public_key(),
+                has_comment.then_some(loaded.comment),
+            ))
+        }
+        Err(KeyFileError::Encrypted)
+            if armor::first_label(trimmed) == Some("OPENSSH PRIVATE KEY") =>
+        {
+            Ok((openssh::header_public_key(trimmed)?, None))
+        }
+        Err(e) => Err(e),
     }
 }
 

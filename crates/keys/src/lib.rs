@@ -52,7 +52,9 @@ use std::io;
 pub use der_keys::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY};
 pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
 pub use generate::{DEFAULT_RSA_BITS, KeyKind, generate_key};
-pub use key_file::{KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file};
+pub use key_file::{
+    KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, public_key_of_key_file,
+};
 pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
 pub use openssh::{format_public_key_line, parse_public_key_line};
 pub use openssh_write::DEFAULT_KDF_ROUNDS;

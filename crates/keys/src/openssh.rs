@@ -97,6 +97,36 @@ pub(crate) fn parse_with_comment(
     parse_binary(&data, passphrase)
 }
 
+/// The public key in the (never encrypted) header of an OpenSSH private key file.
+pub(crate) fn header_public_key(text: &str) -> Result<PublicKey, KeyFileError> {
+    let body = text
+        .trim_start()
+        .strip_prefix(BEGIN)
+        .ok_or(KeyFileError::NotOpenSsh)?;
+    let end = body
+        .find(END)
+        .ok_or(KeyFileError::Malformed("armor end line"))?;
+    let data = decode_armored_base64(body.get(..end).unwrap_or_default())?;
+    let mut r = Reader::new(&data);
+    let magic = r
+        .take(MAGIC.len(), "magic")
+        .map_err(|_| KeyFileError::NotOpenSsh)?;
+    if magic != MAGIC {
+        return Err(KeyFileError::NotOpenSsh);
+    }
+    for what in ["cipher name", "kdf name", "kdf options"] {
+        r.string(what).map_err(malformed)?;
+    }
+    if r.u32("number of keys").map_err(malformed)? != 1 {
+        return Err(KeyFileError::Unsupported(
+            "several keys in one file".to_string(),
+        ));
+    }
+    let blob = r.string("public key").map_err(malformed)?;
+    supported_type(blob)?;
+    PublicKey::from_blob(blob).map_err(|_| KeyFileError::Malformed("public key"))
+}
+
 /// Reads and parses a private key file with [`parse_private_key`]. Files over 1 MiB are
 /// refused without being read in full.
 ///

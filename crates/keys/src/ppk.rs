@@ -186,6 +186,11 @@ impl Ppk<'_> {
         self.comment
     }
 
+    /// The public key (stored unencrypted).
+    pub(crate) fn public_key(&self) -> Result<PublicKey, KeyFileError> {
+        PublicKey::from_blob(&self.public).map_err(|_| KeyFileError::Malformed("PuTTY public blob"))
+    }
+
     /// Checks the KDF parameters against the caps (no passphrase needed).
     pub(crate) fn check(&self) -> Result<(), KeyFileError> {
         if let Some(k) = &self.kdf {

@@ -24,13 +24,13 @@ fn list(file: &Path, hash: FingerprintHash, visual: bool) -> Result<String, Stri
     // One key in another format (RFC 4716, PEM), or a private key without its .pub.
     if text.contains("-----BEGIN") || text.contains("---- BEGIN") || text.starts_with("PuTTY-") {
         let (key, comment) = match parse_public_key_file(&text) {
-            Ok(k) => k,
-            Err(_) => {
-                let loaded = seashell_keys::load_key_file(file, None).map_err(|e| e.to_string())?;
-                (loaded.key.public_key(), loaded.comment)
-            }
+            Ok((key, comment)) => (key, (!comment.is_empty()).then_some(comment)),
+            // A private key's public half, readable without its passphrase in OpenSSH
+            // and PuTTY files.
+            Err(_) => seashell_keys::public_key_of_key_file(&text)
+                .map_err(|e| format!("{}: {e}", file.display()))?,
         };
-        push_line(&mut out, &key, &comment, hash, visual);
+        push_line(&mut out, &key, comment.as_deref(), hash, visual);
         return Ok(out);
     }
     for (n, line) in text.lines().enumerate() {
@@ -40,7 +40,13 @@ fn list(file: &Path, hash: FingerprintHash, visual: bool) -> Result<String, Stri
         }
         let (key, comment) = parse_public_key_line(line)
             .map_err(|e| format!("{}:{}: {e}", file.display(), n + 1))?;
-        push_line(&mut out, &key, &comment, hash, visual);
+        push_line(
+            &mut out,
+            &key,
+            (!comment.is_empty()).then_some(comment.as_str()),
+            hash,
+            visual,
+        );
     }
     if out.is_empty() {
         return Err(format!("{} is not a public key file.", file.display()));
@@ -48,19 +54,17 @@ fn list(file: &Path, hash: FingerprintHash, visual: bool) -> Result<String, Stri
     Ok(out)
 }
 
-/// Appends `bits fingerprint comment (TYPE)` and, for `visual`, the randomart.
+/// Appends `bits fingerprint comment (TYPE)` and, for `visual`, the randomart. Like
+/// `ssh-keygen`, a key without a comment (or a PEM private key) shows "no comment"; an
+/// OpenSSH private key with an empty comment shows an empty one.
 fn push_line(
     out: &mut String,
     key: &seashell_keys::PublicKey,
-    comment: &str,
+    comment: Option<&str>,
     hash: FingerprintHash,
     visual: bool,
 ) {
-    let comment = if comment.is_empty() {
-        "no comment"
-    } else {
-        comment
-    };
+    let comment = comment.unwrap_or("no comment");
     out.push_str(&format!(
         "{} {} {comment} ({})\n",
         key_bits(key),
