@@ -5,6 +5,7 @@
 
 use seashell_conformance::process::{run_limited, text};
 use seashell_conformance::{SshdOptions, in_ci, seashell_bin, start_sshd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -362,26 +363,25 @@ fn generated_and_written_keys_log_in_to_sshd() {
         let label = head.lines().next().unwrap().to_string();
         keys.push((path, label));
     }
-    // And an RSA key larger than ring signs with (crypto-bigint signs), from ssh-keygen as
-    // PEM: sshd must accept its rsa-sha2 signatures.
-    let large = dir.path().join("rsa4608-pem");
+    // And the largest RSA key we sign with (8192 bits, beyond ring: crypto-bigint signs), made
+    // by ssh-keygen, as PEM: sshd must accept its rsa-sha2 signatures.
+    let large = dir.path().join("rsa8192-pem");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/keys/tests/data/rsa8192"),
+        &large,
+    )
+    .unwrap();
+    std::fs::set_permissions(&large, std::fs::Permissions::from_mode(0o600)).unwrap();
     run_args(
         &keygen,
-        &[
-            "-q",
-            "-N",
-            "",
-            "-t",
-            "rsa",
-            "-b",
-            "4608",
-            "-m",
-            "PEM",
-            "-f",
-            s(&large),
-        ],
+        &["-q", "-p", "-P", "", "-N", "", "-m", "PEM", "-f", s(&large)],
     );
-    keys.push((large, "4608-bit RSA".to_string()));
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/keys/tests/data/rsa8192.pub"),
+        format!("{}.pub", large.display()),
+    )
+    .unwrap();
+    keys.push((large, "8192-bit RSA".to_string()));
     assert_eq!(keys[0].1, "-----BEGIN OPENSSH PRIVATE KEY-----");
     assert_eq!(keys[1].1, "-----BEGIN EC PRIVATE KEY-----");
     assert_eq!(keys[2].1, "-----BEGIN PRIVATE KEY-----");
