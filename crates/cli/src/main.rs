@@ -5,7 +5,7 @@
 //!          destination [command [argument ...]]
 //! seashell serve [--listen ADDR] [--host-key PATH]... ...   (see docs/serve.md)
 //! seashell demo [--bytes N]
-//! seashell keygen -l [-v] [-E fingerprint_hash] -f input_keyfile   (see docs/cli.md)
+//! seashell keygen [-t type] [-b bits] [-f file] [-N pass] [-C comment] | -l | -y | -e | -i | -p   (see docs/keys.md)
 //! ```
 //!
 //! The exit status is the remote command's, or 255 if the connection failed or the command

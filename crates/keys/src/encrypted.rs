@@ -204,7 +204,7 @@ fn ctr_apply<C: KeyIvInit + StreamCipher>(
     Ok(())
 }
 
-fn cbc_decrypt<M: KeyIvInit + BlockModeDecrypt>(
+pub(crate) fn cbc_decrypt<M: KeyIvInit + BlockModeDecrypt>(
     key: &[u8],
     iv: &[u8],
     data: &mut [u8],
@@ -216,7 +216,7 @@ fn cbc_decrypt<M: KeyIvInit + BlockModeDecrypt>(
     Ok(())
 }
 
-fn whole_blocks<N: ArraySize>(data: &mut [u8]) -> Option<&mut [Array<u8, N>]> {
+pub(crate) fn whole_blocks<N: ArraySize>(data: &mut [u8]) -> Option<&mut [Array<u8, N>]> {
     let (blocks, tail) = Array::slice_as_chunks_mut(data);
     tail.is_empty().then_some(blocks)
 }

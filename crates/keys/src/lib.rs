@@ -3,10 +3,20 @@
 //! The file formats around SSH keys, on top of the in-memory keys of
 //! [`seashell_proto::keys`]:
 //!
-//! - [`openssh`]: OpenSSH private key files, plain or passphrase-protected
-//!   (`-----BEGIN OPENSSH PRIVATE KEY-----`, the
-//!   `openssh-key-v1` format) and public key lines (`type base64 comment`).
-//! - [`fingerprint`]: SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
+//! - [`parse_key_file`] / [`load_key_file`]: private key files in every format we read,
+//!   sniffed from the text, with their comment ([`LoadedKey`]): OpenSSH
+//!   (`openssh-key-v1`, plain or bcrypt-encrypted), PEM PKCS#1 `RSA PRIVATE KEY` and SEC1
+//!   `EC PRIVATE KEY` (plain or OpenSSL's legacy `Proc-Type: 4,ENCRYPTED`), PKCS#8
+//!   `PRIVATE KEY` and `ENCRYPTED PRIVATE KEY` (PBES2), and PuTTY `.ppk` versions 2 and 3.
+//!   [`parse_private_key`] and [`load_private_key`] are the same without the comment.
+//! - [`openssh`]: the OpenSSH private key format alone, and public key lines
+//!   (`type base64 comment`).
+//! - [`parse_public_key_file`] / [`format_public_key`]: public keys as OpenSSH lines,
+//!   RFC 4716, PEM SubjectPublicKeyInfo and PKCS#1.
+//! - [`encode_private_key`], [`write_private_key_file`], [`write_public_key_file`]: writing
+//!   keys (OpenSSH, PEM, PKCS#8; encrypted or not) into files created 0600 / 0644 atomically.
+//! - [`generate_key`]: new Ed25519, ECDSA (P-256/384/521) and RSA (2048–8192 bit) keys.
+//! - [`fingerprint`](mod@fingerprint): SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
 //! - [`known_hosts`]: OpenSSH `known_hosts` files: host patterns with wildcards and negation,
 //!   hashed host names, `@revoked` markers, and appending newly accepted keys.
 //!
@@ -22,21 +32,87 @@
     )
 )]
 
+mod armor;
+mod der_keys;
 mod encrypted;
 pub mod fingerprint;
+mod generate;
+mod key_file;
 pub mod known_hosts;
+mod legacy_pem;
 pub mod openssh;
+mod openssh_write;
+mod ppk;
+mod public;
+mod write;
 
 use core::fmt;
 use std::io;
 
+pub use der_keys::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY};
 pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
-pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
-pub use openssh::{
-    load_private_key, load_private_key_with_passphrase, parse_private_key,
-    parse_private_key_with_passphrase, parse_public_key_line,
+pub use generate::{DEFAULT_RSA_BITS, KeyKind, generate_key};
+pub use key_file::{
+    KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, public_key_of_key_file,
 };
-pub use seashell_proto::keys::{PrivateKey, PublicKey};
+pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
+pub use openssh::{format_public_key_line, parse_public_key_line};
+pub use openssh_write::DEFAULT_KDF_ROUNDS;
+pub use ppk::{MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PASSES};
+pub use public::{MAX_PUBLIC_KEY_FILE, PublicKeyFormat, format_public_key, parse_public_key_file};
+pub use seashell_proto::keys::{EcdsaCurve, PrivateKey, PublicKey, SecretParts};
+pub use write::{
+    PrivateKeyFormat, encode_private_key, write_private_key_file, write_public_key_file,
+};
+
+use std::path::Path;
+
+/// Parses a private key file in any supported format that is not protected by a
+/// passphrase ([`parse_key_file`] without the comment).
+///
+/// # Errors
+/// As [`parse_key_file`]; [`KeyFileError::Encrypted`] if the key needs a passphrase.
+pub fn parse_private_key(text: &str) -> Result<PrivateKey, KeyFileError> {
+    parse_key_file(text, None).map(|k| k.key)
+}
+
+/// Parses a private key file in any supported format, decrypting it with `passphrase` if it
+/// is protected ([`parse_key_file`] without the comment).
+///
+/// # Errors
+/// As [`parse_key_file`].
+pub fn parse_private_key_with_passphrase(
+    text: &str,
+    passphrase: &[u8],
+) -> Result<PrivateKey, KeyFileError> {
+    parse_key_file(text, Some(passphrase)).map(|k| k.key)
+}
+
+/// Reads a private key file in any supported format that is not protected by a passphrase.
+/// A file its group or others may read or write is refused, as `ssh` does; see
+/// [`load_key_file`], which also names the file in its error and returns the comment.
+///
+/// # Errors
+/// [`KeyFileError::Io`], [`KeyFileError::UnprotectedFile`], otherwise as [`parse_key_file`].
+pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyFileError> {
+    load_key_file(path, None)
+        .map(|k| k.key)
+        .map_err(|e| e.error)
+}
+
+/// Reads a private key file in any supported format, decrypting it with `passphrase` if it
+/// is protected, with the checks of [`load_private_key`].
+///
+/// # Errors
+/// As [`load_private_key`].
+pub fn load_private_key_with_passphrase(
+    path: &Path,
+    passphrase: &[u8],
+) -> Result<PrivateKey, KeyFileError> {
+    load_key_file(path, Some(passphrase))
+        .map(|k| k.key)
+        .map_err(|e| e.error)
+}
 
 /// Why a key file or key line could not be used.
 #[derive(Debug)]
@@ -45,8 +121,13 @@ pub enum KeyFileError {
     /// Reading the file failed.
     Io(io::Error),
     /// The text is not an OpenSSH private key (no `-----BEGIN OPENSSH PRIVATE KEY-----`
-    /// armor, or not the `openssh-key-v1` format inside it).
+    /// armor, or not the `openssh-key-v1` format inside it): from the [`openssh`] module's
+    /// functions only.
     NotOpenSsh,
+    /// The text is in no key file format we know.
+    UnknownFormat,
+    /// The operating system's random number generator failed (writing or generating keys).
+    Rng,
     /// The private key is protected by a passphrase and none was given: read it with
     /// [`openssh::parse_private_key_with_passphrase`] or
     /// [`openssh::load_private_key_with_passphrase`].
@@ -75,6 +156,8 @@ impl fmt::Display for KeyFileError {
         match self {
             KeyFileError::Io(e) => write!(f, "cannot read key file: {e}"),
             KeyFileError::NotOpenSsh => f.write_str("not an OpenSSH private key"),
+            KeyFileError::UnknownFormat => f.write_str("not a key file in any format we know"),
+            KeyFileError::Rng => f.write_str("the random number generator failed"),
             KeyFileError::Encrypted => f.write_str("the private key needs a passphrase"),
             KeyFileError::BadPassphrase => f.write_str("incorrect passphrase for the private key"),
             KeyFileError::UnprotectedFile { mode } => write!(

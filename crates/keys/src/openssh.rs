@@ -25,14 +25,15 @@ const MAX_KEY_FILE: u64 = 1 << 20;
 /// Key type names in messages are cut to this many characters.
 const MAX_NAME_IN_MESSAGE: usize = 64;
 
-/// The RSA modulus sizes ring can sign with, in bits.
-const RSA_SIGN_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
+/// The RSA modulus sizes we sign with, in bits (ring up to 4096, crypto-bigint above).
+const RSA_SIGN_BITS: core::ops::RangeInclusive<usize> =
+    seashell_proto::keys::RSA_SIGN_MIN_BITS..=seashell_proto::keys::RSA_SIGN_MAX_BITS;
 
 /// Parses an OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`) that is not
 /// protected by a passphrase.
 ///
 /// Supported key types: `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ecdsa-sha2-nistp384`,
-/// `ecdsa-sha2-nistp521` and `ssh-rsa` (2048 to 4096 bits). The public key in the file's
+/// `ecdsa-sha2-nistp521` and `ssh-rsa` (2048 to 8192 bits). The public key in the file's
 /// header must equal the key in its private section. Every decoded secret buffer is wiped
 /// before this returns.
 ///
@@ -75,6 +76,15 @@ fn parse_private_key_inner(
     text: &str,
     passphrase: Option<&[u8]>,
 ) -> Result<PrivateKey, KeyFileError> {
+    parse_with_comment(text, passphrase).map(|(key, _)| key)
+}
+
+/// Parses an OpenSSH private key file and returns the key with the comment of its private
+/// section (readable only once decrypted).
+pub(crate) fn parse_with_comment(
+    text: &str,
+    passphrase: Option<&[u8]>,
+) -> Result<(PrivateKey, String), KeyFileError> {
     let body = text
         .trim_start()
         .strip_prefix(BEGIN)
@@ -85,6 +95,36 @@ fn parse_private_key_inner(
     let body = body.get(..end).ok_or(KeyFileError::Malformed("armor"))?;
     let data = decode_armored_base64(body)?;
     parse_binary(&data, passphrase)
+}
+
+/// The public key in the (never encrypted) header of an OpenSSH private key file.
+pub(crate) fn header_public_key(text: &str) -> Result<PublicKey, KeyFileError> {
+    let body = text
+        .trim_start()
+        .strip_prefix(BEGIN)
+        .ok_or(KeyFileError::NotOpenSsh)?;
+    let end = body
+        .find(END)
+        .ok_or(KeyFileError::Malformed("armor end line"))?;
+    let data = decode_armored_base64(body.get(..end).unwrap_or_default())?;
+    let mut r = Reader::new(&data);
+    let magic = r
+        .take(MAGIC.len(), "magic")
+        .map_err(|_| KeyFileError::NotOpenSsh)?;
+    if magic != MAGIC {
+        return Err(KeyFileError::NotOpenSsh);
+    }
+    for what in ["cipher name", "kdf name", "kdf options"] {
+        r.string(what).map_err(malformed)?;
+    }
+    if r.u32("number of keys").map_err(malformed)? != 1 {
+        return Err(KeyFileError::Unsupported(
+            "several keys in one file".to_string(),
+        ));
+    }
+    let blob = r.string("public key").map_err(malformed)?;
+    supported_type(blob)?;
+    PublicKey::from_blob(blob).map_err(|_| KeyFileError::Malformed("public key"))
 }
 
 /// Reads and parses a private key file with [`parse_private_key`]. Files over 1 MiB are
@@ -120,7 +160,7 @@ fn as_text(bytes: &[u8]) -> Result<&str, KeyFileError> {
 }
 
 /// Opens a key file, checks its permissions and size, and reads it into a wiped buffer.
-fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+pub(crate) fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     check_permissions(&meta)?;
@@ -262,7 +302,10 @@ fn decode_armored_base64(body: &str) -> Result<Zeroizing<Vec<u8>>, KeyFileError>
 }
 
 /// Parses the decoded `openssh-key-v1` structure.
-fn parse_binary(data: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, KeyFileError> {
+fn parse_binary(
+    data: &[u8],
+    passphrase: Option<&[u8]>,
+) -> Result<(PrivateKey, String), KeyFileError> {
     let mut r = Reader::new(data);
     let magic = r
         .take(MAGIC.len(), "magic")
@@ -289,7 +332,7 @@ fn parse_binary(data: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, Ke
     let key_type = supported_type(public_blob)?;
     let header_key =
         PublicKey::from_blob(public_blob).map_err(|_| KeyFileError::Malformed("public key"))?;
-    let key = if cipher == b"none" {
+    let (key, comment) = if cipher == b"none" {
         if !trailer.is_empty() {
             return Err(KeyFileError::Malformed("key file"));
         }
@@ -312,7 +355,7 @@ fn parse_binary(data: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, Ke
     if key.public_key() != header_key {
         return Err(KeyFileError::Mismatch);
     }
-    Ok(key)
+    Ok((key, comment))
 }
 
 /// Parses the (plaintext) private section: check integers, one key, comment, padding to
@@ -322,7 +365,7 @@ fn parse_private_section(
     key_type: &str,
     block: usize,
     decrypted: bool,
-) -> Result<PrivateKey, KeyFileError> {
+) -> Result<(PrivateKey, String), KeyFileError> {
     if !private.len().is_multiple_of(block) {
         return Err(KeyFileError::Malformed("private section length"));
     }
@@ -347,7 +390,8 @@ fn parse_private_section(
         ("ssh-rsa", None) => parse_rsa(&mut p)?,
         (other, None) => return Err(KeyFileError::Unsupported(format!("key type {other}"))),
     };
-    let _comment = p.string("comment").map_err(malformed)?;
+    let comment = p.string("comment").map_err(malformed)?;
+    let comment = String::from_utf8_lossy(comment).into_owned();
     let padding = p.rest();
     let in_order = padding
         .iter()
@@ -356,7 +400,7 @@ fn parse_private_section(
     if !in_order || padding.len() >= block {
         return Err(KeyFileError::Malformed("private section padding"));
     }
-    Ok(key)
+    Ok((key, comment))
 }
 
 fn parse_ed25519(p: &mut Reader<'_>) -> Result<PrivateKey, KeyFileError> {
@@ -400,14 +444,24 @@ fn parse_rsa(p: &mut Reader<'_>) -> Result<PrivateKey, KeyFileError> {
     let iqmp = p.mpint_positive("rsa iqmp").map_err(malformed)?;
     let prime_p = p.mpint_positive("rsa prime p").map_err(malformed)?;
     let prime_q = p.mpint_positive("rsa prime q").map_err(malformed)?;
+    check_rsa_bits(n)?;
+    PrivateKey::rsa_from_components(n, e, d, iqmp, prime_p, prime_q)
+        .map_err(|_| KeyFileError::Malformed("rsa key components"))
+}
+
+/// Refuses RSA moduli outside the sizes we sign with (2048 to 8192 bits), naming the size.
+pub(crate) fn check_rsa_bits(n: &[u8]) -> Result<(), KeyFileError> {
+    let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
+    let n = n.get(start..).unwrap_or_default();
     let bits = bit_len(n);
     if !RSA_SIGN_BITS.contains(&bits) {
         return Err(KeyFileError::Unsupported(format!(
-            "{bits}-bit RSA key (2048 to 4096 bits are supported)"
+            "{bits}-bit RSA key ({} to {} bits are supported)",
+            RSA_SIGN_BITS.start(),
+            RSA_SIGN_BITS.end()
         )));
     }
-    PrivateKey::rsa_from_components(n, e, d, iqmp, prime_p, prime_q)
-        .map_err(|_| KeyFileError::Malformed("rsa key components"))
+    Ok(())
 }
 
 /// The bit length of a big-endian magnitude without leading zeros.

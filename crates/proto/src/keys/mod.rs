@@ -16,7 +16,7 @@ mod private;
 mod rsa;
 
 pub use ecdsa::{ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, EcdsaCurve};
-pub use private::PrivateKey;
+pub use private::{PrivateKey, RSA_SIGN_MAX_BITS, RSA_SIGN_MIN_BITS, SecretParts};
 
 use core::fmt;
 

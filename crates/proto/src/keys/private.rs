@@ -7,7 +7,7 @@ use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use zeroize::Zeroizing;
 
 use super::ecdsa::P521Signer;
-use super::rsa::{Sha1Signer, crt_exponent};
+use super::rsa::{PkcsSigner, RsaHash, check_factors, crt_exponent};
 use super::{
     EcdsaCurve, PublicKey, RSA_SHA2_256, RSA_SHA2_512, SSH_ED25519, SSH_RSA, bit_len,
     strip_leading_zeros,
@@ -16,7 +16,11 @@ use crate::error::{CryptoError, Error};
 use crate::wire::put_string;
 
 /// The largest RSA modulus ring can sign with, in bits.
-const RSA_SIGN_MAX_BITS: usize = 4096;
+const RSA_RING_MAX_BITS: usize = 4096;
+/// The largest RSA modulus accepted for signing (larger keys sign with crypto-bigint).
+pub const RSA_SIGN_MAX_BITS: usize = 8192;
+/// The smallest RSA modulus accepted for signing.
+pub const RSA_SIGN_MIN_BITS: usize = 2048;
 
 /// A private key that can sign.
 ///
@@ -31,6 +35,88 @@ const RSA_SIGN_MAX_BITS: usize = 4096;
 pub struct PrivateKey {
     inner: Inner,
     public: PublicKey,
+    /// The secret components, kept for key-file writers (ring cannot export them).
+    secret: Secret,
+}
+
+/// The secret components of a key (wiped on drop), with the public ones writers need.
+enum Secret {
+    Ed25519 {
+        seed: Zeroizing<[u8; 32]>,
+        public: [u8; 32],
+    },
+    /// The private scalar, left-padded to the curve's scalar length.
+    Ecdsa {
+        curve: EcdsaCurve,
+        scalar: Zeroizing<Vec<u8>>,
+        point: Vec<u8>,
+    },
+    /// Big-endian magnitudes without leading zeros.
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+        d: Zeroizing<Vec<u8>>,
+        p: Zeroizing<Vec<u8>>,
+        q: Zeroizing<Vec<u8>>,
+        iqmp: Zeroizing<Vec<u8>>,
+        dp: Zeroizing<Vec<u8>>,
+        dq: Zeroizing<Vec<u8>>,
+    },
+}
+
+/// The secret components of a [`PrivateKey`], borrowed for writing key files
+/// ([`PrivateKey::secret_parts`]).
+///
+/// Every field is secret except the public ones named as such. `Debug` prints only the key
+/// type. Big numbers are big-endian magnitudes without leading zero bytes.
+#[non_exhaustive]
+pub enum SecretParts<'a> {
+    /// An Ed25519 key.
+    Ed25519 {
+        /// The 32-byte seed (the RFC 8032 private key).
+        seed: &'a [u8; 32],
+        /// The public key (not secret).
+        public: &'a [u8; 32],
+    },
+    /// An ECDSA key.
+    Ecdsa {
+        /// The curve.
+        curve: EcdsaCurve,
+        /// The private scalar, left-padded to `curve.scalar_len()` bytes.
+        scalar: &'a [u8],
+        /// The uncompressed SEC1 public point (not secret).
+        point: &'a [u8],
+    },
+    /// An RSA key.
+    Rsa {
+        /// The modulus (not secret).
+        n: &'a [u8],
+        /// The public exponent (not secret).
+        e: &'a [u8],
+        /// The private exponent.
+        d: &'a [u8],
+        /// The first prime.
+        p: &'a [u8],
+        /// The second prime.
+        q: &'a [u8],
+        /// q⁻¹ mod p.
+        iqmp: &'a [u8],
+        /// d mod (p − 1).
+        dp: &'a [u8],
+        /// d mod (q − 1).
+        dq: &'a [u8],
+    },
+}
+
+impl fmt::Debug for SecretParts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            SecretParts::Ed25519 { .. } => "Ed25519",
+            SecretParts::Ecdsa { .. } => "Ecdsa",
+            SecretParts::Rsa { .. } => "Rsa",
+        };
+        write!(f, "SecretParts::{kind}(..)")
+    }
 }
 
 enum Inner {
@@ -41,8 +127,10 @@ enum Inner {
     Rsa {
         pair: RsaKeyPair,
         /// The legacy SHA-1 `ssh-rsa` signer (ring cannot make SHA-1 signatures).
-        sha1: Sha1Signer,
+        sha1: PkcsSigner,
     },
+    /// An RSA key larger than ring signs with: every algorithm through crypto-bigint.
+    RsaLarge(PkcsSigner),
 }
 
 impl fmt::Debug for PrivateKey {
@@ -66,7 +154,11 @@ impl PrivateKey {
         let public = ed25519_public(&pair)?;
         Ok(PrivateKey {
             inner: Inner::Ed25519(pair),
-            public,
+            public: PublicKey::Ed25519(public),
+            secret: Secret::Ed25519 {
+                seed: Zeroizing::new(*seed),
+                public,
+            },
         })
     }
 
@@ -83,7 +175,11 @@ impl PrivateKey {
         let public = ed25519_public(&pair)?;
         Ok(PrivateKey {
             inner: Inner::Ed25519(pair),
-            public,
+            public: PublicKey::Ed25519(public),
+            secret: Secret::Ed25519 {
+                seed: Zeroizing::new(*seed),
+                public,
+            },
         })
     }
 
@@ -104,9 +200,12 @@ impl PrivateKey {
     /// allowed. The CRT exponents d mod (p−1) and d mod (q−1) are computed here in constant
     /// time; every intermediate this crate owns is wiped afterwards.
     ///
-    /// ring signs only with moduli of 2048 to 4096 bits whose primes are a multiple of 512 bits
-    /// long, and with `e >= 65537`; other keys are refused. One signature is made as a
-    /// self-test, so that inconsistent components are refused here and not at first use.
+    /// Moduli of 2048 to 4096 bits sign with ring, which needs primes of equal length and
+    /// `e >= 65537`; other keys of that size are refused. Moduli of 4097 to 8192 bits
+    /// ([`RSA_SIGN_MAX_BITS`]) sign with crypto-bigint (`m^d mod n`, slower: about 0.3 s per
+    /// signature at 8192 bits); their primes are checked here (`p·q = n`,
+    /// `iqmp·q = 1 mod p`). One signature is made as a self-test and verified, so that
+    /// inconsistent components are refused here and not at first use.
     ///
     /// # Errors
     /// [`CryptoError::Signing`] if the components are inconsistent or unsupported.
@@ -124,13 +223,13 @@ impl PrivateKey {
         let p = strip_leading_zeros(p);
         let q = strip_leading_zeros(q);
         let iqmp = strip_leading_zeros(iqmp);
-        // Bound the work before any big-number arithmetic: ring refuses larger keys anyway.
+        // Bound the work before any big-number arithmetic.
         let n_bits = bit_len(n);
-        if n_bits > RSA_SIGN_MAX_BITS || n_bits == 0 {
+        if !(RSA_SIGN_MIN_BITS..=RSA_SIGN_MAX_BITS).contains(&n_bits) {
             return Err(CryptoError::Signing.into());
         }
-        for part in [d, p, q, iqmp] {
-            if part.len() > n.len() {
+        for part in [e, d, p, q, iqmp] {
+            if part.is_empty() || part.len() > n.len() {
                 return Err(CryptoError::Signing.into());
             }
         }
@@ -138,13 +237,40 @@ impl PrivateKey {
         let precision = u32::try_from(n.len() * 8).map_err(|_| CryptoError::Signing)?;
         let dp = crt_exponent(d, p, precision)?;
         let dq = crt_exponent(d, q, precision)?;
+        let dp = Zeroizing::new(strip_leading_zeros(&dp).to_vec());
+        let dq = Zeroizing::new(strip_leading_zeros(&dq).to_vec());
+        let public = PublicKey::Rsa {
+            e: e.to_vec(),
+            n: n.to_vec(),
+        };
+        let make_secret = |dp: Zeroizing<Vec<u8>>, dq: Zeroizing<Vec<u8>>| Secret::Rsa {
+            n: n.to_vec(),
+            e: e.to_vec(),
+            d: Zeroizing::new(d.to_vec()),
+            p: Zeroizing::new(p.to_vec()),
+            q: Zeroizing::new(q.to_vec()),
+            iqmp: Zeroizing::new(iqmp.to_vec()),
+            dp,
+            dq,
+        };
+        if n_bits > RSA_RING_MAX_BITS {
+            check_factors(n, p, q, iqmp)?;
+            let signer = PkcsSigner::new(n, e, d)?;
+            // The signer verifies what it makes: a wrong d fails here.
+            signer.sign(RsaHash::Sha256, b"seashell rsa key self-test")?;
+            return Ok(PrivateKey {
+                inner: Inner::RsaLarge(signer),
+                public,
+                secret: make_secret(dp, dq),
+            });
+        }
         let components = ring::rsa::KeyPairComponents {
             public_key: ring::rsa::PublicKeyComponents { n, e },
             d,
             p,
             q,
-            dP: strip_leading_zeros(&dp),
-            dQ: strip_leading_zeros(&dq),
+            dP: &dp,
+            dQ: &dq,
             qInv: iqmp,
         };
         let pair = RsaKeyPair::from_components(&components).map_err(|_| CryptoError::Signing)?;
@@ -158,13 +284,11 @@ impl PrivateKey {
             &mut probe,
         )
         .map_err(|_| CryptoError::Signing)?;
-        let sha1 = Sha1Signer::new(n, e, d)?;
+        let sha1 = PkcsSigner::new(n, e, d)?;
         Ok(PrivateKey {
             inner: Inner::Rsa { pair, sha1 },
-            public: PublicKey::Rsa {
-                e: e.to_vec(),
-                n: n.to_vec(),
-            },
+            public,
+            secret: make_secret(dp, dq),
         })
     }
 
@@ -184,6 +308,7 @@ impl PrivateKey {
             curve,
             point: public_sec1.to_vec(),
         };
+        let scalar = curve.padded_scalar(d)?;
         let signing = match curve {
             EcdsaCurve::NistP256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
             EcdsaCurve::NistP384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
@@ -191,10 +316,14 @@ impl PrivateKey {
                 return Ok(PrivateKey {
                     inner: Inner::EcdsaP521(P521Signer::new(d, public_sec1)?),
                     public,
+                    secret: Secret::Ecdsa {
+                        curve,
+                        scalar,
+                        point: public_sec1.to_vec(),
+                    },
                 });
             }
         };
-        let scalar = curve.padded_scalar(d)?;
         let pair = EcdsaKeyPair::from_private_key_and_public_key(
             signing,
             scalar.as_slice(),
@@ -205,12 +334,56 @@ impl PrivateKey {
         Ok(PrivateKey {
             inner: Inner::Ecdsa(pair, curve),
             public,
+            secret: Secret::Ecdsa {
+                curve,
+                scalar,
+                point: public_sec1.to_vec(),
+            },
         })
     }
 
     /// The public half of the key.
     pub fn public_key(&self) -> PublicKey {
         self.public.clone()
+    }
+
+    /// The secret components, for writing the key to a file (OpenSSH, PEM, PKCS#8).
+    ///
+    /// This is the only way secret material leaves a `PrivateKey`. The borrowed slices live
+    /// in buffers that are wiped when the key is dropped; callers that copy them should keep
+    /// the copies in wiped buffers too (for example `zeroize::Zeroizing`).
+    pub fn secret_parts(&self) -> SecretParts<'_> {
+        match &self.secret {
+            Secret::Ed25519 { seed, public } => SecretParts::Ed25519 { seed, public },
+            Secret::Ecdsa {
+                curve,
+                scalar,
+                point,
+            } => SecretParts::Ecdsa {
+                curve: *curve,
+                scalar,
+                point,
+            },
+            Secret::Rsa {
+                n,
+                e,
+                d,
+                p,
+                q,
+                iqmp,
+                dp,
+                dq,
+            } => SecretParts::Rsa {
+                n,
+                e,
+                d,
+                p,
+                q,
+                iqmp,
+                dp,
+                dq,
+            },
+        }
     }
 
     /// Signs `data` with the signature algorithm `alg`, which must be one of
@@ -233,7 +406,10 @@ impl PrivateKey {
             (Inner::EcdsaP521(signer), _) if alg == EcdsaCurve::NistP521.key_type() => {
                 signer.sign(data)?
             }
-            (Inner::Rsa { sha1, .. }, SSH_RSA) => sha1.sign(data)?,
+            (Inner::Rsa { sha1, .. }, SSH_RSA) => sha1.sign(RsaHash::Sha1, data)?,
+            (Inner::RsaLarge(signer), SSH_RSA) => signer.sign(RsaHash::Sha1, data)?,
+            (Inner::RsaLarge(signer), RSA_SHA2_256) => signer.sign(RsaHash::Sha256, data)?,
+            (Inner::RsaLarge(signer), RSA_SHA2_512) => signer.sign(RsaHash::Sha512, data)?,
             (Inner::Rsa { pair, .. }, RSA_SHA2_256 | RSA_SHA2_512) => {
                 let padding: &'static dyn signature::RsaEncoding = if alg == RSA_SHA2_512 {
                     &signature::RSA_PKCS1_SHA512
@@ -255,11 +431,30 @@ impl PrivateKey {
 }
 
 /// Reads the public key out of an Ed25519 key pair.
-fn ed25519_public(pair: &Ed25519KeyPair) -> Result<PublicKey, Error> {
+fn ed25519_public(pair: &Ed25519KeyPair) -> Result<[u8; 32], Error> {
     let pk: [u8; 32] = pair
         .public_key()
         .as_ref()
         .try_into()
         .map_err(|_| CryptoError::Signing)?;
-    Ok(PublicKey::Ed25519(pk))
+    Ok(pk)
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn secret_parts_return_the_components_and_debug_hides_them() {
+        let key = PrivateKey::ed25519_from_seed(&[0x5a; 32]).unwrap();
+        let parts = key.secret_parts();
+        let SecretParts::Ed25519 { seed, public } = parts else {
+            panic!("{parts:?}");
+        };
+        assert_eq!(seed, &[0x5a; 32]);
+        assert_eq!(PublicKey::Ed25519(*public), key.public_key());
+        let shown = format!("{:?}", key.secret_parts());
+        assert_eq!(shown, "SecretParts::Ed25519(..)");
+        assert!(!shown.contains("5a"));
+    }
 }
