@@ -41,7 +41,7 @@ demo:
 
 # Short fuzz run of every target (cargo-fuzz on stable: no sanitizer).
 fuzz-smoke seconds="10":
-    cd fuzz && for t in client_feed packet_reader inflate; do cargo fuzz run -s none $t -- -max_total_time={{seconds}} || exit 1; done
+    cd fuzz && for t in $(cargo fuzz list); do cargo fuzz run -s none $t -- -max_total_time={{seconds}} || exit 1; done
 
 # Long fuzz run of one target.
 fuzz target seconds="600":
