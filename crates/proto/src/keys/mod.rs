@@ -11,10 +11,14 @@
 //! Every parser here treats its input as hostile: lengths are checked before use, trailing
 //! bytes are refused, and nothing is allocated from a count the input chose.
 
+pub mod cert;
+pub mod cert_check;
 mod ecdsa;
 mod private;
 mod rsa;
 
+pub use cert::{CertFields, CertType, Certificate};
+pub use cert_check::CertError;
 pub use ecdsa::{ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, EcdsaCurve};
 pub use private::PrivateKey;
 
@@ -59,6 +63,9 @@ pub enum PublicKey {
         /// The modulus, big-endian, without leading zero bytes.
         n: Vec<u8>,
     },
+    /// An OpenSSH certificate (`*-cert-v01@openssh.com`, see [`cert`]): signatures are made
+    /// and checked by the certified key.
+    Certificate(Box<Certificate>),
 }
 
 impl fmt::Debug for PublicKey {
@@ -81,6 +88,11 @@ impl PublicKey {
     pub fn from_blob(blob: &[u8]) -> Result<PublicKey, Error> {
         let mut r = Reader::new(blob);
         let key_type = r.string("public key type")?;
+        if cert::cert_key_type(key_type).is_some() {
+            return Ok(PublicKey::Certificate(Box::new(Certificate::from_blob(
+                blob,
+            )?)));
+        }
         let key = match (key_type, EcdsaCurve::from_key_type(key_type)) {
             (_, Some(curve)) => {
                 let identifier = r.string("ecdsa curve name")?;
@@ -116,6 +128,9 @@ impl PublicKey {
 
     /// Encodes the key as an SSH public key blob.
     pub fn to_blob(&self) -> Vec<u8> {
+        if let PublicKey::Certificate(c) = self {
+            return c.to_blob();
+        }
         let mut out = Vec::new();
         put_string(&mut out, self.key_type().as_bytes());
         match self {
@@ -128,6 +143,7 @@ impl PublicKey {
                 put_mpint(&mut out, e);
                 put_mpint(&mut out, n);
             }
+            PublicKey::Certificate(_) => {}
         }
         out
     }
@@ -139,13 +155,31 @@ impl PublicKey {
             PublicKey::Ed25519(_) => SSH_ED25519,
             PublicKey::Ecdsa { curve, .. } => curve.key_type(),
             PublicKey::Rsa { .. } => SSH_RSA,
+            PublicKey::Certificate(c) => c.key_type(),
+        }
+    }
+
+    /// The key itself: the certified key of a certificate, else `self`.
+    pub fn plain(&self) -> &PublicKey {
+        match self {
+            PublicKey::Certificate(c) => c.key(),
+            other => other,
+        }
+    }
+
+    /// The certificate, if this is one.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        match self {
+            PublicKey::Certificate(c) => Some(c),
+            _ => None,
         }
     }
 
     /// The SHA-256 fingerprint as `ssh-keygen -l` prints it: `"SHA256:"` followed by the
     /// unpadded base64 of SHA-256 over the public key blob.
+    /// A certificate's fingerprint is its certified key's, as in OpenSSH.
     pub fn fingerprint(&self) -> String {
-        let hash = digest::digest(&digest::SHA256, &self.to_blob());
+        let hash = digest::digest(&digest::SHA256, &self.plain().to_blob());
         format!("SHA256:{}", Base64Unpadded::encode_string(hash.as_ref()))
     }
 
@@ -162,12 +196,13 @@ impl PublicKey {
                 EcdsaCurve::NistP521 => &[ECDSA_SHA2_NISTP521],
             },
             PublicKey::Rsa { .. } => &[RSA_SHA2_512, RSA_SHA2_256, SSH_RSA],
+            PublicKey::Certificate(c) => c.signature_algorithms(),
         }
     }
 
     /// For RSA keys, the modulus size in bits; `None` for other key types.
     pub fn rsa_bits(&self) -> Option<usize> {
-        match self {
+        match self.plain() {
             PublicKey::Rsa { n, .. } => Some(bit_len(n)),
             _ => None,
         }
@@ -192,6 +227,12 @@ impl PublicKey {
     pub fn verify(&self, expected_alg: &str, data: &[u8], sig_blob: &[u8]) -> Result<(), Error> {
         if !self.signature_algorithms().contains(&expected_alg) {
             return Err(PeerMisbehaved::SignatureAlgorithmMismatch.into());
+        }
+        if let PublicKey::Certificate(c) = self {
+            // The certified key signs with the plain algorithm (OpenSSH PROTOCOL.certkeys).
+            return c
+                .key()
+                .verify(cert::plain_algorithm(expected_alg), data, sig_blob);
         }
         let mut r = Reader::new(sig_blob);
         let alg = r.string("signature algorithm")?;
@@ -233,6 +274,7 @@ impl PublicKey {
                 .verify(params, data, &padded)
                 .map_err(bad)
             }
+            PublicKey::Certificate(_) => Err(CryptoError::BadSignature.into()),
         }
     }
 }

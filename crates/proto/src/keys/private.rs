@@ -213,6 +213,20 @@ impl PrivateKey {
         self.public.clone()
     }
 
+    /// Presents this key with the certificate `cert` (which must certify this key): the
+    /// public key becomes the certificate, and signatures for the certificate algorithms
+    /// are made with the plain ones. Keep a second copy of the key to also offer it plain.
+    ///
+    /// # Errors
+    /// [`CryptoError::BadPublicKey`] if `cert` certifies another key.
+    pub fn with_certificate(mut self, cert: super::Certificate) -> Result<PrivateKey, Error> {
+        if cert.key() != self.public.plain() {
+            return Err(CryptoError::BadPublicKey.into());
+        }
+        self.public = PublicKey::Certificate(Box::new(cert));
+        Ok(self)
+    }
+
     /// Signs `data` with the signature algorithm `alg`, which must be one of
     /// `public_key().signature_algorithms()`, and returns the SSH signature blob
     /// `string(alg) string(signature)`. ECDSA signatures are encoded as
@@ -222,6 +236,8 @@ impl PrivateKey {
     /// # Errors
     /// [`CryptoError::Signing`] if `alg` does not suit the key or ring fails to sign.
     pub fn sign(&self, alg: &str, data: &[u8]) -> Result<Vec<u8>, Error> {
+        // A certificate's key signs with the plain algorithm (OpenSSH PROTOCOL.certkeys).
+        let alg = super::cert::plain_algorithm(alg);
         let sig = match (&self.inner, alg) {
             (Inner::Ed25519(pair), SSH_ED25519) => pair.sign(data).as_ref().to_vec(),
             (Inner::Ecdsa(pair, curve), _) if alg == curve.key_type() => {
