@@ -8,7 +8,9 @@
 //!   `openssh-key-v1` format) and public key lines (`type base64 comment`).
 //! - [`fingerprint`]: SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
 //! - [`known_hosts`]: OpenSSH `known_hosts` files: host patterns with wildcards and negation,
-//!   hashed host names, `@revoked` markers, and appending newly accepted keys.
+//!   hashed host names, `@cert-authority` and `@revoked` markers; [`known_hosts_edit`]:
+//!   appending newly accepted keys (optionally hashed), finding, removing, hashing.
+//! - [`certificate`]: certificate files, `ssh-keygen -L` output, `-V` intervals.
 //!
 //! Everything read from a file is treated as hostile: parsers never panic, check every length
 //! before use, and wipe decoded secret material when they are done with it.
@@ -22,21 +24,27 @@
     )
 )]
 
+pub mod certificate;
 mod encrypted;
 pub mod fingerprint;
 pub mod known_hosts;
+pub mod known_hosts_edit;
 pub mod openssh;
 
 use core::fmt;
 use std::io;
 
+pub use certificate::{certificate_path_for, load_certificate, parse_certificate_line};
 pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
-pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
+pub use known_hosts::{HostKeyStatus, KnownHosts, host_pattern};
+pub use known_hosts_edit::{append_known_host, append_known_host_names};
 pub use openssh::{
     load_private_key, load_private_key_with_passphrase, parse_private_key,
     parse_private_key_with_passphrase, parse_public_key_line,
 };
-pub use seashell_proto::keys::{PrivateKey, PublicKey};
+pub use seashell_proto::keys::{
+    CertError, CertFields, CertType, Certificate, PrivateKey, PublicKey,
+};
 
 /// Why a key file or key line could not be used.
 #[derive(Debug)]
