@@ -76,7 +76,7 @@ pub use gate::{
     ProxyReadSlot,
 };
 pub use handshake::Handshake;
-pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
+pub use host_keys::{HostKeyPolicy, HostKeyVerifier, KnownHostsFiles, StrictHostKeyChecking};
 pub use inbox::Inbox;
 pub use metrics::{DropReason, MetricsSnapshot, RefusalReason, ServerMetrics};
 pub use ping::Ping;

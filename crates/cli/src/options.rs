@@ -67,6 +67,9 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
     if let Some(done) = s.session.apply_keyword(&lower, key, &words) {
         return done;
     }
+    if let Some(done) = s.trust.apply_keyword(&lower, key, &words) {
+        return done;
+    }
     if !KEYWORDS.contains(&lower.as_str()) {
         return match classify(key, &words.join(" ")) {
             Unhandled::Harmless => Ok(()),

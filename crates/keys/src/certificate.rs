@@ -229,6 +229,12 @@ fn parse_relative(s: &str) -> Option<u64> {
     Some(total)
 }
 
+/// An absolute time as `ssh-keygen -V` and `expiry-time=` write it: `YYYYMMDD`,
+/// `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`, read as UTC; Unix seconds, `None` if malformed.
+pub fn parse_absolute_time(s: &str) -> Option<u64> {
+    parse_absolute(s)
+}
+
 /// `YYYYMMDD`, `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`, UTC.
 fn parse_absolute(s: &str) -> Option<u64> {
     if !matches!(s.len(), 8 | 12 | 14) || !s.bytes().all(|b| b.is_ascii_digit()) {

@@ -31,6 +31,8 @@ pub struct Policy {
     pub users: Vec<String>,
     /// Keys accepted for `publickey`.
     pub authorized: AuthorizedKeys,
+    /// `TrustedUserCAKeys`, `AuthorizedPrincipalsFile`, `RevokedKeys`.
+    pub trust: super::cert_auth::UserTrust,
     /// The password for `password` and `keyboard-interactive`, if enabled.
     pub password: Option<Zeroizing<String>>,
     /// `publickey` is enabled.
@@ -193,13 +195,26 @@ impl ServeHandler {
             .debug(&format!("{}: {method} for {user:?}: {verdict}", self.peer));
     }
 
-    /// The authorized entry for `key`, if it may be used from the client's address.
-    fn key_options_for(&self, key: &PublicKey) -> Option<KeyOptions> {
-        let entry = self.policy.authorized.find(key)?;
-        entry
-            .options
-            .allows_from(self.ends.peer.map(|p| p.ip()))
-            .then(|| entry.options.clone())
+    /// The options a login as `user` with `key` (a plain key or a certificate) gets, if it
+    /// is accepted from the client's address now ([`super::cert_auth`]).
+    fn key_options_for(&self, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+        let request = super::cert_auth::Request {
+            trust: &self.policy.trust,
+            authorized: &self.policy.authorized,
+            user,
+            home: self.policy.home.as_deref(),
+            client: self.ends.peer.map(|p| p.ip()),
+            now: super::cert_auth::unix_now(),
+        };
+        match request.authorize(key) {
+            Ok(o) => Some(o),
+            Err(why) => {
+                self.policy
+                    .log
+                    .debug(&format!("{}: key refused for {user:?}: {why}", self.peer));
+                None
+            }
+        }
     }
 
     /// The environment for a command on `s`.
@@ -347,7 +362,7 @@ impl Handler for ServeHandler {
         let user_ok = p.users.iter().any(|u| u == user);
         let (method, decision) = match attempt {
             AuthAttempt::PublicKeyQuery { key, .. } => {
-                let ok = p.pubkey && user_ok && self.key_options_for(key).is_some();
+                let ok = p.pubkey && user_ok && self.key_options_for(user, key).is_some();
                 // A query proves nothing: not logged, no state kept.
                 return if ok {
                     AuthDecision::Accept
@@ -356,7 +371,9 @@ impl Handler for ServeHandler {
                 };
             }
             AuthAttempt::PublicKey { key, .. } => {
-                let found = self.key_options_for(key).filter(|_| p.pubkey && user_ok);
+                let found = self
+                    .key_options_for(user, key)
+                    .filter(|_| p.pubkey && user_ok);
                 let d = match found {
                     Some(options) => {
                         self.key_options = options;
