@@ -58,6 +58,9 @@ fn parse(args: &[String]) -> Result<KeygenArgs, String> {
 
 /// Runs `seashell keygen ARGS`.
 pub fn main(args: &[String]) -> ExitCode {
+    if let Some(code) = crate::keygen_cert::main(args) {
+        return code;
+    }
     let a = match parse(args) {
         Ok(a) if a.list => a,
         Ok(_) => {

@@ -25,6 +25,7 @@ mod forward;
 mod hosts;
 mod identity_certs;
 mod keygen;
+mod keygen_cert;
 mod keywords;
 mod log;
 mod options;

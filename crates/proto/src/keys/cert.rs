@@ -309,6 +309,17 @@ impl Certificate {
         Certificate::from_blob(&blob)
     }
 
+    /// 32 random bytes from the operating system, for [`CertFields::nonce`].
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the random number generator fails.
+    pub fn random_nonce() -> Result<Vec<u8>, Error> {
+        let mut nonce = vec![0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+            .map_err(|_| CryptoError::Rng)?;
+        Ok(nonce)
+    }
+
     /// The signed contents.
     pub fn fields(&self) -> &CertFields {
         &self.fields
