@@ -181,18 +181,15 @@ fn check_known_hosts(
     // Which file holds the differing key, for the message.
     for file in &files {
         let known = KnownHosts::load(file)?;
-        match known.check_at(host, port, key, now) {
-            HostKeyStatus::Mismatch { known } => {
-                let lines: Vec<String> = known.iter().map(|(_, line)| line.to_string()).collect();
-                return Err(Error::HostKey(format!(
-                    "host key verification failed: REMOTE HOST IDENTIFICATION HAS CHANGED for {name}: \
-                     the server offered {} key {fp}, which differs from {}:{} (possible man-in-the-middle attack)",
-                    key.key_type(),
-                    file.display(),
-                    lines.join(",")
-                )));
-            }
-            _ => {}
+        if let HostKeyStatus::Mismatch { known } = known.check_at(host, port, key, now) {
+            let lines: Vec<String> = known.iter().map(|(_, line)| line.to_string()).collect();
+            return Err(Error::HostKey(format!(
+                "host key verification failed: REMOTE HOST IDENTIFICATION HAS CHANGED for {name}: \
+                 the server offered {} key {fp}, which differs from {}:{} (possible man-in-the-middle attack)",
+                key.key_type(),
+                file.display(),
+                lines.join(",")
+            )));
         }
     }
     match policy.strict {

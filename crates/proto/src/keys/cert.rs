@@ -232,13 +232,10 @@ impl Certificate {
             .ok_or(CryptoError::BadPublicKey)?;
         let nonce = r.string("certificate nonce")?.to_vec();
         // The certified key's own fields follow, as in its plain blob after the type name.
-        let fields_count = if EcdsaCurve::from_key_type(plain_type.as_bytes()).is_some() {
-            2
-        } else if plain_type == SSH_RSA {
-            2
-        } else {
-            1
-        };
+        // ECDSA: curve name and point; RSA: e and n; Ed25519: the key.
+        let two =
+            EcdsaCurve::from_key_type(plain_type.as_bytes()).is_some() || plain_type == SSH_RSA;
+        let fields_count = if two { 2 } else { 1 };
         let before = r.rest();
         for _ in 0..fields_count {
             r.string("certified key")?;
