@@ -27,6 +27,7 @@ mod accept;
 mod admission;
 mod auth;
 mod auth_queue;
+pub mod authorized_keys;
 mod channel;
 mod config;
 mod error;

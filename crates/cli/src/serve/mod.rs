@@ -7,7 +7,7 @@
 //!                [--password-file PATH] [--user NAME]... [-o Option=Value]... [-E LOG] [-q] [-v]
 //! ```
 
-pub mod authorized_keys;
+pub use seashell_adapter::authorized_keys;
 pub mod cert_auth;
 pub mod diag;
 pub mod handler;

@@ -1,4 +1,5 @@
-//! OpenSSH `authorized_keys` files: one key per line, optionally preceded by options
+//! OpenSSH `authorized_keys` files, for servers built on the adapters (`seashell serve`
+//! uses it): one key per line, optionally preceded by options
 //! (`no-pty,command="..." ssh-ed25519 AAAA... comment`).
 //!
 //! Options are parsed, never skipped blindly: the ones `seashell serve` enforces (`command`,
@@ -10,7 +11,7 @@
 //! action; any other option could restrict the key in a way we would not honour, so such a
 //! key is left out (fail closed) with a warning.
 
-use seashell_adapter::{HostPort, KeyForwardingOptions};
+use crate::{HostPort, KeyForwardingOptions};
 use seashell_proto::PublicKey;
 use seashell_proto::config::wildcard_match;
 use seashell_proto::keys::cert_check::cidr_contains;
