@@ -211,8 +211,10 @@ pub(crate) fn decode_public_key(key_type: &str, b64: &str) -> Result<PublicKey, 
 /// Reads the key type at the start of a public key blob and checks it is one we support.
 fn supported_type(blob: &[u8]) -> Result<&'static str, KeyFileError> {
     let name = Reader::new(blob).string("key type").map_err(malformed)?;
-    if let Some(cert) = seashell_proto::keys::cert::cert_key_type(name) {
-        return Ok(cert);
+    if let Some(t) = seashell_proto::keys::cert::cert_key_type(name)
+        .or_else(|| seashell_proto::keys::sk::sk_key_type(name))
+    {
+        return Ok(t);
     }
     if let Some(curve) = EcdsaCurve::from_key_type(name) {
         return Ok(curve.key_type());

@@ -217,6 +217,30 @@ impl ServeHandler {
         }
     }
 
+    /// Whether a FIDO signature's flags satisfy the key's options, as sshd: user presence
+    /// unless `no-touch-required`, user verification with `verify-required`.
+    fn sk_allowed(
+        &self,
+        user: &str,
+        o: &KeyOptions,
+        sk: Option<&seashell_proto::keys::SkSignatureInfo>,
+    ) -> bool {
+        let Some(info) = sk else {
+            return true;
+        };
+        let why = if !info.user_present() && !o.no_touch_required {
+            "security key signature without user presence (touch)"
+        } else if !info.user_verified() && o.verify_required {
+            "security key signature without user verification (verify-required)"
+        } else {
+            return true;
+        };
+        self.policy
+            .log
+            .debug(&format!("{}: key refused for {user:?}: {why}", self.peer));
+        false
+    }
+
     /// The environment for a command on `s`.
     fn environment(&self, s: &Session, original: Option<&str>) -> Vec<(String, String)> {
         let mut env = self.policy.base_env.clone();
@@ -370,10 +394,11 @@ impl Handler for ServeHandler {
                     AuthDecision::Reject
                 };
             }
-            AuthAttempt::PublicKey { key, .. } => {
+            AuthAttempt::PublicKey { key, sk, .. } => {
                 let found = self
                     .key_options_for(user, key)
-                    .filter(|_| p.pubkey && user_ok);
+                    .filter(|_| p.pubkey && user_ok)
+                    .filter(|o| self.sk_allowed(user, o, sk.as_ref()));
                 let d = match found {
                     Some(options) => {
                         self.key_options = options;
@@ -557,6 +582,31 @@ mod tests {
         h.key_options.forwarding.no_port_forwarding = true;
         assert!(h.forwarding().check_direct_tcpip("b", 2).is_err());
         assert!(h.forwarding().check_streamlocal_listen("/tmp/s").is_err());
+    }
+
+    #[test]
+    fn security_key_flags_against_key_options() {
+        use seashell_proto::keys::SkSignatureInfo;
+        let policy = crate::serve::local_policy(vec!["me".into()], super::super::Log::default());
+        let peer = "127.0.0.1:5000".parse().unwrap();
+        let h = ServeHandler::new(Arc::new(policy), peer, "127.0.0.1:22".parse().unwrap());
+        let info = |flags| SkSignatureInfo { flags, counter: 1 };
+        let plain = KeyOptions::default();
+        let no_touch = KeyOptions {
+            no_touch_required: true,
+            ..KeyOptions::default()
+        };
+        let verify = KeyOptions {
+            verify_required: true,
+            ..KeyOptions::default()
+        };
+        // Not a security key: nothing to check.
+        assert!(h.sk_allowed("me", &plain, None));
+        assert!(h.sk_allowed("me", &plain, Some(&info(0x01))));
+        assert!(!h.sk_allowed("me", &plain, Some(&info(0x00))));
+        assert!(h.sk_allowed("me", &no_touch, Some(&info(0x00))));
+        assert!(!h.sk_allowed("me", &verify, Some(&info(0x01))));
+        assert!(h.sk_allowed("me", &verify, Some(&info(0x05))));
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub(crate) fn default_pubkey_algorithms() -> Vec<String> {
         .filter(|a| **a != "ssh-rsa-cert-v01@openssh.com");
     certs
         .chain(DEFAULT_HOST_KEY_ALGORITHMS.iter())
+        .chain(crate::keys::sk::SK_ALGORITHMS.iter())
         .map(|s| (*s).to_owned())
         .collect()
 }
@@ -66,7 +67,9 @@ pub(crate) fn default_pubkey_algorithms() -> Vec<String> {
 /// [`HOST_KEY_ALGORITHMS`] or a certificate one of
 /// [`CERT_ALGORITHMS`](crate::keys::cert::CERT_ALGORITHMS).
 pub fn is_signature_algorithm(name: &str) -> bool {
-    HOST_KEY_ALGORITHMS.contains(&name) || crate::keys::cert::CERT_ALGORITHMS.contains(&name)
+    HOST_KEY_ALGORITHMS.contains(&name)
+        || crate::keys::cert::CERT_ALGORITHMS.contains(&name)
+        || crate::keys::sk::SK_ALGORITHMS.contains(&name)
 }
 
 /// Checks a signature algorithm list: non-empty, every name implemented.
@@ -338,7 +341,7 @@ mod tests {
         let c = ClientConfig::new("me");
         assert_eq!(c.host_key_algorithms, DEFAULT_HOST_KEY_ALGORITHMS);
         assert_eq!(
-            c.pubkey_accepted_algorithms[6..],
+            c.pubkey_accepted_algorithms[8..14],
             DEFAULT_HOST_KEY_ALGORITHMS
         );
         assert_eq!(

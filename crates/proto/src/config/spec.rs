@@ -44,6 +44,7 @@ impl AlgorithmSlot {
             AlgorithmSlot::HostKey | AlgorithmSlot::PubkeyAccepted => HOST_KEY_ALGORITHMS
                 .iter()
                 .chain(crate::keys::cert::CERT_ALGORITHMS.iter())
+                .chain(crate::keys::sk::SK_ALGORITHMS.iter())
                 .copied()
                 .collect(),
             AlgorithmSlot::Cipher => CipherAlg::ALL.iter().map(|c| c.name()).collect(),

@@ -12,7 +12,7 @@
 //! (against a clock the caller supplies: the core reads no clock), principals and critical
 //! options.
 
-use super::{PublicKey, RSA_SHA2_256, RSA_SHA2_512, SSH_ED25519, SSH_RSA};
+use super::{PublicKey, RSA_SHA2_256, RSA_SHA2_512, SSH_ED25519};
 use crate::error::{CryptoError, Error, InvalidMessage};
 use crate::keys::EcdsaCurve;
 use crate::wire::{Reader, put_string, put_u32, put_u64};
@@ -26,7 +26,7 @@ const MAX_LIST: usize = 256;
 
 /// The certificate signature algorithms, plain algorithm first: every name a certificate
 /// may be offered or verified with.
-pub const CERT_ALGORITHMS: [&str; 7] = [
+pub const CERT_ALGORITHMS: [&str; 9] = [
     "ssh-ed25519-cert-v01@openssh.com",
     "ecdsa-sha2-nistp256-cert-v01@openssh.com",
     "ecdsa-sha2-nistp384-cert-v01@openssh.com",
@@ -34,13 +34,35 @@ pub const CERT_ALGORITHMS: [&str; 7] = [
     "rsa-sha2-512-cert-v01@openssh.com",
     "rsa-sha2-256-cert-v01@openssh.com",
     "ssh-rsa-cert-v01@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
 ];
 
 /// The signature algorithm a certified key signs with for the certificate algorithm `alg`
 /// (`"rsa-sha2-256-cert-v01@openssh.com"` → `"rsa-sha2-256"`); other names are returned as
 /// they are.
 pub fn plain_algorithm(alg: &str) -> &str {
-    alg.strip_suffix(CERT_SUFFIX).unwrap_or(alg)
+    match alg {
+        "sk-ssh-ed25519-cert-v01@openssh.com" => super::sk::SK_SSH_ED25519,
+        "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com" => super::sk::SK_ECDSA_SHA2_NISTP256,
+        _ => alg.strip_suffix(CERT_SUFFIX).unwrap_or(alg),
+    }
+}
+
+/// The certificate key type name for certificates of `key` (`""` for a certificate).
+fn cert_type_name(key: &PublicKey) -> &'static str {
+    match key {
+        PublicKey::Ed25519(_) => CERT_ALGORITHMS[0],
+        PublicKey::Ecdsa { curve, .. } => match curve {
+            EcdsaCurve::NistP256 => CERT_ALGORITHMS[1],
+            EcdsaCurve::NistP384 => CERT_ALGORITHMS[2],
+            EcdsaCurve::NistP521 => CERT_ALGORITHMS[3],
+        },
+        PublicKey::Rsa { .. } => CERT_ALGORITHMS[6],
+        PublicKey::SkEd25519 { .. } => CERT_ALGORITHMS[7],
+        PublicKey::SkEcdsa { .. } => CERT_ALGORITHMS[8],
+        PublicKey::Certificate(_) => "",
+    }
 }
 
 /// The certificate key type name for a plain key type name, if we know it
@@ -165,8 +187,7 @@ impl CertFields {
         r.string("key type")?;
         let key_fields = r.rest();
         let mut out = Vec::with_capacity(plain.len() + 256);
-        let cert_type = format!("{}{CERT_SUFFIX}", self.key.key_type());
-        put_string(&mut out, cert_type.as_bytes());
+        put_string(&mut out, cert_type_name(&self.key).as_bytes());
         put_string(&mut out, &self.nonce);
         out.extend_from_slice(key_fields);
         put_u64(&mut out, self.serial);
@@ -228,14 +249,18 @@ impl Certificate {
         let mut r = Reader::new(blob);
         let type_name = r.string("certificate type")?;
         let plain_type = cert_key_type(type_name)
-            .and_then(|t| t.strip_suffix(CERT_SUFFIX))
+            .map(plain_algorithm)
             .ok_or(CryptoError::BadPublicKey)?;
         let nonce = r.string("certificate nonce")?.to_vec();
         // The certified key's own fields follow, as in its plain blob after the type name.
-        // ECDSA: curve name and point; RSA: e and n; Ed25519: the key.
-        let two =
-            EcdsaCurve::from_key_type(plain_type.as_bytes()).is_some() || plain_type == SSH_RSA;
-        let fields_count = if two { 2 } else { 1 };
+        // ECDSA: curve name and point; RSA: e and n; Ed25519: the key; FIDO keys add the
+        // application.
+        let fields_count = match plain_type {
+            SSH_ED25519 => 1,
+            super::sk::SK_SSH_ED25519 => 2,
+            super::sk::SK_ECDSA_SHA2_NISTP256 => 3,
+            _ => 2,
+        };
         let before = r.rest();
         for _ in 0..fields_count {
             r.string("certified key")?;
@@ -352,16 +377,7 @@ impl Certificate {
 
     /// The certificate key type name, e.g. `"ssh-ed25519-cert-v01@openssh.com"`.
     pub fn key_type(&self) -> &'static str {
-        match &self.fields.key {
-            PublicKey::Ed25519(_) => CERT_ALGORITHMS[0],
-            PublicKey::Ecdsa { curve, .. } => match curve {
-                EcdsaCurve::NistP256 => CERT_ALGORITHMS[1],
-                EcdsaCurve::NistP384 => CERT_ALGORITHMS[2],
-                EcdsaCurve::NistP521 => CERT_ALGORITHMS[3],
-            },
-            PublicKey::Rsa { .. } => CERT_ALGORITHMS[6],
-            PublicKey::Certificate(_) => "",
-        }
+        cert_type_name(&self.fields.key)
     }
 
     /// The certificate signature algorithms this certificate can be used with.
@@ -374,6 +390,8 @@ impl Certificate {
                 EcdsaCurve::NistP521 => &CERT_ALGORITHMS[3..4],
             },
             PublicKey::Rsa { .. } => &CERT_ALGORITHMS[4..7],
+            PublicKey::SkEd25519 { .. } => &CERT_ALGORITHMS[7..8],
+            PublicKey::SkEcdsa { .. } => &CERT_ALGORITHMS[8..9],
             PublicKey::Certificate(_) => &[],
         }
     }

@@ -16,11 +16,13 @@ pub mod cert_check;
 mod ecdsa;
 mod private;
 mod rsa;
+pub mod sk;
 
 pub use cert::{CertFields, CertType, Certificate};
 pub use cert_check::CertError;
 pub use ecdsa::{ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, EcdsaCurve};
 pub use private::PrivateKey;
+pub use sk::SkSignatureInfo;
 
 use core::fmt;
 
@@ -66,6 +68,20 @@ pub enum PublicKey {
     /// An OpenSSH certificate (`*-cert-v01@openssh.com`, see [`cert`]): signatures are made
     /// and checked by the certified key.
     Certificate(Box<Certificate>),
+    /// A FIDO security-key Ed25519 key (`sk-ssh-ed25519@openssh.com`, see [`sk`]).
+    SkEd25519 {
+        /// The Ed25519 public key.
+        key: [u8; 32],
+        /// The FIDO application (relying party), usually `ssh:`.
+        application: String,
+    },
+    /// A FIDO security-key ECDSA P-256 key (`sk-ecdsa-sha2-nistp256@openssh.com`).
+    SkEcdsa {
+        /// The uncompressed SEC1 point.
+        point: Vec<u8>,
+        /// The FIDO application (relying party), usually `ssh:`.
+        application: String,
+    },
 }
 
 impl fmt::Debug for PublicKey {
@@ -111,6 +127,8 @@ impl PublicKey {
                 let pk: [u8; 32] = pk.try_into().map_err(|_| CryptoError::BadPublicKey)?;
                 PublicKey::Ed25519(pk)
             }
+            (b"sk-ssh-ed25519@openssh.com", None) => sk::parse_ed25519(&mut r)?,
+            (b"sk-ecdsa-sha2-nistp256@openssh.com", None) => sk::parse_ecdsa(&mut r)?,
             (b"ssh-rsa", None) => {
                 let e = r.mpint_positive("rsa public exponent")?;
                 let n = r.mpint_positive("rsa modulus")?;
@@ -144,6 +162,7 @@ impl PublicKey {
                 put_mpint(&mut out, n);
             }
             PublicKey::Certificate(_) => {}
+            PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => sk::encode(self, &mut out),
         }
         out
     }
@@ -156,6 +175,8 @@ impl PublicKey {
             PublicKey::Ecdsa { curve, .. } => curve.key_type(),
             PublicKey::Rsa { .. } => SSH_RSA,
             PublicKey::Certificate(c) => c.key_type(),
+            PublicKey::SkEd25519 { .. } => sk::SK_SSH_ED25519,
+            PublicKey::SkEcdsa { .. } => sk::SK_ECDSA_SHA2_NISTP256,
         }
     }
 
@@ -197,6 +218,11 @@ impl PublicKey {
             },
             PublicKey::Rsa { .. } => &[RSA_SHA2_512, RSA_SHA2_256, SSH_RSA],
             PublicKey::Certificate(c) => c.signature_algorithms(),
+            PublicKey::SkEd25519 { .. } => &[sk::SK_SSH_ED25519],
+            PublicKey::SkEcdsa { .. } => &[
+                sk::SK_ECDSA_SHA2_NISTP256,
+                sk::WEBAUTHN_SK_ECDSA_SHA2_NISTP256,
+            ],
         }
     }
 
@@ -225,15 +251,42 @@ impl PublicKey {
     /// - [`Error::InvalidMessage`] if the blob does not decode (truncated, trailing bytes);
     /// - [`CryptoError::BadSignature`] if the signature is malformed or does not verify.
     pub fn verify(&self, expected_alg: &str, data: &[u8], sig_blob: &[u8]) -> Result<(), Error> {
+        self.verify_detailed(expected_alg, data, sig_blob)
+            .map(|_| ())
+    }
+
+    /// [`verify`](Self::verify), also returning what a FIDO authenticator reported (flags
+    /// and counter) for security-key signatures (`None` for other keys): user presence and
+    /// verification are the caller's policy to check.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    pub fn verify_detailed(
+        &self,
+        expected_alg: &str,
+        data: &[u8],
+        sig_blob: &[u8],
+    ) -> Result<Option<SkSignatureInfo>, Error> {
         if !self.signature_algorithms().contains(&expected_alg) {
             return Err(PeerMisbehaved::SignatureAlgorithmMismatch.into());
         }
-        if let PublicKey::Certificate(c) = self {
+        match self {
             // The certified key signs with the plain algorithm (OpenSSH PROTOCOL.certkeys).
-            return c
-                .key()
-                .verify(cert::plain_algorithm(expected_alg), data, sig_blob);
+            PublicKey::Certificate(c) => {
+                c.key()
+                    .verify_detailed(cert::plain_algorithm(expected_alg), data, sig_blob)
+            }
+            PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => {
+                sk::verify(self, expected_alg, data, sig_blob).map(Some)
+            }
+            _ => self
+                .verify_plain(expected_alg, data, sig_blob)
+                .map(|()| None),
         }
+    }
+
+    /// Verifies a signature of an Ed25519, ECDSA or RSA key (`expected_alg` already checked).
+    fn verify_plain(&self, expected_alg: &str, data: &[u8], sig_blob: &[u8]) -> Result<(), Error> {
         let mut r = Reader::new(sig_blob);
         let alg = r.string("signature algorithm")?;
         if alg != expected_alg.as_bytes() {
@@ -274,7 +327,9 @@ impl PublicKey {
                 .verify(params, data, &padded)
                 .map_err(bad)
             }
-            PublicKey::Certificate(_) => Err(CryptoError::BadSignature.into()),
+            PublicKey::Certificate(_) | PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => {
+                Err(CryptoError::BadSignature.into())
+            }
         }
     }
 }

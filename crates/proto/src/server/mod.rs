@@ -194,12 +194,13 @@ impl Connection<Server> {
     /// `publickey-hostbound@openssh.com` (when `publickey` is offered) and `ping@openssh.com`.
     fn ext_info(&self) -> Vec<u8> {
         let config = &self.side.config;
-        // Plain algorithms only, as OpenSSH: a certificate signs with its key's algorithm.
+        // Plain algorithms only: a certificate signs with its key's algorithm (FIDO
+        // algorithms are left out too; clients do not consult the list for them).
         let plain: Vec<&str> = config
             .pubkey_accepted_algorithms
             .iter()
             .map(String::as_str)
-            .filter(|a| !a.ends_with(crate::keys::cert::CERT_SUFFIX))
+            .filter(|a| crate::config::HOST_KEY_ALGORITHMS.contains(a))
             .collect();
         let sig_algs = plain.join(",");
         let mut extensions: Vec<(&str, &[u8])> = vec![
