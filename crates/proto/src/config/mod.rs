@@ -70,6 +70,7 @@ pub fn is_signature_algorithm(name: &str) -> bool {
     HOST_KEY_ALGORITHMS.contains(&name)
         || crate::keys::cert::CERT_ALGORITHMS.contains(&name)
         || crate::keys::sk::SK_ALGORITHMS.contains(&name)
+        || name == crate::keys::mldsa::SSH_MLDSA44_ED25519
 }
 
 /// Checks a signature algorithm list: non-empty, every name implemented.

@@ -45,6 +45,7 @@ impl AlgorithmSlot {
                 .iter()
                 .chain(crate::keys::cert::CERT_ALGORITHMS.iter())
                 .chain(crate::keys::sk::SK_ALGORITHMS.iter())
+                .chain([crate::keys::mldsa::SSH_MLDSA44_ED25519].iter())
                 .copied()
                 .collect(),
             AlgorithmSlot::Cipher => CipherAlg::ALL.iter().map(|c| c.name()).collect(),

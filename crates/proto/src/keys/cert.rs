@@ -61,7 +61,7 @@ fn cert_type_name(key: &PublicKey) -> &'static str {
         PublicKey::Rsa { .. } => CERT_ALGORITHMS[6],
         PublicKey::SkEd25519 { .. } => CERT_ALGORITHMS[7],
         PublicKey::SkEcdsa { .. } => CERT_ALGORITHMS[8],
-        PublicKey::Certificate(_) => "",
+        PublicKey::Certificate(_) | PublicKey::MlDsa44Ed25519(_) => "",
     }
 }
 
@@ -392,7 +392,7 @@ impl Certificate {
             PublicKey::Rsa { .. } => &CERT_ALGORITHMS[4..7],
             PublicKey::SkEd25519 { .. } => &CERT_ALGORITHMS[7..8],
             PublicKey::SkEcdsa { .. } => &CERT_ALGORITHMS[8..9],
-            PublicKey::Certificate(_) => &[],
+            PublicKey::Certificate(_) | PublicKey::MlDsa44Ed25519(_) => &[],
         }
     }
 

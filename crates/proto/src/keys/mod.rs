@@ -14,6 +14,7 @@
 pub mod cert;
 pub mod cert_check;
 mod ecdsa;
+pub mod mldsa;
 mod private;
 mod rsa;
 pub mod sk;
@@ -75,6 +76,9 @@ pub enum PublicKey {
         /// The FIDO application (relying party), usually `ssh:`.
         application: String,
     },
+    /// A composite ML-DSA-44 + Ed25519 key (`ssh-mldsa44-ed25519`, see [`mldsa`]): the
+    /// 1312-byte ML-DSA-44 public key followed by the 32-byte Ed25519 one.
+    MlDsa44Ed25519(Vec<u8>),
     /// A FIDO security-key ECDSA P-256 key (`sk-ecdsa-sha2-nistp256@openssh.com`).
     SkEcdsa {
         /// The uncompressed SEC1 point.
@@ -128,6 +132,11 @@ impl PublicKey {
                 PublicKey::Ed25519(pk)
             }
             (b"sk-ssh-ed25519@openssh.com", None) => sk::parse_ed25519(&mut r)?,
+            (b"ssh-mldsa44-ed25519", None) => {
+                let pk = r.string("mldsa44-ed25519 public key")?;
+                mldsa::check_public(pk)?;
+                PublicKey::MlDsa44Ed25519(pk.to_vec())
+            }
             (b"sk-ecdsa-sha2-nistp256@openssh.com", None) => sk::parse_ecdsa(&mut r)?,
             (b"ssh-rsa", None) => {
                 let e = r.mpint_positive("rsa public exponent")?;
@@ -162,6 +171,7 @@ impl PublicKey {
                 put_mpint(&mut out, n);
             }
             PublicKey::Certificate(_) => {}
+            PublicKey::MlDsa44Ed25519(pk) => put_string(&mut out, pk),
             PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => sk::encode(self, &mut out),
         }
         out
@@ -177,6 +187,7 @@ impl PublicKey {
             PublicKey::Certificate(c) => c.key_type(),
             PublicKey::SkEd25519 { .. } => sk::SK_SSH_ED25519,
             PublicKey::SkEcdsa { .. } => sk::SK_ECDSA_SHA2_NISTP256,
+            PublicKey::MlDsa44Ed25519(_) => mldsa::SSH_MLDSA44_ED25519,
         }
     }
 
@@ -219,6 +230,7 @@ impl PublicKey {
             PublicKey::Rsa { .. } => &[RSA_SHA2_512, RSA_SHA2_256, SSH_RSA],
             PublicKey::Certificate(c) => c.signature_algorithms(),
             PublicKey::SkEd25519 { .. } => &[sk::SK_SSH_ED25519],
+            PublicKey::MlDsa44Ed25519(_) => &[mldsa::SSH_MLDSA44_ED25519],
             PublicKey::SkEcdsa { .. } => &[
                 sk::SK_ECDSA_SHA2_NISTP256,
                 sk::WEBAUTHN_SK_ECDSA_SHA2_NISTP256,
@@ -327,6 +339,7 @@ impl PublicKey {
                 .verify(params, data, &padded)
                 .map_err(bad)
             }
+            PublicKey::MlDsa44Ed25519(pk) => mldsa::verify(pk, data, sig),
             PublicKey::Certificate(_) | PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => {
                 Err(CryptoError::BadSignature.into())
             }

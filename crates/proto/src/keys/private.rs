@@ -38,6 +38,8 @@ enum Inner {
     /// P-256 or P-384, signed by ring.
     Ecdsa(EcdsaKeyPair, EcdsaCurve),
     EcdsaP521(P521Signer),
+    /// `ssh-mldsa44-ed25519`.
+    MlDsa44Ed25519(Box<super::mldsa::Signer>),
     Rsa {
         pair: RsaKeyPair,
         /// The legacy SHA-1 `ssh-rsa` signer (ring cannot make SHA-1 signatures).
@@ -208,6 +210,19 @@ impl PrivateKey {
         })
     }
 
+    /// Builds an `ssh-mldsa44-ed25519` key from its 64 seed bytes (the ML-DSA-44 seed, then
+    /// the Ed25519 seed, as OpenSSH's private key holds them).
+    ///
+    /// # Errors
+    /// [`CryptoError::Signing`] if a half cannot be derived.
+    pub fn mldsa44_ed25519_from_seeds(seeds: &[u8; 64]) -> Result<PrivateKey, Error> {
+        let (signer, public) = super::mldsa::Signer::from_seeds(seeds)?;
+        Ok(PrivateKey {
+            inner: Inner::MlDsa44Ed25519(Box::new(signer)),
+            public,
+        })
+    }
+
     /// The public half of the key.
     pub fn public_key(&self) -> PublicKey {
         self.public.clone()
@@ -250,6 +265,7 @@ impl PrivateKey {
                 signer.sign(data)?
             }
             (Inner::Rsa { sha1, .. }, SSH_RSA) => sha1.sign(data)?,
+            (Inner::MlDsa44Ed25519(s), super::mldsa::SSH_MLDSA44_ED25519) => s.sign(data)?,
             (Inner::Rsa { pair, .. }, RSA_SHA2_256 | RSA_SHA2_512) => {
                 let padding: &'static dyn signature::RsaEncoding = if alg == RSA_SHA2_512 {
                     &signature::RSA_PKCS1_SHA512

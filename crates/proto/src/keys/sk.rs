@@ -33,11 +33,15 @@ pub const SK_ALGORITHMS: [&str; 3] = [
     WEBAUTHN_SK_ECDSA_SHA2_NISTP256,
 ];
 
-/// The security-key key type name `name` names, if any.
+/// The key type name `name` names if it is a security-key (or `ssh-mldsa44-ed25519`) type.
 pub fn sk_key_type(name: &[u8]) -> Option<&'static str> {
-    [SK_SSH_ED25519, SK_ECDSA_SHA2_NISTP256]
-        .into_iter()
-        .find(|t| t.as_bytes() == name)
+    [
+        SK_SSH_ED25519,
+        SK_ECDSA_SHA2_NISTP256,
+        super::mldsa::SSH_MLDSA44_ED25519,
+    ]
+    .into_iter()
+    .find(|t| t.as_bytes() == name)
 }
 
 /// Flag: the user touched the authenticator (user presence).

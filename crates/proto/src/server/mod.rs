@@ -200,7 +200,10 @@ impl Connection<Server> {
             .pubkey_accepted_algorithms
             .iter()
             .map(String::as_str)
-            .filter(|a| crate::config::HOST_KEY_ALGORITHMS.contains(a))
+            .filter(|a| {
+                crate::config::HOST_KEY_ALGORITHMS.contains(a)
+                    || *a == crate::keys::mldsa::SSH_MLDSA44_ED25519
+            })
             .collect();
         let sig_algs = plain.join(",");
         let mut extensions: Vec<(&str, &[u8])> = vec![
