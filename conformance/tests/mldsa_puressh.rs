@@ -149,3 +149,67 @@ fn mldsa44_ed25519_host_and_user_keys_with_puressh() {
     let out = session.exec("echo ok").expect("exec");
     assert_eq!(out.stdout, b"ok\n", "{}", sshd.log());
 }
+
+#[test]
+fn puressh_ssh_logs_in_to_serve_with_mldsa44_keys() {
+    let Some(bin) = puressh_bin() else { return };
+    if !bin.join("ssh").is_file() {
+        eprintln!("SKIPPED: no puressh ssh in {}", bin.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let keygen = |name: &str| {
+        let path = dir.join(name);
+        let out = Command::new(bin.join("ssh-keygen"))
+            .args(["-q", "-t", "mldsa44-ed25519", "-N", "", "-f"])
+            .arg(&path)
+            .output()
+            .expect("puressh ssh-keygen");
+        assert!(out.status.success(), "ssh-keygen: {}", text(&out.stderr));
+        path
+    };
+    let host = keygen("host");
+    let user = keygen("user");
+    let authorized = dir.join("authorized_keys");
+    std::fs::copy(user.with_extension("pub"), &authorized).expect("authorized_keys");
+    let serve = seashell_conformance::serve::Serve::start(
+        &[host.clone()],
+        &authorized,
+        &[
+            "-o",
+            "HostKeyAlgorithms=+ssh-mldsa44-ed25519",
+            "-o",
+            "PubkeyAcceptedAlgorithms=+ssh-mldsa44-ed25519",
+        ],
+    )
+    .expect("seashell serve with an mldsa44 host key");
+    let host_pub = std::fs::read_to_string(host.with_extension("pub")).expect("host .pub");
+    let known = dir.join("known_hosts");
+    std::fs::write(&known, format!("[127.0.0.1]:{} {host_pub}", serve.port())).expect("kh");
+    let mut cmd = Command::new(bin.join("ssh"));
+    cmd.args(["-F", "/dev/null", "-p", &serve.port().to_string()])
+        .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+        .args(["-o", "HostKeyAlgorithms=ssh-mldsa44-ed25519"])
+        .args(["-o", "PubkeyAcceptedAlgorithms=ssh-mldsa44-ed25519"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known.display()))
+        .arg("-i")
+        .arg(&user)
+        .args(["-l", &current_user(), "127.0.0.1", "echo ok"])
+        .env_remove("SSH_AUTH_SOCK");
+    let ran = seashell_conformance::process::run_limited(&mut cmd, Duration::from_secs(60))
+        .expect("running puressh ssh");
+    assert!(
+        ran.status.success() && ran.stdout == b"ok\n",
+        "puressh ssh: {:?} {}\nserve log:\n{}",
+        ran.status,
+        text(&ran.stderr),
+        serve.log()
+    );
+    assert!(
+        serve.log().contains("hostkey=ssh-mldsa44-ed25519"),
+        "{}",
+        serve.log()
+    );
+}

@@ -29,6 +29,7 @@ mod encrypted;
 pub mod fingerprint;
 pub mod known_hosts;
 pub mod known_hosts_edit;
+mod mldsa_file;
 pub mod openssh;
 
 use core::fmt;

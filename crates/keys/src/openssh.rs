@@ -350,6 +350,7 @@ fn parse_private_section(
         (_, Some(curve)) => parse_ecdsa(&mut p, curve)?,
         ("ssh-ed25519", None) => parse_ed25519(&mut p)?,
         ("ssh-rsa", None) => parse_rsa(&mut p)?,
+        ("ssh-mldsa44-ed25519", None) => crate::mldsa_file::parse_mldsa44_ed25519(&mut p)?,
         (other, None) => return Err(KeyFileError::Unsupported(format!("key type {other}"))),
     };
     let _comment = p.string("comment").map_err(malformed)?;
