@@ -19,21 +19,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// puressh's `bin` directory, if its `sshd` and `ssh-keygen` are there.
-fn puressh_bin() -> Option<PathBuf> {
+/// puressh's `bin` directory, if the `programs` are there.
+fn puressh_bin(programs: &[&str]) -> Option<PathBuf> {
     let dir = std::env::var_os("SEASHELL_PURESSH")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/opt/puressh"))
         .join("bin");
-    let ok = dir.join("sshd").is_file() && dir.join("ssh-keygen").is_file();
-    if !ok {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| !dir.join(p).is_file())
+        .collect();
+    if !missing.is_empty() {
         eprintln!(
-            "SKIPPED mldsa44 interop: puressh not found in {} (cargo install puressh --locked \
-             --features server --root /opt/puressh, or set SEASHELL_PURESSH)",
+            "SKIPPED mldsa44 interop: puressh {missing:?} not found in {} (cargo install \
+             puressh --locked --features server --root /opt/puressh, or set SEASHELL_PURESSH)",
             dir.display()
         );
+        return None;
     }
-    ok.then_some(dir)
+    Some(dir)
 }
 
 /// A running puressh `sshd`, killed on drop.
@@ -104,7 +109,9 @@ fn start(bin: &Path, dir: &Path, host_key: &Path, authorized: &Path) -> PureSshd
 
 #[test]
 fn mldsa44_ed25519_host_and_user_keys_with_puressh() {
-    let Some(bin) = puressh_bin() else { return };
+    let Some(bin) = puressh_bin(&["sshd", "ssh-keygen"]) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
     let host = dir.join("host_mldsa");
@@ -152,11 +159,9 @@ fn mldsa44_ed25519_host_and_user_keys_with_puressh() {
 
 #[test]
 fn puressh_ssh_logs_in_to_serve_with_mldsa44_keys() {
-    let Some(bin) = puressh_bin() else { return };
-    if !bin.join("ssh").is_file() {
-        eprintln!("SKIPPED: no puressh ssh in {}", bin.display());
+    let Some(bin) = puressh_bin(&["ssh", "ssh-keygen"]) else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
     let keygen = |name: &str| {
