@@ -179,7 +179,7 @@ fn puressh_ssh_logs_in_to_serve_with_mldsa44_keys() {
     let authorized = dir.join("authorized_keys");
     std::fs::copy(user.with_extension("pub"), &authorized).expect("authorized_keys");
     let serve = seashell_conformance::serve::Serve::start(
-        &[host.clone()],
+        std::slice::from_ref(&host),
         &authorized,
         &[
             "-o",
