@@ -359,3 +359,70 @@ fn openssh_accepts_certificates_issued_by_seashell_keygen() {
         serve.log()
     );
 }
+
+#[test]
+fn update_host_keys_records_proven_keys_and_drops_stale_ones() {
+    let Some(_) = peers() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let ed = keygen(dir, "host_ed");
+    let ec = dir.join("host_ec");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-N", "", "-t", "ecdsa", "-f"])
+        .arg(&ec)
+        .output()
+        .expect("ssh-keygen");
+    assert!(out.status.success());
+    let stale = keygen(dir, "stale");
+    let user_key = keygen(dir, "user");
+    let authorized = dir.join("authorized_keys");
+    std::fs::copy(pub_of(&user_key), &authorized).expect("authorized_keys");
+    let serve = Serve::start(
+        &[ed.clone(), ec.clone()],
+        &authorized,
+        &["-o", "PerSourcePenalties=no"],
+    )
+    .expect("seashell serve");
+    let line = |key: &Path| {
+        let text = std::fs::read_to_string(pub_of(key)).expect(".pub");
+        let fields: Vec<&str> = text.split_whitespace().take(2).collect();
+        format!("[127.0.0.1]:{} {}", serve.port(), fields.join(" "))
+    };
+    let known = dir.join("known_hosts");
+    std::fs::write(&known, format!("{}\n{}\n", line(&ed), line(&stale))).expect("known_hosts");
+    let home = dir.join("home");
+    std::fs::create_dir(&home).expect("home");
+    let mut cmd = Command::new(seashell_bin());
+    cmd.env("HOME", &home)
+        .args(["-p", &serve.port().to_string(), "-i"])
+        .arg(&user_key)
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known.display()))
+        .args([
+            "-o",
+            "GlobalKnownHostsFile=none",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ])
+        .args(["-o", "UpdateHostKeys=yes", "-o", "BatchMode=yes"])
+        .args(["-l", &current_user(), "127.0.0.1", "echo ok"]);
+    let ran = run_limited(&mut cmd, LIMIT).expect("running seashell");
+    assert!(
+        ran.status.success() && ran.stdout == b"ok\n",
+        "{:?} {}\n{}",
+        ran.status,
+        text(&ran.stderr),
+        serve.log()
+    );
+    let after = std::fs::read_to_string(&known).expect("known_hosts");
+    let key_of = |key: &Path| line(key).split_whitespace().nth(2).map(str::to_owned);
+    assert!(after.contains(&key_of(&ed).unwrap()), "{after}");
+    assert!(
+        after.contains(&key_of(&ec).unwrap()),
+        "the proven key was not added:\n{after}"
+    );
+    assert!(
+        !after.contains(&key_of(&stale).unwrap()),
+        "the stale key stayed:\n{after}"
+    );
+}

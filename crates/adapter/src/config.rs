@@ -30,6 +30,11 @@ pub struct ClientConfig {
     /// `HostKeyAlgorithms` is not set ([`HostKeyPolicy::host_key_algorithms`]): certificate
     /// algorithms first for hosts with a `@cert-authority` line. Default: on.
     pub order_host_key_algorithms: bool,
+    /// OpenSSH's `UpdateHostKeys=yes`: after authentication, host keys the server proves it
+    /// holds are added to the first user file of these settings, and recorded keys it no
+    /// longer announces are removed (lines naming only this host). Only when the connection's
+    /// host key was trusted through a plain known_hosts entry. Default: off.
+    pub update_host_keys: Option<crate::host_keys::KnownHostsFiles>,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
     /// Probe the server after this long without hearing from it (OpenSSH's
@@ -63,6 +68,7 @@ impl ClientConfig {
             password_prompt: None,
             host_key_policy: HostKeyPolicy::default_known_hosts(),
             order_host_key_algorithms: true,
+            update_host_keys: None,
             connect_timeout: Duration::from_secs(30),
             keepalive_interval: None,
             keepalive_count_max: 3,

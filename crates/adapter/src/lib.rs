@@ -50,6 +50,7 @@ mod socks;
 mod start;
 mod streams;
 mod trace;
+mod update_host_keys;
 mod wait;
 mod write_deadline;
 

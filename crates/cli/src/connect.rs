@@ -258,6 +258,10 @@ fn build_config(
         );
         config.core.host_key_algorithms = order;
     }
+    // UpdateHostKeys=ask needs a confirmation we do not ask for: treated as no.
+    if s.trust.update_host_keys == Some(crate::trust_options::UpdateHostKeys::Yes) {
+        config.update_host_keys = Some(known.clone());
+    }
     config.host_key_policy = host_key_policy(known, log);
     Ok(config)
 }

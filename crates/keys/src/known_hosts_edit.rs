@@ -183,6 +183,37 @@ pub fn remove_host_lines(text: &str, host: &str, port: u16) -> (String, usize) {
     (out, removed)
 }
 
+/// Removes the unmarked lines that name only `host` on `port` (one plain name or one hashed
+/// name: never pattern lines or lists shared with other hosts) and whose key satisfies
+/// `remove`, as `ssh` with `UpdateHostKeys` does. Returns the new text and how many lines
+/// went.
+pub fn remove_host_keys_only(
+    text: &str,
+    host: &str,
+    port: u16,
+    remove: impl Fn(&PublicKey) -> bool,
+) -> (String, usize) {
+    let target = host_pattern(&host.to_ascii_lowercase(), port);
+    let mut out = String::with_capacity(text.len());
+    let mut removed = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let single = split_token(line).is_some_and(|(hosts, _)| {
+            hosts.starts_with("|1|") || !hosts.contains([',', '*', '?', '!'])
+        });
+        let gone = single
+            && parse_line(line, i + 1)
+                .is_some_and(|e| e.marker == Marker::None && e.matches(&target) && remove(&e.key));
+        if gone {
+            removed += 1;
+        } else {
+            out.push_str(raw);
+            out.push('\n');
+        }
+    }
+    (out, removed)
+}
+
 /// Hashes the host names of known_hosts `text` (`ssh-keygen -H`): each unmarked line whose
 /// names hold no wildcard or negation becomes one hashed line per name; other lines
 /// (comments, markers, patterns, already hashed, unparsable) stay as they are. Returns the
@@ -275,6 +306,18 @@ mod tests {
         assert!(!hashed.contains("a.example"));
         assert!(hashed.contains("*.w "));
         assert!(hashed.contains("# c"));
+        // UpdateHostKeys removal: only lines naming the host alone.
+        let text2 = format!(
+            "a.example {}\na.example,b.example {}\n*.example {}\n",
+            k(1),
+            k(1),
+            k(1)
+        );
+        let (left, n) = remove_host_keys_only(&text2, "a.example", 22, |_| true);
+        assert_eq!(n, 1);
+        assert_eq!(left.lines().count(), 2);
+        let (_, n) = remove_host_keys_only(&text2, "a.example", 22, |key| *key != ed(1));
+        assert_eq!(n, 0);
         let kh = KnownHosts::parse(&hashed);
         for (h, s) in [("a.example", 1), ("10.0.0.1", 1), ("b.example", 3)] {
             assert_eq!(
