@@ -426,3 +426,84 @@ fn update_host_keys_records_proven_keys_and_drops_stale_ones() {
         "the stale key stayed:\n{after}"
     );
 }
+
+#[test]
+fn check_host_ip_records_the_address_and_warns_when_its_key_differs() {
+    let Some(_) = peers() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let host = keygen(dir, "host");
+    let other = keygen(dir, "other");
+    let user_key = keygen(dir, "user");
+    let authorized = dir.join("authorized_keys");
+    std::fs::copy(pub_of(&user_key), &authorized).expect("authorized_keys");
+    let serve = Serve::start(
+        std::slice::from_ref(&host),
+        &authorized,
+        &["-o", "PerSourcePenalties=no"],
+    )
+    .expect("seashell serve");
+    let key_text = |key: &Path| {
+        let text = std::fs::read_to_string(pub_of(key)).expect(".pub");
+        text.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let port = serve.port();
+    let known = dir.join("known_hosts");
+    let home = dir.join("home");
+    std::fs::create_dir(&home).expect("home");
+    let run = |strict: &str| {
+        let mut cmd = Command::new(seashell_bin());
+        cmd.env("HOME", &home)
+            .args(["-p", &port.to_string(), "-i"])
+            .arg(&user_key)
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", known.display()))
+            .args(["-o", "GlobalKnownHostsFile=none", "-o", "CheckHostIP=yes"])
+            .arg("-o")
+            .arg(format!("StrictHostKeyChecking={strict}"))
+            .args([
+                "-o",
+                "BatchMode=yes",
+                "-l",
+                &current_user(),
+                "localhost",
+                "echo ok",
+            ]);
+        run_limited(&mut cmd, LIMIT).expect("running seashell")
+    };
+    // The name is known, the address not: it is recorded, with ssh's warning.
+    std::fs::write(&known, format!("[localhost]:{port} {}\n", key_text(&host))).expect("kh");
+    let ran = run("yes");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert!(
+        text(&ran.stderr).contains("for IP address '[127.0.0.1]:"),
+        "{}",
+        text(&ran.stderr)
+    );
+    let after = std::fs::read_to_string(&known).expect("kh");
+    assert!(
+        after.contains(&format!("[127.0.0.1]:{port} {}", key_text(&host))),
+        "{after}"
+    );
+    // The address has another key: a warning, and a refusal with strict checking.
+    std::fs::write(
+        &known,
+        format!(
+            "[localhost]:{port} {}\n[127.0.0.1]:{port} {}\n",
+            key_text(&host),
+            key_text(&other)
+        ),
+    )
+    .expect("kh");
+    let ran = run("accept-new");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert!(text(&ran.stderr).contains("differs from the key for the IP address"));
+    let ran = run("yes");
+    assert!(
+        !ran.status.success(),
+        "strict checking let a differing IP key pass"
+    );
+}

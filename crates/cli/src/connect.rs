@@ -113,15 +113,18 @@ fn one_hop(
     log: Log,
 ) -> Result<Session, Fatal> {
     let password_used = Arc::new(AtomicBool::new(false));
-    let config = build_config(s, to, home, log, &password_used)?;
+    let mut config = build_config(s, to, home, log, &password_used)?;
     let (host, port) = (to.host.as_str(), to.port);
     let (session, peer) = match via {
         None => {
             let sock = connect(host, port, s, log)?;
-            let ip = sock
-                .peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default();
+            let peer_ip = sock.peer_addr().ok().map(|a| a.ip());
+            if let (Some(ip), true) = (peer_ip, s.trust.check_host_ip == Some(true)) {
+                let known = known_hosts_files(s, home);
+                let inner = config.host_key_policy.clone();
+                config.host_key_policy = crate::check_host_ip::wrap(inner, known, ip, log);
+            }
+            let ip = peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
             let session = Client::handshake(sock, host, port, config);
             (session, format!("[{ip}]:{port}"))
         }
@@ -230,23 +233,7 @@ fn build_config(
             pw
         }));
     }
-    let files: Vec<PathBuf> = match &o.known_hosts_files {
-        Some(list) => list.iter().map(|f| expand_tilde(f, home)).collect(),
-        None => vec![home.join(".ssh").join("known_hosts")],
-    };
-    let global: Vec<PathBuf> = match &s.trust.global_known_hosts_files {
-        Some(list) => list.iter().map(|f| expand_tilde(f, home)).collect(),
-        None => crate::trust_options::DEFAULT_GLOBAL_KNOWN_HOSTS
-            .iter()
-            .map(PathBuf::from)
-            .collect(),
-    };
-    let known = KnownHostsFiles {
-        user_files: files,
-        global_files: global,
-        strict: o.strict.unwrap_or(StrictHostKeyChecking::Yes),
-        hash_new: s.trust.hash_known_hosts == Some(true),
-    };
+    let known = known_hosts_files(s, home);
     // As ssh without HostKeyAlgorithms: certificate algorithms first for hosts with a
     // @cert-authority line, then the algorithms of keys already known for the host.
     config.order_host_key_algorithms = false;
@@ -264,6 +251,29 @@ fn build_config(
     }
     config.host_key_policy = host_key_policy(known, log);
     Ok(config)
+}
+
+/// The known_hosts settings: `UserKnownHostsFile` (default `~/.ssh/known_hosts`),
+/// `GlobalKnownHostsFile`, `StrictHostKeyChecking`, `HashKnownHosts`.
+fn known_hosts_files(s: &Settings, home: &Path) -> KnownHostsFiles {
+    let o = &s.options;
+    let files: Vec<PathBuf> = match &o.known_hosts_files {
+        Some(list) => list.iter().map(|f| expand_tilde(f, home)).collect(),
+        None => vec![home.join(".ssh").join("known_hosts")],
+    };
+    let global: Vec<PathBuf> = match &s.trust.global_known_hosts_files {
+        Some(list) => list.iter().map(|f| expand_tilde(f, home)).collect(),
+        None => crate::trust_options::DEFAULT_GLOBAL_KNOWN_HOSTS
+            .iter()
+            .map(PathBuf::from)
+            .collect(),
+    };
+    KnownHostsFiles {
+        user_files: files,
+        global_files: global,
+        strict: o.strict.unwrap_or(StrictHostKeyChecking::Yes),
+        hash_new: s.trust.hash_known_hosts == Some(true),
+    }
 }
 
 /// Keys for `publickey`: the `-i`/`IdentityFile` ones (each must load), else the default

@@ -18,6 +18,7 @@
 mod args;
 mod askpass;
 mod background;
+mod check_host_ip;
 mod connect;
 mod demo;
 mod escape;
