@@ -4,7 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use seashell_keys::known_hosts_edit::{find_host_lines, hash_known_hosts, remove_host_lines};
+use seashell_keys::known_hosts_edit::{
+    find_host_lines, hash_known_hosts, remove_host_keys_only, remove_host_lines,
+};
 use seashell_keys::{KnownHosts, PrivateKey, PublicKey};
 use std::sync::OnceLock;
 
@@ -28,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = kh.order_host_key_algorithms(host, port, &configured);
         let _ = find_host_lines(&text, host, port);
         let _ = remove_host_lines(&text, host, port);
+        let _ = remove_host_keys_only(&text, host, port, |k| k.key_type() == "ssh-ed25519");
     }
     if text.len() < 4096 {
         let _ = hash_known_hosts(&text);
