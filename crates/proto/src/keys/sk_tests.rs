@@ -206,3 +206,50 @@ fn sk_certificates_parse() {
     assert_eq!(cert.key(), &ec);
     cert.verify_signature().unwrap();
 }
+
+#[test]
+fn server_auth_accepts_sk_signatures_and_reports_the_flags() {
+    use crate::auth::server::{ServerAuth, Session};
+    use crate::event::AuthAttempt;
+    use crate::wire::{msg, put_bool};
+    let config = crate::config::ServerConfig::new(Vec::new());
+    let mut auth = ServerAuth::new(&config, [0; 16]);
+    let mut svc = vec![msg::SERVICE_REQUEST];
+    put_string(&mut svc, b"ssh-userauth");
+    auth.on_service_request(&svc).unwrap();
+    let (pair, key) = ed_key();
+    let session = Session {
+        id: b"session id",
+        host_key: None,
+    };
+    let request = |flags: u8| {
+        let mut p = vec![msg::USERAUTH_REQUEST];
+        put_string(&mut p, b"alice");
+        put_string(&mut p, b"ssh-connection");
+        put_string(&mut p, b"publickey");
+        put_bool(&mut p, true);
+        put_string(&mut p, SK_SSH_ED25519.as_bytes());
+        put_string(&mut p, &key.to_blob());
+        let mut signed = Vec::new();
+        put_string(&mut signed, session.id);
+        signed.extend_from_slice(&p);
+        put_string(&mut p, &ed_sig(&pair, flags, 11, &signed));
+        p
+    };
+    let now = std::time::Instant::now();
+    let out = auth.on_message(&request(0x00), &session, now).unwrap();
+    let req = out.request.expect("an attempt for the application");
+    match req.attempt() {
+        AuthAttempt::PublicKey { key: k, sk, .. } => {
+            assert_eq!(k, &key);
+            assert_eq!(
+                *sk,
+                Some(SkSignatureInfo {
+                    flags: 0,
+                    counter: 11
+                })
+            );
+        }
+        other => panic!("unexpected attempt {other:?}"),
+    }
+}
