@@ -236,6 +236,7 @@ fn server_auth_accepts_sk_signatures_and_reports_the_flags() {
         put_string(&mut p, &ed_sig(&pair, flags, 11, &signed));
         p
     };
+    #[allow(clippy::disallowed_methods)] // the base of the test's virtual clock
     let now = std::time::Instant::now();
     let out = auth.on_message(&request(0x00), &session, now).unwrap();
     let req = out.request.expect("an attempt for the application");
