@@ -26,6 +26,15 @@ pub struct ClientConfig {
     pub password_prompt: Option<PasswordPrompt>,
     /// How the host key is trusted (default: `~/.ssh/known_hosts`, strict).
     pub host_key_policy: HostKeyPolicy,
+    /// Reorder the core's host-key algorithms per host from known_hosts, as `ssh` does when
+    /// `HostKeyAlgorithms` is not set ([`HostKeyPolicy::host_key_algorithms`]): certificate
+    /// algorithms first for hosts with a `@cert-authority` line. Default: on.
+    pub order_host_key_algorithms: bool,
+    /// OpenSSH's `UpdateHostKeys=yes`: after authentication, host keys the server proves it
+    /// holds are added to the first user file of these settings, and recorded keys it no
+    /// longer announces are removed (lines naming only this host). Only when the connection's
+    /// host key was trusted through a plain known_hosts entry. Default: off.
+    pub update_host_keys: Option<crate::host_keys::KnownHostsFiles>,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
     /// Probe the server after this long without hearing from it (OpenSSH's
@@ -58,6 +67,8 @@ impl ClientConfig {
             password: None,
             password_prompt: None,
             host_key_policy: HostKeyPolicy::default_known_hosts(),
+            order_host_key_algorithms: true,
+            update_host_keys: None,
             connect_timeout: Duration::from_secs(30),
             keepalive_interval: None,
             keepalive_count_max: 3,
@@ -79,6 +90,55 @@ impl ClientConfig {
         core.keepalive_interval = self.keepalive_interval;
         core.keepalive_count_max = self.keepalive_count_max;
         core
+    }
+
+    /// [`core_config`](Self::core_config) for a connection to `host:port`: the host-key
+    /// algorithms reordered from known_hosts when
+    /// [`order_host_key_algorithms`](Self::order_host_key_algorithms) is on.
+    pub fn core_config_for(&self, host: &str, port: u16) -> seashell_proto::ClientConfig {
+        let mut core = self.core_config();
+        if self.order_host_key_algorithms {
+            core.host_key_algorithms =
+                self.host_key_policy
+                    .host_key_algorithms(host, port, &core.host_key_algorithms);
+        }
+        core
+    }
+
+    /// Loads an OpenSSH private key file and its certificate (`path-cert.pub`, as `ssh -i`
+    /// picks it up) if there is one, and adds the certified key first, then the plain key.
+    ///
+    /// # Errors
+    /// As [`key_file`](Self::key_file); an unreadable or foreign certificate file next to the
+    /// key is an error too.
+    pub fn key_file_with_certificate(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let cert_path = seashell_keys::certificate_path_for(path);
+        let this = self.key_file(path)?;
+        if !cert_path.exists() {
+            return Ok(this);
+        }
+        this.certificate_file(path, &cert_path)
+    }
+
+    /// Loads the private key at `key_path` again and adds it presented with the certificate
+    /// at `cert_path` (OpenSSH `CertificateFile`), before any key added so far.
+    ///
+    /// # Errors
+    /// [`Error::KeyFile`] if either file cannot be read or the certificate certifies another
+    /// key.
+    pub fn certificate_file(
+        mut self,
+        key_path: impl AsRef<Path>,
+        cert_path: impl AsRef<Path>,
+    ) -> Result<Self, Error> {
+        let cert = seashell_keys::load_certificate(cert_path.as_ref())?;
+        let key = seashell_keys::load_private_key(key_path.as_ref())?;
+        let certified = key
+            .with_certificate(cert)
+            .map_err(|_| seashell_keys::KeyFileError::Mismatch)?;
+        self.keys.insert(0, Arc::new(certified));
+        Ok(self)
     }
 
     /// Adds an in-memory key for `publickey` authentication.

@@ -95,6 +95,8 @@ impl State {
             }
             Event::GlobalRequestFailed { id } => self.push_global_reply(id, Err(())),
             Event::ConnectionLost(e) => self.set_lost(Lost::Ssh(e)),
+            Event::HostKeysAnnounced(keys) if !server => self.host_keys_announced(keys),
+            Event::HostKeysProven(keys) if !server => self.host_keys_proven(keys),
             other => return Some(other),
         }
         None

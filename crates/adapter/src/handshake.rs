@@ -52,7 +52,14 @@ impl Handshake {
                         self.config
                             .host_key_policy
                             .check(&self.host, self.port, check.key());
+                    // Set now: the server announces its keys right after USERAUTH_SUCCESS,
+                    // possibly before this handshake sees the success.
+                    let update = match verdict {
+                        Ok(()) => self.host_key_update(check.key()),
+                        Err(_) => None,
+                    };
                     let mut st = shared.lock();
+                    st.host_key_update = update;
                     let r = match verdict {
                         Ok(()) => st.client()?.accept_host_key(check).map_err(Error::from),
                         Err(e) => {
@@ -90,6 +97,30 @@ impl Handshake {
                 _ => {}
             }
         }
+    }
+}
+
+impl Handshake {
+    /// The `UpdateHostKeys` state, if it is on and the host key was trusted through a plain
+    /// known_hosts entry.
+    fn host_key_update(
+        &self,
+        key: &seashell_proto::PublicKey,
+    ) -> Option<crate::update_host_keys::HostKeyUpdate> {
+        let files = self.config.update_host_keys.clone()?;
+        if key.certificate().is_some() {
+            return None;
+        }
+        let known = seashell_keys::KnownHosts::load_files(&files.all_files()).ok()?;
+        known
+            .host_keys(&self.host, self.port)
+            .contains(key)
+            .then(|| crate::update_host_keys::HostKeyUpdate {
+                host: self.host.clone(),
+                port: self.port,
+                files,
+                announced: Vec::new(),
+            })
     }
 }
 

@@ -27,6 +27,7 @@ mod accept;
 mod admission;
 mod auth;
 mod auth_queue;
+pub mod authorized_keys;
 mod channel;
 mod config;
 mod error;
@@ -50,6 +51,7 @@ pub mod ssh_config;
 mod start;
 mod streams;
 mod trace;
+mod update_host_keys;
 mod wait;
 mod write_deadline;
 
@@ -77,7 +79,7 @@ pub use gate::{
     ProxyReadSlot,
 };
 pub use handshake::Handshake;
-pub use host_keys::{HostKeyPolicy, HostKeyVerifier, StrictHostKeyChecking};
+pub use host_keys::{HostKeyPolicy, HostKeyVerifier, KnownHostsFiles, StrictHostKeyChecking};
 pub use inbox::Inbox;
 pub use metrics::{DropReason, MetricsSnapshot, RefusalReason, ServerMetrics};
 pub use ping::Ping;

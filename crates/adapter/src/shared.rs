@@ -61,6 +61,8 @@ pub(crate) struct State {
     pub forwards: crate::forward::Forwards,
     /// The connection's tracing span (empty without the `tracing` feature).
     pub span: crate::trace::Span,
+    /// Client with `UpdateHostKeys`: where announced host keys are recorded.
+    pub host_key_update: Option<crate::update_host_keys::HostKeyUpdate>,
 }
 
 /// One connection's shared state. Adapters hold it in an [`Arc`]; the pump
@@ -96,6 +98,7 @@ impl Shared {
                 read_waiters: WakerSet::default(),
                 forwards: Default::default(),
                 span: crate::trace::connection(server),
+                host_key_update: None,
             }),
         })
     }

@@ -81,7 +81,7 @@ async fn handshake(
     port: u16,
     config: ClientConfig,
 ) -> Result<Session, Error> {
-    let conn = ClientConnection::new(Arc::new(config.core_config()), runtime.now())?;
+    let conn = ClientConnection::new(Arc::new(config.core_config_for(host, port)), runtime.now())?;
     let shared = Shared::new(Box::new(conn));
     shared.set_peer(&format_args!("{host}:{port}"));
     // Counted before the driver starts: if the handshake fails, dropping it ends the

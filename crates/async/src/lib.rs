@@ -44,8 +44,8 @@ pub use client::Client;
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
-    HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
-    ShutdownHandle, StrictHostKeyChecking,
+    HostKeyPolicy, HostKeyVerifier, KnownHostsFiles, Output, PasswordPrompt, PendingAuth,
+    PtyRequest, ServerChannel, ShutdownHandle, StrictHostKeyChecking,
 };
 pub use seashell_adapter::{Forward, ForwardTarget};
 pub use seashell_proto as proto;

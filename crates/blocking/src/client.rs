@@ -55,7 +55,8 @@ impl Client {
         port: u16,
         config: ClientConfig,
     ) -> Result<Session, Error> {
-        let conn = ClientConnection::new(Arc::new(config.core_config()), Instant::now())?;
+        let conn =
+            ClientConnection::new(Arc::new(config.core_config_for(host, port)), Instant::now())?;
         let shared = Shared::new(Box::new(conn));
         shared.set_peer(&format_args!("{host}:{port}"));
         // Counted before the I/O thread starts: if the handshake fails, dropping it ends the

@@ -32,8 +32,8 @@ pub use channel::{Channel, Stderr};
 pub use client::Client;
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
-    HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth, PtyRequest, ServerChannel,
-    ShutdownHandle, StrictHostKeyChecking,
+    HostKeyPolicy, HostKeyVerifier, KnownHostsFiles, Output, PasswordPrompt, PendingAuth,
+    PtyRequest, ServerChannel, ShutdownHandle, StrictHostKeyChecking,
 };
 pub use seashell_adapter::{Forward, ForwardTarget};
 pub use seashell_proto as proto;

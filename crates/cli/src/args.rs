@@ -49,6 +49,8 @@ pub struct Settings {
     pub options: Options,
     /// Forwarding, terminal, escape character, keepalive and logging (flags and keywords).
     pub session: SessionOptions,
+    /// Certificates and known_hosts keywords (`CertificateFile`, `GlobalKnownHostsFile`, ...).
+    pub trust: crate::trust_options::TrustOptions,
     /// The remote command: the words after the destination joined by single spaces.
     pub command: Option<String>,
     /// Whether `-J` was given (a second one is an error).

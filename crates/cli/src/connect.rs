@@ -9,7 +9,7 @@ use crate::hosts::HostSpec;
 use crate::log::Log;
 use crate::run::{Fatal, clean, expand_tilde, io_text};
 use seashell_blocking::{
-    Client, ClientConfig, Error, HostKeyPolicy, Session, StrictHostKeyChecking,
+    Client, ClientConfig, Error, HostKeyPolicy, KnownHostsFiles, Session, StrictHostKeyChecking,
 };
 use seashell_keys::{
     HostKeyStatus, KeyFileError, KnownHosts, host_pattern, load_private_key,
@@ -113,15 +113,18 @@ fn one_hop(
     log: Log,
 ) -> Result<Session, Fatal> {
     let password_used = Arc::new(AtomicBool::new(false));
-    let config = build_config(s, to, home, log, &password_used)?;
+    let mut config = build_config(s, to, home, log, &password_used)?;
     let (host, port) = (to.host.as_str(), to.port);
     let (session, peer) = match via {
         None => {
             let sock = connect(host, port, s, log)?;
-            let ip = sock
-                .peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default();
+            let peer_ip = sock.peer_addr().ok().map(|a| a.ip());
+            if let (Some(ip), true) = (peer_ip, s.trust.check_host_ip == Some(true)) {
+                let known = known_hosts_files(s, home);
+                let inner = config.host_key_policy.clone();
+                config.host_key_policy = crate::check_host_ip::wrap(inner, known, ip, log);
+            }
+            let ip = peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
             let session = Client::handshake(sock, host, port, config);
             (session, format!("[{ip}]:{port}"))
         }
@@ -216,7 +219,7 @@ fn build_config(
         config = config.keepalive(interval, s.session.server_alive_count_max.unwrap_or(3));
     }
     for key in load_keys(s, home, log)? {
-        config = config.key(key);
+        config.keys.push(Arc::new(key));
     }
     let batch = o.batch_mode == Some(true);
     if o.password_authentication != Some(false) && !batch {
@@ -230,13 +233,47 @@ fn build_config(
             pw
         }));
     }
+    let known = known_hosts_files(s, home);
+    // As ssh without HostKeyAlgorithms: certificate algorithms first for hosts with a
+    // @cert-authority line, then the algorithms of keys already known for the host.
+    config.order_host_key_algorithms = false;
+    if o.host_key_algorithms.is_none() {
+        let order = HostKeyPolicy::KnownHostsFiles(known.clone()).host_key_algorithms(
+            &to.host,
+            to.port,
+            &config.core.host_key_algorithms,
+        );
+        config.core.host_key_algorithms = order;
+    }
+    // UpdateHostKeys=ask needs a confirmation we do not ask for: treated as no.
+    if s.trust.update_host_keys == Some(crate::trust_options::UpdateHostKeys::Yes) {
+        config.update_host_keys = Some(known.clone());
+    }
+    config.host_key_policy = host_key_policy(known, log);
+    Ok(config)
+}
+
+/// The known_hosts settings: `UserKnownHostsFile` (default `~/.ssh/known_hosts`),
+/// `GlobalKnownHostsFile`, `StrictHostKeyChecking`, `HashKnownHosts`.
+fn known_hosts_files(s: &Settings, home: &Path) -> KnownHostsFiles {
+    let o = &s.options;
     let files: Vec<PathBuf> = match &o.known_hosts_files {
         Some(list) => list.iter().map(|f| expand_tilde(f, home)).collect(),
         None => vec![home.join(".ssh").join("known_hosts")],
     };
-    let strict = o.strict.unwrap_or(StrictHostKeyChecking::Yes);
-    config.host_key_policy = host_key_policy(files, strict, log);
-    Ok(config)
+    let global: Vec<PathBuf> = match &s.trust.global_known_hosts_files {
+        Some(list) => list.iter().map(|f| expand_tilde(f, home)).collect(),
+        None => crate::trust_options::DEFAULT_GLOBAL_KNOWN_HOSTS
+            .iter()
+            .map(PathBuf::from)
+            .collect(),
+    };
+    KnownHostsFiles {
+        user_files: files,
+        global_files: global,
+        strict: o.strict.unwrap_or(StrictHostKeyChecking::Yes),
+        hash_new: s.trust.hash_known_hosts == Some(true),
+    }
 }
 
 /// Keys for `publickey`: the `-i`/`IdentityFile` ones (each must load), else the default
@@ -251,17 +288,27 @@ fn load_keys(
     }
     let batch = s.options.batch_mode == Some(true);
     let mut keys = Vec::new();
+    let cert_files: Vec<PathBuf> = (s.trust.certificate_files.iter())
+        .map(|f| expand_tilde(f, home))
+        .collect();
     if !s.identity_files.is_empty() {
         for f in &s.identity_files {
             let path = expand_tilde(f, home);
-            let key = load_identity(&path, batch, log)
+            let mut passphrase = None;
+            let key = load_identity(&path, batch, log, &mut passphrase)
                 .map_err(|e| Fatal(clean(&format!("identity file {}: {e}", path.display()))))?;
             log.debug(&format!(
                 "identity file {} type {}",
                 path.display(),
                 key.public_key().key_type()
             ));
-            keys.push(key);
+            keys.extend(crate::identity_certs::with_certificates(
+                &path,
+                key,
+                passphrase,
+                &cert_files,
+                log,
+            ));
         }
         return Ok(keys);
     }
@@ -270,14 +317,21 @@ fn load_keys(
         if !path.exists() {
             continue;
         }
-        match load_identity(&path, batch, log) {
+        let mut passphrase = None;
+        match load_identity(&path, batch, log, &mut passphrase) {
             Ok(key) => {
                 log.debug(&format!(
                     "identity file {} type {}",
                     path.display(),
                     key.public_key().key_type()
                 ));
-                keys.push(key);
+                keys.extend(crate::identity_certs::with_certificates(
+                    &path,
+                    key,
+                    passphrase,
+                    &cert_files,
+                    log,
+                ));
             }
             Err(e) => log.debug(&format!("skipping identity file {}: {e}", path.display())),
         }
@@ -294,10 +348,12 @@ const PASSPHRASE_PROMPTS: usize = 3;
 /// [`PASSPHRASE_PROMPTS`] times. With `BatchMode=yes`, or when nothing (or an empty line) is
 /// given, the key's [`KeyFileError::Encrypted`] or last [`KeyFileError::BadPassphrase`] is
 /// returned.
+/// The passphrase that worked is left in `used` (to load the key again with a certificate).
 fn load_identity(
     path: &Path,
     batch: bool,
     log: Log,
+    used: &mut Option<zeroize::Zeroizing<String>>,
 ) -> Result<seashell_proto::PrivateKey, KeyFileError> {
     let mut err = match load_private_key(path) {
         Err(KeyFileError::Encrypted) if !batch => KeyFileError::Encrypted,
@@ -317,28 +373,41 @@ fn load_identity(
                 log.debug("bad passphrase given, try again...");
                 err = KeyFileError::BadPassphrase;
             }
-            other => return other,
+            other => {
+                *used = Some(passphrase);
+                return other;
+            }
         }
     }
     Err(err)
 }
 
 /// known_hosts checking with OpenSSH's messages around the library's decision.
-fn host_key_policy(files: Vec<PathBuf>, strict: StrictHostKeyChecking, log: Log) -> HostKeyPolicy {
-    let inner = HostKeyPolicy::KnownHosts {
-        files: files.clone(),
-        strict,
-    };
+fn host_key_policy(known_files: KnownHostsFiles, log: Log) -> HostKeyPolicy {
+    let files = known_files.user_files.clone();
+    let all = known_files.all_files();
+    let inner = HostKeyPolicy::KnownHostsFiles(known_files);
     HostKeyPolicy::Custom(Arc::new(move |host: &str, port: u16, key: &PublicKey| {
         log.debug(&format!(
             "Server host key: {} {}",
             key.key_type(),
             key.fingerprint()
         ));
-        let known = files.iter().any(|f| {
-            KnownHosts::load(f)
-                .is_ok_and(|k| !matches!(k.check(host, port, key), HostKeyStatus::Unknown))
-        });
+        if let Some(c) = key.certificate() {
+            let f = c.fields();
+            log.debug(&format!(
+                "Server host certificate: {} {}, serial {} ID \"{}\" CA {} {} valid {}",
+                c.key_type(),
+                key.fingerprint(),
+                f.serial,
+                f.key_id,
+                c.signature_key().key_type(),
+                c.signature_key().fingerprint(),
+                seashell_keys::certificate::format_validity(f.valid_after, f.valid_before)
+            ));
+        }
+        let known = KnownHosts::load_files(&all)
+            .is_ok_and(|k| !matches!(k.check(host, port, key), HostKeyStatus::Unknown));
         match inner.check(host, port, key) {
             Ok(()) if known => {
                 log.debug(&format!(

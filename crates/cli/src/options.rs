@@ -68,6 +68,9 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
     if let Some(done) = s.session.apply_keyword(&lower, key, &words) {
         return done;
     }
+    if let Some(done) = s.trust.apply_keyword(&lower, key, &words) {
+        return done;
+    }
     // `HostName` is taken by the configuration resolver (`ssh_config::apply`).
     if lower == "hostname" && words.len() == 1 {
         return Ok(());
@@ -351,7 +354,8 @@ mod tests {
         for list in lists {
             let list = list.unwrap();
             assert_eq!(list.last().map(String::as_str), Some("ssh-rsa"));
-            assert_eq!(list.first().map(String::as_str), Some("ssh-ed25519"));
+            // PubkeyAcceptedAlgorithms starts with the certificate algorithms, as OpenSSH.
+            assert!(list.first().is_some_and(|a| a.starts_with("ssh-ed25519")));
         }
         let s = apply(&["KexAlgorithms=curve25519-sha256"]).unwrap();
         assert_eq!(

@@ -74,6 +74,8 @@ pub fn key_bits(key: &PublicKey) -> usize {
             EcdsaCurve::NistP521 => 521,
         },
         PublicKey::Rsa { .. } => key.rsa_bits().unwrap_or(0),
+        PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => 256,
+        PublicKey::Certificate(c) => key_bits(c.key()),
         #[allow(unreachable_patterns)]
         _ => 0,
     }
@@ -85,6 +87,17 @@ pub fn key_label(key: &PublicKey) -> &'static str {
         PublicKey::Ed25519(_) => "ED25519",
         PublicKey::Ecdsa { .. } => "ECDSA",
         PublicKey::Rsa { .. } => "RSA",
+        PublicKey::SkEd25519 { .. } => "ED25519-SK",
+        PublicKey::SkEcdsa { .. } => "ECDSA-SK",
+        PublicKey::MlDsa44Ed25519(_) => "MLDSA44-ED25519",
+        PublicKey::Certificate(c) => match c.key() {
+            PublicKey::Ed25519(_) => "ED25519-CERT",
+            PublicKey::Ecdsa { .. } => "ECDSA-CERT",
+            PublicKey::Rsa { .. } => "RSA-CERT",
+            PublicKey::SkEd25519 { .. } => "ED25519-SK-CERT",
+            PublicKey::SkEcdsa { .. } => "ECDSA-SK-CERT",
+            _ => "UNKNOWN",
+        },
         #[allow(unreachable_patterns)]
         _ => "UNKNOWN",
     }

@@ -4,16 +4,19 @@
 //! comma-separated list of patterns (`*` and `?` wildcards, `!` negation) or one hashed entry
 //! `|1|base64(salt)|base64(HMAC-SHA1(salt, host))`. Names are compared case-insensitively
 //! against [`host_pattern`]`(host, port)`: `host` on port 22, `[host]:port` otherwise.
+//!
+//! `@cert-authority` lines name certificate authorities trusted to sign host certificates
+//! for the hosts they match; `@revoked` lines refuse a key (and certificates of it or signed
+//! by it). Several files (`UserKnownHostsFile` list, `GlobalKnownHostsFile`) are checked as
+//! one set, as `ssh` does: [`KnownHosts::load_files`].
 
 use seashell_proto::config::wildcard_match;
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::io;
 use std::path::Path;
 
 use base64ct::{Base64, Encoding};
 use ring::hmac;
-use seashell_proto::keys::PublicKey;
+use seashell_proto::keys::{CertError, CertType, PublicKey};
 
 use crate::openssh::{decode_public_key, split_token};
 
@@ -27,8 +30,12 @@ const MAX_SALT_LEN: usize = 64;
 pub enum HostKeyStatus {
     /// A line for this host lists exactly this key.
     Trusted,
-    /// A `@revoked` line for this host lists this key. Takes precedence over everything else.
+    /// A `@revoked` line for this host lists this key (or, for a certificate, its key or its
+    /// CA). Takes precedence over everything else.
     Revoked,
+    /// The key is a host certificate signed by a CA a `@cert-authority` line trusts for this
+    /// host, but it is not valid for it (expired, wrong principal, bad signature, ...).
+    CertificateInvalid(CertError),
     /// Lines for this host list other keys of the same type, and none lists this key: the key
     /// may have changed (or someone is in the middle).
     Mismatch {
@@ -41,7 +48,7 @@ pub enum HostKeyStatus {
 
 /// The marker at the start of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marker {
+pub(crate) enum Marker {
     None,
     Revoked,
     CertAuthority,
@@ -57,11 +64,11 @@ enum Hosts {
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
-    line: usize,
-    marker: Marker,
+pub(crate) struct Entry {
+    pub(crate) line: usize,
+    pub(crate) marker: Marker,
     hosts: Hosts,
-    key: PublicKey,
+    pub(crate) key: PublicKey,
 }
 
 /// A parsed known_hosts file.
@@ -103,19 +110,69 @@ impl KnownHosts {
         }
     }
 
-    /// Looks up `key` for `host` on `port`.
+    /// Reads several files as one set (user files first, then the global ones), as `ssh`
+    /// checks them: a `@revoked` line in any file refuses the key, a line listing the key in
+    /// any file trusts it. Missing files are empty.
     ///
-    /// `@cert-authority` lines are ignored for now. See [`HostKeyStatus`] for the outcomes.
+    /// # Errors
+    /// Any I/O error other than "not found".
+    pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> io::Result<KnownHosts> {
+        let mut all = KnownHosts::default();
+        for p in paths {
+            let one = KnownHosts::load(p.as_ref())?;
+            all.entries.extend(one.entries);
+            all.skipped.extend(one.skipped);
+        }
+        Ok(all)
+    }
+
+    /// Looks up `key` for `host` on `port`, checking host certificates against the current
+    /// system time. See [`check_at`](Self::check_at).
     pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> HostKeyStatus {
-        let target = host_pattern(&host.to_ascii_lowercase(), port);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.check_at(host, port, key, now)
+    }
+
+    /// Looks up `key` for `host` on `port` at `now_unix` (seconds since the Unix epoch).
+    ///
+    /// `@revoked` entries come first. A host certificate signed by a CA of a matching
+    /// `@cert-authority` line is then checked for its type, signature, validity at
+    /// `now_unix` and principal (`host`; no principals means any host): the outcome is
+    /// [`HostKeyStatus::Trusted`] or [`HostKeyStatus::CertificateInvalid`]. A certificate
+    /// no trusted CA signed is looked up as its plain key, as `ssh` does. See
+    /// [`HostKeyStatus`] for the outcomes.
+    pub fn check_at(&self, host: &str, port: u16, key: &PublicKey, now_unix: u64) -> HostKeyStatus {
+        let host = host.to_ascii_lowercase();
+        let target = host_pattern(&host, port);
+        let matching = || self.entries.iter().filter(|e| e.matches(&target));
+        let cert = key.certificate();
+        let plain = key.plain();
+        let revoked = matching().any(|e| {
+            e.marker == Marker::Revoked
+                && (e.key == *plain || cert.is_some_and(|c| e.key == *c.signature_key()))
+        });
+        if revoked {
+            return HostKeyStatus::Revoked;
+        }
+        if let Some(c) = cert {
+            let ca_trusted = matching()
+                .any(|e| e.marker == Marker::CertAuthority && e.key == *c.signature_key());
+            if ca_trusted {
+                return match c.check(CertType::Host, Some(&host), now_unix) {
+                    Ok(()) => HostKeyStatus::Trusted,
+                    Err(e) => HostKeyStatus::CertificateInvalid(e),
+                };
+            }
+        }
         let mut trusted = false;
         let mut known = Vec::new();
-        for entry in self.entries.iter().filter(|e| e.matches(&target)) {
+        for entry in matching() {
             match entry.marker {
-                Marker::Revoked if entry.key == *key => return HostKeyStatus::Revoked,
                 Marker::Revoked | Marker::CertAuthority => {}
-                Marker::None if entry.key == *key => trusted = true,
-                Marker::None if entry.key.key_type() == key.key_type() => {
+                Marker::None if entry.key == *plain => trusted = true,
+                Marker::None if entry.key.key_type() == plain.key_type() => {
                     known.push((entry.key.clone(), entry.line));
                 }
                 Marker::None => {}
@@ -128,6 +185,64 @@ impl KnownHosts {
         } else {
             HostKeyStatus::Unknown
         }
+    }
+
+    /// Whether a `@cert-authority` line matches `host` on `port` (then `ssh` prefers
+    /// certificate host-key algorithms).
+    pub fn has_cert_authority(&self, host: &str, port: u16) -> bool {
+        let target = host_pattern(&host.to_ascii_lowercase(), port);
+        self.entries
+            .iter()
+            .any(|e| e.marker == Marker::CertAuthority && e.matches(&target))
+    }
+
+    /// The plain (unmarked) keys recorded for `host` on `port`, in file order.
+    pub fn host_keys(&self, host: &str, port: u16) -> Vec<PublicKey> {
+        let target = host_pattern(&host.to_ascii_lowercase(), port);
+        self.entries
+            .iter()
+            .filter(|e| e.marker == Marker::None && e.matches(&target))
+            .map(|e| e.key.clone())
+            .collect()
+    }
+
+    /// The host-key algorithms to offer to `host` on `port`, from `configured`, in the order
+    /// `ssh` uses when `HostKeyAlgorithms` is not set: with a matching `@cert-authority`
+    /// line, the certificate algorithms of the configured plain ones first; then the
+    /// algorithms of keys already recorded for the host; then the rest in configured order.
+    pub fn order_host_key_algorithms(
+        &self,
+        host: &str,
+        port: u16,
+        configured: &[String],
+    ) -> Vec<String> {
+        let known: Vec<&'static str> = self
+            .host_keys(host, port)
+            .iter()
+            .flat_map(|k| k.signature_algorithms().iter().copied())
+            .collect();
+        let mut first = Vec::new();
+        if self.has_cert_authority(host, port) {
+            for a in configured.iter().filter(|a| *a != "ssh-rsa") {
+                let name = format!("{a}{}", seashell_proto::keys::cert::CERT_SUFFIX);
+                if seashell_proto::keys::cert::CERT_ALGORITHMS.contains(&name.as_str())
+                    && !configured.contains(&name)
+                {
+                    first.push(name);
+                }
+            }
+        }
+        let mut rest = Vec::new();
+        for a in configured {
+            let is_cert = a.ends_with(seashell_proto::keys::cert::CERT_SUFFIX);
+            if (is_cert && self.has_cert_authority(host, port)) || known.contains(&a.as_str()) {
+                first.push(a.clone());
+            } else {
+                rest.push(a.clone());
+            }
+        }
+        first.extend(rest);
+        first
     }
 
     /// The number of usable lines.
@@ -148,7 +263,7 @@ impl KnownHosts {
 
 impl Entry {
     /// Whether the entry's host field matches `target` (already lowercased).
-    fn matches(&self, target: &str) -> bool {
+    pub(crate) fn matches(&self, target: &str) -> bool {
         match &self.hosts {
             Hosts::Patterns(patterns) => match_pattern_list(patterns, target),
             Hosts::Hashed { salt, hash } => {
@@ -160,7 +275,7 @@ impl Entry {
 }
 
 /// Parses one non-blank, non-comment line.
-fn parse_line(line: &str, number: usize) -> Option<Entry> {
+pub(crate) fn parse_line(line: &str, number: usize) -> Option<Entry> {
     let (first, mut rest) = split_token(line)?;
     let (marker, hosts_field) = match first {
         "@revoked" => {
@@ -236,62 +351,6 @@ pub fn host_pattern(host: &str, port: u16) -> String {
     } else {
         format!("[{host}]:{port}")
     }
-}
-
-/// Appends `pattern key-type base64` for `host`/`port` to the known_hosts file at `path`,
-/// creating its parent directory (mode 0700) and the file (mode 0600) if missing.
-///
-/// # Errors
-/// [`io::ErrorKind::InvalidInput`] if `host` is empty or holds whitespace, control
-/// characters, commas, wildcards or a leading `!`, `|`, `@` or `#` (it would corrupt the
-/// file or turn into a pattern); otherwise any I/O error.
-pub fn append_known_host(path: &Path, host: &str, port: u16, key: &PublicKey) -> io::Result<()> {
-    let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, ',' | '*' | '?');
-    if host.is_empty() || host.chars().any(bad_char) || host.starts_with(['!', '|', '@', '#']) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "host name not usable in known_hosts",
-        ));
-    }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        // Creating an existing directory is a no-op here; its mode is left alone.
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)?;
-    }
-    let needs_newline = !ends_with_newline_or_empty(path)?;
-    let mut line = String::new();
-    if needs_newline {
-        line.push('\n');
-    }
-    line.push_str(&host_pattern(host, port));
-    line.push(' ');
-    line.push_str(&crate::openssh::format_public_key_line(key, ""));
-    line.push('\n');
-    let mut file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(line.as_bytes())?;
-    file.flush()
-}
-
-/// Whether the file is missing, empty, or ends with a newline.
-fn ends_with_newline_or_empty(path: &Path) -> io::Result<bool> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
-        Err(e) => return Err(e),
-    };
-    if file.metadata()?.len() == 0 {
-        return Ok(true);
-    }
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    Ok(last == [b'\n'])
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@
 //! - [`generate_key`]: new Ed25519, ECDSA (P-256/384/521) and RSA (2048–8192 bit) keys.
 //! - [`fingerprint`](mod@fingerprint): SHA256 and MD5 fingerprints and randomart, as `ssh-keygen -l -v`.
 //! - [`known_hosts`]: OpenSSH `known_hosts` files: host patterns with wildcards and negation,
-//!   hashed host names, `@revoked` markers, and appending newly accepted keys.
+//!   hashed host names, `@cert-authority` and `@revoked` markers; [`known_hosts_edit`]:
+//!   appending newly accepted keys (optionally hashed), finding, removing, hashing.
+//! - [`certificate`]: certificate files, `ssh-keygen -L` output, `-V` intervals.
 //!
 //! Everything read from a file is treated as hostile: parsers never panic, check every length
 //! before use, and wipe decoded secret material when they are done with it.
@@ -33,13 +35,16 @@
 )]
 
 mod armor;
+pub mod certificate;
 mod der_keys;
 mod encrypted;
 pub mod fingerprint;
 mod generate;
 mod key_file;
 pub mod known_hosts;
+pub mod known_hosts_edit;
 mod legacy_pem;
+mod mldsa_file;
 pub mod openssh;
 mod openssh_write;
 mod ppk;
@@ -49,18 +54,22 @@ mod write;
 use core::fmt;
 use std::io;
 
+pub use certificate::{certificate_path_for, load_certificate, parse_certificate_line};
 pub use der_keys::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY};
 pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
 pub use generate::{DEFAULT_RSA_BITS, KeyKind, generate_key};
 pub use key_file::{
     KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, public_key_of_key_file,
 };
-pub use known_hosts::{HostKeyStatus, KnownHosts, append_known_host, host_pattern};
+pub use known_hosts::{HostKeyStatus, KnownHosts, host_pattern};
+pub use known_hosts_edit::{append_known_host, append_known_host_names};
 pub use openssh::{format_public_key_line, parse_public_key_line};
 pub use openssh_write::DEFAULT_KDF_ROUNDS;
 pub use ppk::{MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PASSES};
 pub use public::{MAX_PUBLIC_KEY_FILE, PublicKeyFormat, format_public_key, parse_public_key_file};
-pub use seashell_proto::keys::{EcdsaCurve, PrivateKey, PublicKey, SecretParts};
+pub use seashell_proto::keys::{
+    CertError, CertFields, CertType, Certificate, EcdsaCurve, PrivateKey, PublicKey, SecretParts,
+};
 pub use write::{
     PrivateKeyFormat, encode_private_key, write_private_key_file, write_public_key_file,
 };

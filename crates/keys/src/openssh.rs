@@ -251,6 +251,11 @@ pub(crate) fn decode_public_key(key_type: &str, b64: &str) -> Result<PublicKey, 
 /// Reads the key type at the start of a public key blob and checks it is one we support.
 fn supported_type(blob: &[u8]) -> Result<&'static str, KeyFileError> {
     let name = Reader::new(blob).string("key type").map_err(malformed)?;
+    if let Some(t) = seashell_proto::keys::cert::cert_key_type(name)
+        .or_else(|| seashell_proto::keys::sk::sk_key_type(name))
+    {
+        return Ok(t);
+    }
     if let Some(curve) = EcdsaCurve::from_key_type(name) {
         return Ok(curve.key_type());
     }
@@ -388,6 +393,7 @@ fn parse_private_section(
         (_, Some(curve)) => parse_ecdsa(&mut p, curve)?,
         ("ssh-ed25519", None) => parse_ed25519(&mut p)?,
         ("ssh-rsa", None) => parse_rsa(&mut p)?,
+        ("ssh-mldsa44-ed25519", None) => crate::mldsa_file::parse_mldsa44_ed25519(&mut p)?,
         (other, None) => return Err(KeyFileError::Unsupported(format!("key type {other}"))),
     };
     let comment = p.string("comment").map_err(malformed)?;

@@ -246,6 +246,11 @@ pub enum AuthAttempt {
         key: PublicKey,
         /// The signature algorithm used.
         algorithm: String,
+        /// For a FIDO security key (`sk-*`): the authenticator's flags and counter. Check
+        /// [`SkSignatureInfo::user_present`](crate::keys::SkSignatureInfo::user_present)
+        /// (OpenSSH requires it unless `no-touch-required`) and, where wanted,
+        /// `user_verified`.
+        sk: Option<crate::keys::SkSignatureInfo>,
     },
     /// The client starts keyboard-interactive; answer with prompts (or reject).
     KeyboardInteractive {

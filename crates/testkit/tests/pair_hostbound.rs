@@ -100,7 +100,7 @@ fn hostbound_request_for_our_host_key_is_accepted() {
         panic!("no request: {:?}", rig.error)
     };
     assert!(
-        matches!(req.attempt(), AuthAttempt::PublicKey { key: k, algorithm }
+        matches!(req.attempt(), AuthAttempt::PublicKey { key: k, algorithm, .. }
             if *k == key.public_key() && algorithm == "ssh-ed25519")
     );
     rig.server.answer_auth(req, AuthDecision::Accept).unwrap();

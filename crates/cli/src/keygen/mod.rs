@@ -3,16 +3,13 @@
 //! - generating keys (`-t -b -f -N -C -q -m -a`): [`generate`];
 //! - fingerprints (`-l [-v] [-E hash]`): [`fingerprint`];
 //! - the public key of a private key (`-y`), export (`-e -m RFC4716|PKCS8|PEM`), import
-//!   (`-i`) and changing the passphrase (`-p -P old -N new [-m format]`): [`convert`].
+//!   (`-i`) and changing the passphrase (`-p -P old -N new [-m format]`): [`convert`];
+//! - certificates (`-s -I -n -V -z -h -O`, `-L`) and known_hosts editing (`-F -R -H`):
+//!   `crate::keygen_cert`, which [`main`] asks first.
 //!
-//! # Extension point
-//!
-//! [`parse`] reads every option letter `ssh-keygen` knows (its getopt string), so new
-//! operations need no change to the parser: add a module (for example `keygen/certs.rs` for
-//! `-s -I -n -V -h -L`, `keygen/known_hosts.rs` for `-F -R -H`) with a
-//! `pub(super) fn run(opts: &Opts) -> Outcome`, declare it here, and replace its arm in
-//! [`main`]'s dispatch (marked "not supported yet"). [`Opts`] gives the flags (`has`), the
-//! last value of an option (`value`) and every value of a repeatable one (`values`).
+//! [`parse`] reads every option letter `ssh-keygen` knows (its getopt string). [`Opts`] gives
+//! the flags (`has`), the last value of an option (`value`) and every value of a repeatable
+//! one (`values`).
 
 mod convert;
 mod fingerprint;
@@ -169,6 +166,10 @@ pub(crate) type Outcome = Result<String, Failure>;
 
 /// Runs `seashell keygen ARGS`.
 pub fn main(args: &[String]) -> ExitCode {
+    // Certificates (-s, -L) and known_hosts editing (-F, -R, -H).
+    if let Some(code) = crate::keygen_cert::main(args) {
+        return code;
+    }
     let opts = match parse(args) {
         Ok(o) => o,
         Err(e) => {
@@ -181,11 +182,7 @@ pub fn main(args: &[String]) -> ExitCode {
             "seashell keygen: {what} is not supported yet"
         )))
     };
-    let outcome = if opts.has('F') || opts.has('R') || opts.has('H') {
-        not_yet("known_hosts editing (-F, -R, -H)")
-    } else if opts.has('s') || opts.has('L') {
-        not_yet("certificates (-s, -L)")
-    } else if opts.has('l') {
+    let outcome = if opts.has('l') {
         fingerprint::run(&opts)
     } else if opts.has('p') {
         convert::change_passphrase(&opts)

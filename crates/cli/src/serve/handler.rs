@@ -31,6 +31,8 @@ pub struct Policy {
     pub users: Vec<String>,
     /// Keys accepted for `publickey`.
     pub authorized: AuthorizedKeys,
+    /// `TrustedUserCAKeys`, `AuthorizedPrincipalsFile`, `RevokedKeys`.
+    pub trust: super::cert_auth::UserTrust,
     /// The password for `password` and `keyboard-interactive`, if enabled.
     pub password: Option<Zeroizing<String>>,
     /// `publickey` is enabled.
@@ -193,13 +195,50 @@ impl ServeHandler {
             .debug(&format!("{}: {method} for {user:?}: {verdict}", self.peer));
     }
 
-    /// The authorized entry for `key`, if it may be used from the client's address.
-    fn key_options_for(&self, key: &PublicKey) -> Option<KeyOptions> {
-        let entry = self.policy.authorized.find(key)?;
-        entry
-            .options
-            .allows_from(self.ends.peer.map(|p| p.ip()))
-            .then(|| entry.options.clone())
+    /// The options a login as `user` with `key` (a plain key or a certificate) gets, if it
+    /// is accepted from the client's address now ([`super::cert_auth`]).
+    fn key_options_for(&self, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+        let request = super::cert_auth::Request {
+            trust: &self.policy.trust,
+            authorized: &self.policy.authorized,
+            user,
+            home: self.policy.home.as_deref(),
+            client: self.ends.peer.map(|p| p.ip()),
+            now: super::cert_auth::unix_now(),
+        };
+        match request.authorize(key) {
+            Ok(o) => Some(o),
+            Err(why) => {
+                self.policy
+                    .log
+                    .debug(&format!("{}: key refused for {user:?}: {why}", self.peer));
+                None
+            }
+        }
+    }
+
+    /// Whether a FIDO signature's flags satisfy the key's options, as sshd: user presence
+    /// unless `no-touch-required`, user verification with `verify-required`.
+    fn sk_allowed(
+        &self,
+        user: &str,
+        o: &KeyOptions,
+        sk: Option<&seashell_proto::keys::SkSignatureInfo>,
+    ) -> bool {
+        let Some(info) = sk else {
+            return true;
+        };
+        let why = if !info.user_present() && !o.no_touch_required {
+            "security key signature without user presence (touch)"
+        } else if !info.user_verified() && o.verify_required {
+            "security key signature without user verification (verify-required)"
+        } else {
+            return true;
+        };
+        self.policy
+            .log
+            .debug(&format!("{}: key refused for {user:?}: {why}", self.peer));
+        false
     }
 
     /// The environment for a command on `s`.
@@ -347,7 +386,7 @@ impl Handler for ServeHandler {
         let user_ok = p.users.iter().any(|u| u == user);
         let (method, decision) = match attempt {
             AuthAttempt::PublicKeyQuery { key, .. } => {
-                let ok = p.pubkey && user_ok && self.key_options_for(key).is_some();
+                let ok = p.pubkey && user_ok && self.key_options_for(user, key).is_some();
                 // A query proves nothing: not logged, no state kept.
                 return if ok {
                     AuthDecision::Accept
@@ -355,8 +394,11 @@ impl Handler for ServeHandler {
                     AuthDecision::Reject
                 };
             }
-            AuthAttempt::PublicKey { key, .. } => {
-                let found = self.key_options_for(key).filter(|_| p.pubkey && user_ok);
+            AuthAttempt::PublicKey { key, sk, .. } => {
+                let found = self
+                    .key_options_for(user, key)
+                    .filter(|_| p.pubkey && user_ok)
+                    .filter(|o| self.sk_allowed(user, o, sk.as_ref()));
                 let d = match found {
                     Some(options) => {
                         self.key_options = options;
@@ -540,6 +582,31 @@ mod tests {
         h.key_options.forwarding.no_port_forwarding = true;
         assert!(h.forwarding().check_direct_tcpip("b", 2).is_err());
         assert!(h.forwarding().check_streamlocal_listen("/tmp/s").is_err());
+    }
+
+    #[test]
+    fn security_key_flags_against_key_options() {
+        use seashell_proto::keys::SkSignatureInfo;
+        let policy = crate::serve::local_policy(vec!["me".into()], super::super::Log::default());
+        let peer = "127.0.0.1:5000".parse().unwrap();
+        let h = ServeHandler::new(Arc::new(policy), peer, "127.0.0.1:22".parse().unwrap());
+        let info = |flags| SkSignatureInfo { flags, counter: 1 };
+        let plain = KeyOptions::default();
+        let no_touch = KeyOptions {
+            no_touch_required: true,
+            ..KeyOptions::default()
+        };
+        let verify = KeyOptions {
+            verify_required: true,
+            ..KeyOptions::default()
+        };
+        // Not a security key: nothing to check.
+        assert!(h.sk_allowed("me", &plain, None));
+        assert!(h.sk_allowed("me", &plain, Some(&info(0x01))));
+        assert!(!h.sk_allowed("me", &plain, Some(&info(0x00))));
+        assert!(h.sk_allowed("me", &no_touch, Some(&info(0x00))));
+        assert!(!h.sk_allowed("me", &verify, Some(&info(0x01))));
+        assert!(h.sk_allowed("me", &verify, Some(&info(0x05))));
     }
 
     #[test]

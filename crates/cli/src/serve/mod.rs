@@ -7,7 +7,8 @@
 //!                [--password-file PATH] [--user NAME]... [-o Option=Value]... [-E LOG] [-q] [-v]
 //! ```
 
-pub mod authorized_keys;
+pub use seashell_adapter::authorized_keys;
+pub mod cert_auth;
 pub mod diag;
 pub mod handler;
 pub mod inetd;
@@ -178,6 +179,76 @@ fn host_keys(paths: &[PathBuf], log: Log) -> Result<Vec<Arc<PrivateKey>>, String
         .collect()
 }
 
+/// Takes the certificate options `TrustedUserCAKeys`, `AuthorizedPrincipalsFile`,
+/// `RevokedKeys` and `HostCertificate` (the latter collected in `host_certs`); `false` for
+/// any other option.
+fn trust_option(
+    trust: &mut cert_auth::UserTrust,
+    host_certs: &mut Vec<PathBuf>,
+    option: &str,
+) -> Result<bool, String> {
+    let Ok((name, value)) = sshd_options::split(option) else {
+        return Ok(false);
+    };
+    match name.as_str() {
+        "trustedusercakeys" => trust.trusted_cas.extend(
+            cert_auth::read_key_list(Path::new(&value))
+                .map_err(|e| format!("TrustedUserCAKeys {e}"))?,
+        ),
+        "revokedkeys" => trust.revoked.extend(
+            cert_auth::read_key_list(Path::new(&value)).map_err(|e| format!("RevokedKeys {e}"))?,
+        ),
+        "authorizedprincipalsfile" => {
+            trust.principals_file = (value != "none").then_some(value);
+        }
+        "hostcertificate" => host_certs.push(PathBuf::from(value)),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Each `HostCertificate` attached to a second copy of the host key it certifies (loaded
+/// again from its file), so the server offers the key both plain and certified.
+fn host_certificates(
+    key_paths: &[PathBuf],
+    keys: &[Arc<PrivateKey>],
+    certs: &[PathBuf],
+) -> Result<Vec<Arc<PrivateKey>>, String> {
+    let mut out = Vec::new();
+    for cert_path in certs {
+        let cert = seashell_keys::load_certificate(cert_path)
+            .map_err(|e| format!("HostCertificate {}: {e}", cert_path.display()))?;
+        if cert.fields().cert_type != seashell_proto::keys::CertType::Host {
+            return Err(format!(
+                "HostCertificate {}: not a host certificate",
+                cert_path.display()
+            ));
+        }
+        let at = keys
+            .iter()
+            .position(|k| k.public_key() == *cert.key())
+            .ok_or_else(|| {
+                format!(
+                    "HostCertificate {}: certifies none of the host keys",
+                    cert_path.display()
+                )
+            })?;
+        let path = key_paths.get(at).ok_or_else(|| {
+            format!(
+                "HostCertificate {}: the host key it certifies was not read from a file",
+                cert_path.display()
+            )
+        })?;
+        let key = seashell_keys::load_private_key(path)
+            .map_err(|e| format!("host key {}: {e}", path.display()))?;
+        let certified = key
+            .with_certificate(cert)
+            .map_err(|e| format!("HostCertificate {}: {e}", cert_path.display()))?;
+        out.push(Arc::new(certified));
+    }
+    Ok(out)
+}
+
 /// Reads the first line of the password file.
 fn read_password(path: &Path, log: Log) -> Result<Zeroizing<String>, String> {
     let text = Zeroizing::new(
@@ -267,6 +338,7 @@ pub fn local_policy(users: Vec<String>, log: Log) -> Policy {
     Policy {
         users,
         authorized: AuthorizedKeys::default(),
+        trust: cert_auth::UserTrust::default(),
         password: None,
         pubkey: true,
         password_auth: false,
@@ -303,10 +375,33 @@ pub fn run(a: ServeArgs) -> Result<(), String> {
 /// arguments; also the host keys, for the listening line.
 fn setup(a: &ServeArgs) -> Result<(Tunables, Policy, Vec<Arc<PrivateKey>>), String> {
     let log = a.log;
-    let keys = host_keys(&a.host_keys, log)?;
-    let mut t = Tunables::new(ServerConfig::new(keys.clone()));
+    let mut keys = host_keys(&a.host_keys, log)?;
+    let mut trust = cert_auth::UserTrust::default();
+    let mut host_certs = Vec::new();
+    let mut rest = Vec::new();
     for o in &a.options {
+        if !trust_option(&mut trust, &mut host_certs, o)? {
+            rest.push(o);
+        }
+    }
+    let certified = host_certificates(&a.host_keys, &keys, &host_certs)?;
+    let mut t = Tunables::new(ServerConfig::new(keys.clone()));
+    for o in rest {
         sshd_options::apply(&mut t, o)?;
+    }
+    if !certified.is_empty() {
+        // Offer the certificate algorithms first, as sshd with HostCertificate.
+        let mut algs: Vec<String> = certified
+            .iter()
+            .flat_map(|k| k.public_key().signature_algorithms().iter())
+            .map(|a| (*a).to_owned())
+            .filter(|a| !t.config.host_key_algorithms.contains(a))
+            .collect();
+        algs.dedup();
+        algs.extend(t.config.host_key_algorithms.iter().cloned());
+        t.config.host_key_algorithms = algs;
+        t.config.host_keys.extend(certified.iter().cloned());
+        keys.extend(certified);
     }
     sshd_options::default_moduli(&mut t);
     let users = if a.users.is_empty() {
@@ -315,6 +410,7 @@ fn setup(a: &ServeArgs) -> Result<(Tunables, Policy, Vec<Arc<PrivateKey>>), Stri
         a.users.clone()
     };
     let mut policy = local_policy(users, log);
+    policy.trust = trust;
     policy.password = match &a.password_file {
         Some(p) => Some(read_password(p, log)?),
         None => None,

@@ -307,7 +307,10 @@ pub fn signature_algorithm(
     let first = usable.clone().next().ok_or(ApiMisuse::BadConfig(
         "no accepted signature algorithm suits this key",
     ))?;
-    let listed = server_sig_algs.and_then(|list| usable.find(|a| list.iter().any(|s| s == a)));
+    // server-sig-algs lists plain algorithms; a certificate signs with its plain one.
+    let plain = crate::keys::cert::plain_algorithm;
+    let listed =
+        server_sig_algs.and_then(|list| usable.find(|a| list.iter().any(|s| s == plain(a))));
     Ok(listed.unwrap_or(first))
 }
 

@@ -260,12 +260,12 @@ impl ServerAuth {
                     let mut data = Vec::with_capacity(session.id.len() + 4 + signed_len);
                     wire::put_string(&mut data, session.id);
                     data.extend_from_slice(payload.get(..signed_len).unwrap_or_default());
-                    if key.verify(&algorithm, &data, sig).is_err() {
+                    let Ok(sk) = key.verify_detailed(&algorithm, &data, sig) else {
                         return self.fail_now(out, now, true);
-                    }
+                    };
                     (
                         Kind::PublicKey { key: key.clone() },
-                        AuthAttempt::PublicKey { key, algorithm },
+                        AuthAttempt::PublicKey { key, algorithm, sk },
                     )
                 }
             }

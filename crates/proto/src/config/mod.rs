@@ -50,13 +50,32 @@ pub(crate) fn default_signature_algorithms() -> Vec<String> {
         .collect()
 }
 
+/// The default user-key signature algorithms (OpenSSH `PubkeyAcceptedAlgorithms`): the
+/// certificate algorithms of the default list first, then the plain ones, as OpenSSH 10.
+pub(crate) fn default_pubkey_algorithms() -> Vec<String> {
+    let certs = crate::keys::cert::CERT_ALGORITHMS
+        .iter()
+        .filter(|a| **a != "ssh-rsa-cert-v01@openssh.com");
+    certs
+        .chain(DEFAULT_HOST_KEY_ALGORITHMS.iter())
+        .chain(crate::keys::sk::SK_ALGORITHMS.iter())
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+/// Whether `name` is a signature algorithm we implement: a plain one of
+/// [`HOST_KEY_ALGORITHMS`] or a certificate one of
+/// [`CERT_ALGORITHMS`](crate::keys::cert::CERT_ALGORITHMS).
+pub fn is_signature_algorithm(name: &str) -> bool {
+    HOST_KEY_ALGORITHMS.contains(&name)
+        || crate::keys::cert::CERT_ALGORITHMS.contains(&name)
+        || crate::keys::sk::SK_ALGORITHMS.contains(&name)
+        || name == crate::keys::mldsa::SSH_MLDSA44_ED25519
+}
+
 /// Checks a signature algorithm list: non-empty, every name implemented.
 pub(crate) fn check_signature_algorithms(list: &[String], what: &'static str) -> Result<(), Error> {
-    if list.is_empty()
-        || list
-            .iter()
-            .any(|n| !HOST_KEY_ALGORITHMS.contains(&n.as_str()))
-    {
+    if list.is_empty() || list.iter().any(|n| !is_signature_algorithm(n)) {
         return Err(bad_config(what));
     }
     Ok(())
@@ -139,7 +158,7 @@ impl ClientConfig {
                 .map(|k| k.name().to_owned())
                 .collect(),
             host_key_algorithms: default_signature_algorithms(),
-            pubkey_accepted_algorithms: default_signature_algorithms(),
+            pubkey_accepted_algorithms: default_pubkey_algorithms(),
             ciphers: CipherAlg::DEFAULTS
                 .iter()
                 .map(|c| c.name().to_owned())
@@ -322,7 +341,14 @@ mod tests {
     fn ssh_rsa_is_supported_but_never_default() {
         let c = ClientConfig::new("me");
         assert_eq!(c.host_key_algorithms, DEFAULT_HOST_KEY_ALGORITHMS);
-        assert_eq!(c.pubkey_accepted_algorithms, DEFAULT_HOST_KEY_ALGORITHMS);
+        assert_eq!(
+            c.pubkey_accepted_algorithms[8..14],
+            DEFAULT_HOST_KEY_ALGORITHMS
+        );
+        assert_eq!(
+            c.pubkey_accepted_algorithms[0],
+            "ssh-ed25519-cert-v01@openssh.com"
+        );
         assert!(!DEFAULT_HOST_KEY_ALGORITHMS.contains(&"ssh-rsa"));
         let added =
             apply_algorithm_spec("+ssh-rsa", &c.host_key_algorithms, &HOST_KEY_ALGORITHMS).unwrap();

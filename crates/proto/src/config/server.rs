@@ -100,7 +100,7 @@ impl ServerConfig {
                 .map(|k| k.name().to_owned())
                 .collect(),
             host_key_algorithms: super::default_signature_algorithms(),
-            pubkey_accepted_algorithms: super::default_signature_algorithms(),
+            pubkey_accepted_algorithms: super::default_pubkey_algorithms(),
             ciphers: CipherAlg::DEFAULTS
                 .iter()
                 .map(|c| c.name().to_owned())

@@ -41,7 +41,13 @@ impl AlgorithmSlot {
     pub fn supported(self) -> Vec<&'static str> {
         match self {
             AlgorithmSlot::Kex => KexAlg::ALL.iter().map(|k| k.name()).collect(),
-            AlgorithmSlot::HostKey | AlgorithmSlot::PubkeyAccepted => HOST_KEY_ALGORITHMS.to_vec(),
+            AlgorithmSlot::HostKey | AlgorithmSlot::PubkeyAccepted => HOST_KEY_ALGORITHMS
+                .iter()
+                .chain(crate::keys::cert::CERT_ALGORITHMS.iter())
+                .chain(crate::keys::sk::SK_ALGORITHMS.iter())
+                .chain([crate::keys::mldsa::SSH_MLDSA44_ED25519].iter())
+                .copied()
+                .collect(),
             AlgorithmSlot::Cipher => CipherAlg::ALL.iter().map(|c| c.name()).collect(),
             AlgorithmSlot::Mac => MacAlg::ALL.iter().map(|m| m.name()).collect(),
             AlgorithmSlot::Compression => CompressionAlg::ALL.iter().map(|c| c.name()).collect(),

@@ -11,12 +11,19 @@
 //! Every parser here treats its input as hostile: lengths are checked before use, trailing
 //! bytes are refused, and nothing is allocated from a count the input chose.
 
+pub mod cert;
+pub mod cert_check;
 mod ecdsa;
+pub mod mldsa;
 mod private;
 mod rsa;
+pub mod sk;
 
+pub use cert::{CertFields, CertType, Certificate};
+pub use cert_check::CertError;
 pub use ecdsa::{ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, EcdsaCurve};
 pub use private::{PrivateKey, RSA_SIGN_MAX_BITS, RSA_SIGN_MIN_BITS, SecretParts};
+pub use sk::SkSignatureInfo;
 
 use core::fmt;
 
@@ -59,6 +66,26 @@ pub enum PublicKey {
         /// The modulus, big-endian, without leading zero bytes.
         n: Vec<u8>,
     },
+    /// An OpenSSH certificate (`*-cert-v01@openssh.com`, see [`cert`]): signatures are made
+    /// and checked by the certified key.
+    Certificate(Box<Certificate>),
+    /// A FIDO security-key Ed25519 key (`sk-ssh-ed25519@openssh.com`, see [`sk`]).
+    SkEd25519 {
+        /// The Ed25519 public key.
+        key: [u8; 32],
+        /// The FIDO application (relying party), usually `ssh:`.
+        application: String,
+    },
+    /// A composite ML-DSA-44 + Ed25519 key (`ssh-mldsa44-ed25519`, see [`mldsa`]): the
+    /// 1312-byte ML-DSA-44 public key followed by the 32-byte Ed25519 one.
+    MlDsa44Ed25519(Vec<u8>),
+    /// A FIDO security-key ECDSA P-256 key (`sk-ecdsa-sha2-nistp256@openssh.com`).
+    SkEcdsa {
+        /// The uncompressed SEC1 point.
+        point: Vec<u8>,
+        /// The FIDO application (relying party), usually `ssh:`.
+        application: String,
+    },
 }
 
 impl fmt::Debug for PublicKey {
@@ -81,6 +108,11 @@ impl PublicKey {
     pub fn from_blob(blob: &[u8]) -> Result<PublicKey, Error> {
         let mut r = Reader::new(blob);
         let key_type = r.string("public key type")?;
+        if cert::cert_key_type(key_type).is_some() {
+            return Ok(PublicKey::Certificate(Box::new(Certificate::from_blob(
+                blob,
+            )?)));
+        }
         let key = match (key_type, EcdsaCurve::from_key_type(key_type)) {
             (_, Some(curve)) => {
                 let identifier = r.string("ecdsa curve name")?;
@@ -99,6 +131,13 @@ impl PublicKey {
                 let pk: [u8; 32] = pk.try_into().map_err(|_| CryptoError::BadPublicKey)?;
                 PublicKey::Ed25519(pk)
             }
+            (b"sk-ssh-ed25519@openssh.com", None) => sk::parse_ed25519(&mut r)?,
+            (b"ssh-mldsa44-ed25519", None) => {
+                let pk = r.string("mldsa44-ed25519 public key")?;
+                mldsa::check_public(pk)?;
+                PublicKey::MlDsa44Ed25519(pk.to_vec())
+            }
+            (b"sk-ecdsa-sha2-nistp256@openssh.com", None) => sk::parse_ecdsa(&mut r)?,
             (b"ssh-rsa", None) => {
                 let e = r.mpint_positive("rsa public exponent")?;
                 let n = r.mpint_positive("rsa modulus")?;
@@ -116,6 +155,9 @@ impl PublicKey {
 
     /// Encodes the key as an SSH public key blob.
     pub fn to_blob(&self) -> Vec<u8> {
+        if let PublicKey::Certificate(c) = self {
+            return c.to_blob();
+        }
         let mut out = Vec::new();
         put_string(&mut out, self.key_type().as_bytes());
         match self {
@@ -128,6 +170,9 @@ impl PublicKey {
                 put_mpint(&mut out, e);
                 put_mpint(&mut out, n);
             }
+            PublicKey::Certificate(_) => {}
+            PublicKey::MlDsa44Ed25519(pk) => put_string(&mut out, pk),
+            PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => sk::encode(self, &mut out),
         }
         out
     }
@@ -139,13 +184,34 @@ impl PublicKey {
             PublicKey::Ed25519(_) => SSH_ED25519,
             PublicKey::Ecdsa { curve, .. } => curve.key_type(),
             PublicKey::Rsa { .. } => SSH_RSA,
+            PublicKey::Certificate(c) => c.key_type(),
+            PublicKey::SkEd25519 { .. } => sk::SK_SSH_ED25519,
+            PublicKey::SkEcdsa { .. } => sk::SK_ECDSA_SHA2_NISTP256,
+            PublicKey::MlDsa44Ed25519(_) => mldsa::SSH_MLDSA44_ED25519,
+        }
+    }
+
+    /// The key itself: the certified key of a certificate, else `self`.
+    pub fn plain(&self) -> &PublicKey {
+        match self {
+            PublicKey::Certificate(c) => c.key(),
+            other => other,
+        }
+    }
+
+    /// The certificate, if this is one.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        match self {
+            PublicKey::Certificate(c) => Some(c),
+            _ => None,
         }
     }
 
     /// The SHA-256 fingerprint as `ssh-keygen -l` prints it: `"SHA256:"` followed by the
     /// unpadded base64 of SHA-256 over the public key blob.
+    /// A certificate's fingerprint is its certified key's, as in OpenSSH.
     pub fn fingerprint(&self) -> String {
-        let hash = digest::digest(&digest::SHA256, &self.to_blob());
+        let hash = digest::digest(&digest::SHA256, &self.plain().to_blob());
         format!("SHA256:{}", Base64Unpadded::encode_string(hash.as_ref()))
     }
 
@@ -162,12 +228,19 @@ impl PublicKey {
                 EcdsaCurve::NistP521 => &[ECDSA_SHA2_NISTP521],
             },
             PublicKey::Rsa { .. } => &[RSA_SHA2_512, RSA_SHA2_256, SSH_RSA],
+            PublicKey::Certificate(c) => c.signature_algorithms(),
+            PublicKey::SkEd25519 { .. } => &[sk::SK_SSH_ED25519],
+            PublicKey::MlDsa44Ed25519(_) => &[mldsa::SSH_MLDSA44_ED25519],
+            PublicKey::SkEcdsa { .. } => &[
+                sk::SK_ECDSA_SHA2_NISTP256,
+                sk::WEBAUTHN_SK_ECDSA_SHA2_NISTP256,
+            ],
         }
     }
 
     /// For RSA keys, the modulus size in bits; `None` for other key types.
     pub fn rsa_bits(&self) -> Option<usize> {
-        match self {
+        match self.plain() {
             PublicKey::Rsa { n, .. } => Some(bit_len(n)),
             _ => None,
         }
@@ -190,9 +263,42 @@ impl PublicKey {
     /// - [`Error::InvalidMessage`] if the blob does not decode (truncated, trailing bytes);
     /// - [`CryptoError::BadSignature`] if the signature is malformed or does not verify.
     pub fn verify(&self, expected_alg: &str, data: &[u8], sig_blob: &[u8]) -> Result<(), Error> {
+        self.verify_detailed(expected_alg, data, sig_blob)
+            .map(|_| ())
+    }
+
+    /// [`verify`](Self::verify), also returning what a FIDO authenticator reported (flags
+    /// and counter) for security-key signatures (`None` for other keys): user presence and
+    /// verification are the caller's policy to check.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    pub fn verify_detailed(
+        &self,
+        expected_alg: &str,
+        data: &[u8],
+        sig_blob: &[u8],
+    ) -> Result<Option<SkSignatureInfo>, Error> {
         if !self.signature_algorithms().contains(&expected_alg) {
             return Err(PeerMisbehaved::SignatureAlgorithmMismatch.into());
         }
+        match self {
+            // The certified key signs with the plain algorithm (OpenSSH PROTOCOL.certkeys).
+            PublicKey::Certificate(c) => {
+                c.key()
+                    .verify_detailed(cert::plain_algorithm(expected_alg), data, sig_blob)
+            }
+            PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => {
+                sk::verify(self, expected_alg, data, sig_blob).map(Some)
+            }
+            _ => self
+                .verify_plain(expected_alg, data, sig_blob)
+                .map(|()| None),
+        }
+    }
+
+    /// Verifies a signature of an Ed25519, ECDSA or RSA key (`expected_alg` already checked).
+    fn verify_plain(&self, expected_alg: &str, data: &[u8], sig_blob: &[u8]) -> Result<(), Error> {
         let mut r = Reader::new(sig_blob);
         let alg = r.string("signature algorithm")?;
         if alg != expected_alg.as_bytes() {
@@ -232,6 +338,10 @@ impl PublicKey {
                 }
                 .verify(params, data, &padded)
                 .map_err(bad)
+            }
+            PublicKey::MlDsa44Ed25519(pk) => mldsa::verify(pk, data, sig),
+            PublicKey::Certificate(_) | PublicKey::SkEd25519 { .. } | PublicKey::SkEcdsa { .. } => {
+                Err(CryptoError::BadSignature.into())
             }
         }
     }

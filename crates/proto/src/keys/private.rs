@@ -62,6 +62,8 @@ enum Secret {
         dp: Zeroizing<Vec<u8>>,
         dq: Zeroizing<Vec<u8>>,
     },
+    /// The ML-DSA-44 seed, then the Ed25519 seed.
+    MlDsa44Ed25519 { seeds: Zeroizing<[u8; 64]> },
 }
 
 /// The secret components of a [`PrivateKey`], borrowed for writing key files
@@ -106,6 +108,11 @@ pub enum SecretParts<'a> {
         /// d mod (q − 1).
         dq: &'a [u8],
     },
+    /// An `ssh-mldsa44-ed25519` key.
+    MlDsa44Ed25519 {
+        /// The 32-byte ML-DSA-44 seed, then the 32-byte Ed25519 seed.
+        seeds: &'a [u8; 64],
+    },
 }
 
 impl fmt::Debug for SecretParts<'_> {
@@ -114,6 +121,7 @@ impl fmt::Debug for SecretParts<'_> {
             SecretParts::Ed25519 { .. } => "Ed25519",
             SecretParts::Ecdsa { .. } => "Ecdsa",
             SecretParts::Rsa { .. } => "Rsa",
+            SecretParts::MlDsa44Ed25519 { .. } => "MlDsa44Ed25519",
         };
         write!(f, "SecretParts::{kind}(..)")
     }
@@ -124,6 +132,8 @@ enum Inner {
     /// P-256 or P-384, signed by ring.
     Ecdsa(EcdsaKeyPair, EcdsaCurve),
     EcdsaP521(P521Signer),
+    /// `ssh-mldsa44-ed25519`.
+    MlDsa44Ed25519(Box<super::mldsa::Signer>),
     Rsa {
         pair: RsaKeyPair,
         /// The legacy SHA-1 `ssh-rsa` signer (ring cannot make SHA-1 signatures).
@@ -342,6 +352,22 @@ impl PrivateKey {
         })
     }
 
+    /// Builds an `ssh-mldsa44-ed25519` key from its 64 seed bytes (the ML-DSA-44 seed, then
+    /// the Ed25519 seed, as OpenSSH's private key holds them).
+    ///
+    /// # Errors
+    /// [`CryptoError::Signing`] if a half cannot be derived.
+    pub fn mldsa44_ed25519_from_seeds(seeds: &[u8; 64]) -> Result<PrivateKey, Error> {
+        let (signer, public) = super::mldsa::Signer::from_seeds(seeds)?;
+        Ok(PrivateKey {
+            inner: Inner::MlDsa44Ed25519(Box::new(signer)),
+            public,
+            secret: Secret::MlDsa44Ed25519 {
+                seeds: Zeroizing::new(*seeds),
+            },
+        })
+    }
+
     /// The public half of the key.
     pub fn public_key(&self) -> PublicKey {
         self.public.clone()
@@ -383,7 +409,22 @@ impl PrivateKey {
                 dp,
                 dq,
             },
+            Secret::MlDsa44Ed25519 { seeds } => SecretParts::MlDsa44Ed25519 { seeds },
         }
+    }
+
+    /// Presents this key with the certificate `cert` (which must certify this key): the
+    /// public key becomes the certificate, and signatures for the certificate algorithms
+    /// are made with the plain ones. Keep a second copy of the key to also offer it plain.
+    ///
+    /// # Errors
+    /// [`CryptoError::BadPublicKey`] if `cert` certifies another key.
+    pub fn with_certificate(mut self, cert: super::Certificate) -> Result<PrivateKey, Error> {
+        if cert.key() != self.public.plain() {
+            return Err(CryptoError::BadPublicKey.into());
+        }
+        self.public = PublicKey::Certificate(Box::new(cert));
+        Ok(self)
     }
 
     /// Signs `data` with the signature algorithm `alg`, which must be one of
@@ -395,6 +436,8 @@ impl PrivateKey {
     /// # Errors
     /// [`CryptoError::Signing`] if `alg` does not suit the key or ring fails to sign.
     pub fn sign(&self, alg: &str, data: &[u8]) -> Result<Vec<u8>, Error> {
+        // A certificate's key signs with the plain algorithm (OpenSSH PROTOCOL.certkeys).
+        let alg = super::cert::plain_algorithm(alg);
         let sig = match (&self.inner, alg) {
             (Inner::Ed25519(pair), SSH_ED25519) => pair.sign(data).as_ref().to_vec(),
             (Inner::Ecdsa(pair, curve), _) if alg == curve.key_type() => {
@@ -410,6 +453,7 @@ impl PrivateKey {
             (Inner::RsaLarge(signer), SSH_RSA) => signer.sign(RsaHash::Sha1, data)?,
             (Inner::RsaLarge(signer), RSA_SHA2_256) => signer.sign(RsaHash::Sha256, data)?,
             (Inner::RsaLarge(signer), RSA_SHA2_512) => signer.sign(RsaHash::Sha512, data)?,
+            (Inner::MlDsa44Ed25519(s), super::mldsa::SSH_MLDSA44_ED25519) => s.sign(data)?,
             (Inner::Rsa { pair, .. }, RSA_SHA2_256 | RSA_SHA2_512) => {
                 let padding: &'static dyn signature::RsaEncoding = if alg == RSA_SHA2_512 {
                     &signature::RSA_PKCS1_SHA512

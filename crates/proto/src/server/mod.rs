@@ -183,6 +183,8 @@ impl Connection<Server> {
             .host_keys
             .iter()
             .map(|k| k.public_key())
+            // Certificates are not announced (OpenSSH announces plain keys only).
+            .filter(|k| k.certificate().is_none())
             .collect();
         self.core
             .send_command(GlobalRequestKind::HostKeys(keys).encode(false))
@@ -192,7 +194,18 @@ impl Connection<Server> {
     /// `publickey-hostbound@openssh.com` (when `publickey` is offered) and `ping@openssh.com`.
     fn ext_info(&self) -> Vec<u8> {
         let config = &self.side.config;
-        let sig_algs = config.pubkey_accepted_algorithms.join(",");
+        // Plain algorithms only: a certificate signs with its key's algorithm (FIDO
+        // algorithms are left out too; clients do not consult the list for them).
+        let plain: Vec<&str> = config
+            .pubkey_accepted_algorithms
+            .iter()
+            .map(String::as_str)
+            .filter(|a| {
+                crate::config::HOST_KEY_ALGORITHMS.contains(a)
+                    || *a == crate::keys::mldsa::SSH_MLDSA44_ED25519
+            })
+            .collect();
+        let sig_algs = plain.join(",");
         let mut extensions: Vec<(&str, &[u8])> = vec![
             ("server-sig-algs", sig_algs.as_bytes()),
             (crate::transport::ping::EXTENSION, b"0"),

@@ -1,16 +1,20 @@
-//! OpenSSH `authorized_keys` files: one key per line, optionally preceded by options
+//! OpenSSH `authorized_keys` files, for servers built on the adapters (`seashell serve`
+//! uses it): one key per line, optionally preceded by options
 //! (`no-pty,command="..." ssh-ed25519 AAAA... comment`).
 //!
 //! Options are parsed, never skipped blindly: the ones `seashell serve` enforces (`command`,
-//! `from`, `no-pty`, `pty`, `restrict`, and the forwarding ones `no-port-forwarding`,
-//! `port-forwarding`, `permitopen`, `permitlisten`) apply to connections authenticated with
-//! the key; the ones about features it does not offer (X11, agent, user rc) need no action;
-//! any other option could restrict the key in a way we would not honour, so such a key is
-//! left out (fail closed) with a warning.
+//! `from` (patterns and CIDR blocks), `no-pty`, `pty`, `restrict`, the forwarding ones
+//! `no-port-forwarding`, `port-forwarding`, `permitopen`, `permitlisten`, and
+//! `cert-authority`, `principals`, `expiry-time`, `no-touch-required`, `verify-required`)
+//! apply to connections authenticated with the key; the ones about features it does not offer
+//! (X11, agent, user rc, `tunnel`, and `environment`, which sshd ignores by default) need no
+//! action; any other option could restrict the key in a way we would not honour, so such a
+//! key is left out (fail closed) with a warning.
 
-use seashell_adapter::{HostPort, KeyForwardingOptions};
+use crate::{HostPort, KeyForwardingOptions};
 use seashell_proto::PublicKey;
 use seashell_proto::config::wildcard_match;
+use seashell_proto::keys::cert_check::cidr_contains;
 use std::net::IpAddr;
 
 /// Restrictions an `authorized_keys` line puts on sessions authenticated with its key.
@@ -26,6 +30,21 @@ pub struct KeyOptions {
     /// and `permitlisten="[host:]port"` (each time they appear): they narrow the server's
     /// forwarding policy, never widen it.
     pub forwarding: KeyForwardingOptions,
+    /// `cert-authority`: the key is a CA; certificates it signs are accepted (never the key
+    /// itself).
+    pub cert_authority: bool,
+    /// `principals="a,b"` (with `cert-authority`): a certificate must name one of these
+    /// instead of the user name.
+    pub principals: Option<Vec<String>>,
+    /// `expiry-time="YYYYMMDD[HHMM[SS]]"` (UTC): the key is refused from then on (Unix
+    /// seconds).
+    pub expiry_time: Option<u64>,
+    /// `no-touch-required`: FIDO signatures without user presence are accepted.
+    pub no_touch_required: bool,
+    /// `verify-required`: FIDO signatures must show user verification (PIN, biometrics).
+    pub verify_required: bool,
+    /// `tunnel="n"`: the tun device a tunnel may use (tunnels are never offered).
+    pub tunnel: Option<u32>,
 }
 
 impl KeyOptions {
@@ -45,13 +64,27 @@ impl KeyOptions {
         let mut allowed = false;
         for p in patterns {
             let p = p.to_ascii_lowercase();
-            match p.strip_prefix('!') {
-                Some(neg) if wildcard_match(neg, &text) => return false,
-                Some(_) => {}
-                None => allowed |= wildcard_match(&p, &text),
+            let (negated, pat) = match p.strip_prefix('!') {
+                Some(neg) => (true, neg),
+                None => (false, p.as_str()),
+            };
+            let hit = if pat.contains('/') {
+                cidr_contains(pat, ip.to_canonical()) == Some(true)
+            } else {
+                wildcard_match(pat, &text)
+            };
+            match (hit, negated) {
+                (true, true) => return false,
+                (true, false) => allowed = true,
+                _ => {}
             }
         }
         allowed
+    }
+
+    /// Whether the key has expired (`expiry-time`) at `now_unix`.
+    pub fn expired(&self, now_unix: u64) -> bool {
+        self.expiry_time.is_some_and(|t| now_unix >= t)
     }
 }
 
@@ -94,8 +127,21 @@ impl AuthorizedKeys {
     }
 
     /// The entry for `key`, if it is listed (the first matching line wins, as in OpenSSH).
+    /// `cert-authority` lines are not keys that may log in themselves.
     pub fn find(&self, key: &PublicKey) -> Option<&AuthorizedKey> {
-        self.keys.iter().find(|k| k.key == *key)
+        self.keys
+            .iter()
+            .find(|k| k.key == *key && !k.options.cert_authority)
+    }
+
+    /// The `cert-authority` lines naming the CA key `ca`, in file order.
+    pub fn cert_authorities<'a>(
+        &'a self,
+        ca: &'a PublicKey,
+    ) -> impl Iterator<Item = &'a AuthorizedKey> + 'a {
+        self.keys
+            .iter()
+            .filter(move |k| k.options.cert_authority && k.key == *ca)
     }
 }
 
@@ -111,6 +157,8 @@ fn is_key_type(word: &str) -> bool {
             | "ecdsa-sha2-nistp521"
             | "sk-ssh-ed25519@openssh.com"
             | "sk-ecdsa-sha2-nistp256@openssh.com"
+            | "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"
+            | "ssh-mldsa44-ed25519"
     ) || word.ends_with("-cert-v01@openssh.com")
 }
 
@@ -199,9 +247,14 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
             "from" => {
                 let list = need_value(value)?;
                 let patterns: Vec<String> = list.split(',').map(str::to_owned).collect();
-                if patterns.iter().any(|p| p.contains('/')) {
+                let bad_cidr = |p: &&String| {
+                    let p = p.trim_start_matches('!');
+                    p.contains('/')
+                        && cidr_contains(p, std::net::IpAddr::from([0u8, 0, 0, 0])).is_none()
+                };
+                if let Some(p) = patterns.iter().find(bad_cidr) {
                     return Err(format!(
-                        "from=\"{list}\": address/mask patterns are not supported; key ignored"
+                        "from=\"{list}\": bad address/mask \"{p}\"; key ignored"
                     ));
                 }
                 o.from = Some(patterns);
@@ -219,15 +272,36 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
                 HostPort::parse_listen(&need_value(value)?)
                     .map_err(|e| format!("permitlisten={e}; key ignored"))?,
             ),
-            // Features seashell serve does not offer: nothing to restrict.
+            "cert-authority" => o.cert_authority = true,
+            "principals" => {
+                let list = need_value(value)?;
+                o.principals = Some(list.split(',').map(str::to_owned).collect());
+            }
+            "expiry-time" => {
+                let v = need_value(value)?;
+                let t = seashell_keys::certificate::parse_absolute_time(&v)
+                    .ok_or_else(|| format!("expiry-time=\"{v}\": bad time; key ignored"))?;
+                o.expiry_time = Some(o.expiry_time.map_or(t, |old| old.min(t)));
+            }
+            "no-touch-required" => o.no_touch_required = true,
+            "verify-required" => o.verify_required = true,
+            "tunnel" => {
+                let v = need_value(value)?;
+                let n = v
+                    .parse::<u32>()
+                    .map_err(|_| format!("tunnel=\"{v}\": bad device number; key ignored"))?;
+                o.tunnel = Some(n);
+            }
+            // Features seashell serve does not offer (X11, agent forwarding, user rc,
+            // tunnels): nothing to restrict. `environment` is ignored as by sshd's default
+            // `PermitUserEnvironment no`.
             "no-agent-forwarding"
             | "no-x11-forwarding"
             | "no-user-rc"
             | "agent-forwarding"
             | "x11-forwarding"
             | "user-rc"
-            | "environment"
-            | "no-touch-required" => {}
+            | "environment" => {}
             _ => {
                 return Err(format!(
                     "option \"{name}\" is not supported by seashell serve; key ignored"
@@ -240,6 +314,9 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     }
     if restrict && !port_forwarding {
         o.forwarding.no_port_forwarding = true;
+    }
+    if o.principals.is_some() && !o.cert_authority {
+        return Err("principals= without cert-authority; key ignored".into());
     }
     Ok(o)
 }
@@ -356,19 +433,68 @@ permitlisten=\"x:\" {ED}
     #[test]
     fn unenforceable_and_broken_lines_are_skipped() {
         let text = format!(
-            "expiry-time=\"20300101\" {ED}\ncert-authority {ED}\nfrom=\"10.0.0.0/8\" {ED}\n\
+            "expiry-time=\"2030\" {ED}\nprincipals=\"a\" {ED}\nfrom=\"10.0.0.1/8\" {ED}\n\
              command=\"unterminated {ED}\nno-pty\nssh-ed25519 !!!notbase64\n\
-             ecdsa-sha2-nistp384 AAAA\n"
+             ecdsa-sha2-nistp384 AAAA\nx-unknown {ED}\n"
         );
         let ak = AuthorizedKeys::parse(&text);
         assert!(ak.keys.is_empty());
-        assert_eq!(ak.skipped.len(), 7, "{:?}", ak.skipped);
-        assert!(ak.skipped[0].starts_with("line 1: option \"expiry-time\""));
+        assert_eq!(ak.skipped.len(), 8, "{:?}", ak.skipped);
+        assert!(ak.skipped[0].starts_with("line 1: expiry-time"));
+        assert!(ak.skipped[7].starts_with("line 8: option \"x-unknown\""));
     }
 
     #[test]
     fn quoted_blanks_do_not_end_the_options() {
         let ak = AuthorizedKeys::parse(&format!("command=\"a b\tc\" {ED}"));
         assert_eq!(ak.keys[0].options.command.as_deref(), Some("a b\tc"));
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOuJSIQ7At9AYMp/kqjhS1RdLtNis5431vGZC3QCs0qF";
+
+    #[test]
+    fn certificate_and_fido_options() {
+        let text = format!(
+            "cert-authority,principals=\"root,ops\",expiry-time=\"20300101\",expiry-time=\"202901011200\" {ED}\n\
+             no-touch-required,verify-required,tunnel=\"3\",no-agent-forwarding,no-X11-forwarding,no-user-rc {ED}\n\
+             tunnel=\"x\" {ED}\n"
+        );
+        let ak = AuthorizedKeys::parse(&text);
+        assert_eq!(ak.keys.len(), 2, "{:?}", ak.skipped);
+        let ca = &ak.keys[0].options;
+        assert!(ca.cert_authority);
+        assert_eq!(ca.principals, Some(vec!["root".into(), "ops".into()]));
+        // The earliest expiry-time wins.
+        assert_eq!(ca.expiry_time, Some(1_861_963_200));
+        assert!(!ca.expired(1_861_963_199));
+        assert!(ca.expired(1_861_963_200));
+        // A cert-authority line does not authorize its own key.
+        assert!(
+            ak.find(&ak.keys[0].key)
+                .is_some_and(|k| !k.options.cert_authority)
+        );
+        assert_eq!(ak.cert_authorities(&ak.keys[0].key).count(), 1);
+        let fido = &ak.keys[1].options;
+        assert!(fido.no_touch_required && fido.verify_required);
+        assert_eq!(fido.tunnel, Some(3));
+        assert_eq!(ak.skipped.len(), 1);
+    }
+
+    #[test]
+    fn from_with_cidr_blocks() {
+        let ak = AuthorizedKeys::parse(&format!("from=\"10.0.0.0/8,!10.9.0.0/16,::1\" {ED}"));
+        let o = &ak.keys[0].options;
+        let ip = |s: &str| Some(s.parse().unwrap());
+        assert!(o.allows_from(ip("10.1.2.3")));
+        assert!(o.allows_from(ip("::ffff:10.1.2.3")));
+        assert!(!o.allows_from(ip("10.9.2.3")));
+        assert!(o.allows_from(ip("::1")));
+        assert!(!o.allows_from(ip("11.0.0.1")));
     }
 }
