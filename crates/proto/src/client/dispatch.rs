@@ -46,6 +46,9 @@ impl Sealed for Client {
                     Event::AuthMethods { choice, .. } | Event::AuthPrompts { choice, .. } => {
                         c.side.pending_choice = Some(choice.ticket.serial());
                     }
+                    Event::SignRequest(req) => {
+                        c.side.pending_sign = Some(req.ticket.serial());
+                    }
                     _ => {}
                 }
                 c.emit(ev);
@@ -86,6 +89,11 @@ impl Sealed for Client {
             return Err(Error::HostKeyRejected {
                 fingerprint: String::from("(decision dropped)"),
             });
+        }
+        if c.side.pending_sign == Some(serial) {
+            // A dropped signature request is a refusal: the next method is chosen.
+            c.refuse_pending_signature()?;
+            return Ok(true);
         }
         if c.side.pending_choice == Some(serial) {
             return Err(PeerIncompatible::NoMoreAuthMethods {
