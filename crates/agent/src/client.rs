@@ -220,7 +220,9 @@ mod tests {
         assert_eq!(c.poll_reply(), Some(Ok(Reply::Failure)));
         assert_eq!(
             c.poll_reply(),
-            Some(Ok(Reply::Extensions(vec!["session-bind@openssh.com".into()])))
+            Some(Ok(Reply::Extensions(vec![
+                "session-bind@openssh.com".into()
+            ])))
         );
         assert!(!c.waiting());
     }

@@ -10,7 +10,11 @@ pub const MAX_MESSAGE: usize = 256 * 1024;
 /// Wraps a payload in its length prefix.
 pub fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 4);
-    out.extend_from_slice(&u32::try_from(payload.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(
+        &u32::try_from(payload.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
     out.extend_from_slice(payload);
     out
 }
@@ -34,7 +38,8 @@ impl Framer {
     pub fn push(&mut self, bytes: &[u8]) -> usize {
         let want = self.wanted();
         let n = want.min(bytes.len());
-        self.buf.extend_from_slice(bytes.get(..n).unwrap_or_default());
+        self.buf
+            .extend_from_slice(bytes.get(..n).unwrap_or_default());
         n
     }
 

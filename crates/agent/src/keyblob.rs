@@ -145,7 +145,10 @@ mod tests {
     fn ed25519_round_trip_and_mismatch() {
         let (blob, key) = ed25519_blob([7; 32]);
         assert_eq!(blob.key_type(), "ssh-ed25519");
-        assert_eq!(blob.to_private_key().unwrap().public_key(), key.public_key());
+        assert_eq!(
+            blob.to_private_key().unwrap().public_key(),
+            key.public_key()
+        );
         // A seed whose public half differs is refused.
         let mut bytes = blob.bytes().to_vec();
         let last = bytes.len() - 40;

@@ -306,9 +306,7 @@ impl Request {
                     };
                     if b.session_id.len() > MAX_SESSION_ID {
                         return Err(AgentError::Malformed(
-                            seashell_proto::error::InvalidMessage::BadValue(
-                                "session id too long",
-                            ),
+                            seashell_proto::error::InvalidMessage::BadValue("session id too long"),
                         ));
                     }
                     Extension::SessionBind(b)

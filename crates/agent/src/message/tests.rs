@@ -87,7 +87,10 @@ fn hostile_input_gives_typed_errors() {
         Err(AgentError::Malformed(InvalidMessage::Truncated(_)))
     ));
     assert_eq!(Request::decode(&[99, 1, 2]), Ok(Request::Unsupported(99)));
-    assert_eq!(Response::decode(&[99]), Err(AgentError::UnexpectedMessage(99)));
+    assert_eq!(
+        Response::decode(&[99]),
+        Err(AgentError::UnexpectedMessage(99))
+    );
     // An over-long session identifier.
     let mut s = vec![num::EXTENSION];
     wire::put_string(&mut s, EXT_SESSION_BIND.as_bytes());

@@ -43,7 +43,10 @@ fn add_list_sign_remove() {
     let mut s = KeyStore::new(StoreConfig::default());
     let mut c = ConnectionState::new();
     let (blob, public) = ed25519(1);
-    assert_eq!(call(&mut s, &mut c, &add(blob, vec![]), now), Reply::Success);
+    assert_eq!(
+        call(&mut s, &mut c, &add(blob, vec![]), now),
+        Reply::Success
+    );
     let Reply::Identities(ids) = call(&mut s, &mut c, &Request::RequestIdentities, now) else {
         panic!()
     };
@@ -76,7 +79,12 @@ fn lifetime_expires_on_the_callers_clock() {
     let mut s = KeyStore::new(StoreConfig::default());
     let mut c = ConnectionState::new();
     let (blob, _) = ed25519(2);
-    call(&mut s, &mut c, &add(blob, vec![Constraint::Lifetime(10)]), t0);
+    call(
+        &mut s,
+        &mut c,
+        &add(blob, vec![Constraint::Lifetime(10)]),
+        t0,
+    );
     assert_eq!(s.next_expiry(), Some(t0 + Duration::from_secs(10)));
     let list = |s: &mut KeyStore, c: &mut ConnectionState, t| match call(
         s,
@@ -106,14 +114,22 @@ fn confirm_and_unknown_constraints_are_refused() {
     let mut c = ConnectionState::new();
     let (blob, _) = ed25519(4);
     assert_eq!(
-        call(&mut s, &mut c, &add(blob.clone(), vec![Constraint::Confirm]), now),
+        call(
+            &mut s,
+            &mut c,
+            &add(blob.clone(), vec![Constraint::Confirm]),
+            now
+        ),
         Reply::Failure
     );
     let ext = Constraint::Extension {
         name: "restrict-destination-v00@openssh.com".into(),
         data: vec![],
     };
-    assert_eq!(call(&mut s, &mut c, &add(blob, vec![ext]), now), Reply::Failure);
+    assert_eq!(
+        call(&mut s, &mut c, &add(blob, vec![ext]), now),
+        Reply::Failure
+    );
     assert!(s.identities().is_empty());
 }
 
@@ -151,7 +167,10 @@ fn lock_hides_keys_until_the_right_passphrase() {
         call(&mut s, &mut c, &Request::Unlock(pw(b"secret")), now),
         Reply::Success
     );
-    assert!(matches!(call(&mut s, &mut c, &sign, now), Reply::Signature(_)));
+    assert!(matches!(
+        call(&mut s, &mut c, &sign, now),
+        Reply::Signature(_)
+    ));
 }
 
 #[test]
