@@ -20,6 +20,11 @@ pub struct ClientConfig {
     pub core: seashell_proto::ClientConfig,
     /// Keys to try for `publickey`, in order.
     pub keys: Vec<Arc<PrivateKey>>,
+    /// The ssh-agent socket whose keys are tried after [`keys`](Self::keys) (signatures
+    /// come from the agent, asked only once the server accepted a key). Default:
+    /// `SSH_AUTH_SOCK`, as ssh and paramiko; `None` uses no agent (OpenSSH's
+    /// `IdentityAgent none`, or `IdentitiesOnly yes`).
+    pub agent: Option<std::path::PathBuf>,
     /// A password for `password` authentication.
     pub password: Option<Zeroizing<String>>,
     /// Asked for a password when the server accepts passwords and none is set.
@@ -41,6 +46,7 @@ impl fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("core", &self.core)
             .field("keys", &self.keys.len())
+            .field("agent", &self.agent)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("host_key_policy", &self.host_key_policy)
             .field("keepalive_interval", &self.keepalive_interval)
@@ -55,6 +61,7 @@ impl ClientConfig {
         ClientConfig {
             core: seashell_proto::ClientConfig::new(user),
             keys: Vec::new(),
+            agent: crate::agent::agent_from_env(),
             password: None,
             password_prompt: None,
             host_key_policy: HostKeyPolicy::default_known_hosts(),
@@ -111,6 +118,19 @@ impl ClientConfig {
     ) -> Result<Self, Error> {
         let key = seashell_keys::load_private_key_with_passphrase(path.as_ref(), passphrase)?;
         Ok(self.key(key))
+    }
+
+    /// Uses the agent at `path` (instead of `SSH_AUTH_SOCK`).
+    pub fn agent(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.agent = Some(path.into());
+        self
+    }
+
+    /// Uses no agent: only [`keys`](Self::keys) are offered (OpenSSH's
+    /// `IdentityAgent none`; `IdentitiesOnly yes` has the same effect here).
+    pub fn no_agent(mut self) -> Self {
+        self.agent = None;
+        self
     }
 
     /// Sets the password for `password` authentication.

@@ -63,9 +63,34 @@ impl Handshake {
                     st.wake_driver();
                     r?;
                 }
+                Event::SignRequest(req) => {
+                    // Asked of the agent without the connection locked.
+                    let sig = self.agent_sign(&req);
+                    let mut st = shared.lock();
+                    let r = match sig {
+                        Some(sig) => {
+                            let mut req = req;
+                            match st.client()?.provide_signature(&mut req, &sig) {
+                                Ok(()) => Ok(()),
+                                // A signature that does not verify: try the next key.
+                                Err(seashell_proto::Error::Crypto(_)) => {
+                                    st.client()?.refuse_signature(req).map_err(Error::from)
+                                }
+                                Err(e) => Err(Error::from(e)),
+                            }
+                        }
+                        None => st.client()?.refuse_signature(req).map_err(Error::from),
+                    };
+                    st.wake_driver();
+                    r?;
+                }
                 Event::AuthMethods {
                     methods, choice, ..
                 } => {
+                    if self.plan.wants_agent_keys(&methods, &self.config) {
+                        let keys = self.agent_keys();
+                        self.plan.set_agent_keys(keys);
+                    }
                     let next = self.plan.next(&methods, &self.config);
                     let mut st = shared.lock();
                     let r = match next {
@@ -90,6 +115,35 @@ impl Handshake {
                 _ => {}
             }
         }
+    }
+}
+
+impl Handshake {
+    /// The agent's keys; none if there is no agent or it cannot be reached (as ssh, which
+    /// goes on with its other methods).
+    fn agent_keys(&mut self) -> Vec<seashell_proto::PublicKey> {
+        #[cfg(unix)]
+        if let Some(path) = &self.config.agent
+            && let Ok(mut agent) = crate::agent::AgentConnection::connect(path)
+            && let Ok(ids) = agent.identities()
+        {
+            return ids.into_iter().map(|(k, _)| k).collect();
+        }
+        Vec::new()
+    }
+
+    /// The agent's signature for `req`, or `None` if it refuses or cannot be reached.
+    fn agent_sign(&mut self, req: &seashell_proto::SignRequest) -> Option<Vec<u8>> {
+        #[cfg(unix)]
+        if let Some(path) = &self.config.agent {
+            let mut agent = crate::agent::AgentConnection::connect(path).ok()?;
+            return agent
+                .sign(req.key(), req.algorithm(), req.data())
+                .ok()
+                .flatten();
+        }
+        let _ = req;
+        None
     }
 }
 

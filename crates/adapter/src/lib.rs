@@ -25,6 +25,7 @@
 
 mod accept;
 mod admission;
+mod agent;
 mod auth;
 mod auth_queue;
 mod channel;
@@ -58,6 +59,9 @@ pub use admission::{
     MaxStartups, NetBlockSize, Penalty, PenaltyOverflow, PerSourcePenalties, REFUSAL_MESSAGE,
     Refused, mask_ip, normalize_ip, parse_sshd_time,
 };
+#[cfg(unix)]
+pub use agent::AgentConnection;
+pub use agent::{AGENT_TIMEOUT, agent_from_env, call as agent_call, sign_flags};
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};

@@ -218,6 +218,7 @@ fn build_config(
     for key in load_keys(s, home, log)? {
         config = config.key(key);
     }
+    config.agent = agent_socket(s, home, log);
     let batch = o.batch_mode == Some(true);
     if o.password_authentication != Some(false) && !batch {
         let (used, host) = (password_used.clone(), to.host.clone());
@@ -237,6 +238,29 @@ fn build_config(
     let strict = o.strict.unwrap_or(StrictHostKeyChecking::Yes);
     config.host_key_policy = host_key_policy(files, strict, log);
     Ok(config)
+}
+
+/// The agent whose keys are offered after the identity files: `IdentityAgent` (a path,
+/// `SSH_AUTH_SOCK`, or `none`), else `SSH_AUTH_SOCK`; none with `IdentitiesOnly yes` or
+/// `PubkeyAuthentication no`.
+fn agent_socket(s: &Settings, home: &Path, log: Log) -> Option<PathBuf> {
+    let o = &s.options;
+    if o.identities_only == Some(true) || o.pubkey_authentication == Some(false) {
+        return None;
+    }
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let path = match o.identity_agent.as_deref() {
+        Some("none") => return None,
+        None | Some("SSH_AUTH_SOCK") => env("SSH_AUTH_SOCK")?,
+        Some(p) if p.starts_with('$') => env(p.trim_start_matches('$').trim_matches(['{', '}']))?,
+        Some(p) => expand_tilde(p, home),
+    };
+    log.debug(&format!("Using the agent at {}", path.display()));
+    Some(path)
 }
 
 /// Keys for `publickey`: the `-i`/`IdentityFile` ones (each must load), else the default

@@ -127,8 +127,6 @@ const SAME_AS_SEASHELL: &[(&str, &[&str])] = &[
     ("forwardx11trusted", &["yes", "no"]),
     ("gssapiauthentication", &["no"]),
     ("hostbasedauthentication", &["no"]),
-    // No agent is used: only the identities given (or the default files) are tried.
-    ("identitiesonly", &["yes", "no"]),
     ("permitlocalcommand", &["no"]),
     ("proxycommand", &["none"]),
     ("tunnel", &["no"]),
@@ -197,7 +195,6 @@ mod tests {
     fn values_matching_what_seashell_does_are_accepted() {
         assert_eq!(classify("ForwardAgent", "no"), Unhandled::Harmless);
         assert_eq!(classify("ForwardX11", "No"), Unhandled::Harmless);
-        assert_eq!(classify("IdentitiesOnly", "yes"), Unhandled::Harmless);
         assert_eq!(classify("ProxyCommand", "none"), Unhandled::Harmless);
         assert!(matches!(
             classify("ForwardAgent", "yes"),
