@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod agent_blob;
 mod encrypted;
 pub mod fingerprint;
 pub mod known_hosts;

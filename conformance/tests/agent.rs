@@ -1,0 +1,278 @@
+//! The agent against real peers: our client (library and `seashell`) logs in through
+//! OpenSSH's `ssh-agent` with each key type and no key file; `ssh-add` and `ssh` work
+//! against `seashell agent`; `seashell add` drives OpenSSH's agent.
+
+use seashell_blocking::Client;
+use seashell_conformance::{KeyKind, Sshd, SshdOptions, base_config, seashell_bin, start_sshd};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// An agent process on a private socket, killed on drop.
+struct Agent {
+    child: Child,
+    sock: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Agent {
+    /// Starts `program args... -D -a <sock>` and waits for its socket.
+    fn start(program: &Path, args: &[&str]) -> Agent {
+        let dir = tempfile::tempdir().expect("agent dir");
+        let sock = dir.path().join("agent.sock");
+        let child = Command::new(program)
+            .args(args)
+            .arg("-D")
+            .arg("-a")
+            .arg(&sock)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting the agent");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+            assert!(Instant::now() < deadline, "agent socket never appeared");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Agent {
+            child,
+            sock,
+            _dir: dir,
+        }
+    }
+
+    fn openssh() -> Agent {
+        Agent::start(Path::new("ssh-agent"), &[])
+    }
+
+    fn seashell() -> Agent {
+        Agent::start(seashell_bin(), &["agent"])
+    }
+
+    /// A command with `SSH_AUTH_SOCK` pointing here, an empty HOME and no askpass.
+    fn cmd(&self, program: &Path, home: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.env("SSH_AUTH_SOCK", &self.sock)
+            .env("HOME", home)
+            .env_remove("SSH_ASKPASS")
+            .env_remove("DISPLAY")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `ssh-add` with `args`.
+    fn ssh_add(&self, home: &Path, args: &[&str]) -> Output {
+        self.cmd(Path::new("ssh-add"), home)
+            .args(args)
+            .output()
+            .expect("running ssh-add")
+    }
+
+    /// Leaves exactly the user key `kind` of `sshd` in the agent, added with `ssh-add`.
+    fn only(&self, sshd: &Sshd, home: &Path, kind: KeyKind) {
+        self.ssh_add(home, &["-D"]);
+        let key = sshd.user_key(kind);
+        let o = self.ssh_add(home, &[key.to_str().expect("utf-8 path")]);
+        assert!(o.status.success(), "ssh-add {kind:?}: {}", text(&o.stderr));
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `seashell` logging in to `sshd` with no key file, with `extra` options.
+fn seashell_login(agent: &Agent, sshd: &Sshd, home: &Path, extra: &[&str]) -> Output {
+    let known = format!("UserKnownHostsFile={}", sshd.known_hosts_file().display());
+    agent
+        .cmd(seashell_bin(), home)
+        .args([
+            "-p",
+            &sshd.port().to_string(),
+            "-o",
+            &known,
+            "-o",
+            "BatchMode=yes",
+        ])
+        .args(extra)
+        .arg(format!("{}@127.0.0.1", sshd.login_user()))
+        .arg("echo agent-ok")
+        .output()
+        .expect("running seashell")
+}
+
+#[test]
+fn seashell_logs_in_through_openssh_agent_with_each_key_type() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    for kind in KeyKind::ALL {
+        agent.only(&sshd, home.path(), kind);
+        let o = seashell_login(&agent, &sshd, home.path(), &[]);
+        assert_eq!(
+            text(&o.stdout),
+            "agent-ok\n",
+            "{kind:?}: status {:?}, stderr {}",
+            o.status,
+            text(&o.stderr)
+        );
+    }
+    // RSA with each SHA-2 algorithm (the agent is asked with the matching flag); sshd 9.x
+    // refuses SHA-1 `ssh-rsa` signatures, so a login proves a SHA-2 signature.
+    agent.only(&sshd, home.path(), KeyKind::Rsa);
+    for alg in ["rsa-sha2-256", "rsa-sha2-512"] {
+        let o = seashell_login(
+            &agent,
+            &sshd,
+            home.path(),
+            &["-o", &format!("PubkeyAcceptedAlgorithms={alg}")],
+        );
+        assert_eq!(text(&o.stdout), "agent-ok\n", "{alg}: {}", text(&o.stderr));
+    }
+    // IdentityAgent none and IdentitiesOnly turn the agent off.
+    for off in ["IdentityAgent=none", "IdentitiesOnly=yes"] {
+        let o = seashell_login(&agent, &sshd, home.path(), &["-o", off]);
+        assert_eq!(o.status.code(), Some(255), "{off}: {}", text(&o.stderr));
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn library_logs_in_through_the_agent_without_keys() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    agent.only(&sshd, home.path(), KeyKind::EcdsaP256);
+    let config = base_config(&sshd, &sshd.login_user()).agent(&agent.sock);
+    assert!(config.keys.is_empty());
+    let session = Client::connect(&sshd.addr(), config).expect("login through the agent");
+    let out = session.exec("echo lib-ok").expect("exec");
+    assert_eq!(out.stdout, b"lib-ok\n");
+    // Without the agent, nothing is left to try.
+    let none = base_config(&sshd, &sshd.login_user()).no_agent();
+    assert!(Client::connect(&sshd.addr(), none).is_err());
+}
+
+#[test]
+fn ssh_add_and_ssh_work_against_seashell_agent() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::seashell();
+    for kind in KeyKind::ALL {
+        let key = sshd.user_key(kind);
+        let o = agent.ssh_add(home.path(), &[key.to_str().expect("utf-8")]);
+        assert!(o.status.success(), "ssh-add {kind:?}: {}", text(&o.stderr));
+    }
+    let list = agent.ssh_add(home.path(), &["-l"]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let listed = text(&list.stdout);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    for label in ["(ED25519)", "(RSA)", "(ECDSA)"] {
+        assert!(listed.contains(label), "{label} in {listed}");
+    }
+    // `ssh` logs in with each key held only by our agent.
+    let missing = home.path().join("no-such-key");
+    let known = format!("UserKnownHostsFile={}", sshd.known_hosts_file().display());
+    for kind in KeyKind::ALL {
+        agent.ssh_add(home.path(), &["-D"]);
+        let key = sshd.user_key(kind);
+        agent.ssh_add(home.path(), &[key.to_str().expect("utf-8")]);
+        let o = agent
+            .cmd(Path::new("ssh"), home.path())
+            .args(["-F", "/dev/null", "-p", &sshd.port().to_string()])
+            .args([
+                "-o",
+                &known,
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+            ])
+            .arg("-i")
+            .arg(&missing)
+            .arg(format!("{}@127.0.0.1", sshd.login_user()))
+            .arg("echo ssh-ok")
+            .output()
+            .expect("running ssh");
+        assert_eq!(text(&o.stdout), "ssh-ok\n", "{kind:?}: {}", text(&o.stderr));
+    }
+    // Removing and locking, through ssh-add.
+    let o = agent.ssh_add(home.path(), &["-D"]);
+    assert!(o.status.success());
+    let empty = agent.ssh_add(home.path(), &["-l"]);
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(text(&empty.stdout).contains("no identities"));
+}
+
+#[test]
+fn seashell_add_drives_openssh_agent() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    let add = |args: &[&str]| {
+        agent
+            .cmd(seashell_bin(), home.path())
+            .arg("add")
+            .args(args)
+            .output()
+            .expect("running seashell add")
+    };
+    for kind in KeyKind::ALL {
+        let key = sshd.user_key(kind);
+        let o = add(&[key.to_str().expect("utf-8")]);
+        assert!(
+            o.status.success(),
+            "seashell add {kind:?}: {}",
+            text(&o.stderr)
+        );
+    }
+    let ours = add(&["-l"]);
+    let theirs = agent.ssh_add(home.path(), &["-l"]);
+    assert!(ours.status.success());
+    assert_eq!(text(&ours.stdout), text(&theirs.stdout));
+    assert_eq!(
+        text(&add(&["-L"]).stdout),
+        text(&agent.ssh_add(home.path(), &["-L"]).stdout)
+    );
+    // A key added with a lifetime is listed; removal of one key, then of all.
+    let ed = sshd.user_key(KeyKind::Ed25519);
+    let o = add(&["-d", ed.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&agent.ssh_add(home.path(), &["-l"]).stdout)
+            .lines()
+            .count(),
+        2
+    );
+    let o = add(&["-t", "600", ed.to_str().expect("utf-8")]);
+    assert!(text(&o.stderr).contains("Lifetime set to 600 seconds"));
+    assert!(add(&["-D"]).status.success());
+    assert_eq!(add(&["-l"]).status.code(), Some(1));
+    // And the agent filled by `seashell add` serves a login.
+    add(&[sshd.user_key(KeyKind::Rsa).to_str().expect("utf-8")]);
+    let o = seashell_login(&agent, &sshd, home.path(), &[]);
+    assert_eq!(text(&o.stdout), "agent-ok\n", "{}", text(&o.stderr));
+    // No agent: exit status 2.
+    let o = Command::new(seashell_bin())
+        .args(["add", "-l"])
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .expect("seashell add");
+    assert_eq!(o.status.code(), Some(2));
+}
