@@ -448,8 +448,12 @@ pub enum SessionRequestKind {
         /// The X11 screen number.
         screen: u32,
     },
-    /// Forward the client's authentication agent (`auth-agent-req@openssh.com`).
+    /// Forward the client's authentication agent (`auth-agent-req@openssh.com`): the
+    /// server opens `auth-agent@openssh.com` channels ([`ChannelKind::AuthAgent`]).
     AuthAgent,
+    /// Forward the client's agent under RFC 9987's name (`agent-req`): the server opens
+    /// `agent-connect` channels ([`ChannelKind::AgentConnect`]).
+    AgentReq,
     /// Anything else, by name.
     Other(String),
 }

@@ -130,6 +130,11 @@ impl Connection<Client> {
                 self.ping.peer_supports = true;
             }
             self.side.auth.on_extension(name, value);
+            if name == crate::connection::handle::AGENT_FORWARD_EXTENSION.as_bytes()
+                && value == b"0"
+            {
+                self.core.channels.peer_agent_forward = true;
+            }
             if name == b"server-sig-algs" {
                 let text = String::from_utf8_lossy(value);
                 self.side.server_sig_algs = Some(wire::names(&text).map(str::to_owned).collect());
