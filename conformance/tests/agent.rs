@@ -276,3 +276,76 @@ fn seashell_add_drives_openssh_agent() {
         .expect("seashell add");
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `seashell` logging in to `sshd` through the agent to run `command`.
+fn seashell_run(agent: &Agent, sshd: &Sshd, home: &Path, extra: &[&str], command: &str) -> Output {
+    let known = format!("UserKnownHostsFile={}", sshd.known_hosts_file().display());
+    agent
+        .cmd(seashell_bin(), home)
+        .args([
+            "-p",
+            &sshd.port().to_string(),
+            "-o",
+            &known,
+            "-o",
+            "BatchMode=yes",
+        ])
+        .args(extra)
+        .arg(format!("{}@127.0.0.1", sshd.login_user()))
+        .arg(command)
+        .output()
+        .expect("running seashell")
+}
+
+#[test]
+fn seashell_forwards_the_agent_to_sshd() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    agent.only(&sshd, home.path(), KeyKind::Ed25519);
+    let ours = text(&agent.ssh_add(home.path(), &["-l"]).stdout);
+    for flag in [&["-A"][..], &["-o", "ForwardAgent=yes"][..]] {
+        let o = seashell_run(&agent, &sshd, home.path(), flag, "ssh-add -l");
+        assert_eq!(text(&o.stdout), ours, "{flag:?}: {}", text(&o.stderr));
+        assert_eq!(o.status.code(), Some(0));
+    }
+    // Without forwarding the far side has no agent (ssh-add exits 2).
+    let o = seashell_run(&agent, &sshd, home.path(), &[], "ssh-add -l");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    let o = seashell_run(&agent, &sshd, home.path(), &["-A", "-a"], "ssh-add -l");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn library_forwards_the_agent_blocking_and_tokio() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    agent.only(&sshd, home.path(), KeyKind::EcdsaP256);
+    let ours = agent.ssh_add(home.path(), &["-l"]).stdout;
+    let config = || {
+        base_config(&sshd, &sshd.login_user())
+            .agent(&agent.sock)
+            .forward_agent(&agent.sock)
+    };
+    let session = Client::connect(&sshd.addr(), config()).expect("blocking login");
+    let out = session.exec("ssh-add -l").expect("exec");
+    assert_eq!(out.stdout, ours, "{}", text(&out.stderr));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (addr, config) = (sshd.addr(), config());
+    let out = rt.block_on(async move {
+        let session = seashell_tokio::Client::connect(&addr, config)
+            .await
+            .expect("tokio login");
+        session.exec("ssh-add -l").await.expect("exec")
+    });
+    assert_eq!(out.stdout, ours, "{}", text(&out.stderr));
+}

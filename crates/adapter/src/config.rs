@@ -25,6 +25,10 @@ pub struct ClientConfig {
     /// `SSH_AUTH_SOCK`, as ssh and paramiko; `None` uses no agent (OpenSSH's
     /// `IdentityAgent none`, or `IdentitiesOnly yes`).
     pub agent: Option<std::path::PathBuf>,
+    /// Forward this agent socket to the server (OpenSSH's `ForwardAgent`): each session
+    /// asks for agent forwarding, and the agent channels the server opens are connected to
+    /// it. Default: `None` (off).
+    pub forward_agent: Option<std::path::PathBuf>,
     /// A password for `password` authentication.
     pub password: Option<Zeroizing<String>>,
     /// Asked for a password when the server accepts passwords and none is set.
@@ -62,6 +66,7 @@ impl ClientConfig {
             core: seashell_proto::ClientConfig::new(user),
             keys: Vec::new(),
             agent: crate::agent::agent_from_env(),
+            forward_agent: None,
             password: None,
             password_prompt: None,
             host_key_policy: HostKeyPolicy::default_known_hosts(),
@@ -123,6 +128,13 @@ impl ClientConfig {
     /// Uses the agent at `path` (instead of `SSH_AUTH_SOCK`).
     pub fn agent(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.agent = Some(path.into());
+        self
+    }
+
+    /// Forwards the agent at `path` (typically `SSH_AUTH_SOCK`, see
+    /// [`agent_from_env`](crate::agent_from_env)) to the server, as `ssh -A`.
+    pub fn forward_agent(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.forward_agent = Some(path.into());
         self
     }
 

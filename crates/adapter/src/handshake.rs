@@ -107,6 +107,9 @@ impl Handshake {
                     r?;
                 }
                 Event::Authenticated => {
+                    if let Some(path) = &self.config.forward_agent {
+                        shared.forward_agent_to(path.clone());
+                    }
                     let mut st = shared.lock();
                     st.control_open = false;
                     st.control.clear();

@@ -81,8 +81,10 @@ pub fn route(s: &Settings) -> Result<Vec<Hop>, Fatal> {
 pub fn establish(s: &Settings, log: Log) -> Result<Connected, Fatal> {
     let home = std::env::home_dir().unwrap_or_default();
     let mut hops: Vec<Session> = Vec::new();
-    for hop in route(s)? {
-        let session = one_hop(s, hops.last(), &hop, &home, log)?;
+    let route = route(s)?;
+    let last = route.len().saturating_sub(1);
+    for (i, hop) in route.into_iter().enumerate() {
+        let session = one_hop(s, hops.last(), &hop, &home, log, i == last)?;
         hops.push(session);
     }
     let session = hops
@@ -111,9 +113,19 @@ fn one_hop(
     to: &Hop,
     home: &Path,
     log: Log,
+    destination: bool,
 ) -> Result<Session, Fatal> {
     let password_used = Arc::new(AtomicBool::new(false));
-    let config = build_config(s, to, home, log, &password_used)?;
+    let mut config = build_config(s, to, home, log, &password_used)?;
+    // The agent goes to the destination only, as with ssh -A.
+    if destination && s.options.forward_agent == Some(true) {
+        config.forward_agent = std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        if config.forward_agent.is_some() {
+            log.debug("Requesting authentication agent forwarding.");
+        }
+    }
     let (host, port) = (to.host.as_str(), to.port);
     let (session, peer) = match via {
         None => {

@@ -122,7 +122,6 @@ const SAME_AS_SEASHELL: &[(&str, &[&str])] = &[
     ("controlpath", &["none"]),
     ("enableescapecommandline", &["no"]),
     ("enablesshkeysign", &["no"]),
-    ("forwardagent", &["no"]),
     ("forwardx11", &["no"]),
     ("forwardx11trusted", &["yes", "no"]),
     ("gssapiauthentication", &["no"]),
@@ -193,11 +192,10 @@ mod tests {
 
     #[test]
     fn values_matching_what_seashell_does_are_accepted() {
-        assert_eq!(classify("ForwardAgent", "no"), Unhandled::Harmless);
         assert_eq!(classify("ForwardX11", "No"), Unhandled::Harmless);
         assert_eq!(classify("ProxyCommand", "none"), Unhandled::Harmless);
         assert!(matches!(
-            classify("ForwardAgent", "yes"),
+            classify("ForwardX11", "yes"),
             Unhandled::NotSupported(_)
         ));
     }

@@ -47,6 +47,8 @@ pub struct Options {
     pub identity_agent: Option<String>,
     /// `IdentitiesOnly`: offer only the identity files, not the agent's other keys.
     pub identities_only: Option<bool>,
+    /// `ForwardAgent` (or `-A` / `-a`): `yes` or `no`.
+    pub forward_agent: Option<bool>,
 }
 
 /// A bad `-o` option; the message is complete.
@@ -159,6 +161,7 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
             o.identity_agent.get_or_insert_with(|| value.to_owned());
         }
         "identitiesonly" => set_flag(&mut o.identities_only, value, &[]).map_err(|e| bad(&e))?,
+        "forwardagent" => set_flag(&mut o.forward_agent, value, &[]).map_err(|e| bad(&e))?,
         "rekeylimit" => {
             let limit = parse_rekey_limit(&words.join(" ")).map_err(|e| bad(&e))?;
             o.rekey_limit.get_or_insert(limit);
@@ -190,9 +193,10 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
 }
 
 /// The keywords we support, lower case.
-const KEYWORDS: [&str; 19] = [
+const KEYWORDS: [&str; 20] = [
     "identityagent",
     "identitiesonly",
+    "forwardagent",
     "ciphers",
     "macs",
     "kexalgorithms",
