@@ -349,3 +349,147 @@ fn library_forwards_the_agent_blocking_and_tokio() {
     });
     assert_eq!(out.stdout, ours, "{}", text(&out.stderr));
 }
+
+/// A running `seashell serve` trusting `sshd`'s user keys; killed on drop.
+struct Serve {
+    child: Child,
+    port: u16,
+    known_hosts: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    fn start(sshd: &Sshd, extra: &[&str]) -> Serve {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("serve dir");
+        let host = dir.path().join("host_ed25519");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&host)
+            .status()
+            .expect("ssh-keygen");
+        assert!(st.success());
+        let user = Command::new("id").arg("-un").output().expect("id -un");
+        let user = text(&user.stdout).trim().to_owned();
+        let mut child = Command::new(seashell_bin())
+            .args(["serve", "-v", "--listen", "127.0.0.1:0", "--user", &user])
+            .arg("--authorized-keys")
+            .arg(sshd.dir().join("authorized_keys"))
+            .arg("--host-key")
+            .arg(&host)
+            .args(extra)
+            .env("SHELL", "/bin/sh")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("seashell serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                if line.contains("listening on ") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("seashell serve did not start");
+        let port: u16 = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        let public = std::fs::read_to_string(host.with_extension("pub")).expect(".pub");
+        let known_hosts = dir.path().join("known_hosts");
+        std::fs::write(&known_hosts, format!("[127.0.0.1]:{port} {public}")).expect("known");
+        Serve {
+            child,
+            port,
+            known_hosts,
+            _dir: dir,
+        }
+    }
+}
+
+/// The OpenSSH clients to try: 9.2 from the system and 10.0 when installed.
+fn ssh_clients() -> Vec<PathBuf> {
+    let mut v = vec![PathBuf::from("ssh")];
+    let ten = std::env::var_os("SEASHELL_OPENSSH10")
+        .map(PathBuf::from)
+        .map(|d| d.join("usr/bin/ssh"))
+        .filter(|p| p.exists())
+        .or_else(|| Some(PathBuf::from("/opt/openssh10/usr/bin/ssh")).filter(|p| p.exists()));
+    v.extend(ten);
+    v
+}
+
+#[test]
+fn ssh_forwards_its_agent_into_seashell_serve() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    agent.only(&sshd, home.path(), KeyKind::Ed25519);
+    let listed = text(&agent.ssh_add(home.path(), &["-l"]).stdout);
+    let serve = Serve::start(&sshd, &[]);
+    let missing = home.path().join("no-such-key");
+    // Inside the session: list the forwarded keys, then log in to sshd with them.
+    let nested = format!(
+        "ssh-add -l; ssh -F /dev/null -p {} -o BatchMode=yes -o StrictHostKeyChecking=yes \
+         -o UserKnownHostsFile={} -i {} {}@127.0.0.1 echo nested-ok",
+        sshd.port(),
+        sshd.known_hosts_file().display(),
+        missing.display(),
+        sshd.login_user()
+    );
+    let outer = |ssh: &Path, forward: &str, serve: &Serve| {
+        agent
+            .cmd(ssh, home.path())
+            .args(["-F", "/dev/null", forward, "-p", &serve.port.to_string()])
+            .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+            .arg("-o")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                serve.known_hosts.display()
+            ))
+            .arg("-i")
+            .arg(&missing)
+            .arg("127.0.0.1")
+            .arg(&nested)
+            .output()
+            .expect("running ssh")
+    };
+    for ssh in ssh_clients() {
+        let o = outer(&ssh, "-A", &serve);
+        assert_eq!(
+            text(&o.stdout),
+            format!("{listed}nested-ok\n"),
+            "{}: {}",
+            ssh.display(),
+            text(&o.stderr)
+        );
+        // Without -A the session has no agent.
+        let o = outer(&ssh, "-a", &serve);
+        assert!(!text(&o.stdout).contains("nested-ok"), "{}", ssh.display());
+    }
+    // AllowAgentForwarding no refuses it.
+    let denied = Serve::start(&sshd, &["-o", "AllowAgentForwarding=no"]);
+    let o = outer(Path::new("ssh"), "-A", &denied);
+    assert!(
+        !text(&o.stdout).contains("nested-ok"),
+        "{}",
+        text(&o.stdout)
+    );
+}

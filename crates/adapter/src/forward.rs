@@ -60,6 +60,15 @@ pub(crate) struct Forwards {
     tcp: HashMap<u32, ForwardTarget>,
     /// Client: the agent socket that forwarded agent channels lead to (`ForwardAgent`).
     pub(crate) agent: Option<PathBuf>,
+    /// Server: an adapter loop serves agent listeners.
+    #[cfg(unix)]
+    pub(crate) agent_listening: bool,
+    /// Server: agent listeners waiting for the adapter's loop.
+    #[cfg(unix)]
+    pub(crate) agent_listens: std::collections::VecDeque<crate::agent_forward::AgentListen>,
+    /// Server: the stops of every agent listener handed out.
+    #[cfg(unix)]
+    pub(crate) agent_stops: Vec<Arc<ListenerStop>>,
     /// Client: remote Unix-socket forwards by path.
     unix: HashMap<String, ForwardTarget>,
     /// Server: allowed listen requests, for the adapter's forwarding loop.
@@ -262,6 +271,10 @@ impl Shared {
         let mut st = self.lock();
         st.forwards.accepting = true;
         st.forwards.unix_listening = true;
+        #[cfg(unix)]
+        {
+            st.forwards.agent_listening = true;
+        }
     }
 
     /// Whether forwarding work waits for the adapter's loops: an incoming channel, a
@@ -269,10 +282,15 @@ impl Shared {
     pub fn forwarding_waiting(&self) -> bool {
         let st = self.lock();
         let f = &st.forwards;
-        !(f.incoming.is_empty()
-            && f.targets.is_empty()
-            && f.listens.is_empty()
-            && f.unix_listens.is_empty())
+        #[cfg(unix)]
+        let agent_waiting = !f.agent_listens.is_empty();
+        #[cfg(not(unix))]
+        let agent_waiting = false;
+        agent_waiting
+            || !(f.incoming.is_empty()
+                && f.targets.is_empty()
+                && f.listens.is_empty()
+                && f.unix_listens.is_empty())
     }
 
     /// Stops forwarding the bound `port` (after `cancel-tcpip-forward`).

@@ -26,6 +26,8 @@
 mod accept;
 mod admission;
 mod agent;
+#[cfg(unix)]
+mod agent_forward;
 mod auth;
 mod auth_queue;
 mod channel;
@@ -62,6 +64,8 @@ pub use admission::{
 #[cfg(unix)]
 pub use agent::AgentConnection;
 pub use agent::{AGENT_TIMEOUT, agent_from_env, call as agent_call, sign_flags};
+#[cfg(unix)]
+pub use agent_forward::AgentListen;
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};

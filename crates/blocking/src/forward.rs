@@ -238,6 +238,8 @@ enum Listen {
         path: String,
         stop: Arc<ListenerStop>,
     },
+    /// A forwarded agent's socket for one session.
+    Agent(seashell_adapter::AgentListen),
 }
 
 /// Server: the thread that binds the listeners clients ask for (`tcpip-forward` and
@@ -245,6 +247,7 @@ enum Listen {
 /// its own.
 pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
     shared.serve_unix_listens();
+    shared.serve_agent_listens();
     let shared = shared.clone();
     spawn("seashell-listen", move || {
         while let Some(listen) = next_listen(&shared) {
@@ -256,6 +259,7 @@ pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
                     path,
                     stop,
                 } => serve_unix_listener(&shared, request, &path, stop),
+                Listen::Agent(agent) => serve_agent_listener(&shared, agent),
             });
         }
     });
@@ -266,6 +270,9 @@ fn next_listen(shared: &Shared) -> Option<Listen> {
     block_on(|cx| {
         if let Poll::Ready(Some(l)) = shared.poll_listen(cx) {
             return Poll::Ready(Some(Listen::Tcp(l)));
+        }
+        if let Poll::Ready(Some(a)) = shared.poll_agent_listen(cx) {
+            return Poll::Ready(Some(Listen::Agent(a)));
         }
         shared.poll_unix_listen(cx).map(|u| {
             u.map(|u| Listen::Unix {
@@ -379,6 +386,27 @@ fn serve_unix_listener(
     if file_identity(path).is_some_and(|now| now == identity) {
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// Server: accepts on a forwarded agent's socket until its session closes, opening an
+/// agent channel to the client for each connection; then removes the socket and its
+/// directory.
+fn serve_agent_listener(shared: &Arc<Shared>, agent: seashell_adapter::AgentListen) {
+    accept_loop(
+        &agent.listener,
+        |l: &UnixListener| l.accept().map(|(sock, _)| sock),
+        &agent.stop,
+        || shared.is_closed(),
+        |sock| {
+            let (shared, kind) = (shared.clone(), agent.kind.clone());
+            spawn("seashell-agent", move || {
+                if let Ok(channel) = open(&shared, kind) {
+                    copy_both(Sock::Unix(sock), channel);
+                }
+            });
+        },
+    );
+    agent.remove();
 }
 
 /// A file's device and inode.

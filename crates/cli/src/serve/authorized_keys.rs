@@ -188,6 +188,7 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     let mut restrict = false;
     let mut pty = false;
     let mut port_forwarding = false;
+    let mut agent_forwarding = false;
     for (name, value) in items {
         let lower = name.to_ascii_lowercase();
         let need_value = |v: &Option<String>| {
@@ -219,14 +220,10 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
                 HostPort::parse_listen(&need_value(value)?)
                     .map_err(|e| format!("permitlisten={e}; key ignored"))?,
             ),
+            "no-agent-forwarding" => o.forwarding.no_agent_forwarding = true,
+            "agent-forwarding" => agent_forwarding = true,
             // Features seashell serve does not offer: nothing to restrict.
-            "no-agent-forwarding"
-            | "no-x11-forwarding"
-            | "no-user-rc"
-            | "agent-forwarding"
-            | "x11-forwarding"
-            | "user-rc"
-            | "environment"
+            "no-x11-forwarding" | "no-user-rc" | "x11-forwarding" | "user-rc" | "environment"
             | "no-touch-required" => {}
             _ => {
                 return Err(format!(
@@ -240,6 +237,9 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     }
     if restrict && !port_forwarding {
         o.forwarding.no_port_forwarding = true;
+    }
+    if restrict && !agent_forwarding {
+        o.forwarding.no_agent_forwarding = true;
     }
     Ok(o)
 }
@@ -332,6 +332,19 @@ restrict,port-forwarding {ED}
             .map(|k| k.options.forwarding.no_port_forwarding)
             .collect();
         assert_eq!(flags, [true, true, false, false]);
+
+        let ak = AuthorizedKeys::parse(&format!(
+            "no-agent-forwarding {ED}
+restrict {ED}
+restrict,agent-forwarding {ED}
+{ED}"
+        ));
+        let agent: Vec<bool> = ak
+            .keys
+            .iter()
+            .map(|k| k.options.forwarding.no_agent_forwarding)
+            .collect();
+        assert_eq!(agent, [true, true, false, false]);
     }
 
     #[test]
