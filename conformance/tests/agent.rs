@@ -139,7 +139,8 @@ fn seashell_logs_in_through_openssh_agent_with_each_key_type() {
         );
         assert_eq!(text(&o.stdout), "agent-ok\n", "{alg}: {}", text(&o.stderr));
     }
-    // IdentityAgent none and IdentitiesOnly turn the agent off.
+    // IdentityAgent none turns the agent off; IdentitiesOnly with no identity file offers
+    // none of its keys.
     for off in ["IdentityAgent=none", "IdentitiesOnly=yes"] {
         let o = seashell_login(&agent, &sshd, home.path(), &["-o", off]);
         assert_eq!(o.status.code(), Some(255), "{off}: {}", text(&o.stderr));
@@ -492,4 +493,64 @@ fn ssh_forwards_its_agent_into_seashell_serve() {
         "{}",
         text(&o.stdout)
     );
+}
+
+#[test]
+fn identity_file_held_by_the_agent_needs_no_passphrase() {
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    agent.only(&sshd, home.path(), KeyKind::Ed25519);
+    // An encrypted copy of the key, with its .pub beside it.
+    let ssh_dir = home.path().join(".ssh");
+    std::fs::create_dir(&ssh_dir).expect("~/.ssh");
+    let copy = ssh_dir.join("id_ed25519");
+    std::fs::copy(sshd.user_key(KeyKind::Ed25519), &copy).expect("copy key");
+    let mut pub_path = sshd.user_key(KeyKind::Ed25519).into_os_string();
+    pub_path.push(".pub");
+    std::fs::copy(&pub_path, ssh_dir.join("id_ed25519.pub")).expect("copy .pub");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-P", "", "-N", "secret phrase", "-f"])
+        .arg(&copy)
+        .status()
+        .expect("ssh-keygen -p");
+    assert!(st.success());
+    let copy = copy.to_str().expect("utf-8").to_owned();
+    // Default identity, explicit -i, and -i with IdentitiesOnly: all through the agent,
+    // in batch mode (no passphrase can be asked).
+    for extra in [
+        &[][..],
+        &["-i", &copy][..],
+        &["-i", &copy, "-o", "IdentitiesOnly=yes"][..],
+    ] {
+        let o = seashell_login(&agent, &sshd, home.path(), extra);
+        assert_eq!(
+            text(&o.stdout),
+            "agent-ok\n",
+            "{extra:?}: {}",
+            text(&o.stderr)
+        );
+    }
+    // IdentitiesOnly with another identity file: the agent's key is not offered.
+    let other = ssh_dir.join("other");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+    let o = seashell_login(
+        &agent,
+        &sshd,
+        home.path(),
+        &[
+            "-i",
+            other.to_str().expect("utf-8"),
+            "-o",
+            "IdentitiesOnly=yes",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(255), "{}", text(&o.stdout));
 }

@@ -44,7 +44,11 @@ impl AuthPlan {
         {
             while let Some(k) = agent.get(self.next_agent_key) {
                 self.next_agent_key += 1;
-                if !config.keys.iter().any(|own| own.public_key() == *k) {
+                let wanted = config
+                    .agent_keys_only
+                    .as_ref()
+                    .is_none_or(|only| only.contains(k));
+                if wanted && !config.keys.iter().any(|own| own.public_key() == *k) {
                     return Some(AuthMethod::ExternalKey(k.clone()));
                 }
             }
@@ -126,6 +130,16 @@ mod tests {
         plan.set_agent_keys(vec![dup, other.clone()]);
         assert!(!plan.wants_agent_keys(&pk, &config));
         assert!(matches!(plan.next(&pk, &config), Some(AuthMethod::ExternalKey(k)) if k == other));
+        assert!(plan.next(&pk, &config).is_none());
+        // IdentitiesOnly: agent keys outside the list are not offered.
+        let third = seashell_proto::PrivateKey::ed25519_from_seed(&[3; 32])
+            .unwrap()
+            .public_key();
+        config.agent_keys_only = Some(vec![third.clone()]);
+        let mut plan = AuthPlan::default();
+        plan.next(&pk, &config);
+        plan.set_agent_keys(vec![other, third.clone()]);
+        assert!(matches!(plan.next(&pk, &config), Some(AuthMethod::ExternalKey(k)) if k == third));
         assert!(plan.next(&pk, &config).is_none());
     }
 }

@@ -25,6 +25,9 @@ pub struct ClientConfig {
     /// `SSH_AUTH_SOCK`, as ssh and paramiko; `None` uses no agent (OpenSSH's
     /// `IdentityAgent none`, or `IdentitiesOnly yes`).
     pub agent: Option<std::path::PathBuf>,
+    /// Offer only these of the agent's keys (OpenSSH's `IdentitiesOnly yes`: the agent's
+    /// keys that match the identity files). `None` (the default): every agent key.
+    pub agent_keys_only: Option<Vec<seashell_proto::PublicKey>>,
     /// Forward this agent socket to the server (OpenSSH's `ForwardAgent`): each session
     /// asks for agent forwarding, and the agent channels the server opens are connected to
     /// it. Default: `None` (off).
@@ -66,6 +69,7 @@ impl ClientConfig {
             core: seashell_proto::ClientConfig::new(user),
             keys: Vec::new(),
             agent: crate::agent::agent_from_env(),
+            agent_keys_only: None,
             forward_agent: None,
             password: None,
             password_prompt: None,

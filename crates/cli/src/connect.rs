@@ -3,6 +3,7 @@
 //! Every hop uses the command line's `-i` and `-o` settings (known hosts, algorithms, batch
 //! mode, keepalive) with its own user and port.
 
+use crate::agent_client;
 use crate::args::Settings;
 use crate::askpass;
 use crate::hosts::HostSpec;
@@ -227,10 +228,19 @@ fn build_config(
     if let Some(interval) = s.session.server_alive_interval.filter(|t| !t.is_zero()) {
         config = config.keepalive(interval, s.session.server_alive_count_max.unwrap_or(3));
     }
-    for key in load_keys(s, home, log)? {
+    let agent = agent_client::agent_socket(s, home, log);
+    let in_agent = agent
+        .as_deref()
+        .map(|a| agent_client::agent_keys(a, log))
+        .unwrap_or_default();
+    let (keys, identities) = load_keys(s, home, log, &in_agent)?;
+    for key in keys {
         config = config.key(key);
     }
-    config.agent = agent_socket(s, home, log);
+    config.agent = agent;
+    if o.identities_only == Some(true) {
+        config.agent_keys_only = Some(identities);
+    }
     let batch = o.batch_mode == Some(true);
     if o.password_authentication != Some(false) && !batch {
         let (used, host) = (password_used.clone(), to.host.clone());
@@ -252,58 +262,42 @@ fn build_config(
     Ok(config)
 }
 
-/// The agent whose keys are offered after the identity files: `IdentityAgent` (a path,
-/// `SSH_AUTH_SOCK`, or `none`), else `SSH_AUTH_SOCK`; none with `IdentitiesOnly yes` or
-/// `PubkeyAuthentication no`.
-fn agent_socket(s: &Settings, home: &Path, log: Log) -> Option<PathBuf> {
-    let o = &s.options;
-    if o.identities_only == Some(true) || o.pubkey_authentication == Some(false) {
-        return None;
-    }
-    let env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let path = match o.identity_agent.as_deref() {
-        Some("none") => return None,
-        None | Some("SSH_AUTH_SOCK") => env("SSH_AUTH_SOCK")?,
-        Some(p) if p.starts_with('$') => env(p.trim_start_matches('$').trim_matches(['{', '}']))?,
-        Some(p) => expand_tilde(p, home),
-    };
-    log.debug(&format!("Using the agent at {}", path.display()));
-    Some(path)
-}
-
 /// Keys for `publickey`: the `-i`/`IdentityFile` ones (each must load), else the default
-/// files that exist and load.
+/// files that exist and load; and the public keys of every identity (for
+/// `IdentitiesOnly`). A file whose key the agent holds (`in_agent`, by its `.pub`) is not
+/// read: the agent signs for it, and an encrypted file asks no passphrase.
 fn load_keys(
     s: &Settings,
     home: &Path,
     log: Log,
-) -> Result<Vec<seashell_proto::PrivateKey>, Fatal> {
+    in_agent: &[PublicKey],
+) -> Result<(Vec<seashell_proto::PrivateKey>, Vec<PublicKey>), Fatal> {
     if s.options.pubkey_authentication == Some(false) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let batch = s.options.batch_mode == Some(true);
-    let mut keys = Vec::new();
-    if !s.identity_files.is_empty() {
-        for f in &s.identity_files {
-            let path = expand_tilde(f, home);
-            let key = load_identity(&path, batch, log)
-                .map_err(|e| Fatal(clean(&format!("identity file {}: {e}", path.display()))))?;
+    let explicit = !s.identity_files.is_empty();
+    let paths: Vec<PathBuf> = if explicit {
+        s.identity_files
+            .iter()
+            .map(|f| expand_tilde(f, home))
+            .collect()
+    } else {
+        DEFAULT_IDENTITIES
+            .iter()
+            .map(|n| home.join(".ssh").join(n))
+            .filter(|p| p.exists())
+            .collect()
+    };
+    let (mut keys, mut publics) = (Vec::new(), Vec::new());
+    for path in paths {
+        if let Some(k) = agent_client::held_by_agent(&path, in_agent) {
             log.debug(&format!(
-                "identity file {} type {}",
+                "identity file {} type {}: held by the agent",
                 path.display(),
-                key.public_key().key_type()
+                k.key_type()
             ));
-            keys.push(key);
-        }
-        return Ok(keys);
-    }
-    for name in DEFAULT_IDENTITIES {
-        let path = home.join(".ssh").join(name);
-        if !path.exists() {
+            publics.push(k);
             continue;
         }
         match load_identity(&path, batch, log) {
@@ -313,12 +307,19 @@ fn load_keys(
                     path.display(),
                     key.public_key().key_type()
                 ));
+                publics.push(key.public_key());
                 keys.push(key);
+            }
+            Err(e) if explicit => {
+                return Err(Fatal(clean(&format!(
+                    "identity file {}: {e}",
+                    path.display()
+                ))));
             }
             Err(e) => log.debug(&format!("skipping identity file {}: {e}", path.display())),
         }
     }
-    Ok(keys)
+    Ok((keys, publics))
 }
 
 /// How many times a key's passphrase is asked for (OpenSSH's `NumberOfPasswordPrompts`

@@ -19,6 +19,7 @@
 
 mod agent;
 mod agent_add;
+mod agent_client;
 mod args;
 mod askpass;
 mod background;
