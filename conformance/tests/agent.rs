@@ -6,6 +6,7 @@ use seashell_blocking::Client;
 use seashell_conformance::{KeyKind, Sshd, SshdOptions, base_config, seashell_bin, start_sshd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// An agent process on a private socket, killed on drop.
@@ -553,4 +554,123 @@ fn identity_file_held_by_the_agent_needs_no_passphrase() {
         ],
     );
     assert_eq!(o.status.code(), Some(255), "{}", text(&o.stdout));
+}
+
+/// A server handler (any adapter): password `secret` for `alice`, agent forwarding
+/// accepted, and `exec` answering with the forwarded agent's fingerprints.
+struct ListAgent {
+    socket: Arc<Mutex<Option<PathBuf>>>,
+}
+
+impl seashell_adapter::Handler for ListAgent {
+    fn auth(
+        &mut self,
+        user: &str,
+        attempt: &seashell_proto::AuthAttempt,
+    ) -> seashell_proto::AuthDecision {
+        match attempt {
+            seashell_proto::AuthAttempt::Password(pw) if user == "alice" && **pw == "secret" => {
+                seashell_proto::AuthDecision::Accept
+            }
+            _ => seashell_proto::AuthDecision::Reject,
+        }
+    }
+
+    fn forwarding(&mut self) -> seashell_adapter::ForwardingPolicy {
+        seashell_adapter::ForwardingPolicy::default()
+    }
+
+    fn agent_forwarded(&mut self, _: &seashell_adapter::ServerChannel, socket: &Path) -> bool {
+        *self.socket.lock().expect("lock") = Some(socket.to_owned());
+        true
+    }
+
+    fn session_request(
+        &mut self,
+        channel: &seashell_adapter::ServerChannel,
+        request: &seashell_proto::SessionRequestKind,
+    ) -> bool {
+        use std::io::Write;
+        if !matches!(request, seashell_proto::SessionRequestKind::Exec(_)) {
+            return false;
+        }
+        let (ch, socket) = (channel.clone(), self.socket.lock().expect("lock").clone());
+        std::thread::spawn(move || {
+            let listed = socket
+                .and_then(|s| seashell_adapter::AgentConnection::connect(&s).ok())
+                .and_then(|mut a| a.identities().ok())
+                .map(|ids| {
+                    ids.iter()
+                        .map(|(k, _)| format!("{}\n", k.fingerprint()))
+                        .collect::<String>()
+                })
+                .unwrap_or_else(|| "no agent\n".into());
+            let _ = ch.stdout().write_all(listed.as_bytes());
+            ch.exit(0);
+        });
+        true
+    }
+}
+
+#[test]
+fn tokio_server_forwards_the_agent() {
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    let key = home.path().join("k");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+    let o = agent.ssh_add(home.path(), &[key.to_str().expect("utf-8")]);
+    assert!(o.status.success());
+    let want = seashell_keys_fingerprint(&key);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let host = Arc::new(seashell_proto::PrivateKey::ed25519_generate().expect("host key"));
+    let fp = host.public_key().fingerprint();
+    let addr = rt.block_on(async move {
+        let server = seashell_tokio::Server::bind(
+            "127.0.0.1:0",
+            seashell_proto::ServerConfig::new(vec![host]),
+        )
+        .expect("bind");
+        let addr = server.local_addr().expect("addr").to_string();
+        tokio::spawn(async move {
+            let _ = server
+                .run(|_| ListAgent {
+                    socket: Arc::default(),
+                })
+                .await;
+        });
+        addr
+    });
+    let config = seashell_blocking::ClientConfig::new("alice")
+        .password("secret")
+        .no_agent()
+        .forward_agent(&agent.sock)
+        .host_key_policy(seashell_blocking::HostKeyPolicy::Fingerprint(fp));
+    let session = Client::connect(&addr, config).expect("login");
+    let out = session.exec("list").expect("exec");
+    assert_eq!(text(&out.stdout), format!("{want}\n"));
+    drop(session);
+    drop(rt);
+}
+
+/// The SHA256 fingerprint of the key file's public half, from `ssh-keygen -l`.
+fn seashell_keys_fingerprint(key: &Path) -> String {
+    let o = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(key)
+        .output()
+        .expect("ssh-keygen -l");
+    text(&o.stdout)
+        .split_whitespace()
+        .nth(1)
+        .expect("fingerprint")
+        .to_owned()
 }

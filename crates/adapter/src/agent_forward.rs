@@ -122,3 +122,82 @@ impl Shared {
         Poll::Pending
     }
 }
+
+/// How often an idle agent accept loop checks whether its session closed.
+const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Serves an agent listener on the calling thread until its session closes or the
+/// connection ends: each connection gets an agent channel to the client and two threads
+/// copying between them; then the socket and its directory are removed. Written once for
+/// every adapter: the blocking adapter runs it on its listen thread, the async adapters on a
+/// thread of its own (agent connections are few and short).
+pub fn serve_agent_listener(shared: &Arc<Shared>, listen: AgentListen) {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let timeout = Timespec::try_from(STOP_CHECK).ok();
+    while !listen.stop.is_set() && !shared.is_closed() {
+        let mut fds = [PollFd::new(&listen.listener, PollFlags::IN)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) | Err(_) => continue,
+            Ok(_) => {}
+        }
+        let Ok((sock, _)) = listen.listener.accept() else {
+            continue;
+        };
+        let (shared, kind) = (shared.clone(), listen.kind.clone());
+        let _ = std::thread::Builder::new()
+            .name("seashell-agent".into())
+            .spawn(move || {
+                let Ok(mut opening) = crate::forward::Opening::new(&shared, kind) else {
+                    return;
+                };
+                if let Ok(channel) = crate::block_on(|cx| opening.poll(cx)) {
+                    splice(sock, channel);
+                }
+            });
+    }
+    listen.remove();
+}
+
+/// Copies both ways between an agent connection and its channel until both ends finished.
+fn splice(sock: std::os::unix::net::UnixStream, channel: crate::channel::OwnedChannel) {
+    use std::io::{Read, Write};
+    let Ok(mut up_src) = sock.try_clone() else {
+        return;
+    };
+    let channel = Arc::new(channel);
+    let up_channel = channel.clone();
+    let up = std::thread::Builder::new()
+        .name("seashell-agent-up".into())
+        .spawn(move || {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = match up_src.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let mut data = buf.get(..n).unwrap_or_default();
+                while !data.is_empty() {
+                    match crate::block_on(|cx| up_channel.poll_write(cx, false, data)) {
+                        Ok(0) | Err(_) => return,
+                        Ok(w) => data = data.get(w..).unwrap_or_default(),
+                    }
+                }
+            }
+            let _ = up_channel.send_eof();
+        });
+    let mut down = sock;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match crate::block_on(|cx| channel.poll_read_buf(cx, false, &mut buf)) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if down.write_all(buf.get(..n).unwrap_or_default()).is_err() {
+            break;
+        }
+    }
+    let _ = down.shutdown(std::net::Shutdown::Write);
+    if let Ok(t) = up {
+        let _ = t.join();
+    }
+}

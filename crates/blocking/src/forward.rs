@@ -259,7 +259,7 @@ pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
                     path,
                     stop,
                 } => serve_unix_listener(&shared, request, &path, stop),
-                Listen::Agent(agent) => serve_agent_listener(&shared, agent),
+                Listen::Agent(agent) => seashell_adapter::serve_agent_listener(&shared, agent),
             });
         }
     });
@@ -386,27 +386,6 @@ fn serve_unix_listener(
     if file_identity(path).is_some_and(|now| now == identity) {
         let _ = std::fs::remove_file(path);
     }
-}
-
-/// Server: accepts on a forwarded agent's socket until its session closes, opening an
-/// agent channel to the client for each connection; then removes the socket and its
-/// directory.
-fn serve_agent_listener(shared: &Arc<Shared>, agent: seashell_adapter::AgentListen) {
-    accept_loop(
-        &agent.listener,
-        |l: &UnixListener| l.accept().map(|(sock, _)| sock),
-        &agent.stop,
-        || shared.is_closed(),
-        |sock| {
-            let (shared, kind) = (shared.clone(), agent.kind.clone());
-            spawn("seashell-agent", move || {
-                if let Ok(channel) = open(&shared, kind) {
-                    copy_both(Sock::Unix(sock), channel);
-                }
-            });
-        },
-    );
-    agent.remove();
 }
 
 /// A file's device and inode.
