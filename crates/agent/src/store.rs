@@ -20,6 +20,8 @@ use zeroize::Zeroizing;
 pub const MAX_KEYS: usize = 1024;
 /// Most session bindings one connection records (OpenSSH's `AGENT_MAX_SESSION_IDS`).
 pub const MAX_BINDINGS: usize = 16;
+/// After the n-th failed unlock, no unlock is checked for n times this (OpenSSH's delay).
+pub const UNLOCK_BACKOFF: Duration = Duration::from_millis(100);
 
 /// How a store treats what it cannot do itself.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +49,10 @@ pub struct KeyStore {
     keys: Vec<Entry>,
     /// SHA-256 of the lock passphrase while locked.
     locked: Option<Zeroizing<[u8; 32]>>,
+    /// Failed unlocks since the last success, and when the next attempt may be checked:
+    /// OpenSSH's back-off (0.1 s per failure, up to 100), on the caller's clock.
+    unlock_failures: u32,
+    unlock_not_before: Option<Instant>,
 }
 
 impl core::fmt::Debug for KeyStore {
@@ -102,6 +108,8 @@ impl KeyStore {
             config,
             keys: Vec::new(),
             locked: None,
+            unlock_failures: 0,
+            unlock_not_before: None,
         }
     }
 
@@ -192,10 +200,19 @@ impl KeyStore {
         if let Some(hash) = &self.locked {
             return match req {
                 Request::Unlock(pass) => {
+                    // Too soon after a failure: refused without looking at the passphrase.
+                    if self.unlock_not_before.is_some_and(|t| now < t) {
+                        return Response::Failure;
+                    }
                     if bool::from(digest(&pass).ct_eq(hash.as_ref())) {
                         self.locked = None;
+                        self.unlock_failures = 0;
+                        self.unlock_not_before = None;
                         Response::Success
                     } else {
+                        self.unlock_failures = (self.unlock_failures + 1).min(100);
+                        let wait = UNLOCK_BACKOFF * self.unlock_failures;
+                        self.unlock_not_before = now.checked_add(wait);
                         Response::Failure
                     }
                 }

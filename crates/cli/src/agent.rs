@@ -223,15 +223,42 @@ fn kill(csh: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Accepts connections until the process ends; one thread per connection, one store.
+/// Accepts connections until `SIGTERM`, `SIGINT` or `SIGHUP` (then the socket and its
+/// private directory are removed); one thread per connection, one store.
 fn serve(listener: UnixListener, path: &Path, life: Option<Duration>, debug: bool) {
+    use rustix::event::{PollFd, PollFlags, poll};
+    use rustix::process::Signal;
     let store = Arc::new(Mutex::new(KeyStore::new(StoreConfig {
         default_lifetime: life,
         allow_confirm: false,
     })));
     let me = rustix::process::getuid();
-    for conn in listener.incoming() {
-        let Ok(stream) = conn else { continue };
+    let signals =
+        crate::signals::SignalPipe::install(&[Signal::TERM, Signal::INT, Signal::HUP]).ok();
+    loop {
+        let stop = match &signals {
+            Some(sig) => {
+                let sig_fd = sig.fd();
+                let mut fds = [
+                    PollFd::new(&listener, PollFlags::IN),
+                    PollFd::new(&sig_fd, PollFlags::IN),
+                ];
+                if poll(&mut fds, None).is_err() {
+                    continue;
+                }
+                fds.get(1).is_some_and(|f| !f.revents().is_empty())
+            }
+            None => false,
+        };
+        if stop {
+            if debug {
+                eprintln!("seashell agent: exiting on a signal");
+            }
+            break;
+        }
+        let Ok((stream, _)) = listener.accept() else {
+            continue;
+        };
         match rustix::net::sockopt::socket_peercred(&stream) {
             Ok(cred) if cred.uid == me || cred.uid.is_root() => {}
             _ => {
@@ -245,6 +272,13 @@ fn serve(listener: UnixListener, path: &Path, life: Option<Duration>, debug: boo
         std::thread::spawn(move || connection(stream, &store, debug));
     }
     let _ = std::fs::remove_file(path);
+    if let Some(dir) = path.parent()
+        && dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("seashell-"))
+    {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 fn connection(mut stream: UnixStream, store: &Mutex<KeyStore>, debug: bool) {

@@ -163,10 +163,28 @@ fn lock_hides_keys_until_the_right_passphrase() {
         call(&mut s, &mut c, &Request::Unlock(pw(b"wrong")), now),
         Reply::Failure
     );
+    // Right after a failure even the right passphrase is refused: guessing is slowed.
     assert_eq!(
         call(&mut s, &mut c, &Request::Unlock(pw(b"secret")), now),
+        Reply::Failure
+    );
+    let later = now + UNLOCK_BACKOFF;
+    assert_eq!(
+        call(&mut s, &mut c, &Request::Unlock(pw(b"wrong")), later),
+        Reply::Failure
+    );
+    // Two failures: 200 ms.
+    let t = later + UNLOCK_BACKOFF;
+    assert_eq!(
+        call(&mut s, &mut c, &Request::Unlock(pw(b"secret")), t),
+        Reply::Failure
+    );
+    let t = later + UNLOCK_BACKOFF * 2;
+    assert_eq!(
+        call(&mut s, &mut c, &Request::Unlock(pw(b"secret")), t),
         Reply::Success
     );
+    let now = t;
     assert!(matches!(
         call(&mut s, &mut c, &sign, now),
         Reply::Signature(_)
