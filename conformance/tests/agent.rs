@@ -674,3 +674,28 @@ fn seashell_keys_fingerprint(key: &Path) -> String {
         .expect("fingerprint")
         .to_owned()
 }
+
+#[test]
+fn seashell_forwards_its_agent_into_seashell_serve_under_rfc_9987_names() {
+    // Our server advertises `agent-forward`, so our client asks with `agent-req` and the
+    // server opens `agent-connect` channels: the standard names end to end.
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let agent = Agent::openssh();
+    agent.only(&sshd, home.path(), KeyKind::EcdsaP256);
+    let listed = text(&agent.ssh_add(home.path(), &["-l"]).stdout);
+    let serve = Serve::start(&sshd, &[]);
+    let known = format!("UserKnownHostsFile={}", serve.known_hosts.display());
+    let user = Command::new("id").arg("-un").output().expect("id -un");
+    let o = agent
+        .cmd(seashell_bin(), home.path())
+        .args(["-A", "-p", &serve.port.to_string(), "-o", &known])
+        .args(["-o", "BatchMode=yes"])
+        .arg(format!("{}@127.0.0.1", text(&user.stdout).trim()))
+        .arg("ssh-add -l")
+        .output()
+        .expect("running seashell");
+    assert_eq!(text(&o.stdout), listed, "{}", text(&o.stderr));
+}
