@@ -699,3 +699,51 @@ fn seashell_forwards_its_agent_into_seashell_serve_under_rfc_9987_names() {
         .expect("running seashell");
     assert_eq!(text(&o.stdout), listed, "{}", text(&o.stderr));
 }
+
+#[test]
+fn agent_connections_are_bound_to_the_session() {
+    // OpenSSH's ssh-agent in debug mode logs each `session-bind@openssh.com` it verified:
+    // our client binds before signing (authentication) and before forwarding.
+    let Some(sshd) = start_sshd(SshdOptions::default()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let dir = tempfile::tempdir().expect("agent dir");
+    let sock = dir.path().join("agent.sock");
+    let log_path = dir.path().join("agent.log");
+    let log = std::fs::File::create(&log_path).expect("agent log");
+    let mut child = Command::new("ssh-agent")
+        .arg("-d")
+        .arg("-a")
+        .arg(&sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("ssh-agent -d");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+        assert!(Instant::now() < deadline, "agent socket never appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let agent = Agent {
+        child: Command::new("true").spawn().expect("placeholder"),
+        sock: sock.clone(),
+        _dir: tempfile::tempdir().expect("dir"),
+    };
+    agent.only(&sshd, home.path(), KeyKind::Ed25519);
+    let o = seashell_run(&agent, &sshd, home.path(), &["-A"], "ssh-add -l >/dev/null");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(&log_path).expect("agent log");
+    let recorded = logged
+        .lines()
+        .filter(|l| l.contains("process_ext_session_bind: recorded"))
+        .count();
+    assert!(
+        recorded >= 2,
+        "expected bindings for authentication and forwarding:\n{logged}"
+    );
+    assert!(!logged.contains("sshkey_verify"), "{logged}");
+}

@@ -124,6 +124,30 @@ impl AgentConnection {
         }
     }
 
+    /// Binds this agent connection to the SSH session (`session-bind@openssh.com`), as
+    /// OpenSSH's ssh does before it uses the agent for authentication (`forwarding` false)
+    /// or forwards a connection to it (`forwarding` true), so that the agent can apply
+    /// keys' destination constraints. Whether the agent accepted it (agents without the
+    /// extension refuse; that is not an error).
+    ///
+    /// # Errors
+    /// As [`call`].
+    pub fn bind(
+        &mut self,
+        binding: &seashell_proto::client::SessionBinding,
+        forwarding: bool,
+    ) -> io::Result<bool> {
+        let req = Request::Extension(seashell_agent::Extension::SessionBind(
+            seashell_agent::SessionBind {
+                host_key: binding.host_key.to_blob(),
+                session_id: binding.session_id.clone(),
+                signature: binding.signature.clone(),
+                forwarding,
+            },
+        ));
+        Ok(self.call(&req)? == Reply::Success)
+    }
+
     /// The stream, for callers that splice it (agent forwarding).
     pub fn into_stream(self) -> std::os::unix::net::UnixStream {
         self.stream

@@ -158,6 +158,40 @@ pub fn serve_agent_listener(shared: &Arc<Shared>, listen: AgentListen) {
     listen.remove();
 }
 
+/// Client: connects an agent channel the server opened to the local agent at `path`, first
+/// binding the agent connection to this session for forwarding
+/// (`session-bind@openssh.com`, as OpenSSH's ssh does: the agent can then apply keys'
+/// destination constraints), then copies until both ends finished. Blocking: adapters run
+/// it on a thread (written once for the blocking and async adapters).
+pub fn place_agent_channel(
+    shared: &Arc<Shared>,
+    request: seashell_proto::IncomingChannel,
+    path: &Path,
+) {
+    let binding = shared
+        .lock()
+        .conn
+        .as_client()
+        .and_then(|c| c.session_binding());
+    let mut agent = match crate::agent::AgentConnection::connect(path) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = shared.reject_incoming(
+                request,
+                seashell_proto::OpenFailure::ConnectFailed,
+                &e.to_string(),
+            );
+            return;
+        }
+    };
+    if let Some(b) = &binding {
+        let _ = agent.bind(b, true);
+    }
+    if let Ok(channel) = shared.accept_incoming(request) {
+        splice(agent.into_stream(), channel);
+    }
+}
+
 /// Copies both ways between an agent connection and its channel until both ends finished.
 fn splice(sock: std::os::unix::net::UnixStream, channel: crate::channel::OwnedChannel) {
     use std::io::{Read, Write};

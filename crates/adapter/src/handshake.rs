@@ -64,8 +64,9 @@ impl Handshake {
                     r?;
                 }
                 Event::SignRequest(req) => {
+                    let binding = shared.lock().client()?.session_binding();
                     // Asked of the agent without the connection locked.
-                    let sig = self.agent_sign(&req);
+                    let sig = self.agent_sign(&req, binding.as_ref());
                     let mut st = shared.lock();
                     let r = match sig {
                         Some(sig) => {
@@ -135,17 +136,26 @@ impl Handshake {
         Vec::new()
     }
 
-    /// The agent's signature for `req`, or `None` if it refuses or cannot be reached.
-    fn agent_sign(&mut self, req: &seashell_proto::SignRequest) -> Option<Vec<u8>> {
+    /// The agent's signature for `req`, or `None` if it refuses or cannot be reached. The
+    /// agent connection is first bound to the session (`session-bind@openssh.com`), as
+    /// OpenSSH's ssh does.
+    fn agent_sign(
+        &mut self,
+        req: &seashell_proto::SignRequest,
+        binding: Option<&seashell_proto::client::SessionBinding>,
+    ) -> Option<Vec<u8>> {
         #[cfg(unix)]
         if let Some(path) = &self.config.agent {
             let mut agent = crate::agent::AgentConnection::connect(path).ok()?;
+            if let Some(b) = binding {
+                let _ = agent.bind(b, false);
+            }
             return agent
                 .sign(req.key(), req.algorithm(), req.data())
                 .ok()
                 .flatten();
         }
-        let _ = req;
+        let _ = (req, binding);
         None
     }
 }

@@ -65,7 +65,7 @@ pub use admission::{
 pub use agent::AgentConnection;
 pub use agent::{AGENT_TIMEOUT, agent_from_env, call as agent_call, sign_flags};
 #[cfg(unix)]
-pub use agent_forward::{AgentListen, serve_agent_listener};
+pub use agent_forward::{AgentListen, place_agent_channel, serve_agent_listener};
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};

@@ -291,6 +291,19 @@ async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen
 /// Connects a forwarded channel to its target and copies; refuses it if it has none or the
 /// target cannot be reached.
 async fn place(shared: Arc<Shared>, rt: Arc<dyn Runtime>, incoming: Incoming) {
+    // Agent channels: bound to the session first, on a thread, written once in the
+    // adapter layer (agent connections are few and short).
+    #[cfg(unix)]
+    if matches!(
+        incoming.request.kind(),
+        ChannelKind::AuthAgent | ChannelKind::AgentConnect
+    ) && let Some(ForwardTarget::Unix(path)) = incoming.target.clone()
+    {
+        let _ = std::thread::Builder::new()
+            .name("seashell-agent".into())
+            .spawn(move || seashell_adapter::place_agent_channel(&shared, incoming.request, &path));
+        return;
+    }
     let connect = match incoming.target.clone() {
         Some(ForwardTarget::Tcp { host, port }) => rt.connect(host, port),
         Some(ForwardTarget::Unix(path)) => rt.connect_unix(path),

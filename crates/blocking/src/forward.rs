@@ -287,6 +287,15 @@ fn next_listen(shared: &Shared) -> Option<Listen> {
 /// Connects a forwarded channel to its target and copies; refuses it when it has none or the
 /// target cannot be reached.
 fn place(shared: &Arc<Shared>, incoming: Incoming) {
+    // Agent channels: bound to the session first, written once in the adapter layer.
+    if matches!(
+        incoming.request.kind(),
+        ChannelKind::AuthAgent | ChannelKind::AgentConnect
+    ) && let Some(ForwardTarget::Unix(path)) = &incoming.target
+    {
+        let path = path.clone();
+        return seashell_adapter::place_agent_channel(shared, incoming.request, &path);
+    }
     let sock = match &incoming.target {
         Some(ForwardTarget::Tcp { host, port }) => connect(host, *port).map(Sock::Tcp),
         Some(ForwardTarget::Unix(path)) => UnixStream::connect(path).map(Sock::Unix),

@@ -17,6 +17,19 @@ use crate::transport::conn::{OutputLimits, Transport};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The server's proof for this session, as an agent's `session-bind@openssh.com` carries
+/// it (OpenSSH `PROTOCOL.agent` §1): the agent checks `signature` over `session_id` with
+/// `host_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionBinding {
+    /// The server's host key.
+    pub host_key: PublicKey,
+    /// The session identifier (the first exchange hash).
+    pub session_id: Vec<u8>,
+    /// The host key's signature over the session identifier.
+    pub signature: Vec<u8>,
+}
+
 /// One SSH client connection, as a state machine with no I/O. See [`Connection`] for the
 /// method categories, the poll order and errors.
 pub type ClientConnection = Connection<Client>;
@@ -208,6 +221,18 @@ impl Connection<Client> {
     pub fn prove_host_keys(&mut self, keys: Vec<PublicKey>) -> Result<GlobalRequestId, Error> {
         self.global_request(GlobalRequestKind::HostKeysProve(keys), true)?
             .ok_or(ApiMisuse::WrongState("no reply expected").into())
+    }
+
+    /// What an agent's `session-bind@openssh.com` needs, once the first key exchange is
+    /// done and its host key accepted: the host key, the session identifier and the host
+    /// key's signature over it.
+    pub fn session_binding(&self) -> Option<SessionBinding> {
+        let kex = &self.core.kex;
+        Some(SessionBinding {
+            host_key: kex.host_key()?.clone(),
+            session_id: kex.session_id()?.to_vec(),
+            signature: kex.session_signature()?.to_vec(),
+        })
     }
 
     /// The server's host key, once accepted.
