@@ -68,8 +68,8 @@ fn valid_openssh_keywords_are_named_not_unknown() {
         stderr(&o),
         "seashell: keyword ForwardX11 is not supported yet\n"
     );
-    let o = seashell(home.path(), &["-A", "host", "true"]);
-    assert_eq!(stderr(&o), "seashell: option -A is not supported yet\n");
+    let o = seashell(home.path(), &["-X", "host", "true"]);
+    assert_eq!(stderr(&o), "seashell: option -X is not supported yet\n");
     let o = seashell(home.path(), &["-o", "Frobnicate=1", "host", "true"]);
     assert_eq!(stderr(&o), "seashell: unsupported option \"Frobnicate\"\n");
 }

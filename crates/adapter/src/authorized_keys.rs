@@ -236,6 +236,7 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     let mut restrict = false;
     let mut pty = false;
     let mut port_forwarding = false;
+    let mut agent_forwarding = false;
     for (name, value) in items {
         let lower = name.to_ascii_lowercase();
         let need_value = |v: &Option<String>| {
@@ -293,15 +294,11 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
                 o.tunnel = Some(n);
             }
             // Features seashell serve does not offer (X11, agent forwarding, user rc,
-            // tunnels): nothing to restrict. `environment` is ignored as by sshd's default
-            // `PermitUserEnvironment no`.
-            "no-agent-forwarding"
-            | "no-x11-forwarding"
-            | "no-user-rc"
-            | "agent-forwarding"
-            | "x11-forwarding"
-            | "user-rc"
-            | "environment" => {}
+            "no-agent-forwarding" => o.forwarding.no_agent_forwarding = true,
+            "agent-forwarding" => agent_forwarding = true,
+            // Features seashell serve does not offer (X11, user rc, tunnels): nothing to
+            // restrict. `environment` is ignored as by sshd's default `PermitUserEnvironment no`.
+            "no-x11-forwarding" | "no-user-rc" | "x11-forwarding" | "user-rc" | "environment" => {}
             _ => {
                 return Err(format!(
                     "option \"{name}\" is not supported by seashell serve; key ignored"
@@ -314,6 +311,9 @@ fn parse_options(items: &[(String, Option<String>)]) -> Result<KeyOptions, Strin
     }
     if restrict && !port_forwarding {
         o.forwarding.no_port_forwarding = true;
+    }
+    if restrict && !agent_forwarding {
+        o.forwarding.no_agent_forwarding = true;
     }
     if o.principals.is_some() && !o.cert_authority {
         return Err("principals= without cert-authority; key ignored".into());
@@ -409,6 +409,19 @@ restrict,port-forwarding {ED}
             .map(|k| k.options.forwarding.no_port_forwarding)
             .collect();
         assert_eq!(flags, [true, true, false, false]);
+
+        let ak = AuthorizedKeys::parse(&format!(
+            "no-agent-forwarding {ED}
+restrict {ED}
+restrict,agent-forwarding {ED}
+{ED}"
+        ));
+        let agent: Vec<bool> = ak
+            .keys
+            .iter()
+            .map(|k| k.options.forwarding.no_agent_forwarding)
+            .collect();
+        assert_eq!(agent, [true, true, false, false]);
     }
 
     #[test]

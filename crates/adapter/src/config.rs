@@ -20,6 +20,18 @@ pub struct ClientConfig {
     pub core: seashell_proto::ClientConfig,
     /// Keys to try for `publickey`, in order.
     pub keys: Vec<Arc<PrivateKey>>,
+    /// The ssh-agent socket whose keys are tried after [`keys`](Self::keys) (signatures
+    /// come from the agent, asked only once the server accepted a key). Default:
+    /// `SSH_AUTH_SOCK`, as ssh and paramiko; `None` uses no agent (OpenSSH's
+    /// `IdentityAgent none`, or `IdentitiesOnly yes`).
+    pub agent: Option<std::path::PathBuf>,
+    /// Offer only these of the agent's keys (OpenSSH's `IdentitiesOnly yes`: the agent's
+    /// keys that match the identity files). `None` (the default): every agent key.
+    pub agent_keys_only: Option<Vec<seashell_proto::PublicKey>>,
+    /// Forward this agent socket to the server (OpenSSH's `ForwardAgent`): each session
+    /// asks for agent forwarding, and the agent channels the server opens are connected to
+    /// it. Default: `None` (off).
+    pub forward_agent: Option<std::path::PathBuf>,
     /// A password for `password` authentication.
     pub password: Option<Zeroizing<String>>,
     /// Asked for a password when the server accepts passwords and none is set.
@@ -50,6 +62,7 @@ impl fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("core", &self.core)
             .field("keys", &self.keys.len())
+            .field("agent", &self.agent)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("host_key_policy", &self.host_key_policy)
             .field("keepalive_interval", &self.keepalive_interval)
@@ -64,6 +77,9 @@ impl ClientConfig {
         ClientConfig {
             core: seashell_proto::ClientConfig::new(user),
             keys: Vec::new(),
+            agent: crate::agent::agent_from_env(),
+            agent_keys_only: None,
+            forward_agent: None,
             password: None,
             password_prompt: None,
             host_key_policy: HostKeyPolicy::default_known_hosts(),
@@ -171,6 +187,26 @@ impl ClientConfig {
     ) -> Result<Self, Error> {
         let key = seashell_keys::load_private_key_with_passphrase(path.as_ref(), passphrase)?;
         Ok(self.key(key))
+    }
+
+    /// Uses the agent at `path` (instead of `SSH_AUTH_SOCK`).
+    pub fn agent(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.agent = Some(path.into());
+        self
+    }
+
+    /// Forwards the agent at `path` (typically `SSH_AUTH_SOCK`, see
+    /// [`agent_from_env`](crate::agent_from_env)) to the server, as `ssh -A`.
+    pub fn forward_agent(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.forward_agent = Some(path.into());
+        self
+    }
+
+    /// Uses no agent: only [`keys`](Self::keys) are offered (OpenSSH's
+    /// `IdentityAgent none`; `IdentitiesOnly yes` has the same effect here).
+    pub fn no_agent(mut self) -> Self {
+        self.agent = None;
+        self
     }
 
     /// Sets the password for `password` authentication.

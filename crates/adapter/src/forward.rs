@@ -58,6 +58,17 @@ pub(crate) struct Forwards {
     replies: HashMap<GlobalRequestId, Result<Option<u32>, ()>>,
     /// Client: remote TCP forwards by bound port.
     tcp: HashMap<u32, ForwardTarget>,
+    /// Client: the agent socket that forwarded agent channels lead to (`ForwardAgent`).
+    pub(crate) agent: Option<PathBuf>,
+    /// Server: an adapter loop serves agent listeners.
+    #[cfg(unix)]
+    pub(crate) agent_listening: bool,
+    /// Server: agent listeners waiting for the adapter's loop.
+    #[cfg(unix)]
+    pub(crate) agent_listens: std::collections::VecDeque<crate::agent_forward::AgentListen>,
+    /// Server: the stops of every agent listener handed out.
+    #[cfg(unix)]
+    pub(crate) agent_stops: Vec<Arc<ListenerStop>>,
     /// Client: remote Unix-socket forwards by path.
     unix: HashMap<String, ForwardTarget>,
     /// Server: allowed listen requests, for the adapter's forwarding loop.
@@ -230,6 +241,20 @@ impl Shared {
         st.forwards.unix.insert(path.to_owned(), target);
     }
 
+    /// Client: forwards the agent channels the server opens (after a session's agent
+    /// request) to the agent socket at `path`.
+    pub fn forward_agent_to(&self, path: PathBuf) {
+        let mut st = self.lock();
+        st.forwards.accepting = true;
+        st.forwards.agent = Some(path);
+    }
+
+    /// Client: whether agent channels are forwarded (sessions then ask for agent
+    /// forwarding, and the adapter runs its incoming loop).
+    pub fn forwards_agent(&self) -> bool {
+        self.lock().forwards.agent.is_some()
+    }
+
     /// Claims the one loop that places incoming channels: true the first time only.
     pub fn claim_incoming_loop(&self) -> bool {
         let mut st = self.lock();
@@ -246,6 +271,10 @@ impl Shared {
         let mut st = self.lock();
         st.forwards.accepting = true;
         st.forwards.unix_listening = true;
+        #[cfg(unix)]
+        {
+            st.forwards.agent_listening = true;
+        }
     }
 
     /// Whether forwarding work waits for the adapter's loops: an incoming channel, a
@@ -253,10 +282,15 @@ impl Shared {
     pub fn forwarding_waiting(&self) -> bool {
         let st = self.lock();
         let f = &st.forwards;
-        !(f.incoming.is_empty()
-            && f.targets.is_empty()
-            && f.listens.is_empty()
-            && f.unix_listens.is_empty())
+        #[cfg(unix)]
+        let agent_waiting = !f.agent_listens.is_empty();
+        #[cfg(not(unix))]
+        let agent_waiting = false;
+        agent_waiting
+            || !(f.incoming.is_empty()
+                && f.targets.is_empty()
+                && f.listens.is_empty()
+                && f.unix_listens.is_empty())
     }
 
     /// Stops forwarding the bound `port` (after `cancel-tcpip-forward`).
@@ -277,6 +311,9 @@ impl Shared {
             let target = match request.kind() {
                 ChannelKind::ForwardedTcpip { port, .. } => st.forwards.tcp.get(port).cloned(),
                 ChannelKind::ForwardedStreamlocal { path } => st.forwards.unix.get(path).cloned(),
+                ChannelKind::AuthAgent | ChannelKind::AgentConnect => {
+                    st.forwards.agent.clone().map(ForwardTarget::Unix)
+                }
                 _ => None,
             };
             return Poll::Ready(Some(Incoming { request, target }));

@@ -258,6 +258,9 @@ pub struct ForwardingPolicy {
     pub gateway_ports: GatewayPorts,
     /// Whether listeners may take ports below 1024 (sshd allows it only for root).
     pub privileged_ports: bool,
+    /// `AllowAgentForwarding no` (also set by `DisableForwarding`, [`deny_all`](Self::deny_all),
+    /// and a key's `no-agent-forwarding` or `restrict`): agent requests are refused.
+    pub no_agent_forwarding: bool,
 }
 
 /// The forwarding options of one authorized_keys line.
@@ -270,6 +273,8 @@ pub struct KeyForwardingOptions {
     pub permit_open: Vec<HostPort>,
     /// `permitlisten="[host:]port"` entries.
     pub permit_listen: Vec<HostPort>,
+    /// `no-agent-forwarding` (or `restrict` without `agent-forwarding`).
+    pub no_agent_forwarding: bool,
 }
 
 impl ForwardingPolicy {
@@ -280,6 +285,7 @@ impl ForwardingPolicy {
             streamlocal: ForwardAllow::No,
             permit_open: Permits::None,
             permit_listen: Permits::None,
+            no_agent_forwarding: true,
             ..ForwardingPolicy::default()
         }
     }
@@ -291,6 +297,9 @@ impl ForwardingPolicy {
         if key.no_port_forwarding {
             p.tcp = ForwardAllow::No;
             p.streamlocal = ForwardAllow::No;
+        }
+        if key.no_agent_forwarding {
+            p.no_agent_forwarding = true;
         }
         if !key.permit_open.is_empty() {
             p.key_permit_open = p.key_permit_open.narrowed(&key.permit_open);
@@ -491,7 +500,17 @@ mod tests {
             ..ForwardingPolicy::default()
         };
         assert!(root.listen_address("", 80).is_ok());
+        assert!(
+            !p.no_agent_forwarding,
+            "sshd allows agent forwarding by default"
+        );
         let none = ForwardingPolicy::deny_all();
+        assert!(none.no_agent_forwarding);
+        let key = KeyForwardingOptions {
+            no_agent_forwarding: true,
+            ..KeyForwardingOptions::default()
+        };
+        assert!(p.restricted_by(&key).no_agent_forwarding);
         assert!(none.check_direct_tcpip("x", 1).is_err());
         assert!(none.listen_address("", 5000).is_err());
         assert!(none.check_direct_streamlocal("/tmp/s").is_err());

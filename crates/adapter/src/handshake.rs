@@ -70,9 +70,35 @@ impl Handshake {
                     st.wake_driver();
                     r?;
                 }
+                Event::SignRequest(req) => {
+                    let binding = shared.lock().client()?.session_binding();
+                    // Asked of the agent without the connection locked.
+                    let sig = self.agent_sign(&req, binding.as_ref());
+                    let mut st = shared.lock();
+                    let r = match sig {
+                        Some(sig) => {
+                            let mut req = req;
+                            match st.client()?.provide_signature(&mut req, &sig) {
+                                Ok(()) => Ok(()),
+                                // A signature that does not verify: try the next key.
+                                Err(seashell_proto::Error::Crypto(_)) => {
+                                    st.client()?.refuse_signature(req).map_err(Error::from)
+                                }
+                                Err(e) => Err(Error::from(e)),
+                            }
+                        }
+                        None => st.client()?.refuse_signature(req).map_err(Error::from),
+                    };
+                    st.wake_driver();
+                    r?;
+                }
                 Event::AuthMethods {
                     methods, choice, ..
                 } => {
+                    if self.plan.wants_agent_keys(&methods, &self.config) {
+                        let keys = self.agent_keys();
+                        self.plan.set_agent_keys(keys);
+                    }
                     let next = self.plan.next(&methods, &self.config);
                     let mut st = shared.lock();
                     let r = match next {
@@ -89,6 +115,9 @@ impl Handshake {
                     r?;
                 }
                 Event::Authenticated => {
+                    if let Some(path) = &self.config.forward_agent {
+                        shared.forward_agent_to(path.clone());
+                    }
                     let mut st = shared.lock();
                     st.control_open = false;
                     st.control.clear();
@@ -121,6 +150,42 @@ impl Handshake {
                 files,
                 announced: Vec::new(),
             })
+    }
+
+    /// The agent's keys; none if there is no agent or it cannot be reached (as ssh, which
+    /// goes on with its other methods).
+    fn agent_keys(&mut self) -> Vec<seashell_proto::PublicKey> {
+        #[cfg(unix)]
+        if let Some(path) = &self.config.agent
+            && let Ok(mut agent) = crate::agent::AgentConnection::connect(path)
+            && let Ok(ids) = agent.identities()
+        {
+            return ids.into_iter().map(|(k, _)| k).collect();
+        }
+        Vec::new()
+    }
+
+    /// The agent's signature for `req`, or `None` if it refuses or cannot be reached. The
+    /// agent connection is first bound to the session (`session-bind@openssh.com`), as
+    /// OpenSSH's ssh does.
+    fn agent_sign(
+        &mut self,
+        req: &seashell_proto::SignRequest,
+        binding: Option<&seashell_proto::client::SessionBinding>,
+    ) -> Option<Vec<u8>> {
+        #[cfg(unix)]
+        if let Some(path) = &self.config.agent {
+            let mut agent = crate::agent::AgentConnection::connect(path).ok()?;
+            if let Some(b) = binding {
+                let _ = agent.bind(b, false);
+            }
+            return agent
+                .sign(req.key(), req.algorithm(), req.data())
+                .ok()
+                .flatten();
+        }
+        let _ = (req, binding);
+        None
     }
 }
 

@@ -25,6 +25,9 @@
 
 mod accept;
 mod admission;
+mod agent;
+#[cfg(unix)]
+mod agent_forward;
 mod auth;
 mod auth_queue;
 pub mod authorized_keys;
@@ -61,6 +64,11 @@ pub use admission::{
     MaxStartups, NetBlockSize, Penalty, PenaltyOverflow, PerSourcePenalties, REFUSAL_MESSAGE,
     Refused, mask_ip, normalize_ip, parse_sshd_time,
 };
+#[cfg(unix)]
+pub use agent::AgentConnection;
+pub use agent::{AGENT_TIMEOUT, agent_from_env, call as agent_call, sign_flags};
+#[cfg(unix)]
+pub use agent_forward::{AgentListen, place_agent_channel, serve_agent_listener};
 pub use auth::{AuthPlan, split_host_port};
 pub use auth_queue::{AuthQueue, PendingAuth};
 pub use channel::{ChannelHandle, ChannelState, OwnedChannel};

@@ -53,6 +53,16 @@ pub trait Handler: Send + 'static {
         false
     }
 
+    /// The client's agent is forwarded for the session on `channel` (the request was
+    /// allowed by [`ForwardingPolicy::no_agent_forwarding`] and the adapter serves agent
+    /// sockets): `socket` is a listening Unix socket in a private 0700 directory, to put
+    /// in the session's `SSH_AUTH_SOCK`; each connection to it reaches the client's agent.
+    /// Return whether to accept. The default refuses (the socket is then removed).
+    fn agent_forwarded(&mut self, channel: &ServerChannel, socket: &std::path::Path) -> bool {
+        let _ = (channel, socket);
+        false
+    }
+
     /// A channel is closed in both directions; forget anything kept for it.
     fn channel_closed(&mut self, channel: ChannelId) {
         let _ = channel;
@@ -93,6 +103,8 @@ pub(crate) struct Decisions<H: Handler> {
     gate: Option<ConnectionGate>,
     /// The tracing spans of the open session channels.
     channel_spans: std::collections::HashMap<ChannelId, trace::Span>,
+    /// The agent listeners of the open session channels.
+    agent_stops: std::collections::HashMap<ChannelId, Arc<crate::forward::ListenerStop>>,
 }
 
 impl<H: Handler> Decisions<H> {
@@ -104,6 +116,7 @@ impl<H: Handler> Decisions<H> {
             shared: None,
             gate,
             channel_spans: Default::default(),
+            agent_stops: Default::default(),
         }
     }
 }
@@ -121,6 +134,61 @@ impl<H: Handler> Drop for Decisions<H> {
             self.handler.ended(&reason());
         }
     }
+}
+
+/// An agent forwarding request: refused unless the policy allows it and the adapter serves
+/// agent sockets; then a private socket is bound, offered to the handler, and queued for
+/// the adapter's loop (which opens the channel type matching the request's name).
+#[cfg(unix)]
+fn agent_request<H: Handler>(
+    policy: &ForwardingPolicy,
+    shared: &Arc<Shared>,
+    handler: &mut H,
+    channel: &ServerChannel,
+    kind: &SessionRequestKind,
+) -> Option<Arc<crate::forward::ListenerStop>> {
+    if policy.no_agent_forwarding || !shared.lock().serves_agent_listens() {
+        return None;
+    }
+    let (listener, path) = crate::agent_forward::bind_private().ok()?;
+    let listen = crate::agent_forward::AgentListen {
+        listener,
+        path,
+        kind: if *kind == SessionRequestKind::AgentReq {
+            ChannelKind::AgentConnect
+        } else {
+            ChannelKind::AuthAgent
+        },
+        stop: Arc::default(),
+    };
+    if !handler.agent_forwarded(channel, &listen.path) {
+        listen.remove();
+        return None;
+    }
+    let stop = listen.stop.clone();
+    let path = listen.path.clone();
+    if shared.lock().push_agent_listen(listen) {
+        Some(stop)
+    } else {
+        stop.set();
+        let _ = std::fs::remove_file(&path);
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+        None
+    }
+}
+
+/// Without Unix sockets there is no agent forwarding.
+#[cfg(not(unix))]
+fn agent_request<H: Handler>(
+    _: &ForwardingPolicy,
+    _: &Arc<Shared>,
+    _: &mut H,
+    _: &ServerChannel,
+    _: &SessionRequestKind,
+) -> Option<Arc<crate::forward::ListenerStop>> {
+    None
 }
 
 /// Where a client's `direct-*` channel goes under `policy`, or why not.
@@ -240,7 +308,21 @@ impl<H: Handler> Decide for Decisions<H> {
                 let open = shared.lock().channels.contains_key(&id);
                 let ok = open && {
                     let channel = ServerChannel::new(ChannelHandle::new(shared.clone(), id));
-                    handler.session_request(&channel, req.kind())
+                    match req.kind() {
+                        SessionRequestKind::AuthAgent | SessionRequestKind::AgentReq => {
+                            match agent_request(&self.policy, shared, handler, &channel, req.kind())
+                            {
+                                Some(stop) => {
+                                    if let Some(old) = self.agent_stops.insert(id, stop) {
+                                        old.set();
+                                    }
+                                    true
+                                }
+                                None => false,
+                            }
+                        }
+                        kind => handler.session_request(&channel, kind),
+                    }
                 };
                 if let Some(span) = self.channel_spans.get(&id) {
                     trace::event!(
@@ -257,6 +339,9 @@ impl<H: Handler> Decide for Decisions<H> {
                 }
             }
             Event::Closed(id) => {
+                if let Some(stop) = self.agent_stops.remove(&id) {
+                    stop.set();
+                }
                 if let Some(span) = self.channel_spans.remove(&id) {
                     trace::event!(debug, span, "channel closed");
                 }

@@ -39,6 +39,9 @@ pub struct SessionSetup {
     pub pty: Option<PtyRequest>,
     /// Environment variables to set (servers accept only some names, OpenSSH's `AcceptEnv`).
     pub env: Vec<(String, String)>,
+    /// Ask for agent forwarding first (set from the connection when it forwards the agent;
+    /// a refusal is not an error, as in ssh).
+    pub agent: bool,
 }
 
 impl SessionSetup {
@@ -68,16 +71,21 @@ pub struct Starting {
     setup: SessionSetup,
     start: Start,
     stage: Stage,
+    /// The answer to the agent request, once it came.
+    agent_reply: Option<bool>,
 }
 
 impl Starting {
     /// Opens a session channel on the client connection `shared`.
-    pub fn new(shared: &Arc<Shared>, setup: SessionSetup, start: Start) -> Result<Self, Error> {
+    pub fn new(shared: &Arc<Shared>, mut setup: SessionSetup, start: Start) -> Result<Self, Error> {
         let id = {
             let mut st = shared.lock();
             st.check()?;
             let id = st.client()?.open_session()?;
             st.channels.insert(id, Default::default());
+            if st.forwards.agent.is_some() {
+                setup.agent = true;
+            }
             st.wake_driver();
             id
         };
@@ -86,6 +94,7 @@ impl Starting {
             setup,
             start,
             stage: Stage::Opening,
+            agent_reply: None,
         })
     }
 
@@ -104,6 +113,9 @@ impl Starting {
             }
             let (setup, start) = (&self.setup, &self.start);
             h.command(|c| {
+                if setup.agent {
+                    c.request_agent_forwarding()?;
+                }
                 if let Some(p) = &setup.pty {
                     c.pty(p)?;
                 }
@@ -118,9 +130,19 @@ impl Starting {
             })?;
             self.stage = Stage::Answering;
         }
-        // Replies come in request order: the pty's first, if one was asked for.
+        // Replies come in request order: the agent's first (its answer only tells whether
+        // the server will open agent channels), then the pty's, if asked for.
         let want_pty = self.setup.pty.is_some();
+        let agent_reply = &mut self.agent_reply;
+        let want_agent = self.setup.agent;
         let accepted = ready!(h.poll_until(cx, |c| {
+            if want_agent && agent_reply.is_none() {
+                match c.replies.pop_front() {
+                    Some(ok) => *agent_reply = Some(ok),
+                    None if c.closed => return Ok(None),
+                    None => return Err(0),
+                }
+            }
             if want_pty && c.pty.is_none() {
                 match c.replies.pop_front() {
                     Some(ok) => c.pty = Some(ok),

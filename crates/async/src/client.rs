@@ -93,5 +93,8 @@ async fn handshake(
     }));
     let mut handshake = Handshake::new(host, port, config);
     poll_fn(|cx| handshake.poll(&session, cx)).await?;
+    if session.shared().forwards_agent() {
+        crate::forward::spawn_incoming_loop(session.shared(), &runtime);
+    }
     Ok(Session::new(session, runtime))
 }

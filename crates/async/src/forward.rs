@@ -207,6 +207,7 @@ pub(crate) fn spawn_incoming_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
 /// Server: the task that binds the listeners clients ask for (`tcpip-forward`, allowed by
 /// the policy) and forwards what they accept. Ends with the connection.
 pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
+    spawn_agent_loop(shared, rt);
     let (shared, rt) = (shared.clone(), rt.clone());
     rt.clone().spawn(Box::pin(async move {
         while let Some(listen) = poll_fn(|cx| shared.poll_listen(cx)).await {
@@ -218,6 +219,27 @@ pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
         }
     }));
 }
+
+/// Server: serves forwarded agents' sockets. The runtime has no Unix listener, so each one
+/// is served by the adapter layer's blocking loop on a thread of its own (agent
+/// connections are few and short); the channels it opens are driven by this connection's
+/// driver as any other.
+#[cfg(unix)]
+fn spawn_agent_loop(shared: &Arc<Shared>, rt: &Arc<dyn Runtime>) {
+    shared.serve_agent_listens();
+    let shared = shared.clone();
+    rt.spawn(Box::pin(async move {
+        while let Some(listen) = poll_fn(|cx| shared.poll_agent_listen(cx)).await {
+            let shared = shared.clone();
+            let _ = std::thread::Builder::new()
+                .name("seashell-agent-listen".into())
+                .spawn(move || seashell_adapter::serve_agent_listener(&shared, listen));
+        }
+    }));
+}
+
+#[cfg(not(unix))]
+fn spawn_agent_loop(_: &Arc<Shared>, _: &Arc<dyn Runtime>) {}
 
 /// Server: binds one client's listener, answers its request, and opens a
 /// `forwarded-tcpip` channel for each connection until cancelled.
@@ -269,6 +291,19 @@ async fn serve_remote_listener(shared: Arc<Shared>, rt: Arc<dyn Runtime>, listen
 /// Connects a forwarded channel to its target and copies; refuses it if it has none or the
 /// target cannot be reached.
 async fn place(shared: Arc<Shared>, rt: Arc<dyn Runtime>, incoming: Incoming) {
+    // Agent channels: bound to the session first, on a thread, written once in the
+    // adapter layer (agent connections are few and short).
+    #[cfg(unix)]
+    if matches!(
+        incoming.request.kind(),
+        ChannelKind::AuthAgent | ChannelKind::AgentConnect
+    ) && let Some(ForwardTarget::Unix(path)) = incoming.target.clone()
+    {
+        let _ = std::thread::Builder::new()
+            .name("seashell-agent".into())
+            .spawn(move || seashell_adapter::place_agent_channel(&shared, incoming.request, &path));
+        return;
+    }
     let connect = match incoming.target.clone() {
         Some(ForwardTarget::Tcp { host, port }) => rt.connect(host, port),
         Some(ForwardTarget::Unix(path)) => rt.connect_unix(path),

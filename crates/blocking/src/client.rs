@@ -65,6 +65,9 @@ impl Client {
         IoLoop::new(Pump::client(shared), sock)?.spawn()?;
         let mut handshake = Handshake::new(host, port, config);
         block_on(|cx| handshake.poll(&session, cx))?;
+        if session.shared().forwards_agent() {
+            crate::forward::spawn_incoming_loop(session.shared());
+        }
         Ok(Session::new(session))
     }
 }

@@ -238,6 +238,8 @@ enum Listen {
         path: String,
         stop: Arc<ListenerStop>,
     },
+    /// A forwarded agent's socket for one session.
+    Agent(seashell_adapter::AgentListen),
 }
 
 /// Server: the thread that binds the listeners clients ask for (`tcpip-forward` and
@@ -245,6 +247,7 @@ enum Listen {
 /// its own.
 pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
     shared.serve_unix_listens();
+    shared.serve_agent_listens();
     let shared = shared.clone();
     spawn("seashell-listen", move || {
         while let Some(listen) = next_listen(&shared) {
@@ -256,6 +259,7 @@ pub(crate) fn spawn_listen_loop(shared: &Arc<Shared>) {
                     path,
                     stop,
                 } => serve_unix_listener(&shared, request, &path, stop),
+                Listen::Agent(agent) => seashell_adapter::serve_agent_listener(&shared, agent),
             });
         }
     });
@@ -266,6 +270,9 @@ fn next_listen(shared: &Shared) -> Option<Listen> {
     block_on(|cx| {
         if let Poll::Ready(Some(l)) = shared.poll_listen(cx) {
             return Poll::Ready(Some(Listen::Tcp(l)));
+        }
+        if let Poll::Ready(Some(a)) = shared.poll_agent_listen(cx) {
+            return Poll::Ready(Some(Listen::Agent(a)));
         }
         shared.poll_unix_listen(cx).map(|u| {
             u.map(|u| Listen::Unix {
@@ -280,6 +287,15 @@ fn next_listen(shared: &Shared) -> Option<Listen> {
 /// Connects a forwarded channel to its target and copies; refuses it when it has none or the
 /// target cannot be reached.
 fn place(shared: &Arc<Shared>, incoming: Incoming) {
+    // Agent channels: bound to the session first, written once in the adapter layer.
+    if matches!(
+        incoming.request.kind(),
+        ChannelKind::AuthAgent | ChannelKind::AgentConnect
+    ) && let Some(ForwardTarget::Unix(path)) = &incoming.target
+    {
+        let path = path.clone();
+        return seashell_adapter::place_agent_channel(shared, incoming.request, &path);
+    }
     let sock = match &incoming.target {
         Some(ForwardTarget::Tcp { host, port }) => connect(host, *port).map(Sock::Tcp),
         Some(ForwardTarget::Unix(path)) => UnixStream::connect(path).map(Sock::Unix),

@@ -10,7 +10,7 @@ use crate::options::{OptionError, Options, apply_option};
 use crate::session_options::{RequestTty, SessionOptions, SessionType};
 
 /// The usage line printed by `-h` and on errors.
-pub const USAGE: &str = "usage: seashell [-aCfGgkNnqsTtVvx] [-c cipher_spec] [-D [bind_address:]port]\n\
+pub const USAGE: &str = "usage: seashell [-AaCfGgkNnqsTtVvx] [-c cipher_spec] [-D [bind_address:]port]\n\
                          \x20               [-E log_file] [-e escape_char] [-F configfile] [-i identity_file]\n\
                          \x20               [-J destination] [-L address] [-l login_name] [-m mac_spec]\n\
                          \x20               [-o option] [-p port]\n\
@@ -19,9 +19,9 @@ pub const USAGE: &str = "usage: seashell [-aCfGgkNnqsTtVvx] [-c cipher_spec] [-D
 /// Flags that take an argument.
 const WITH_ARG: &str = "cDEeFiJLlmoRpW";
 /// Flags that don't.
-const NO_ARG: &str = "aCfgGhkNnqsTtVvx";
+const NO_ARG: &str = "AaCfgGhkNnqsTtVvx";
 /// ssh's other flags: valid, but not acted on yet.
-const SSH_ONLY: &str = "46AKMXYyBbIiOPQSw";
+const SSH_ONLY: &str = "46KMXYyBbIiOPQSw";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,8 +181,11 @@ fn parse_flags(args: &[&str], i: &mut usize, s: &mut Settings) -> Result<Flags, 
                     's' => session.session_type = Some(SessionType::Subsystem),
                     't' => session.tty_flag(),
                     'T' => session.request_tty = Some(RequestTty::No),
-                    // No agent, X11 or GSSAPI forwarding: what Seashell does anyway.
-                    'a' | 'x' | 'k' => {}
+                    // Agent forwarding on or off, as ssh's -A and -a.
+                    'A' => s.options.forward_agent = Some(true),
+                    'a' => s.options.forward_agent = Some(false),
+                    // No X11 or GSSAPI forwarding: what Seashell does anyway.
+                    'x' | 'k' => {}
                     // As in ssh, -C wins over any `-o Compression`.
                     _ => s.options.compression = Some(true), // 'C'
                 }
@@ -429,9 +432,11 @@ mod tests {
     fn errors() {
         assert_eq!(err(&[]), "no destination given");
         assert_eq!(err(&["-Z", "h"]), "unknown option -- Z");
-        assert_eq!(err(&["-A", "h"]), "option -A is not supported yet");
         assert!(run(&["-G", "-F", "none", "h"]).dump_config);
         assert_eq!(run(&["-Fcfg", "h"]).config_file.as_deref(), Some("cfg"));
+        assert_eq!(err(&["-X", "h"]), "option -X is not supported yet");
+        assert_eq!(run(&["-A", "h"]).options.forward_agent, Some(true));
+        assert_eq!(run(&["-A", "-a", "h"]).options.forward_agent, Some(false));
         assert_eq!(err(&["-c", "nope", "h"]), "Unknown cipher type 'nope'");
         assert_eq!(err(&["-m", "nope", "h"]), "Unknown mac type 'nope'");
         assert!(parse(&["-axk", "h"]).is_ok());

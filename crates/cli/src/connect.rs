@@ -3,6 +3,7 @@
 //! Every hop uses the command line's `-i` and `-o` settings (known hosts, algorithms, batch
 //! mode, keepalive) with its own user and port.
 
+use crate::agent_client;
 use crate::args::Settings;
 use crate::askpass;
 use crate::hosts::HostSpec;
@@ -81,8 +82,10 @@ pub fn route(s: &Settings) -> Result<Vec<Hop>, Fatal> {
 pub fn establish(s: &Settings, log: Log) -> Result<Connected, Fatal> {
     let home = std::env::home_dir().unwrap_or_default();
     let mut hops: Vec<Session> = Vec::new();
-    for hop in route(s)? {
-        let session = one_hop(s, hops.last(), &hop, &home, log)?;
+    let route = route(s)?;
+    let last = route.len().saturating_sub(1);
+    for (i, hop) in route.into_iter().enumerate() {
+        let session = one_hop(s, hops.last(), &hop, &home, log, i == last)?;
         hops.push(session);
     }
     let session = hops
@@ -111,9 +114,19 @@ fn one_hop(
     to: &Hop,
     home: &Path,
     log: Log,
+    destination: bool,
 ) -> Result<Session, Fatal> {
     let password_used = Arc::new(AtomicBool::new(false));
     let mut config = build_config(s, to, home, log, &password_used)?;
+    // The agent goes to the destination only, as with ssh -A.
+    if destination && s.options.forward_agent == Some(true) {
+        config.forward_agent = std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        if config.forward_agent.is_some() {
+            log.debug("Requesting authentication agent forwarding.");
+        }
+    }
     let (host, port) = (to.host.as_str(), to.port);
     let (session, peer) = match via {
         None => {
@@ -218,8 +231,18 @@ fn build_config(
     if let Some(interval) = s.session.server_alive_interval.filter(|t| !t.is_zero()) {
         config = config.keepalive(interval, s.session.server_alive_count_max.unwrap_or(3));
     }
-    for key in load_keys(s, home, log)? {
+    let agent = agent_client::agent_socket(s, home, log);
+    let in_agent = agent
+        .as_deref()
+        .map(|a| agent_client::agent_keys(a, log))
+        .unwrap_or_default();
+    let (keys, identities) = load_keys(s, home, log, &in_agent)?;
+    for key in keys {
         config.keys.push(Arc::new(key));
+    }
+    config.agent = agent;
+    if o.identities_only == Some(true) {
+        config.agent_keys_only = Some(identities);
     }
     let batch = o.batch_mode == Some(true);
     if o.password_authentication != Some(false) && !batch {
@@ -277,44 +300,45 @@ fn known_hosts_files(s: &Settings, home: &Path) -> KnownHostsFiles {
 }
 
 /// Keys for `publickey`: the `-i`/`IdentityFile` ones (each must load), else the default
-/// files that exist and load.
+/// files that exist and load, each also with its certificate (`-cert.pub`, `CertificateFile`);
+/// and the public keys of every identity (for `IdentitiesOnly`). A file whose key the agent
+/// holds (`in_agent`, by its `.pub`) is not read: the agent signs for it, and an encrypted
+/// file asks no passphrase.
 fn load_keys(
     s: &Settings,
     home: &Path,
     log: Log,
-) -> Result<Vec<seashell_proto::PrivateKey>, Fatal> {
+    in_agent: &[PublicKey],
+) -> Result<(Vec<seashell_proto::PrivateKey>, Vec<PublicKey>), Fatal> {
     if s.options.pubkey_authentication == Some(false) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let batch = s.options.batch_mode == Some(true);
-    let mut keys = Vec::new();
     let cert_files: Vec<PathBuf> = (s.trust.certificate_files.iter())
         .map(|f| expand_tilde(f, home))
         .collect();
-    if !s.identity_files.is_empty() {
-        for f in &s.identity_files {
-            let path = expand_tilde(f, home);
-            let mut passphrase = None;
-            let key = load_identity(&path, batch, log, &mut passphrase)
-                .map_err(|e| Fatal(clean(&format!("identity file {}: {e}", path.display()))))?;
+    let explicit = !s.identity_files.is_empty();
+    let paths: Vec<PathBuf> = if explicit {
+        s.identity_files
+            .iter()
+            .map(|f| expand_tilde(f, home))
+            .collect()
+    } else {
+        DEFAULT_IDENTITIES
+            .iter()
+            .map(|n| home.join(".ssh").join(n))
+            .filter(|p| p.exists())
+            .collect()
+    };
+    let (mut keys, mut publics) = (Vec::new(), Vec::new());
+    for path in paths {
+        if let Some(k) = agent_client::held_by_agent(&path, in_agent) {
             log.debug(&format!(
-                "identity file {} type {}",
+                "identity file {} type {}: held by the agent",
                 path.display(),
-                key.public_key().key_type()
+                k.key_type()
             ));
-            keys.extend(crate::identity_certs::with_certificates(
-                &path,
-                key,
-                passphrase,
-                &cert_files,
-                log,
-            ));
-        }
-        return Ok(keys);
-    }
-    for name in DEFAULT_IDENTITIES {
-        let path = home.join(".ssh").join(name);
-        if !path.exists() {
+            publics.push(k);
             continue;
         }
         let mut passphrase = None;
@@ -325,6 +349,7 @@ fn load_keys(
                     path.display(),
                     key.public_key().key_type()
                 ));
+                publics.push(key.public_key());
                 keys.extend(crate::identity_certs::with_certificates(
                     &path,
                     key,
@@ -333,10 +358,16 @@ fn load_keys(
                     log,
                 ));
             }
+            Err(e) if explicit => {
+                return Err(Fatal(clean(&format!(
+                    "identity file {}: {e}",
+                    path.display()
+                ))));
+            }
             Err(e) => log.debug(&format!("skipping identity file {}: {e}", path.display())),
         }
     }
-    Ok(keys)
+    Ok((keys, publics))
 }
 
 /// How many times a key's passphrase is asked for (OpenSSH's `NumberOfPasswordPrompts`

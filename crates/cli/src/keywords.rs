@@ -122,13 +122,10 @@ const SAME_AS_SEASHELL: &[(&str, &[&str])] = &[
     ("controlpath", &["none"]),
     ("enableescapecommandline", &["no"]),
     ("enablesshkeysign", &["no"]),
-    ("forwardagent", &["no"]),
     ("forwardx11", &["no"]),
     ("forwardx11trusted", &["yes", "no"]),
     ("gssapiauthentication", &["no"]),
     ("hostbasedauthentication", &["no"]),
-    // No agent is used: only the identities given (or the default files) are tried.
-    ("identitiesonly", &["yes", "no"]),
     ("permitlocalcommand", &["no"]),
     ("proxycommand", &["none"]),
     ("tunnel", &["no"]),
@@ -195,12 +192,10 @@ mod tests {
 
     #[test]
     fn values_matching_what_seashell_does_are_accepted() {
-        assert_eq!(classify("ForwardAgent", "no"), Unhandled::Harmless);
         assert_eq!(classify("ForwardX11", "No"), Unhandled::Harmless);
-        assert_eq!(classify("IdentitiesOnly", "yes"), Unhandled::Harmless);
         assert_eq!(classify("ProxyCommand", "none"), Unhandled::Harmless);
         assert!(matches!(
-            classify("ForwardAgent", "yes"),
+            classify("ForwardX11", "yes"),
             Unhandled::NotSupported(_)
         ));
     }

@@ -4,6 +4,8 @@
 //! seashell [-nqTvV] [-i identity_file] [-l login_name] [-o option] [-p port]
 //!          destination [command [argument ...]]
 //! seashell serve [--listen ADDR] [--host-key PATH]... ...   (see docs/serve.md)
+//! seashell agent [-c | -s] [-Dd] [-a bind_address] [-t life] | -k   (see docs/agent.md)
+//! seashell add [-cDdLlqXx] [-t life] [file ...]                      (see docs/agent.md)
 //! seashell demo [--bytes N]
 //! seashell keygen [-t type] [-b bits] [-f file] [-N pass] [-C comment] | -l | -y | -e | -i | -p   (see docs/keys.md)
 //! ```
@@ -15,6 +17,9 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod agent;
+mod agent_add;
+mod agent_client;
 mod args;
 mod askpass;
 mod background;
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
         Some("serve") => return serve::main(argv.get(1..).unwrap_or_default()),
         Some("demo") => return demo::main(argv.get(1..).unwrap_or_default()),
         Some("keygen") => return keygen::main(argv.get(1..).unwrap_or_default()),
+        Some("agent") => return agent::main(argv.get(1..).unwrap_or_default()),
+        Some("add") => return agent_add::main(argv.get(1..).unwrap_or_default()),
         _ => {}
     }
     let mut settings = match args::parse(&argv) {

@@ -44,6 +44,12 @@ pub struct Options {
     pub compression: Option<bool>,
     /// `RekeyLimit`.
     pub rekey_limit: Option<crate::units::RekeyLimit>,
+    /// `IdentityAgent`: `none`, `SSH_AUTH_SOCK` or a socket path (unexpanded).
+    pub identity_agent: Option<String>,
+    /// `IdentitiesOnly`: offer only the identity files, not the agent's other keys.
+    pub identities_only: Option<bool>,
+    /// `ForwardAgent` (or `-A` / `-a`): `yes` or `no`.
+    pub forward_agent: Option<bool>,
 }
 
 /// A bad `-o` option; the message is complete.
@@ -172,6 +178,11 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
         }
         "batchmode" => set_flag(&mut o.batch_mode, value, &[]).map_err(|e| bad(&e))?,
         "compression" => set_flag(&mut o.compression, value, &[]).map_err(|e| bad(&e))?,
+        "identityagent" => {
+            o.identity_agent.get_or_insert_with(|| value.to_owned());
+        }
+        "identitiesonly" => set_flag(&mut o.identities_only, value, &[]).map_err(|e| bad(&e))?,
+        "forwardagent" => set_flag(&mut o.forward_agent, value, &[]).map_err(|e| bad(&e))?,
         "rekeylimit" => {
             let limit = parse_rekey_limit(&words.join(" ")).map_err(|e| bad(&e))?;
             o.rekey_limit.get_or_insert(limit);
@@ -203,7 +214,10 @@ pub fn apply_option(s: &mut Settings, text: &str) -> Result<(), OptionError> {
 }
 
 /// The keywords we support, lower case.
-const KEYWORDS: [&str; 17] = [
+const KEYWORDS: [&str; 20] = [
+    "identityagent",
+    "identitiesonly",
+    "forwardagent",
     "ciphers",
     "macs",
     "kexalgorithms",

@@ -34,6 +34,7 @@
     )
 )]
 
+pub mod agent_blob;
 mod armor;
 pub mod certificate;
 mod der_keys;

@@ -15,11 +15,11 @@ use crate::KeyFileError;
 pub use crate::encrypted::MAX_KDF_ROUNDS;
 use crate::encrypted::{Sealed, check_sealed, decrypt};
 
-const BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
-const END: &str = "-----END OPENSSH PRIVATE KEY-----";
-const MAGIC: &[u8] = b"openssh-key-v1\0";
+pub(crate) const BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
+pub(crate) const END: &str = "-----END OPENSSH PRIVATE KEY-----";
+pub(crate) const MAGIC: &[u8] = b"openssh-key-v1\0";
 /// The block size of the `none` cipher: the private section is padded to a multiple of it.
-const NONE_BLOCK_SIZE: usize = 8;
+pub(crate) const NONE_BLOCK_SIZE: usize = 8;
 /// Key files larger than this are refused by [`load_private_key`] (real ones are < 4 KiB).
 const MAX_KEY_FILE: u64 = 1 << 20;
 /// Key type names in messages are cut to this many characters.
@@ -155,7 +155,7 @@ pub fn load_private_key_with_passphrase(
     parse_private_key_with_passphrase(as_text(&text)?, passphrase)
 }
 
-fn as_text(bytes: &[u8]) -> Result<&str, KeyFileError> {
+pub(crate) fn as_text(bytes: &[u8]) -> Result<&str, KeyFileError> {
     core::str::from_utf8(bytes).map_err(|_| KeyFileError::NotOpenSsh)
 }
 
@@ -284,7 +284,7 @@ pub(crate) fn printable(name: &[u8]) -> String {
 }
 
 /// Maps a decoding error to [`KeyFileError::Malformed`] naming the field.
-fn malformed(e: InvalidMessage) -> KeyFileError {
+pub(crate) fn malformed(e: InvalidMessage) -> KeyFileError {
     match e {
         InvalidMessage::Truncated(what)
         | InvalidMessage::TrailingBytes(what)
@@ -295,7 +295,7 @@ fn malformed(e: InvalidMessage) -> KeyFileError {
 }
 
 /// Decodes the base64 between the armor lines, ignoring whitespace, into a wiped buffer.
-fn decode_armored_base64(body: &str) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+pub(crate) fn decode_armored_base64(body: &str) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
     let mut compact = Zeroizing::new(Vec::with_capacity(body.len()));
     compact.extend(body.bytes().filter(|b| !b.is_ascii_whitespace()));
     let mut out = Zeroizing::new(vec![0u8; compact.len() / 4 * 3 + 3]);

@@ -78,6 +78,46 @@ impl AuthChoice {
     }
 }
 
+/// Client: the server accepted a key whose private half is held elsewhere
+/// ([`AuthMethod::ExternalKey`](crate::AuthMethod::ExternalKey)); sign `data` with it.
+/// Answer with `provide_signature` or `refuse_signature`; a dropped request counts as a
+/// refusal (the next [`Event::AuthMethods`] follows).
+#[must_use = "authentication waits until the signature is provided or refused"]
+#[derive(Debug)]
+pub struct SignRequest {
+    pub(crate) ticket: Ticket,
+    key: PublicKey,
+    algorithm: &'static str,
+    data: Vec<u8>,
+}
+
+impl SignRequest {
+    pub(crate) fn new(key: PublicKey, algorithm: &'static str, data: Vec<u8>) -> SignRequest {
+        SignRequest {
+            ticket: Ticket::new(),
+            key,
+            algorithm,
+            data,
+        }
+    }
+
+    /// The key to sign with.
+    pub fn key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// The signature algorithm to use (for RSA keys `rsa-sha2-512`, `rsa-sha2-256` or
+    /// `ssh-rsa`: an agent is asked with the matching flag).
+    pub fn algorithm(&self) -> &'static str {
+        self.algorithm
+    }
+
+    /// The data to sign (the session identifier and the request, RFC 4252 §7).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
 /// A channel, named by a local number the core allocates. The peer's number never leaves the
 /// core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,6 +149,9 @@ pub enum Event {
     },
     /// A banner from the server, control characters removed.
     Banner(String),
+    /// Client: sign for a key held elsewhere; answer with `provide_signature` or
+    /// `refuse_signature`.
+    SignRequest(SignRequest),
     /// Authentication succeeded; channels can be opened.
     Authenticated,
     /// A channel we opened is open.
@@ -410,8 +453,12 @@ pub enum SessionRequestKind {
         /// The X11 screen number.
         screen: u32,
     },
-    /// Forward the client's authentication agent (`auth-agent-req@openssh.com`).
+    /// Forward the client's authentication agent (`auth-agent-req@openssh.com`): the
+    /// server opens `auth-agent@openssh.com` channels ([`ChannelKind::AuthAgent`]).
     AuthAgent,
+    /// Forward the client's agent under RFC 9987's name (`agent-req`): the server opens
+    /// `agent-connect` channels ([`ChannelKind::AgentConnect`]).
+    AgentReq,
     /// Anything else, by name.
     Other(String),
 }
@@ -556,6 +603,7 @@ impl Event {
                 Some(&mut choice.ticket)
             }
             Event::AuthRequest(r) => Some(&mut r.ticket),
+            Event::SignRequest(r) => Some(&mut r.ticket),
             Event::ChannelOpenRequest(r) => Some(&mut r.ticket),
             Event::ChannelRequest(r) if r.want_reply => Some(&mut r.ticket),
             Event::GlobalRequest(r) => Some(&mut r.ticket),

@@ -53,7 +53,7 @@ pub use error::Error;
 pub use event::{
     AuthAttempt, AuthChoice, AuthDecision, AuthRequest, AuthenticatedUser, ChannelId, Event,
     HostKeyCheck, IncomingChannel, IncomingGlobalRequest, PromptRequest, PtyRequest,
-    SessionRequest, SessionRequestKind, TerminalModes,
+    SessionRequest, SessionRequestKind, SignRequest, TerminalModes,
 };
 pub use keys::{PrivateKey, PublicKey};
 pub use server::{Server, ServerConnection};

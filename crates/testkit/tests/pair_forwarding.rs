@@ -383,7 +383,8 @@ fn x11_and_agent_channels_only_after_the_request() {
     assert!(
         matches!(&kinds[0], seashell_proto::SessionRequestKind::X11 { protocol, screen: 0, .. } if protocol == "MIT-MAGIC-COOKIE-1")
     );
-    assert_eq!(kinds[1], seashell_proto::SessionRequestKind::AuthAgent);
+    // The server advertises `agent-forward`: the client uses RFC 9987's name.
+    assert_eq!(kinds[1], seashell_proto::SessionRequestKind::AgentReq);
     for r in requests {
         pair.server.reply_request(r, true).unwrap();
     }

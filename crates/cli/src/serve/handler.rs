@@ -94,6 +94,8 @@ struct Session {
     pty: Option<PtySpec>,
     env: Vec<(String, String)>,
     running: Option<Running>,
+    /// The forwarded agent's socket, for `SSH_AUTH_SOCK`.
+    agent: Option<std::path::PathBuf>,
 }
 
 /// The two ends of a connection, as the log and the commands' environment name them.
@@ -252,6 +254,10 @@ impl ServeHandler {
         }
         if let Some(cmd) = original {
             env.push(("SSH_ORIGINAL_COMMAND".into(), cmd.to_owned()));
+        }
+        if let Some(sock) = &s.agent {
+            env.retain(|(name, _)| name != "SSH_AUTH_SOCK");
+            env.push(("SSH_AUTH_SOCK".into(), sock.display().to_string()));
         }
         env
     }
@@ -504,8 +510,37 @@ impl Handler for ServeHandler {
             pty: None,
             env: Vec::new(),
             running: None,
+            agent: None,
         });
         self.request(id, request)
+    }
+
+    /// The client's agent for this session (allowed by `AllowAgentForwarding` and the key's
+    /// options): its socket goes into the command's `SSH_AUTH_SOCK`. Once per session, and
+    /// only before the command starts.
+    fn agent_forwarded(&mut self, channel: &ServerChannel, socket: &std::path::Path) -> bool {
+        self.sessions.retain(|_, s| !s.channel.is_closed());
+        let s = self
+            .sessions
+            .entry(channel.id())
+            .or_insert_with(|| Session {
+                channel: channel.clone(),
+                pty: None,
+                env: Vec::new(),
+                running: None,
+                agent: None,
+            });
+        if s.agent.is_some() || s.running.is_some() {
+            return false;
+        }
+        self.policy.log.debug(&format!(
+            "{}: channel {}: agent forwarded at {}",
+            self.peer,
+            channel.id().index(),
+            socket.display()
+        ));
+        s.agent = Some(socket.to_owned());
+        true
     }
 }
 

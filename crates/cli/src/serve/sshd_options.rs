@@ -168,6 +168,9 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
             t.forwarding.streamlocal =
                 ForwardAllow::parse(&value).ok_or_else(|| bad(DIRECTIONS))?;
         }
+        "allowagentforwarding" => {
+            t.forwarding.no_agent_forwarding = !yes_no(&value).ok_or_else(|| bad("not yes/no"))?;
+        }
         "disableforwarding" => {
             t.disable_forwarding = yes_no(&value).ok_or_else(|| bad("not yes/no"))?;
         }
@@ -300,6 +303,11 @@ mod tests {
         let mut t = tunables();
         assert_eq!(t.forwarding_policy().tcp, ForwardAllow::All);
         assert_eq!(t.forwarding_policy().permit_open, Permits::Any);
+        assert!(!t.forwarding_policy().no_agent_forwarding);
+        apply(&mut t, "AllowAgentForwarding no").unwrap();
+        assert!(t.forwarding_policy().no_agent_forwarding);
+        apply(&mut t, "AllowAgentForwarding=yes").unwrap();
+        assert!(!t.forwarding_policy().no_agent_forwarding);
         assert_eq!(t.config.keepalive_interval, None);
         assert_eq!(t.config.keepalive_count_max, 3);
         apply(&mut t, "AllowTcpForwarding=local").unwrap();

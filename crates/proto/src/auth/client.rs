@@ -3,8 +3,8 @@
 //! `keyboard-interactive`.
 
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
-use crate::event::{AuthChoice, Event, sanitize};
-use crate::keys::PrivateKey;
+use crate::event::{AuthChoice, Event, SignRequest, sanitize};
+use crate::keys::{PrivateKey, PublicKey};
 use crate::wire::{self, Reader, msg};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -33,6 +33,14 @@ pub enum AuthMethod {
     /// When the server advertises `publickey-hostbound@openssh.com`, the request is sent as
     /// `publickey-hostbound-v00@openssh.com`, binding the signature to the server's host key.
     PublicKey(Arc<PrivateKey>),
+    /// The `publickey` method with a key whose private half is held elsewhere (an agent, a
+    /// hardware token). The core first asks whether the server would accept the key (a
+    /// request without signature); only when the server answers `PK_OK` does it raise
+    /// [`Event::SignRequest`], answered with `provide_signature` (the signature blob) or
+    /// `refuse_signature` (try another method). A key the server refuses costs no
+    /// signature. Algorithm choice and the host-bound form are as for
+    /// [`PublicKey`](Self::PublicKey).
+    ExternalKey(PublicKey),
     /// The `keyboard-interactive` method: the server's questions arrive as
     /// [`Event::AuthPrompts`] and are answered with `answer_prompts`.
     KeyboardInteractive,
@@ -44,6 +52,7 @@ impl core::fmt::Debug for AuthMethod {
             AuthMethod::None => f.write_str("None"),
             AuthMethod::Password(_) => f.write_str("Password(<redacted>)"),
             AuthMethod::PublicKey(k) => write!(f, "PublicKey({})", k.public_key().fingerprint()),
+            AuthMethod::ExternalKey(k) => write!(f, "ExternalKey({})", k.fingerprint()),
             AuthMethod::KeyboardInteractive => f.write_str("KeyboardInteractive"),
         }
     }
@@ -63,6 +72,8 @@ enum State {
     Interactive,
     /// The application owes answers to this many prompts.
     Prompted(usize),
+    /// The server accepted a queried key; the application owes its signature.
+    AwaitSignature,
     /// Authenticated.
     Done,
 }
@@ -74,6 +85,19 @@ pub struct ClientAuth {
     last_methods: Vec<String>,
     /// The server advertised `publickey-hostbound@openssh.com` = `"0"`.
     hostbound: bool,
+    /// The query in flight for an [`AuthMethod::ExternalKey`], or the signature owed for it.
+    query: Option<Query>,
+}
+
+/// A `publickey` query sent for a key signed elsewhere.
+#[derive(Debug)]
+struct Query {
+    key: PublicKey,
+    algorithm: &'static str,
+    /// The signed request up to (not including) the signature.
+    payload: Vec<u8>,
+    /// What the signature covers: the session identifier, then `payload`.
+    signed: Vec<u8>,
 }
 
 /// What a request needs from the connection besides the method.
@@ -98,6 +122,7 @@ impl Default for ClientAuth {
             state: State::Idle,
             last_methods: Vec::new(),
             hostbound: false,
+            query: None,
         }
     }
 }
@@ -133,7 +158,11 @@ impl ClientAuth {
     pub fn in_progress(&self) -> bool {
         matches!(
             self.state,
-            State::AwaitMethod | State::InFlight | State::Interactive | State::Prompted(_)
+            State::AwaitMethod
+                | State::InFlight
+                | State::Interactive
+                | State::Prompted(_)
+                | State::AwaitSignature
         )
     }
 
@@ -200,6 +229,12 @@ impl ClientAuth {
                 let host_key = if self.hostbound { ctx.host_key } else { None };
                 publickey_request(key, user, ctx, host_key)?
             }
+            AuthMethod::ExternalKey(key) => {
+                let host_key = if self.hostbound { ctx.host_key } else { None };
+                let (query, p) = publickey_query(key, user, ctx, host_key)?;
+                self.query = Some(query);
+                p
+            }
             AuthMethod::KeyboardInteractive => {
                 let mut p = request_header(user, "keyboard-interactive");
                 wire::put_string(&mut p, b"");
@@ -210,6 +245,51 @@ impl ClientAuth {
         };
         self.state = State::InFlight;
         Ok(p)
+    }
+
+    /// Whether a signature is owed for an [`AuthMethod::ExternalKey`] the server accepted.
+    pub fn awaiting_signature(&self) -> bool {
+        self.state == State::AwaitSignature
+    }
+
+    /// Completes the accepted query with `signature` (an SSH signature blob, `string alg ||
+    /// string sig`) and returns the signed request. The signature is checked first: it must
+    /// use the algorithm asked for and verify with the key over the data.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::WrongState`] if no signature is owed; [`CryptoError::BadSignature`]
+    /// (nothing sent; the signature is still owed, or may be refused) if it does not verify.
+    pub fn provide_signature(&mut self, signature: &[u8]) -> Result<Vec<u8>, Error> {
+        let q = match (&self.query, self.state) {
+            (Some(q), State::AwaitSignature) => q,
+            _ => return Err(ApiMisuse::WrongState("no signature is owed").into()),
+        };
+        q.key
+            .verify(q.algorithm, &q.signed, signature)
+            .map_err(|_| crate::error::CryptoError::BadSignature)?;
+        let mut p = q.payload.clone();
+        wire::put_string(&mut p, signature);
+        self.query = None;
+        self.state = State::InFlight;
+        Ok(p)
+    }
+
+    /// Gives up the accepted query (the agent refused, or the answer was dropped): the
+    /// application chooses another method.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::WrongState`] if no signature is owed.
+    pub fn refuse_signature(&mut self) -> Result<Event, Error> {
+        if self.state != State::AwaitSignature {
+            return Err(ApiMisuse::WrongState("no signature is owed").into());
+        }
+        self.query = None;
+        self.state = State::AwaitMethod;
+        Ok(Event::AuthMethods {
+            methods: self.last_methods.clone(),
+            partial_success: false,
+            choice: AuthChoice::new(),
+        })
     }
 
     /// Handles USERAUTH_FAILURE, USERAUTH_SUCCESS, USERAUTH_BANNER and message 60.
@@ -228,6 +308,7 @@ impl ClientAuth {
                 let methods = r.name_list("auth methods")?;
                 let partial_success = r.bool("partial success")?;
                 r.end("userauth failure")?;
+                self.query = None;
                 self.last_methods = wire::names(methods).map(str::to_owned).collect();
                 self.state = State::AwaitMethod;
                 Ok(Some(Event::AuthMethods {
@@ -266,14 +347,25 @@ impl ClientAuth {
                     choice: AuthChoice::new(),
                 }))
             }
-            // SSH_MSG_USERAUTH_PASSWD_CHANGEREQ: we do not change passwords; treat as failure.
-            msg::USERAUTH_PK_OK if in_flight => {
-                self.state = State::AwaitMethod;
-                Ok(Some(Event::AuthMethods {
-                    methods: self.last_methods.clone(),
-                    partial_success: false,
-                    choice: AuthChoice::new(),
-                }))
+            // PK_OK answers only a query we sent (message 60 means INFO_REQUEST during
+            // keyboard-interactive, handled above).
+            msg::USERAUTH_PK_OK if self.state == State::InFlight && self.query.is_some() => {
+                let algorithm = r.string("pk ok algorithm")?;
+                let blob = r.string("pk ok key")?;
+                r.end("pk ok")?;
+                let q = self
+                    .query
+                    .as_ref()
+                    .ok_or(PeerMisbehaved::UnexpectedMessage(n))?;
+                if algorithm != q.algorithm.as_bytes() || blob != q.key.to_blob() {
+                    return Err(InvalidMessage::BadValue("PK_OK for another key").into());
+                }
+                self.state = State::AwaitSignature;
+                Ok(Some(Event::SignRequest(SignRequest::new(
+                    q.key.clone(),
+                    q.algorithm,
+                    q.signed.clone(),
+                ))))
             }
             other => Err(PeerMisbehaved::UnexpectedMessage(other).into()),
         }
@@ -300,7 +392,19 @@ pub fn signature_algorithm(
     accepted: &[String],
     server_sig_algs: Option<&[String]>,
 ) -> Result<&'static str, Error> {
-    let ours = key.public_key().signature_algorithms();
+    public_signature_algorithm(&key.public_key(), accepted, server_sig_algs)
+}
+
+/// [`signature_algorithm`] for a public key (the private half may be held elsewhere).
+///
+/// # Errors
+/// As [`signature_algorithm`].
+pub fn public_signature_algorithm(
+    key: &PublicKey,
+    accepted: &[String],
+    server_sig_algs: Option<&[String]>,
+) -> Result<&'static str, Error> {
+    let ours = key.signature_algorithms();
     let mut usable = accepted
         .iter()
         .filter_map(|a| ours.iter().copied().find(|o| *o == a.as_str()));
@@ -314,6 +418,55 @@ pub fn signature_algorithm(
     Ok(listed.unwrap_or(first))
 }
 
+/// The start of a `publickey` request (or its host-bound form) for `key` with `alg`, with
+/// the has-signature flag `signed`.
+fn publickey_header(
+    key: &PublicKey,
+    alg: &str,
+    user: &str,
+    host_key: Option<&[u8]>,
+    signed: bool,
+) -> Vec<u8> {
+    let method = if host_key.is_some() {
+        HOSTBOUND_METHOD
+    } else {
+        "publickey"
+    };
+    let mut p = request_header(user, method);
+    wire::put_bool(&mut p, signed);
+    wire::put_string(&mut p, alg.as_bytes());
+    wire::put_string(&mut p, &key.to_blob());
+    if let Some(host_key) = host_key {
+        wire::put_string(&mut p, host_key);
+    }
+    p
+}
+
+/// The query for a key signed elsewhere (RFC 4252 §7, has-signature false), and what its
+/// signed request will be once the server accepts the key.
+fn publickey_query(
+    key: &PublicKey,
+    user: &str,
+    ctx: &RequestContext<'_>,
+    host_key: Option<&[u8]>,
+) -> Result<(Query, Vec<u8>), Error> {
+    let algorithm = public_signature_algorithm(key, ctx.accepted_algorithms, ctx.server_sig_algs)?;
+    let query = publickey_header(key, algorithm, user, host_key, false);
+    let payload = publickey_header(key, algorithm, user, host_key, true);
+    let mut signed = Vec::with_capacity(ctx.session_id.len() + 4 + payload.len());
+    wire::put_string(&mut signed, ctx.session_id);
+    signed.extend_from_slice(&payload);
+    Ok((
+        Query {
+            key: key.clone(),
+            algorithm,
+            payload,
+            signed,
+        },
+        query,
+    ))
+}
+
 /// Builds a signed `publickey` request, or its host-bound form when `host_key` is given
 /// (OpenSSH `PROTOCOL` §2.5: the host key blob follows the user key blob and is signed too).
 fn publickey_request(
@@ -323,19 +476,7 @@ fn publickey_request(
     host_key: Option<&[u8]>,
 ) -> Result<Vec<u8>, Error> {
     let alg = signature_algorithm(key, ctx.accepted_algorithms, ctx.server_sig_algs)?;
-    let blob = key.public_key().to_blob();
-    let method = if host_key.is_some() {
-        HOSTBOUND_METHOD
-    } else {
-        "publickey"
-    };
-    let mut p = request_header(user, method);
-    wire::put_bool(&mut p, true);
-    wire::put_string(&mut p, alg.as_bytes());
-    wire::put_string(&mut p, &blob);
-    if let Some(host_key) = host_key {
-        wire::put_string(&mut p, host_key);
-    }
+    let mut p = publickey_header(&key.public_key(), alg, user, host_key, true);
     // RFC 4252 §7: the signature covers the session id followed by the request so far.
     let mut signed = Vec::with_capacity(ctx.session_id.len() + 4 + p.len());
     wire::put_string(&mut signed, ctx.session_id);

@@ -46,6 +46,9 @@ impl Sealed for Client {
                     Event::AuthMethods { choice, .. } | Event::AuthPrompts { choice, .. } => {
                         c.side.pending_choice = Some(choice.ticket.serial());
                     }
+                    Event::SignRequest(req) => {
+                        c.side.pending_sign = Some(req.ticket.serial());
+                    }
                     _ => {}
                 }
                 c.emit(ev);
@@ -87,6 +90,11 @@ impl Sealed for Client {
                 fingerprint: String::from("(decision dropped)"),
             });
         }
+        if c.side.pending_sign == Some(serial) {
+            // A dropped signature request is a refusal: the next method is chosen.
+            c.refuse_pending_signature()?;
+            return Ok(true);
+        }
         if c.side.pending_choice == Some(serial) {
             return Err(PeerIncompatible::NoMoreAuthMethods {
                 remaining: Vec::new(),
@@ -122,6 +130,11 @@ impl Connection<Client> {
                 self.ping.peer_supports = true;
             }
             self.side.auth.on_extension(name, value);
+            if name == crate::connection::handle::AGENT_FORWARD_EXTENSION.as_bytes()
+                && value == b"0"
+            {
+                self.core.channels.peer_agent_forward = true;
+            }
             if name == b"server-sig-algs" {
                 let text = String::from_utf8_lossy(value);
                 self.side.server_sig_algs = Some(wire::names(&text).map(str::to_owned).collect());

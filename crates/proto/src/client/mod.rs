@@ -10,12 +10,25 @@ use crate::connection::core::Core;
 use crate::connection::timers::{TimerConfig, Timers};
 use crate::connection::{Channels, Connection, GlobalRequestId, GlobalRequestKind};
 use crate::error::{ApiMisuse, Error, PeerIncompatible};
-use crate::event::{AuthChoice, HostKeyCheck};
+use crate::event::{AuthChoice, Event, HostKeyCheck, SignRequest};
 use crate::kex::machine::{KexLists, KexMachine, Role};
 use crate::keys::PublicKey;
 use crate::transport::conn::{OutputLimits, Transport};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The server's proof for this session, as an agent's `session-bind@openssh.com` carries
+/// it (OpenSSH `PROTOCOL.agent` §1): the agent checks `signature` over `session_id` with
+/// `host_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionBinding {
+    /// The server's host key.
+    pub host_key: PublicKey,
+    /// The session identifier (the first exchange hash).
+    pub session_id: Vec<u8>,
+    /// The host key's signature over the session identifier.
+    pub signature: Vec<u8>,
+}
 
 /// One SSH client connection, as a state machine with no I/O. See [`Connection`] for the
 /// method categories, the poll order and errors.
@@ -29,6 +42,8 @@ pub struct Client {
     server_sig_algs: Option<Vec<String>>,
     /// The serial of the authentication step the application owes us.
     pending_choice: Option<u64>,
+    /// The serial of the signature the application owes us.
+    pending_sign: Option<u64>,
 }
 
 impl crate::connection::Side for Client {}
@@ -73,6 +88,7 @@ impl Connection<Client> {
             auth: ClientAuth::default(),
             server_sig_algs: None,
             pending_choice: None,
+            pending_sign: None,
             config,
         };
         Ok(Connection::assemble(core, side, timers))
@@ -148,6 +164,56 @@ impl Connection<Client> {
         self.check(r)
     }
 
+    /// Answers an [`Event::SignRequest`](crate::Event::SignRequest) with the signature blob
+    /// (`string alg || string sig`, as an agent returns it) and sends the signed request.
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] for a request of another connection or one already answered;
+    /// [`Error::Crypto`] if the signature does not verify over the data with the algorithm
+    /// asked for: nothing is sent and the request stays pending (refuse it to go on).
+    pub fn provide_signature(
+        &mut self,
+        req: &mut SignRequest,
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        self.core.t.check_alive()?;
+        if self.side.pending_sign != Some(req.ticket.serial()) {
+            return Err(ApiMisuse::WrongState("no such signature request pending").into());
+        }
+        let payload = self.side.auth.provide_signature(signature)?;
+        req.ticket.defuse();
+        self.side.pending_sign = None;
+        let r = self.core.send_command(payload);
+        self.check(r)
+    }
+
+    /// Refuses an [`Event::SignRequest`](crate::Event::SignRequest) (the agent would not
+    /// sign): the next [`Event::AuthMethods`](crate::Event::AuthMethods) follows, to try
+    /// another method.
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] for a request of another connection or one already answered.
+    pub fn refuse_signature(&mut self, mut req: SignRequest) -> Result<(), Error> {
+        self.core.t.check_alive()?;
+        if self.side.pending_sign != Some(req.ticket.serial()) {
+            return Err(ApiMisuse::WrongState("no such signature request pending").into());
+        }
+        req.ticket.defuse();
+        let r = self.refuse_pending_signature();
+        self.check(r)
+    }
+
+    /// Drops the owed signature and raises the next choice of method.
+    pub(crate) fn refuse_pending_signature(&mut self) -> Result<(), Error> {
+        self.side.pending_sign = None;
+        let ev = self.side.auth.refuse_signature()?;
+        if let Event::AuthMethods { choice, .. } = &ev {
+            self.side.pending_choice = Some(choice.ticket.serial());
+        }
+        self.emit(ev);
+        Ok(())
+    }
+
     /// Asks the server to prove it holds `keys` (`hostkeys-prove-00@openssh.com`), typically
     /// the new ones of an [`Event::HostKeysAnnounced`](crate::Event::HostKeysAnnounced).
     /// [`Event::HostKeysProven`](crate::Event::HostKeysProven) follows when every signature
@@ -155,6 +221,18 @@ impl Connection<Client> {
     pub fn prove_host_keys(&mut self, keys: Vec<PublicKey>) -> Result<GlobalRequestId, Error> {
         self.global_request(GlobalRequestKind::HostKeysProve(keys), true)?
             .ok_or(ApiMisuse::WrongState("no reply expected").into())
+    }
+
+    /// What an agent's `session-bind@openssh.com` needs, once the first key exchange is
+    /// done and its host key accepted: the host key, the session identifier and the host
+    /// key's signature over it.
+    pub fn session_binding(&self) -> Option<SessionBinding> {
+        let kex = &self.core.kex;
+        Some(SessionBinding {
+            host_key: kex.host_key()?.clone(),
+            session_id: kex.session_id()?.to_vec(),
+            signature: kex.session_signature()?.to_vec(),
+        })
     }
 
     /// The server's host key, once accepted.

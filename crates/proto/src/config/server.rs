@@ -88,6 +88,10 @@ pub struct ServerConfig {
     /// Announce every host key to authenticated clients (`hostkeys-00@openssh.com`), so they
     /// can learn keys they have not seen (OpenSSH's `UpdateHostKeys`). Default: on.
     pub announce_host_keys: bool,
+    /// Advertise EXT_INFO `agent-forward` (RFC 9987), so that clients ask for agent
+    /// forwarding with `agent-req` ([`SessionRequestKind::AgentReq`](crate::SessionRequestKind::AgentReq))
+    /// rather than `auth-agent-req@openssh.com`. Default: on (as OpenSSH 10.3+).
+    pub advertise_agent_forward: bool,
 }
 
 impl ServerConfig {
@@ -129,6 +133,7 @@ impl ServerConfig {
             keepalive_count_max: 3,
             idle_timeout: None,
             announce_host_keys: true,
+            advertise_agent_forward: true,
             max_pending_output_preauth: crate::transport::DEFAULT_MAX_PENDING_OUTPUT_PREAUTH,
             max_pending_output: crate::transport::DEFAULT_MAX_PENDING_OUTPUT,
             rng: Arc::new(SystemRandom::new()),

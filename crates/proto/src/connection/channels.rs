@@ -83,6 +83,9 @@ pub struct Channels {
     pub x11_requested: bool,
     /// We asked for agent forwarding (`auth-agent-req@openssh.com`).
     pub agent_requested: bool,
+    /// The peer advertised EXT_INFO `agent-forward` (RFC 9987): agent forwarding is asked
+    /// for with `agent-req` (and its channels are `agent-connect`).
+    pub peer_agent_forward: bool,
 }
 
 fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessage> {
@@ -103,6 +106,7 @@ impl Channels {
             max_packet,
             x11_requested: false,
             agent_requested: false,
+            peer_agent_forward: false,
         }
     }
 
@@ -290,7 +294,7 @@ impl Channels {
         }
         match kind {
             "x11-req" => self.x11_requested = true,
-            "auth-agent-req@openssh.com" => self.agent_requested = true,
+            "auth-agent-req@openssh.com" | "agent-req" => self.agent_requested = true,
             _ => {}
         }
         let mut p = vec![msg::CHANNEL_REQUEST];

@@ -368,7 +368,11 @@ impl<S: Side> Connection<S> {
                 Err(denied)
             }
             ChannelKind::X11 { .. } if !self.core.channels.x11_requested => Err(denied),
-            ChannelKind::AuthAgent if !self.core.channels.agent_requested => Err(denied),
+            ChannelKind::AuthAgent | ChannelKind::AgentConnect
+                if !self.core.channels.agent_requested =>
+            {
+                Err(denied)
+            }
             _ => Ok(()),
         }
     }

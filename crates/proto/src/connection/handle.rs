@@ -133,6 +133,14 @@ impl Parts<'_> {
     }
 }
 
+/// OpenSSH's agent forwarding request.
+pub const AUTH_AGENT_REQ: &str = "auth-agent-req@openssh.com";
+/// RFC 9987's agent forwarding request.
+pub const AGENT_REQ: &str = "agent-req";
+/// The EXT_INFO extension with which a server says it takes RFC 9987's agent forwarding
+/// names (value `"0"`).
+pub const AGENT_FORWARD_EXTENSION: &str = "agent-forward";
+
 /// A borrowed handle on one channel of a connection (client or server).
 pub struct Channel<'a> {
     conn: Parts<'a>,
@@ -268,10 +276,18 @@ impl<'a> Channel<'a> {
         })
     }
 
-    /// Asks the server to forward our authentication agent (`auth-agent-req@openssh.com`);
-    /// afterwards the server may open `auth-agent@openssh.com` channels.
+    /// Asks the server to forward our authentication agent; afterwards the server may open
+    /// agent channels. The request is RFC 9987's `agent-req` when the server advertised
+    /// EXT_INFO `agent-forward` (its channels are then `agent-connect`), else OpenSSH's
+    /// `auth-agent-req@openssh.com` (channels `auth-agent@openssh.com`); incoming channels of
+    /// either name are accepted once asked.
     pub fn request_agent_forwarding(&mut self) -> Result<(), Error> {
-        self.request("auth-agent-req@openssh.com", true, |_| {})
+        let name = if self.conn.channels.peer_agent_forward {
+            AGENT_REQ
+        } else {
+            AUTH_AGENT_REQ
+        };
+        self.request(name, true, |_| {})
     }
 
     /// Server: tells the client whether it may use ^S/^Q flow control locally (`xon-xoff`).

@@ -57,6 +57,9 @@ pub enum ChannelKind {
     },
     /// A connection to the client's authentication agent (`auth-agent@openssh.com`).
     AuthAgent,
+    /// A connection to the client's agent under RFC 9987's name (`agent-connect`), opened
+    /// after an `agent-req` request.
+    AgentConnect,
     /// Any other type, by name, with its raw type-specific data.
     Other {
         /// The channel type.
@@ -85,6 +88,7 @@ impl ChannelKind {
             ChannelKind::ForwardedStreamlocal { .. } => "forwarded-streamlocal@openssh.com",
             ChannelKind::X11 { .. } => "x11",
             ChannelKind::AuthAgent => "auth-agent@openssh.com",
+            ChannelKind::AgentConnect => "agent-connect",
             ChannelKind::Other { name, .. } => name,
         }
     }
@@ -99,7 +103,8 @@ impl ChannelKind {
             ChannelKind::ForwardedTcpip { .. }
             | ChannelKind::ForwardedStreamlocal { .. }
             | ChannelKind::X11 { .. }
-            | ChannelKind::AuthAgent => Opener::Server,
+            | ChannelKind::AuthAgent
+            | ChannelKind::AgentConnect => Opener::Server,
             ChannelKind::Other { .. } => Opener::Either,
         }
     }
@@ -107,7 +112,7 @@ impl ChannelKind {
     /// Appends the type-specific data of CHANNEL_OPEN.
     pub(crate) fn put_data(&self, p: &mut Vec<u8>) {
         match self {
-            ChannelKind::Session | ChannelKind::AuthAgent => {}
+            ChannelKind::Session | ChannelKind::AuthAgent | ChannelKind::AgentConnect => {}
             ChannelKind::DirectTcpip {
                 host,
                 port,
@@ -179,6 +184,7 @@ impl ChannelKind {
                 originator_port: r.u32("originator port")?,
             },
             b"auth-agent@openssh.com" => ChannelKind::AuthAgent,
+            b"agent-connect" => ChannelKind::AgentConnect,
             other => {
                 if other.len() > 64 {
                     return Err(InvalidMessage::BadValue("channel type name too long").into());
@@ -244,6 +250,7 @@ mod tests {
     fn every_kind_round_trips() {
         round_trip(ChannelKind::Session);
         round_trip(ChannelKind::AuthAgent);
+        round_trip(ChannelKind::AgentConnect);
         round_trip(ChannelKind::DirectTcpip {
             host: "example.org".into(),
             port: 80,

@@ -23,6 +23,6 @@ pub use any::AnyConnection;
 pub use channels::Channels;
 pub use conn::Connection;
 pub use global::{GlobalReply, GlobalRequestId, GlobalRequestKind};
-pub use handle::Channel;
+pub use handle::{AGENT_FORWARD_EXTENSION, AGENT_REQ, AUTH_AGENT_REQ, Channel};
 pub use kind::{ChannelKind, OpenFailure};
 pub use side::Side;

@@ -55,6 +55,7 @@ pub fn decode(kind: &[u8], r: &mut Reader<'_>) -> Result<SessionRequestKind, cra
             screen: r.u32("x11 screen")?,
         },
         b"auth-agent-req@openssh.com" => SessionRequestKind::AuthAgent,
+        b"agent-req" => SessionRequestKind::AgentReq,
         b"exit-status" | b"exit-signal" => {
             return Err(
                 PeerMisbehaved::UnexpectedMessage(crate::wire::msg::CHANNEL_REQUEST).into(),

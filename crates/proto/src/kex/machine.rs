@@ -86,6 +86,9 @@ pub(crate) struct KexMachine {
     role: Role,
     phase: Phase,
     session_id: Option<Vec<u8>>,
+    /// The host key's signature over the session identifier (the first exchange's), for
+    /// an agent's `session-bind@openssh.com`.
+    session_signature: Option<Vec<u8>>,
     /// Client: the host key the application accepted at the first exchange. Server: the host
     /// key of the first exchange (host-bound authentication must name it).
     host_key: Option<PublicKey>,
@@ -158,6 +161,7 @@ impl KexMachine {
             role,
             phase: Phase::Idle,
             session_id: None,
+            session_signature: None,
             host_key: None,
             pending_host_key: None,
             negotiated: None,
@@ -192,6 +196,12 @@ impl KexMachine {
         }
     }
 
+    /// The host key's signature over the session identifier, from the first exchange.
+    pub fn session_signature(&self) -> Option<&[u8]> {
+        self.session_signature.as_deref()
+    }
+
+    /// The session identifier (the first exchange hash), once known.
     pub fn session_id(&self) -> Option<&[u8]> {
         self.session_id.as_deref()
     }
@@ -403,6 +413,9 @@ impl KexMachine {
         };
         let out = eph.finish(q_s, inputs)?;
         host_key.verify(&neg.host_key, &out.exchange_hash, signature)?;
+        if self.session_id.is_none() {
+            self.session_signature = Some(signature.to_vec());
+        }
         let sid = self
             .session_id
             .get_or_insert_with(|| out.exchange_hash.clone())

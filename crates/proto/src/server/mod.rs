@@ -191,7 +191,8 @@ impl Connection<Server> {
     }
 
     /// EXT_INFO with `server-sig-algs` (the signature algorithms we accept for user keys),
-    /// `publickey-hostbound@openssh.com` (when `publickey` is offered) and `ping@openssh.com`.
+    /// `publickey-hostbound@openssh.com` (when `publickey` is offered), `ping@openssh.com` and
+    /// `agent-forward` (RFC 9987: clients ask for agent forwarding with `agent-req`).
     fn ext_info(&self) -> Vec<u8> {
         let config = &self.side.config;
         // Plain algorithms only: a certificate signs with its key's algorithm (FIDO
@@ -210,6 +211,9 @@ impl Connection<Server> {
             ("server-sig-algs", sig_algs.as_bytes()),
             (crate::transport::ping::EXTENSION, b"0"),
         ];
+        if config.advertise_agent_forward {
+            extensions.push((crate::connection::handle::AGENT_FORWARD_EXTENSION, b"0"));
+        }
         if config.auth_methods.iter().any(|m| m == "publickey") {
             extensions.push((crate::auth::client::HOSTBOUND_EXTENSION, b"0"));
         }
