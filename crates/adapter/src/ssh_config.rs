@@ -1,7 +1,9 @@
 //! A [`ClientConfig`] from OpenSSH's `ssh_config`: resolve the configuration for a host
 //! with [`seashell_config`], then [`client_config`] maps what the adapters act on (user,
-//! algorithms, compression, rekey limits, keepalive, connect timeout, known hosts and
-//! `StrictHostKeyChecking`, identity files). [`SshConfigTarget::resolve`] does both and
+//! algorithms, compression, rekey limits, keepalive, connect timeout, known hosts
+//! (`UserKnownHostsFile`, `GlobalKnownHostsFile`, `StrictHostKeyChecking`, `HashKnownHosts`,
+//! `UpdateHostKeys`), the agent (`IdentityAgent`, `ForwardAgent`, `IdentitiesOnly`), identity
+//! files and their certificates). [`SshConfigTarget::resolve`] does both and
 //! gives the address to connect to.
 //!
 //! ```no_run
@@ -13,14 +15,14 @@
 //! ```
 
 use crate::config::ClientConfig;
-use crate::host_keys::{HostKeyPolicy, StrictHostKeyChecking};
-use seashell_config::values::{PubkeyAuth, Strict};
+use crate::host_keys::{HostKeyPolicy, KnownHostsFiles, StrictHostKeyChecking};
+use seashell_config::values::{ForwardAgent, PubkeyAuth, Strict, YesNoAsk};
 use seashell_config::{ConfigError, DEFAULT_IDENTITY_FILES, ResolvedConfig, SshConfigFiles};
 use seashell_keys::KeyFileError;
 use seashell_proto::config::{AlgorithmSlot, compression_names};
 use seashell_proto::transport::compress::CompressionAlg;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Why a configuration could not be turned into a [`ClientConfig`].
@@ -56,6 +58,13 @@ impl fmt::Display for SshConfigError {
 
 impl std::error::Error for SshConfigError {}
 
+impl From<SshConfigError> for crate::Error {
+    /// An `io::Error` of kind `InvalidInput` whose source is the configuration error.
+    fn from(e: SshConfigError) -> Self {
+        crate::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    }
+}
+
 /// Where to connect and with what: the result of [`SshConfigTarget::resolve`].
 #[derive(Debug)]
 pub struct SshConfigTarget {
@@ -83,6 +92,33 @@ impl SshConfigTarget {
             port: resolved.port(),
             config,
             resolved,
+        })
+    }
+
+    /// The address to connect to directly (`host:port`, `[v6]:port`).
+    ///
+    /// # Errors
+    /// [`SshConfigError::Value`] if the configuration routes the host through `ProxyJump` or
+    /// `ProxyCommand`: a direct connection would bypass the route it asks for (reach the jump
+    /// host first and use `Client::connect_via`).
+    pub fn direct_address(&self) -> Result<String, SshConfigError> {
+        if matches!(self.resolved.proxy_jump, Some(Some(_)))
+            || self
+                .resolved
+                .proxy_command
+                .as_deref()
+                .is_some_and(|c| c != "none")
+        {
+            return Err(SshConfigError::Value(format!(
+                "{}: the configuration asks for ProxyJump or ProxyCommand; connect through the \
+                 jump host with connect_via",
+                self.host
+            )));
+        }
+        Ok(if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
         })
     }
 }
@@ -146,14 +182,26 @@ pub fn client_config(c: &ResolvedConfig) -> Result<ClientConfig, SshConfigError>
         Strict::AcceptNew => StrictHostKeyChecking::AcceptNew,
         Strict::No => StrictHostKeyChecking::No,
     };
-    config.host_key_policy = HostKeyPolicy::KnownHosts {
-        files: c
-            .expanded
-            .user_known_hosts_files
-            .iter()
-            .map(PathBuf::from)
-            .collect(),
+    let known = KnownHostsFiles {
+        user_files: paths(&c.expanded.user_known_hosts_files),
+        global_files: paths(&c.expanded.global_known_hosts_files),
         strict,
+        hash_new: c.hash_known_hosts == Some(true),
+    };
+    // UpdateHostKeys=ask needs a confirmation a library cannot ask for: treated as no.
+    if c.update_host_keys() == YesNoAsk::Yes {
+        config.update_host_keys = Some(known.clone());
+    }
+    config.host_key_policy = HostKeyPolicy::KnownHostsFiles(known);
+    config.agent = match c.expanded.identity_agent.as_deref() {
+        None | Some("SSH_AUTH_SOCK") => crate::agent::agent_from_env(),
+        Some("none") => None,
+        Some(path) => Some(PathBuf::from(path)),
+    };
+    config.forward_agent = match &c.forward_agent {
+        Some(ForwardAgent::Yes) => crate::agent::agent_from_env(),
+        Some(ForwardAgent::Path(_)) => c.expanded.forward_agent_path.as_ref().map(PathBuf::from),
+        Some(ForwardAgent::No) | None => None,
     };
     if c.pubkey_authentication != Some(PubkeyAuth::No) {
         let files = c.expanded.identity_files.clone().map_err(value)?;
@@ -165,13 +213,53 @@ pub fn client_config(c: &ResolvedConfig) -> Result<ClientConfig, SshConfigError>
         } else {
             files
         };
+        let certificates = paths(&c.expanded.certificate_files.clone().map_err(value)?);
+        let mut identities = Vec::new();
         for f in files {
             let path = PathBuf::from(&f);
             match seashell_keys::load_private_key(&path) {
-                Ok(key) => config = config.key(key),
+                Ok(key) => {
+                    identities.push(key.public_key());
+                    config = config.key(key);
+                    config = with_certificates(config, &path, &certificates)?;
+                }
                 Err(KeyFileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(KeyFileError::Encrypted) => {}
+                // Only the agent can use it; IdentitiesOnly still lets the agent offer it.
+                Err(KeyFileError::Encrypted) => {
+                    if let Some((public, _)) = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|text| seashell_keys::public_key_of_key_file(&text).ok())
+                    {
+                        identities.push(public);
+                    }
+                }
                 Err(error) => return Err(SshConfigError::Key { path, error }),
+            }
+        }
+        if c.identities_only == Some(true) {
+            config.agent_keys_only = Some(identities);
+        }
+    }
+    Ok(config)
+}
+
+fn paths(list: &[String]) -> Vec<PathBuf> {
+    list.iter().map(PathBuf::from).collect()
+}
+
+/// Adds `key_path`'s certificates: its `-cert.pub` and every `CertificateFile` that certifies
+/// it (the others belong to other identities).
+fn with_certificates(
+    mut config: ClientConfig,
+    key_path: &Path,
+    certificates: &[PathBuf],
+) -> Result<ClientConfig, SshConfigError> {
+    let next_to_it = seashell_keys::certificate_path_for(key_path);
+    for cert in std::iter::once(&next_to_it).chain(certificates) {
+        if cert.exists() {
+            // A certificate of another key is not an error: it is for another identity.
+            if let Ok(c) = config.clone().certificate_file(key_path, cert) {
+                config = c;
             }
         }
     }
@@ -212,12 +300,15 @@ mod tests {
         assert_eq!(cfg.core.rekey_interval, Some(Duration::from_secs(3600)));
         assert!(cfg.keys.is_empty());
         match cfg.host_key_policy {
-            HostKeyPolicy::KnownHosts { files, strict } => {
-                assert_eq!(files, [PathBuf::from("/kh")]);
-                assert_eq!(strict, StrictHostKeyChecking::AcceptNew);
+            HostKeyPolicy::KnownHostsFiles(k) => {
+                assert_eq!(k.user_files, [PathBuf::from("/kh")]);
+                assert_eq!(k.strict, StrictHostKeyChecking::AcceptNew);
+                assert!(!k.hash_new);
             }
             other => panic!("{other:?}"),
         }
+        // UpdateHostKeys is off by default with a UserKnownHostsFile of one's own, as in ssh.
+        assert!(cfg.update_host_keys.is_none());
     }
 
     #[test]
@@ -225,9 +316,29 @@ mod tests {
         let cfg = client_config(&resolved("Port 2\n")).unwrap();
         assert_eq!(cfg.core.user, "me");
         match cfg.host_key_policy {
-            HostKeyPolicy::KnownHosts { strict, .. } => {
-                assert_eq!(strict, StrictHostKeyChecking::Yes)
+            HostKeyPolicy::KnownHostsFiles(k) => {
+                assert_eq!(k.strict, StrictHostKeyChecking::Yes);
+                assert_eq!(
+                    k.global_files,
+                    [
+                        PathBuf::from("/etc/ssh/ssh_known_hosts"),
+                        PathBuf::from("/etc/ssh/ssh_known_hosts2")
+                    ]
+                );
             }
+            other => panic!("{other:?}"),
+        }
+        // ssh's defaults: UpdateHostKeys with the default files, no agent forwarding.
+        assert!(cfg.update_host_keys.is_some());
+        assert!(cfg.forward_agent.is_none());
+        let c = client_config(&resolved(
+            "IdentityAgent none\nHashKnownHosts yes\nForwardAgent /fwd.sock\n",
+        ))
+        .unwrap();
+        assert!(c.agent.is_none());
+        assert_eq!(c.forward_agent, Some(PathBuf::from("/fwd.sock")));
+        match c.host_key_policy {
+            HostKeyPolicy::KnownHostsFiles(k) => assert!(k.hash_new),
             other => panic!("{other:?}"),
         }
         let bad = client_config(&resolved("IdentityFile ~/%z\n")).unwrap_err();

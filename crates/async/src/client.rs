@@ -18,6 +18,24 @@ use std::task::Poll;
 pub struct Client<R>(PhantomData<R>);
 
 impl<R: Runtime + Default> Client<R> {
+    /// Connects to `host` the way `ssh host` does, with every default on: ssh_config
+    /// (`~/.ssh/config`, then `/etc/ssh/ssh_config`), known_hosts, the agent
+    /// (`SSH_AUTH_SOCK`) and the identity files; as the blocking adapter's `connect_host`.
+    /// The configuration files are read before the first `.await`.
+    ///
+    /// # Errors
+    /// A configuration error as an `io::Error` of kind `InvalidInput` (also when the host is
+    /// routed through `ProxyJump`: use [`connect_via`](Self::connect_via)); otherwise as
+    /// [`connect`](Self::connect).
+    pub async fn connect_host(host: &str) -> Result<Session, Error> {
+        let target = seashell_adapter::ssh_config::SshConfigTarget::resolve(
+            host,
+            &seashell_config::SshConfigFiles::Default,
+        )?;
+        let addr = target.direct_address()?;
+        Self::connect(&addr, target.config).await
+    }
+
     /// Connects to `addr` (`host:port`, `[v6]:port`, or a host alone for port 22), verifies
     /// the host key with the configured policy, and authenticates with the configured keys,
     /// then password. The connection runs on a task spawned on `R`.

@@ -16,6 +16,25 @@ use std::time::Instant;
 pub struct Client;
 
 impl Client {
+    /// Connects to `host` the way `ssh host` does, with every default on: ssh_config
+    /// (`~/.ssh/config`, then `/etc/ssh/ssh_config`: `HostName`, `Port`, `User`,
+    /// `IdentityFile`, algorithms, …) resolves it, known_hosts checks the host key, and the
+    /// agent (`SSH_AUTH_SOCK`) and the identity files (default `~/.ssh/id_ed25519`,
+    /// `id_ecdsa`, `id_rsa`; passphrase-protected ones through the agent only) authenticate.
+    ///
+    /// # Errors
+    /// A configuration error as an `io::Error` of kind `InvalidInput` (also when the host is
+    /// routed through `ProxyJump`: use [`connect_via`](Self::connect_via)); otherwise as
+    /// [`connect`](Self::connect).
+    pub fn connect_host(host: &str) -> Result<Session, Error> {
+        let target = seashell_adapter::ssh_config::SshConfigTarget::resolve(
+            host,
+            &seashell_config::SshConfigFiles::Default,
+        )?;
+        let addr = target.direct_address()?;
+        Client::connect(&addr, target.config)
+    }
+
     /// Connects to `addr` (`host:port`, `[v6]:port`, or a host alone for port 22), verifies
     /// the host key with the configured policy, and authenticates with the configured keys,
     /// then password.
