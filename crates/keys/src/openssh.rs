@@ -363,14 +363,14 @@ fn parse_binary(
     Ok((key, comment))
 }
 
-/// Parses the (plaintext) private section: check integers, one key, comment, padding to
-/// `block` bytes. Differing check integers in a `decrypted` section mean a wrong passphrase.
-fn parse_private_section(
+/// Checks a (decrypted) private section's padding to the cipher's `block` and its two check
+/// integers, and returns a reader after them. Unequal check integers mean a wrong passphrase
+/// when the section was `decrypted`, a damaged file otherwise.
+fn private_section_reader(
     private: &[u8],
-    key_type: &str,
     block: usize,
     decrypted: bool,
-) -> Result<(PrivateKey, String), KeyFileError> {
+) -> Result<Reader<'_>, KeyFileError> {
     if !private.len().is_multiple_of(block) {
         return Err(KeyFileError::Malformed("private section length"));
     }
@@ -384,6 +384,18 @@ fn parse_private_section(
             KeyFileError::Malformed("check integers")
         });
     }
+    Ok(p)
+}
+
+/// Parses the (plaintext) private section: check integers, one key, comment, padding to
+/// `block` bytes. Differing check integers in a `decrypted` section mean a wrong passphrase.
+fn parse_private_section(
+    private: &[u8],
+    key_type: &str,
+    block: usize,
+    decrypted: bool,
+) -> Result<(PrivateKey, String), KeyFileError> {
+    let mut p = private_section_reader(private, block, decrypted)?;
     let private_type = p.string("private key type").map_err(malformed)?;
     if private_type != key_type.as_bytes() {
         return Err(KeyFileError::Mismatch);

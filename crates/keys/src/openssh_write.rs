@@ -45,40 +45,7 @@ pub fn encode_openssh_private_key(
     section.extend_from_slice(&check);
     section.extend_from_slice(&check);
     let public = key.public_key();
-    put_string(&mut section, public.key_type().as_bytes());
-    match key.secret_parts() {
-        SecretParts::Ed25519 { seed, public } => {
-            put_string(&mut section, public);
-            let mut both = Zeroizing::new([0u8; 64]);
-            let (first, second) = both.split_at_mut(32);
-            first.copy_from_slice(seed);
-            second.copy_from_slice(public);
-            put_string(&mut section, both.as_slice());
-        }
-        SecretParts::Ecdsa {
-            curve,
-            scalar,
-            point,
-        } => {
-            put_string(&mut section, curve.identifier().as_bytes());
-            put_string(&mut section, point);
-            put_mpint(&mut section, scalar);
-        }
-        SecretParts::Rsa {
-            n,
-            e,
-            d,
-            p,
-            q,
-            iqmp,
-            ..
-        } => {
-            for part in [n, e, d, iqmp, p, q] {
-                put_mpint(&mut section, part);
-            }
-        }
-        _ => return Err(KeyFileError::Unsupported("key type".to_string())),
-    }
+    put_private_fields(&mut section, key)?;
     put_string(&mut section, comment.as_bytes());
     let mut pad = 1u8;
     while !section.len().is_multiple_of(block) {
@@ -119,4 +86,48 @@ pub fn encode_openssh_private_key(
     push_wrapped(&mut text, &b64, 70);
     text.push_str("-----END OPENSSH PRIVATE KEY-----\n");
     Ok(text)
+}
+
+/// Appends `key`'s type and private fields as an `openssh-key-v1` private section holds them,
+/// which is also the ssh-agent protocol's `ADD_IDENTITY` encoding (RFC 9987 §4.2): Ed25519
+/// `public, seed || public`; ECDSA `curve, point, scalar`; RSA `n, e, d, iqmp, p, q`.
+///
+/// # Errors
+/// [`KeyFileError::Unsupported`] for a key type without this encoding.
+pub(crate) fn put_private_fields(out: &mut Vec<u8>, key: &PrivateKey) -> Result<(), KeyFileError> {
+    put_string(out, key.public_key().key_type().as_bytes());
+    match key.secret_parts() {
+        SecretParts::Ed25519 { seed, public } => {
+            put_string(out, public);
+            let mut both = Zeroizing::new([0u8; 64]);
+            let (first, second) = both.split_at_mut(32);
+            first.copy_from_slice(seed);
+            second.copy_from_slice(public);
+            put_string(out, both.as_slice());
+        }
+        SecretParts::Ecdsa {
+            curve,
+            scalar,
+            point,
+        } => {
+            put_string(out, curve.identifier().as_bytes());
+            put_string(out, point);
+            put_mpint(out, scalar);
+        }
+        SecretParts::Rsa {
+            n,
+            e,
+            d,
+            p,
+            q,
+            iqmp,
+            ..
+        } => {
+            for part in [n, e, d, iqmp, p, q] {
+                put_mpint(out, part);
+            }
+        }
+        _ => return Err(KeyFileError::Unsupported("key type".to_string())),
+    }
+    Ok(())
 }
