@@ -50,6 +50,7 @@ pub mod openssh;
 mod openssh_write;
 mod ppk;
 mod public;
+mod sshcom;
 mod write;
 
 use core::fmt;
@@ -60,7 +61,8 @@ pub use der_keys::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY};
 pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
 pub use generate::{DEFAULT_RSA_BITS, KeyKind, generate_key};
 pub use key_file::{
-    KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, public_key_of_key_file,
+    KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, parse_key_file_bytes,
+    public_key_of_key_file,
 };
 pub use known_hosts::{HostKeyStatus, KnownHosts, host_pattern};
 pub use known_hosts_edit::{append_known_host, append_known_host_names};
