@@ -216,8 +216,10 @@ pub fn public_key_of_key_file(text: &str) -> Result<(PublicKey, Option<String>),
     }
     match parse_key_file(trimmed, None) {
         Ok(loaded) => {
-            let has_comment =
-                matches!(loaded.format, KeyFileFormat::OpenSsh | KeyFileFormat::SshCom);
+            let has_comment = matches!(
+                loaded.format,
+                KeyFileFormat::OpenSsh | KeyFileFormat::SshCom
+            );
             Ok((
                 loaded.key.public_key(),
                 has_comment.then_some(loaded.comment),
@@ -250,7 +252,11 @@ fn from_der(
             (der_keys::from_pkcs8(&plain)?, KeyFileFormat::Pkcs8, true)
         }
         DerKind::Pkcs1 => (der_keys::rsa_from_pkcs1(der)?, KeyFileFormat::Pkcs1, false),
-        DerKind::Sec1 => (der_keys::ec_from_sec1(der, None)?, KeyFileFormat::Sec1, false),
+        DerKind::Sec1 => (
+            der_keys::ec_from_sec1(der, None)?,
+            KeyFileFormat::Sec1,
+            false,
+        ),
     };
     Ok(LoadedKey {
         key,

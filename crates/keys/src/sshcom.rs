@@ -48,14 +48,21 @@ pub(crate) fn parse(text: &str) -> Result<SshCom, KeyFileError> {
     if r.u32("ssh.com magic").map_err(malformed("ssh.com magic"))? != MAGIC {
         return Err(KeyFileError::Malformed("ssh.com magic"));
     }
-    let total = r.u32("ssh.com length").map_err(malformed("ssh.com length"))?;
+    let total = r
+        .u32("ssh.com length")
+        .map_err(malformed("ssh.com length"))?;
     if usize::try_from(total).ok() != Some(blob.len()) {
         return Err(KeyFileError::Malformed("ssh.com length"));
     }
-    let key_type = r.string("key type").map_err(malformed("ssh.com key type"))?;
+    let key_type = r
+        .string("key type")
+        .map_err(malformed("ssh.com key type"))?;
     let cipher = r.string("cipher").map_err(malformed("ssh.com cipher"))?;
-    let data = r.string("key data").map_err(malformed("ssh.com key data"))?;
-    r.end("ssh.com").map_err(malformed("ssh.com trailing data"))?;
+    let data = r
+        .string("key data")
+        .map_err(malformed("ssh.com key data"))?;
+    r.end("ssh.com")
+        .map_err(malformed("ssh.com trailing data"))?;
     if key_type.starts_with(b"dl-modp") {
         return Err(KeyFileError::Unsupported(
             "DSA private key (ssh.com format)".to_string(),
@@ -132,8 +139,7 @@ fn integer<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], KeyFileError> {
         return Err(KeyFileError::Malformed("ssh.com integer length"));
     }
     let len = usize::try_from(bits.div_ceil(8)).map_err(|_| KeyFileError::Malformed("ssh.com"))?;
-    r.take(len, "integer")
-        .map_err(malformed("ssh.com integer"))
+    r.take(len, "integer").map_err(malformed("ssh.com integer"))
 }
 
 /// The RSA key in the (decrypted) key data: length, e, d, n, u, p, q.
