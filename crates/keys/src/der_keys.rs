@@ -58,6 +58,34 @@ pub(crate) fn curve_oid(curve: EcdsaCurve) -> ObjectIdentifier {
     }
 }
 
+/// The structure of a binary (DER) private key file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DerKind {
+    /// PKCS#8 `PrivateKeyInfo`.
+    Pkcs8,
+    /// PKCS#8 `EncryptedPrivateKeyInfo`.
+    EncryptedPkcs8,
+    /// PKCS#1 `RSAPrivateKey`.
+    Pkcs1,
+    /// SEC1 `ECPrivateKey`.
+    Sec1,
+}
+
+/// Which private key structure `der` holds, if any (decoded, not yet checked as a key).
+pub(crate) fn sniff_der(der: &[u8]) -> Option<DerKind> {
+    if PrivateKeyInfoRef::from_der(der).is_ok() {
+        Some(DerKind::Pkcs8)
+    } else if EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
+        Some(DerKind::EncryptedPkcs8)
+    } else if pkcs1::RsaPrivateKeyRef::from_der(der).is_ok() {
+        Some(DerKind::Pkcs1)
+    } else if EcPrivateKey::from_der(der).is_ok() {
+        Some(DerKind::Sec1)
+    } else {
+        None
+    }
+}
+
 /// Builds a key from a PKCS#1 `RSAPrivateKey`.
 pub(crate) fn rsa_from_pkcs1(der: &[u8]) -> Result<PrivateKey, KeyFileError> {
     let k = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(der_err("PKCS#1 RSA private key"))?;

@@ -1,13 +1,15 @@
-//! Reading private key files in any format we know, sniffed from their first line, with the
-//! key's comment: OpenSSH, PEM PKCS#1 / SEC1 (plain or OpenSSL's legacy encryption), PKCS#8
-//! (plain or PBES2-encrypted) and PuTTY `.ppk` version 2 and 3.
+//! Reading private key files in any format we know, sniffed from their first line (or, for
+//! binary files, their DER structure), with the key's comment: OpenSSH, PEM or DER PKCS#1 /
+//! SEC1 (plain, or in PEM OpenSSL's legacy encryption), PEM or DER PKCS#8 (plain or
+//! PBES2-encrypted), PuTTY `.ppk` version 2 and 3, and ssh.com (SECSH) RSA keys.
 
 use std::path::{Path, PathBuf};
 
 use seashell_proto::keys::{PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
-use crate::{KeyFileError, armor, der_keys, legacy_pem, openssh, ppk};
+use crate::der_keys::DerKind;
+use crate::{KeyFileError, armor, der_keys, legacy_pem, openssh, ppk, sshcom};
 
 /// The format a private key file was read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,16 +17,19 @@ use crate::{KeyFileError, armor, der_keys, legacy_pem, openssh, ppk};
 pub enum KeyFileFormat {
     /// `-----BEGIN OPENSSH PRIVATE KEY-----` (`openssh-key-v1`).
     OpenSsh,
-    /// `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1).
+    /// `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1), or the same DER without the armor.
     Pkcs1,
-    /// `-----BEGIN EC PRIVATE KEY-----` (SEC1).
+    /// `-----BEGIN EC PRIVATE KEY-----` (SEC1), or the same DER without the armor.
     Sec1,
-    /// `-----BEGIN PRIVATE KEY-----` or `-----BEGIN ENCRYPTED PRIVATE KEY-----` (PKCS#8).
+    /// `-----BEGIN PRIVATE KEY-----` or `-----BEGIN ENCRYPTED PRIVATE KEY-----` (PKCS#8),
+    /// or the same DER without the armor.
     Pkcs8,
     /// PuTTY `.ppk` version 2.
     PuttyV2,
     /// PuTTY `.ppk` version 3.
     PuttyV3,
+    /// ssh.com (SECSH) `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`.
+    SshCom,
 }
 
 /// A private key read from a file, with what the file said about it.
@@ -33,8 +38,8 @@ pub enum KeyFileFormat {
 pub struct LoadedKey {
     /// The key.
     pub key: PrivateKey,
-    /// The comment stored with the key (OpenSSH and PuTTY files have one; PEM files do not,
-    /// and get an empty string).
+    /// The comment stored with the key (OpenSSH, PuTTY and ssh.com files have one; PEM and
+    /// DER files do not, and get an empty string).
     pub comment: String,
     /// The format of the file.
     pub format: KeyFileFormat,
@@ -70,7 +75,7 @@ impl std::error::Error for LoadError {
 /// # Errors
 /// - [`KeyFileError::UnknownFormat`] if the text is in no format we know;
 /// - [`KeyFileError::Unsupported`] naming what the file is, for formats and key types we
-///   recognise but do not read (DSA keys, PuTTY version 1, ssh.com keys, a public key);
+///   recognise but do not read (DSA keys, PuTTY version 1, a public key);
 /// - [`KeyFileError::Encrypted`] if it needs a passphrase and none was given;
 /// - [`KeyFileError::BadPassphrase`] if the passphrase is wrong;
 /// - [`KeyFileError::Malformed`], [`KeyFileError::Mismatch`] for damaged files.
@@ -97,10 +102,17 @@ pub fn parse_key_file(text: &str, passphrase: Option<&[u8]>) -> Result<LoadedKey
             encrypted,
         });
     }
-    if trimmed.starts_with("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----") {
-        return Err(KeyFileError::Unsupported(
-            "ssh.com (SECSH) private key".to_string(),
-        ));
+    if trimmed.starts_with(sshcom::BEGIN) {
+        let file = sshcom::parse(trimmed)?;
+        let encrypted = file.encrypted;
+        let comment = file.comment.clone();
+        let key = file.into_key(passphrase)?;
+        return Ok(LoadedKey {
+            key,
+            comment,
+            format: KeyFileFormat::SshCom,
+            encrypted,
+        });
     }
     if trimmed.starts_with("---- BEGIN SSH2 PUBLIC KEY ----") {
         return Err(not_private());
@@ -173,26 +185,11 @@ pub fn parse_key_file(text: &str, passphrase: Option<&[u8]>) -> Result<LoadedKey
         }
         "PRIVATE KEY" => {
             let block = armor::decode(block_text)?;
-            Ok(LoadedKey {
-                key: der_keys::from_pkcs8(&block.data)?,
-                comment: String::new(),
-                format: KeyFileFormat::Pkcs8,
-                encrypted: false,
-            })
+            from_der(DerKind::Pkcs8, &block.data, None)
         }
         "ENCRYPTED PRIVATE KEY" => {
             let block = armor::decode(block_text)?;
-            let Some(p) = passphrase else {
-                der_keys::check_encrypted_pkcs8(&block.data)?;
-                return Err(KeyFileError::Encrypted);
-            };
-            let der = der_keys::decrypt_pkcs8(&block.data, p)?;
-            Ok(LoadedKey {
-                key: der_keys::from_pkcs8(&der)?,
-                comment: String::new(),
-                format: KeyFileFormat::Pkcs8,
-                encrypted: true,
-            })
+            from_der(DerKind::EncryptedPkcs8, &block.data, passphrase)
         }
         "DSA PRIVATE KEY" => Err(KeyFileError::Unsupported("DSA private key".to_string())),
         "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(not_private()),
@@ -219,7 +216,10 @@ pub fn public_key_of_key_file(text: &str) -> Result<(PublicKey, Option<String>),
     }
     match parse_key_file(trimmed, None) {
         Ok(loaded) => {
-            let has_comment = loaded.format == KeyFileFormat::OpenSsh;
+            let has_comment = matches!(
+                loaded.format,
+                KeyFileFormat::OpenSsh | KeyFileFormat::SshCom
+            );
             Ok((
                 loaded.key.public_key(),
                 has_comment.then_some(loaded.comment),
@@ -234,11 +234,69 @@ pub fn public_key_of_key_file(text: &str) -> Result<(PublicKey, Option<String>),
     }
 }
 
+/// A key from DER of a known structure (PEM's body or a binary file); `passphrase` is
+/// only used by encrypted PKCS#8.
+fn from_der(
+    kind: DerKind,
+    der: &[u8],
+    passphrase: Option<&[u8]>,
+) -> Result<LoadedKey, KeyFileError> {
+    let (key, format, encrypted) = match kind {
+        DerKind::Pkcs8 => (der_keys::from_pkcs8(der)?, KeyFileFormat::Pkcs8, false),
+        DerKind::EncryptedPkcs8 => {
+            let Some(p) = passphrase else {
+                der_keys::check_encrypted_pkcs8(der)?;
+                return Err(KeyFileError::Encrypted);
+            };
+            let plain = der_keys::decrypt_pkcs8(der, p)?;
+            (der_keys::from_pkcs8(&plain)?, KeyFileFormat::Pkcs8, true)
+        }
+        DerKind::Pkcs1 => (der_keys::rsa_from_pkcs1(der)?, KeyFileFormat::Pkcs1, false),
+        DerKind::Sec1 => (
+            der_keys::ec_from_sec1(der, None)?,
+            KeyFileFormat::Sec1,
+            false,
+        ),
+    };
+    Ok(LoadedKey {
+        key,
+        comment: String::new(),
+        format,
+        encrypted,
+    })
+}
+
+/// Parses a private key file given as bytes: binary DER (PKCS#8, encrypted PKCS#8, PKCS#1
+/// RSA or SEC1 EC, as `openssl … -outform DER` writes) or, if it is UTF-8 text, any format
+/// [`parse_key_file`] reads. Files over 1 MiB are refused.
+///
+/// # Errors
+/// As [`parse_key_file`]; [`KeyFileError::UnknownFormat`] for bytes that are neither text
+/// nor a DER private key structure, [`KeyFileError::Unsupported`] for more than 1 MiB.
+pub fn parse_key_file_bytes(
+    bytes: &[u8],
+    passphrase: Option<&[u8]>,
+) -> Result<LoadedKey, KeyFileError> {
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > openssh::MAX_KEY_FILE {
+        return Err(KeyFileError::Unsupported(
+            "key file larger than 1 MiB".to_string(),
+        ));
+    }
+    // DER starts with a SEQUENCE tag; no text format starts with byte 0x30 ('0').
+    if bytes.first() == Some(&0x30) {
+        let kind = der_keys::sniff_der(bytes).ok_or(KeyFileError::Malformed("DER private key"))?;
+        return from_der(kind, bytes, passphrase.filter(|p| !p.is_empty()));
+    }
+    let text = core::str::from_utf8(bytes).map_err(|_| KeyFileError::UnknownFormat)?;
+    parse_key_file(text, passphrase)
+}
+
 fn not_private() -> KeyFileError {
     KeyFileError::Unsupported("a public key file where a private key is needed".to_string())
 }
 
-/// Reads a private key file and parses it with [`parse_key_file`]. As `ssh` does, a file
+/// Reads a private key file and parses it with [`parse_key_file_bytes`] (text formats as
+/// [`parse_key_file`], and binary DER). As `ssh` does, a file
 /// that its group or others may read or write is refused ([`KeyFileError::UnprotectedFile`]);
 /// files over 1 MiB are refused without being read in full.
 ///
@@ -251,6 +309,5 @@ pub fn load_key_file(path: &Path, passphrase: Option<&[u8]>) -> Result<LoadedKey
         error,
     };
     let bytes = openssh::read_key_file(path).map_err(in_file)?;
-    let text = core::str::from_utf8(&bytes).map_err(|_| in_file(KeyFileError::UnknownFormat))?;
-    parse_key_file(text, passphrase).map_err(in_file)
+    parse_key_file_bytes(&bytes, passphrase).map_err(in_file)
 }

@@ -7,7 +7,9 @@
 //!   sniffed from the text, with their comment ([`LoadedKey`]): OpenSSH
 //!   (`openssh-key-v1`, plain or bcrypt-encrypted), PEM PKCS#1 `RSA PRIVATE KEY` and SEC1
 //!   `EC PRIVATE KEY` (plain or OpenSSL's legacy `Proc-Type: 4,ENCRYPTED`), PKCS#8
-//!   `PRIVATE KEY` and `ENCRYPTED PRIVATE KEY` (PBES2), and PuTTY `.ppk` versions 2 and 3.
+//!   `PRIVATE KEY` and `ENCRYPTED PRIVATE KEY` (PBES2), PuTTY `.ppk` versions 2 and 3, and
+//!   ssh.com (SECSH) RSA keys; [`parse_key_file_bytes`] also reads the binary DER forms
+//!   (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1) that `openssl … -outform DER` writes.
 //!   [`parse_private_key`] and [`load_private_key`] are the same without the comment.
 //! - [`openssh`]: the OpenSSH private key format alone, and public key lines
 //!   (`type base64 comment`).
@@ -50,6 +52,7 @@ pub mod openssh;
 mod openssh_write;
 mod ppk;
 mod public;
+mod sshcom;
 mod write;
 
 use core::fmt;
@@ -60,7 +63,8 @@ pub use der_keys::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_MEMORY};
 pub use fingerprint::{FingerprintHash, fingerprint, key_bits, key_label, randomart};
 pub use generate::{DEFAULT_RSA_BITS, KeyKind, generate_key};
 pub use key_file::{
-    KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, public_key_of_key_file,
+    KeyFileFormat, LoadError, LoadedKey, load_key_file, parse_key_file, parse_key_file_bytes,
+    public_key_of_key_file,
 };
 pub use known_hosts::{HostKeyStatus, KnownHosts, host_pattern};
 pub use known_hosts_edit::{append_known_host, append_known_host_names};

@@ -21,7 +21,7 @@ pub(crate) const MAGIC: &[u8] = b"openssh-key-v1\0";
 /// The block size of the `none` cipher: the private section is padded to a multiple of it.
 pub(crate) const NONE_BLOCK_SIZE: usize = 8;
 /// Key files larger than this are refused by [`load_private_key`] (real ones are < 4 KiB).
-const MAX_KEY_FILE: u64 = 1 << 20;
+pub(crate) const MAX_KEY_FILE: u64 = 1 << 20;
 /// Key type names in messages are cut to this many characters.
 const MAX_NAME_IN_MESSAGE: usize = 64;
 

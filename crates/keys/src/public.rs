@@ -8,6 +8,7 @@ use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, UintRef};
 use der::{Decode, Encode};
 use pkcs8::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use seashell_proto::keys::PublicKey;
+use zeroize::Zeroizing;
 
 use crate::KeyFileError;
 use crate::armor;
@@ -79,14 +80,27 @@ pub fn parse_public_key_file(text: &str) -> Result<(PublicKey, String), KeyFileE
 }
 
 fn parse_rfc4716(text: &str) -> Result<(PublicKey, String), KeyFileError> {
-    let mut lines = text.lines().skip(1);
+    let (blob, comment) = decode_rfc4716(text, RFC4716_END)?;
+    let key = blob_to_key(&blob)?;
+    Ok((key, comment))
+}
+
+/// Decodes an RFC 4716-style armored block (the begin line, `Tag: value` headers with `\`
+/// continuation lines, base64 up to `end_line`): its bytes (wiped on drop) and the value of
+/// its `Comment` header without the quotes (empty if none). ssh.com private keys use the
+/// same armor.
+pub(crate) fn decode_rfc4716(
+    text: &str,
+    end_line: &str,
+) -> Result<(Zeroizing<Vec<u8>>, String), KeyFileError> {
+    let mut lines = text.trim_start().lines().skip(1);
     let mut comment = String::new();
-    let mut b64 = String::new();
+    let mut b64 = Zeroizing::new(String::new());
     let mut headers = 0;
     let mut ended = false;
     while let Some(line) = lines.next() {
         let line = line.trim();
-        if line == RFC4716_END {
+        if line == end_line {
             ended = true;
             break;
         }
@@ -121,8 +135,7 @@ fn parse_rfc4716(text: &str) -> Result<(PublicKey, String), KeyFileError> {
         return Err(KeyFileError::Malformed("RFC 4716 end line"));
     }
     let blob = Base64::decode_vec(&b64).map_err(|_| KeyFileError::Malformed("RFC 4716 base64"))?;
-    let key = blob_to_key(&blob)?;
-    Ok((key, comment))
+    Ok((Zeroizing::new(blob), comment))
 }
 
 fn blob_to_key(blob: &[u8]) -> Result<PublicKey, KeyFileError> {

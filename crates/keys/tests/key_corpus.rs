@@ -162,7 +162,12 @@ fn puttygen_variants(dir: &Path, name: &str, base: &Path, public: &PublicKey) ->
         ("openssh", "private-openssh", None, None),
         ("openssh-enc", "private-openssh", None, Some(PASS)),
         ("openssh-new-enc", "private-openssh-new", None, Some(PASS)),
+        ("sshcom", "private-sshcom", None, None),
+        ("sshcom-enc", "private-sshcom", None, Some(PASS)),
     ] {
+        if output == "private-sshcom" && !name.starts_with("rsa") {
+            continue; // puttygen writes only RSA and DSA keys in the ssh.com format.
+        }
         if name == "ed25519" && suffix == "openssh" {
             continue; // The same as the unencrypted OpenSSH input: puttygen refuses a no-op.
         }
@@ -191,11 +196,15 @@ fn puttygen_variants(dir: &Path, name: &str, base: &Path, public: &PublicKey) ->
             ("private-openssh", _) if name == "ed25519" => KeyFileFormat::OpenSsh,
             ("private-openssh", _) if name.starts_with("rsa") => KeyFileFormat::Pkcs1,
             ("private-openssh", _) => KeyFileFormat::Sec1,
+            ("private-sshcom", _) => KeyFileFormat::SshCom,
             _ => KeyFileFormat::OpenSsh,
         };
         let keeps_comment = matches!(
             format,
-            KeyFileFormat::PuttyV2 | KeyFileFormat::PuttyV3 | KeyFileFormat::OpenSsh
+            KeyFileFormat::PuttyV2
+                | KeyFileFormat::PuttyV3
+                | KeyFileFormat::OpenSsh
+                | KeyFileFormat::SshCom
         );
         out.push(Entry {
             path,
@@ -217,7 +226,12 @@ fn openssl_variants(dir: &Path, name: &str, pem: &Path, public: &PublicKey) -> V
     } else {
         KeyFileFormat::Sec1
     };
-    let variants: [(&str, &[&str], bool, KeyFileFormat); 9] = [
+    let traditional_der: &[&str] = if name.starts_with("rsa") {
+        &["rsa", "-traditional", "-outform", "DER"]
+    } else {
+        &["ec", "-outform", "DER"]
+    };
+    let variants: [(&str, &[&str], bool, KeyFileFormat); 12] = [
         ("pkcs8", &["pkey"], false, KeyFileFormat::Pkcs8),
         ("traditional", &["pkey", "-traditional"], false, traditional),
         (
@@ -268,6 +282,20 @@ fn openssl_variants(dir: &Path, name: &str, pem: &Path, public: &PublicKey) -> V
             &["pkey", "-traditional", "-des3"],
             true,
             traditional,
+        ),
+        // Binary DER files (no armor).
+        (
+            "der-pkcs8",
+            &["pkcs8", "-topk8", "-outform", "DER"],
+            false,
+            KeyFileFormat::Pkcs8,
+        ),
+        ("der-traditional", traditional_der, false, traditional),
+        (
+            "der-pbes2-aes256",
+            &["pkcs8", "-topk8", "-outform", "DER", "-v2", "aes256"],
+            true,
+            KeyFileFormat::Pkcs8,
         ),
     ];
     for (suffix, args, encrypted, format) in variants {
@@ -331,6 +359,37 @@ fn openssl_native(dir: &Path) -> Vec<Entry> {
         } else {
             KeyFileFormat::Pkcs8
         };
+        // The same key as binary DER: as it is (`pkey -outform DER`) and encrypted PKCS#8.
+        let der = PathBuf::from(format!("{}-der", source.display()));
+        run(Command::new("openssl")
+            .args(["pkey", "-outform", "DER", "-in"])
+            .arg(&source)
+            .arg("-out")
+            .arg(&der));
+        chmod600(&der);
+        let der_enc = PathBuf::from(format!("{}-der-enc", source.display()));
+        run(Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-outform", "DER", "-v2", "aes256"])
+            .args(["-passout", &passout, "-in"])
+            .arg(&source)
+            .arg("-out")
+            .arg(&der_enc));
+        chmod600(&der_enc);
+        for (path, passphrase) in [(der, None), (der_enc, Some(PASS))] {
+            out.push(Entry {
+                path,
+                passphrase,
+                public: public.clone(),
+                comment: None,
+                // OpenSSL writes SEC1 for EC keys and PKCS#8 for Ed25519 (which has no
+                // other DER form).
+                format: if passphrase.is_some() {
+                    KeyFileFormat::Pkcs8
+                } else {
+                    plain_format
+                },
+            });
+        }
         out.push(Entry {
             path: source,
             passphrase: None,
