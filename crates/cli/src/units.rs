@@ -6,34 +6,7 @@ use std::time::Duration;
 /// OpenSSH's time format: a number of seconds, or number+unit groups (`s`, `m`, `h`, `d`,
 /// `w`, either case), like `90`, `1m30s`, `1w1d1s`.
 pub fn parse_time(text: &str) -> Option<Duration> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    let mut num: Option<u64> = None;
-    for c in text.chars() {
-        if let Some(d) = c.to_digit(10) {
-            num = Some(
-                num.unwrap_or(0)
-                    .checked_mul(10)?
-                    .checked_add(u64::from(d))?,
-            );
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return None,
-        };
-        total = total.checked_add(num.take()?.checked_mul(unit)?)?;
-    }
-    if let Some(n) = num {
-        total = total.checked_add(n)?;
-    }
-    Some(Duration::from_secs(total))
+    seashell_proto::config::convtime(text).map(Duration::from_secs)
 }
 
 /// A size: `N`, `NK`, `NM` or `NG` (powers of 1024, either case).

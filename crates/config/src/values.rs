@@ -205,31 +205,7 @@ impl EscapeChar {
 /// OpenSSH's time format (`convtime`): seconds, or numbers with `s`, `m`, `h`, `d`, `w`
 /// units added up (`1h30m`). `None` for a malformed or too large value.
 pub fn parse_time(s: &str) -> Option<u32> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let mult: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            'w' => 604800,
-            _ => return None,
-        };
-        let n: u64 = num.parse().ok()?;
-        total = total.checked_add(n.checked_mul(mult)?)?;
-        num.clear();
-    }
-    if !num.is_empty() {
-        total = total.checked_add(num.parse().ok()?)?;
-    }
+    let total = seashell_proto::config::convtime(s)?;
     u32::try_from(total).ok().filter(|t| *t <= i32::MAX as u32)
 }
 

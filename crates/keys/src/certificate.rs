@@ -203,30 +203,7 @@ fn parse_time(s: &str, now: u64) -> Option<u64> {
 
 /// `52w1d3h`: a sum of numbers with units (s, m, h, d, w; none is seconds).
 fn parse_relative(s: &str) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    let mut n: Option<u64> = None;
-    for c in s.chars() {
-        if let Some(d) = c.to_digit(10) {
-            n = Some(n.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(d))?);
-            continue;
-        }
-        let unit = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return None,
-        };
-        total = total.checked_add(n.take()?.checked_mul(unit)?)?;
-    }
-    if let Some(rest) = n {
-        total = total.checked_add(rest)?;
-    }
-    Some(total)
+    seashell_proto::config::convtime(s)
 }
 
 /// An absolute time as `ssh-keygen -V` and `expiry-time=` write it: `YYYYMMDD`,

@@ -4,7 +4,7 @@ mod server;
 mod spec;
 
 pub use server::ServerConfig;
-pub use spec::{AlgorithmSlot, apply_algorithm_spec, wildcard_match};
+pub use spec::{AlgorithmSlot, apply_algorithm_spec, convtime, wildcard_match};
 
 use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, Error};

@@ -169,6 +169,40 @@ pub fn apply_algorithm_spec(
     Ok(out)
 }
 
+/// OpenSSH's time format (`convtime`): a number of seconds, or number+unit groups added up
+/// (`s`, `m`, `h`, `d`, `w`, either case), like `90`, `1m30s`, `1w1d1s`. `None` for an empty,
+/// malformed or overflowing value.
+pub fn convtime(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut num: Option<u64> = None;
+    for c in text.chars() {
+        if let Some(d) = c.to_digit(10) {
+            num = Some(
+                num.unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(u64::from(d))?,
+            );
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return None,
+        };
+        total = total.checked_add(num.take()?.checked_mul(unit)?)?;
+    }
+    if let Some(n) = num {
+        total = total.checked_add(n)?;
+    }
+    Some(total)
+}
+
 /// `*` and `?` glob matching (OpenSSH `match_pattern`).
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
