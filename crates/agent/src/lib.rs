@@ -16,6 +16,15 @@
 //!
 //! Sockets belong to the caller: `seashell-adapter` drives a [`Client`] over `SSH_AUTH_SOCK`,
 //! and the `seashell agent` command serves a [`KeyStore`].
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod client;
 mod error;
