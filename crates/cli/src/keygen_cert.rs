@@ -9,6 +9,7 @@
 //! seashell keygen -H [-f known_hosts]                           hash host names
 //! ```
 
+use crate::keygen::Opts;
 use seashell_keys::certificate::{describe_certificate, format_validity, parse_validity};
 use seashell_keys::known_hosts_edit::{find_host_lines, hash_known_hosts, remove_host_lines};
 use seashell_keys::openssh::format_public_key_line;
@@ -42,79 +43,46 @@ struct CertArgs {
     files: Vec<PathBuf>,
 }
 
-/// Runs the operation if `args` ask for one of these (`-s`, `-L`, `-F`, `-R`, `-H`);
-/// `None` otherwise, so the caller handles them.
-pub fn main(args: &[String]) -> Option<ExitCode> {
-    let ours = args.iter().any(|a| {
-        a.starts_with('-')
-            && !a.starts_with("--")
-            && a.chars()
-                .skip(1)
-                .take_while(|c| !"fEIOnVz".contains(*c))
-                .any(|c| "sLFRH".contains(c))
-    });
-    if !ours {
-        return None;
-    }
-    let result = parse(args).and_then(|a| run(&a));
-    Some(match result {
+/// Whether `opts` ask for one of these operations (`-s`, `-L`, `-F`, `-R`, `-H`).
+pub fn wanted(opts: &Opts) -> bool {
+    "sLFRH".chars().any(|c| opts.has(c))
+}
+
+/// Runs the operation `opts` ask for ([`wanted`]).
+pub fn main(opts: &Opts) -> ExitCode {
+    match from_opts(opts).and_then(|a| run(&a)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(255)
         }
-    })
+    }
 }
 
-/// Parses clustered short flags with attached or separate values.
-fn parse(args: &[String]) -> Result<CertArgs, String> {
-    let mut a = CertArgs::default();
-    let mut i = 0;
-    while let Some(arg) = args.get(i) {
-        i += 1;
-        let Some(flags) = arg.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            a.files.push(PathBuf::from(arg));
-            continue;
-        };
-        for (at, c) in flags.char_indices() {
-            match c {
-                'h' => a.host = true,
-                'L' => a.show = true,
-                'H' => a.hash = true,
-                's' | 'I' | 'n' | 'V' | 'z' | 'O' | 'f' | 'F' | 'R' => {
-                    let rest = flags.get(at + c.len_utf8()..).unwrap_or_default();
-                    let value = if rest.is_empty() {
-                        i += 1;
-                        args.get(i - 1)
-                            .cloned()
-                            .ok_or_else(|| format!("option -{c} needs a value\n{USAGE}"))?
-                    } else {
-                        rest.to_owned()
-                    };
-                    match c {
-                        's' => a.ca = Some(value.into()),
-                        'I' => a.identity = Some(value),
-                        'n' => a.principals = Some(value),
-                        'V' => a.validity = Some(value),
-                        'z' => {
-                            a.serial = Some(
-                                value
-                                    .parse()
-                                    .map_err(|_| format!("Invalid serial number \"{value}\""))?,
-                            );
-                        }
-                        'O' => a.options.push(value),
-                        'f' => a.file = Some(value.into()),
-                        'F' => a.find = Some(value),
-                        _ => a.remove = Some(value),
-                    }
-                    break;
-                }
-                _ => return Err(format!("unknown option -- {c}\n{USAGE}")),
-            }
-        }
-    }
-    Ok(a)
+/// The operation's settings from the command line `keygen::parse` read.
+fn from_opts(o: &Opts) -> Result<CertArgs, String> {
+    let serial = match o.value('z') {
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| format!("Invalid serial number \"{v}\""))?,
+        ),
+        None => None,
+    };
+    Ok(CertArgs {
+        ca: o.value('s').map(PathBuf::from),
+        identity: o.value('I').map(str::to_owned),
+        host: o.has('h'),
+        principals: o.value('n').map(str::to_owned),
+        validity: o.value('V').map(str::to_owned),
+        serial,
+        options: o.values('O').map(str::to_owned).collect(),
+        show: o.has('L'),
+        find: o.value('F').map(str::to_owned),
+        remove: o.value('R').map(str::to_owned),
+        hash: o.has('H'),
+        file: o.value('f').map(PathBuf::from),
+        files: o.operands().iter().map(PathBuf::from).collect(),
+    })
 }
 
 fn run(a: &CertArgs) -> Result<ExitCode, String> {
@@ -388,17 +356,22 @@ mod tests {
 
     #[test]
     fn parses_signing_flags() {
-        let a = parse(&args(&[
+        let opts = crate::keygen::parse(&args(&[
             "-s", "ca", "-I", "id", "-hn", "a,b", "-V+1d", "-O", "no-pty", "-z", "9", "k.pub",
         ]))
         .unwrap();
+        assert!(wanted(&opts));
+        let a = from_opts(&opts).unwrap();
         assert_eq!(a.ca, Some(PathBuf::from("ca")));
         assert!(a.host);
         assert_eq!(a.principals.as_deref(), Some("a,b"));
         assert_eq!(a.validity.as_deref(), Some("+1d"));
         assert_eq!(a.serial, Some(9));
         assert_eq!(a.files, [PathBuf::from("k.pub")]);
-        assert!(main(&args(&["-l", "-f", "x"])).is_none());
+        assert_eq!(a.options, ["no-pty"]);
+        assert!(!wanted(
+            &crate::keygen::parse(&args(&["-l", "-f", "x"])).unwrap()
+        ));
         assert_eq!(
             cert_path(Path::new("/a/id.pub")),
             PathBuf::from("/a/id-cert.pub")

@@ -166,10 +166,6 @@ pub(crate) type Outcome = Result<String, Failure>;
 
 /// Runs `seashell keygen ARGS`.
 pub fn main(args: &[String]) -> ExitCode {
-    // Certificates (-s, -L) and known_hosts editing (-F, -R, -H).
-    if let Some(code) = crate::keygen_cert::main(args) {
-        return code;
-    }
     let opts = match parse(args) {
         Ok(o) => o,
         Err(e) => {
@@ -177,6 +173,10 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Certificates (-s, -L) and known_hosts editing (-F, -R, -H).
+    if crate::keygen_cert::wanted(&opts) {
+        return crate::keygen_cert::main(&opts);
+    }
     let not_yet = |what: &str| -> Outcome {
         Err(Failure::status1(format!(
             "seashell keygen: {what} is not supported yet"
