@@ -55,7 +55,7 @@ pub use frame::{DEFAULT_MAX_PACKET, FrameError, Framer, frame};
 pub use request::{Request, fxp};
 pub use response::{NameEntry, Response};
 pub use status::StatusCode;
-pub use wire::{DecodeError, EncodeError, bytes_path, lossy, path_bytes};
+pub use wire::{DecodeError, EncodeError, ExtensionPair, bytes_path, lossy, path_bytes};
 
 /// The protocol version this crate speaks.
 pub const SFTP_VERSION: u32 = 3;

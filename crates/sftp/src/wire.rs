@@ -70,6 +70,9 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
+/// An extension `(name, data)` pair (INIT, VERSION, attributes).
+pub type ExtensionPair = (Vec<u8>, Vec<u8>);
+
 /// A cursor over a packet payload.
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
@@ -218,7 +221,7 @@ pub(crate) fn read_pairs(
     r: &mut Reader<'_>,
     what: &'static str,
     count: u32,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DecodeError> {
+) -> Result<Vec<ExtensionPair>, DecodeError> {
     let mut out = Vec::new();
     for _ in 0..count {
         let name = r.string(what)?;
@@ -232,7 +235,7 @@ pub(crate) fn read_pairs(
 pub(crate) fn read_pairs_to_end(
     r: &mut Reader<'_>,
     what: &'static str,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DecodeError> {
+) -> Result<Vec<ExtensionPair>, DecodeError> {
     let mut out = Vec::new();
     while r.remaining() > 0 {
         let name = r.string(what)?;
@@ -243,7 +246,7 @@ pub(crate) fn read_pairs_to_end(
 }
 
 /// Writes `(name, data)` pairs with no count.
-pub(crate) fn write_pairs(w: &mut Writer, pairs: &[(Vec<u8>, Vec<u8>)]) {
+pub(crate) fn write_pairs(w: &mut Writer, pairs: &[ExtensionPair]) {
     for (n, d) in pairs {
         w.string(n).string(d);
     }
