@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use seashell_sftp::{
     ExtendedRequest, FileAttributes, Framer, Limits, OpenFlags, Request, Response, StatVfs,
-    StatusCode, path_bytes,
+    StatusCode, UsersGroups, path_bytes,
 };
 
 struct Server {
@@ -273,5 +273,118 @@ fn openssh_sftp_server_session() {
     match s.call(|id| Request::Stat { id, path: fpath }) {
         Response::Status { code, .. } => assert_eq!(code, StatusCode::NoSuchFile),
         other => panic!("STAT after REMOVE: {other:?}"),
+    }
+}
+
+/// One NAME entry expected; its file name.
+fn single_name(r: Response) -> Vec<u8> {
+    match r {
+        Response::Name { mut entries, .. } if entries.len() == 1 => entries.remove(0).filename,
+        other => panic!("expected one NAME entry, got {other:?}"),
+    }
+}
+
+#[test]
+fn openssh_sftp_server_extensions() {
+    let Some(mut s) = Server::spawn() else {
+        return;
+    };
+    s.send(&Request::Init {
+        version: 3,
+        extensions: vec![],
+    });
+    assert!(matches!(s.recv(), Response::Version { version: 3, .. }));
+    let dir = tempfile::tempdir().unwrap();
+    let content = b"copy me, link me".to_vec();
+    std::fs::write(dir.path().join("src"), &content).unwrap();
+    let p = |name: &str| path_bytes(&dir.path().join(name));
+    let ext = |request: ExtendedRequest| move |id| Request::Extended { id, request };
+
+    // posix-rename@openssh.com, then hardlink@openssh.com.
+    s.ok(ext(ExtendedRequest::PosixRename {
+        old: p("src"),
+        new: p("renamed"),
+    }));
+    s.ok(ext(ExtendedRequest::Hardlink {
+        old: p("renamed"),
+        new: p("linked"),
+    }));
+    assert_eq!(std::fs::read(dir.path().join("linked")).unwrap(), content);
+
+    // lsetstat@openssh.com: permissions.
+    s.ok(ext(ExtendedRequest::LSetStat {
+        path: p("linked"),
+        attrs: FileAttributes {
+            permissions: Some(0o640),
+            ..Default::default()
+        },
+    }));
+    let attrs = match s.call(|id| Request::Lstat {
+        id,
+        path: p("linked"),
+    }) {
+        Response::Attrs { attrs, .. } => attrs,
+        other => panic!("LSTAT: {other:?}"),
+    };
+    assert_eq!(attrs.permissions.map(|m| m & 0o777), Some(0o640));
+
+    // copy-data between two handles (length 0: to end of file), fsync and fstatvfs.
+    let rh = s.handle(|id| Request::Open {
+        id,
+        filename: p("renamed"),
+        flags: OpenFlags::READ,
+        attrs: FileAttributes::default(),
+    });
+    let wh = s.handle(|id| Request::Open {
+        id,
+        filename: p("copy"),
+        flags: OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::EXCL,
+        attrs: FileAttributes::default(),
+    });
+    s.ok(ext(ExtendedRequest::CopyData {
+        read_handle: rh.clone(),
+        read_offset: 0,
+        length: 0,
+        write_handle: wh.clone(),
+        write_offset: 0,
+    }));
+    s.ok(ext(ExtendedRequest::Fsync { handle: wh.clone() }));
+    match s.call(ext(ExtendedRequest::FStatVfs { handle: wh.clone() })) {
+        Response::ExtendedReply { data, .. } => {
+            assert!(StatVfs::decode(&data).unwrap().bsize > 0)
+        }
+        other => panic!("fstatvfs: {other:?}"),
+    }
+    s.ok(|id| Request::Close { id, handle: rh });
+    s.ok(|id| Request::Close { id, handle: wh });
+    assert_eq!(std::fs::read(dir.path().join("copy")).unwrap(), content);
+
+    // expand-path@openssh.com of the directory itself.
+    let expanded = single_name(s.call(ext(ExtendedRequest::ExpandPath { path: p(".") })));
+    assert!(expanded.starts_with(b"/"));
+
+    // users-groups-by-id@openssh.com for our own ids, then home-directory of our name.
+    let (uid, gid) = attrs.uid_gid.unwrap();
+    let names = match s.call(ext(ExtendedRequest::UsersGroupsById {
+        uids: vec![uid],
+        gids: vec![gid],
+    })) {
+        Response::ExtendedReply { data, .. } => UsersGroups::decode(&data).unwrap(),
+        other => panic!("users-groups-by-id: {other:?}"),
+    };
+    assert_eq!((names.users.len(), names.groups.len()), (1, 1));
+    assert!(!names.users[0].is_empty());
+    let home = single_name(s.call(ext(ExtendedRequest::HomeDirectory {
+        username: names.users[0].clone(),
+    })));
+    assert!(home.starts_with(b"/"));
+
+    // An extension the server does not know: SSH_FX_OP_UNSUPPORTED.
+    match s.call(ext(ExtendedRequest::Unknown {
+        name: b"nonexistent@seashell".to_vec(),
+        data: vec![1, 2, 3],
+    })) {
+        Response::Status { code, .. } => assert_eq!(code, StatusCode::OpUnsupported),
+        other => panic!("unknown extension: {other:?}"),
     }
 }
