@@ -48,6 +48,8 @@ pub mod proxy_protocol;
 mod pump;
 mod server;
 mod server_channel;
+pub mod sftp;
+pub mod sftp_serve;
 mod shared;
 mod socks;
 pub mod ssh_config;

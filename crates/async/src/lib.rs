@@ -38,6 +38,7 @@ mod forward;
 mod runtime;
 mod server;
 mod session;
+pub mod sftp;
 
 pub use channel::{Channel, Stderr};
 pub use client::Client;

@@ -26,6 +26,7 @@ mod forward;
 mod io_loop;
 mod server;
 mod session;
+pub mod sftp;
 pub mod stream;
 
 pub use channel::{Channel, Stderr};

@@ -39,10 +39,12 @@
 )]
 
 mod attrs;
+pub mod client;
 mod ext;
 mod frame;
 mod request;
 mod response;
+pub mod server;
 mod status;
 mod wire;
 

@@ -1,0 +1,1 @@
+//! SFTP over an async session (being built for issue 13).

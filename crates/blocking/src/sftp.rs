@@ -1,0 +1,1 @@
+//! SFTP over a blocking session (being built for issue 13).
