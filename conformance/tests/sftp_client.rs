@@ -469,13 +469,14 @@ fn file_random_access_matches_a_local_model() {
             let at = next(model.len() as u64 + 1000) as usize;
             let len = next(if round % 10 == 0 { 600_000 } else { 5000 }) as usize + 1;
             assert_eq!(f.seek(SeekFrom::Start(at as u64)).unwrap(), at as u64);
-            if next(2) == 0 {
+            let end = if next(2) == 0 {
                 let data = pattern(round, len);
                 f.write_all(&data).unwrap();
                 if model.len() < at + len {
                     model.resize(at + len, 0);
                 }
                 model[at..at + len].copy_from_slice(&data);
+                at + len
             } else {
                 let mut buf = vec![0; len];
                 let mut n = 0;
@@ -493,11 +494,10 @@ fn file_random_access_matches_a_local_model() {
                     &buf[..n] == want,
                     "read of {len} at {at} differs (round {round})"
                 );
-            }
-            assert_eq!(
-                f.stream_position().unwrap(),
-                f.seek(SeekFrom::Current(0)).unwrap()
-            );
+                at + n
+            };
+            assert_eq!(f.stream_position().unwrap(), end as u64);
+            assert_eq!(f.seek(SeekFrom::Current(1)).unwrap(), end as u64 + 1);
         }
         assert_eq!(f.seek(SeekFrom::End(-10)).unwrap(), model.len() as u64 - 10);
         let mut tail = Vec::new();

@@ -479,7 +479,7 @@ fn local_mode(meta: &fs::Metadata) -> u32 {
 
 /// What `-p` sets on the remote side: mode and times of the local file.
 fn local_attrs(meta: &fs::Metadata) -> FileAttributes {
-    let secs = |t: io::Result<std::time::SystemTime>| t.map_or(0, |t| super::types::epoch_secs(t));
+    let secs = |t: io::Result<std::time::SystemTime>| t.map_or(0, super::types::epoch_secs);
     FileAttributes {
         permissions: Some(local_mode(meta)),
         atime_mtime: Some((secs(meta.accessed()), secs(meta.modified()))),
