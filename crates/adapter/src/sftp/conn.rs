@@ -32,8 +32,10 @@ pub(crate) struct Conn {
 #[derive(Debug)]
 struct State {
     engine: ClientEngine,
-    /// Bytes taken from the engine and not yet accepted by the channel.
+    /// Bytes taken from the engine; those from `out_at` on are not yet accepted by the
+    /// channel.
     out: Vec<u8>,
+    out_at: usize,
     /// Waiters by request id.
     waiters: HashMap<u32, Waker>,
     /// Waiters for room in the request table.
@@ -50,6 +52,7 @@ impl Conn {
             state: Mutex::new(State {
                 engine: ClientEngine::new(config),
                 out: Vec::new(),
+                out_at: 0,
                 waiters: HashMap::new(),
                 room: WakerSet::default(),
                 others: WakerSet::default(),
@@ -274,12 +277,15 @@ impl Conn {
     /// Hands queued bytes to the channel as far as its window allows (pending parts stay
     /// queued; `cx` is woken when the window opens).
     fn write_out(&self, st: &mut State, cx: &mut Context<'_>) -> io::Result<()> {
+        // Compact once most of the buffer is written (amortised: no memmove per write).
+        if st.out_at > 0 && st.out_at * 2 >= st.out.len() {
+            st.out.drain(..st.out_at);
+            st.out_at = 0;
+        }
         st.engine.take_output(&mut st.out);
-        while !st.out.is_empty() {
-            match self.channel.poll_write(cx, false, &st.out) {
-                Poll::Ready(Ok(n)) => {
-                    st.out.drain(..n.min(st.out.len()));
-                }
+        while let Some(rest) = st.out.get(st.out_at..).filter(|r| !r.is_empty()) {
+            match self.channel.poll_write(cx, false, rest) {
+                Poll::Ready(Ok(n)) => st.out_at += n.min(rest.len()),
                 Poll::Ready(Err(e)) => {
                     st.engine.on_closed();
                     st.wake_all();
@@ -287,6 +293,10 @@ impl Conn {
                 }
                 Poll::Pending => break,
             }
+        }
+        if st.out_at == st.out.len() {
+            st.out.clear();
+            st.out_at = 0;
         }
         Ok(())
     }
