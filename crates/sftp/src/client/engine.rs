@@ -1,6 +1,6 @@
 //! [`ClientEngine`]: the client side of one SFTP session as a state machine over bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::ext::ExtendedRequest;
 use crate::frame::{DEFAULT_MAX_PACKET, Framer};
@@ -203,6 +203,7 @@ pub struct ClientEngine {
     held: Vec<u8>,
     server: Option<ServerInfo>,
     slots: HashMap<u32, Slot>,
+    ready: VecDeque<u32>,
     waiting: usize,
     buffered: usize,
     next_id: u32,
@@ -223,6 +224,7 @@ impl ClientEngine {
             held: Vec::new(),
             server: None,
             slots: HashMap::new(),
+            ready: VecDeque::new(),
             waiting: 0,
             buffered: 0,
             next_id: 1,
@@ -303,6 +305,7 @@ impl ClientEngine {
                 *slot = Slot::Ready(reply, payload.len());
                 self.waiting = self.waiting.saturating_sub(1);
                 self.buffered = self.buffered.saturating_add(payload.len());
+                self.note_ready(id);
                 Ok(())
             }
             Slot::Abandoned(expect) => {
@@ -318,6 +321,7 @@ impl ClientEngine {
     fn fail(&mut self, e: ClientError) -> ClientError {
         let e = self.failure.get_or_insert(e).clone();
         self.slots.clear();
+        self.ready.clear();
         self.held.clear();
         self.waiting = 0;
         self.buffered = 0;
@@ -382,6 +386,29 @@ impl ClientEngine {
                 Some(r)
             }
             _ => None,
+        }
+    }
+
+    /// Any reply that arrived and was not taken, oldest first, with its id: for a caller
+    /// that dispatches replies rather than waiting on one id.
+    pub fn take_next_reply(&mut self) -> Option<(u32, Response)> {
+        while let Some(id) = self.ready.pop_front() {
+            if let Some(r) = self.take_reply(id) {
+                return Some((id, r));
+            }
+        }
+        None
+    }
+
+    /// Remembers that `id`'s reply is ready, in arrival order; ids taken by
+    /// [`take_reply`](Self::take_reply) are purged now and then, so the queue stays within
+    /// twice the table.
+    fn note_ready(&mut self, id: u32) {
+        self.ready.push_back(id);
+        if self.ready.len() > self.slots.len().saturating_mul(2).saturating_add(16) {
+            let slots = &self.slots;
+            self.ready
+                .retain(|id| matches!(slots.get(id), Some(Slot::Ready(..))));
         }
     }
 
