@@ -109,6 +109,8 @@ impl Framer {
                     return Err(e);
                 }
                 self.want = usize::try_from(length).unwrap_or(usize::MAX);
+                // Bounded by `max` above; one allocation per packet, not one per chunk.
+                self.body.reserve_exact(self.want);
             }
         }
         let need = self.want.saturating_sub(self.body.len());

@@ -260,7 +260,7 @@ impl ClientEngine {
         }
         while !input.is_empty() {
             let step = match self.framer.feed(&mut input) {
-                Ok(Some(payload)) => self.on_packet(&payload),
+                Ok(Some(payload)) => self.on_packet(payload),
                 Ok(None) => Ok(()),
                 Err(e) => Err(ClientError::Frame(e)),
             };
@@ -271,8 +271,9 @@ impl ClientEngine {
         Ok(())
     }
 
-    fn on_packet(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        let reply = Response::decode(payload).map_err(ClientError::Decode)?;
+    fn on_packet(&mut self, payload: Vec<u8>) -> Result<(), ClientError> {
+        let size = payload.len();
+        let reply = Response::decode_owned(payload).map_err(ClientError::Decode)?;
         let Some(id) = reply.id() else {
             let Response::Version {
                 version,
@@ -302,9 +303,9 @@ impl ClientEngine {
             Slot::Ready(..) => Err(ClientError::DuplicateReply(id)),
             Slot::Waiting(expect) => {
                 expect.check(id, &reply)?;
-                *slot = Slot::Ready(reply, payload.len());
+                *slot = Slot::Ready(reply, size);
                 self.waiting = self.waiting.saturating_sub(1);
-                self.buffered = self.buffered.saturating_add(payload.len());
+                self.buffered = self.buffered.saturating_add(size);
                 self.note_ready(id);
                 Ok(())
             }
