@@ -353,7 +353,12 @@ impl ClientEngine {
             return Err(e.clone());
         }
         let expect = Expect::of(&request).ok_or(ClientError::NotARequest)?;
-        if self.slots.len() >= self.config.max_in_flight {
+        // Ids are u32: the table can never hold them all (the id search below ends).
+        let cap = self
+            .config
+            .max_in_flight
+            .min(usize::try_from(u32::MAX).unwrap_or(usize::MAX));
+        if self.slots.len() >= cap {
             return Err(ClientError::TooManyInFlight {
                 max: self.config.max_in_flight,
             });
