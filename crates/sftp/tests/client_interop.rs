@@ -38,6 +38,10 @@ impl Pipe {
             eprintln!("skipped: OpenSSH's sftp-server not found at {path}");
             return None;
         }
+        Some(Self::spawn_at(&path))
+    }
+
+    fn spawn_at(path: &str) -> Self {
         let mut child = Command::new(&path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -61,12 +65,12 @@ impl Pipe {
                 }
             }
         });
-        Some(Self {
+        Self {
             child,
             stdin,
             rx,
             out: Vec::new(),
-        })
+        }
     }
 }
 
@@ -436,4 +440,57 @@ fn many_small_requests_pipelined_in_one_flight() {
         assert!(expect_attrs(e.take_reply(*id).unwrap()).unwrap().is_dir());
     }
     assert_eq!(e.buffered_bytes(), 0);
+}
+
+/// OpenSSH 10's `sftp-server` (`SEASHELL_OPENSSH10` or `/opt/openssh10`, as the conformance
+/// matrix finds it; skipped when not installed): its extensions, sizing and a transfer.
+#[test]
+fn openssh10_sftp_server_transfer() {
+    let dir10 = std::env::var("SEASHELL_OPENSSH10").unwrap_or_else(|_| "/opt/openssh10".into());
+    let path = format!("{dir10}/usr/lib/openssh/sftp-server");
+    if !std::path::Path::new(&path).exists() {
+        eprintln!("skipped: OpenSSH 10's sftp-server not found at {path}");
+        return;
+    }
+    let mut p = Pipe::spawn_at(&path);
+    let mut e = ClientEngine::new(ClientConfig::default());
+    let limits = expect_limits(call(
+        &mut e,
+        &mut p,
+        Request::Extended {
+            id: 0,
+            request: ExtendedRequest::Limits,
+        },
+    ))
+    .unwrap();
+    let server = e.server().unwrap();
+    for name in [
+        extension_names::COPY_DATA,
+        extension_names::HOME_DIRECTORY,
+        extension_names::USERS_GROUPS_BY_ID,
+        extension_names::EXPAND_PATH,
+    ] {
+        assert!(server.has_extension(name), "{name}");
+    }
+    let chunk = read_chunk(Some(&limits), e.config().max_packet);
+    assert_eq!(chunk, 261_120);
+    let dir = tempfile::tempdir().unwrap();
+    let data = random_bytes(8 * 1024 * 1024 + 1, 21);
+    let h = open(
+        &mut e,
+        &mut p,
+        &join(dir.path(), "f"),
+        OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::TRUNC,
+    );
+    upload(&mut e, &mut p, &h, 0, &data, write_chunk(Some(&limits)), 64).unwrap();
+    close(&mut e, &mut p, h);
+    let h = open(&mut e, &mut p, &join(dir.path(), "f"), OpenFlags::READ);
+    let mut got = Vec::new();
+    let pipeline = ReadPipeline::new(0, None, chunk, 64, ReadMode::InOrder);
+    download(&mut e, &mut p, &h, pipeline, ReadMode::InOrder, |_, b| {
+        got.extend_from_slice(b)
+    })
+    .unwrap();
+    close(&mut e, &mut p, h);
+    assert!(got == data);
 }
