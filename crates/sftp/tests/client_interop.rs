@@ -42,7 +42,7 @@ impl Pipe {
     }
 
     fn spawn_at(path: &str) -> Self {
-        let mut child = Command::new(&path)
+        let mut child = Command::new(path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
