@@ -605,6 +605,26 @@ fn expect_functions_give_typed_results() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    /// `Response::decode_owned` (DATA kept in place) agrees with `decode` on any payload,
+    /// DATA-shaped or not.
+    #[test]
+    fn decode_owned_agrees_with_decode(
+        ty in prop_oneof![Just(103u8), any::<u8>()],
+        id in any::<u32>(),
+        len_delta in -3i64..3,
+        body in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut p = vec![ty];
+        p.extend_from_slice(&id.to_be_bytes());
+        let len = (body.len() as i64 + len_delta).max(0) as u32;
+        p.extend_from_slice(&len.to_be_bytes());
+        p.extend_from_slice(&body);
+        for cut in [p.len(), 9.min(p.len()), 5.min(p.len()), 1, 0] {
+            let q = p[..cut].to_vec();
+            prop_assert_eq!(Response::decode_owned(q.clone()), Response::decode(&q));
+        }
+    }
+
     /// Arbitrary server bytes, in arbitrary chunks: never a panic; bounds hold while the
     /// engine lives, and a failed engine holds nothing.
     #[test]

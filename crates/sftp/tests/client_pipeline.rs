@@ -47,6 +47,8 @@ impl Content {
 struct Policy {
     /// Answer each batch in reverse order.
     reverse: bool,
+    /// Answer each batch in a random order.
+    shuffle: bool,
     /// Hold back the lowest-offset READ for this many batches.
     hold_lowest: u32,
     /// Cut reads short at random (to at least one byte).
@@ -180,6 +182,12 @@ impl Pump for FakeServer {
         }
         if self.policy.reverse {
             batch.reverse();
+        }
+        if self.policy.shuffle {
+            for i in (1..batch.len()).rev() {
+                let j = (self.rand() % (i as u64 + 1)) as usize;
+                batch.swap(i, j);
+            }
         }
         for (id, read, write_fail) in batch {
             match read {
@@ -396,6 +404,11 @@ fn out_of_order_short_reads_and_held_replies_both_modes() {
                 ..Policy::default()
             },
             Policy {
+                shuffle: true,
+                short: true,
+                ..Policy::default()
+            },
+            Policy {
                 reverse: true,
                 short: true,
                 hold_lowest: 3,
@@ -596,13 +609,14 @@ proptest! {
         chunk in 1u32..70_000,
         max in 1usize..40,
         reverse in any::<bool>(),
+        shuffle in any::<bool>(),
         short in any::<bool>(),
         hold in 0u32..4,
         in_order in any::<bool>(),
         seed in any::<u64>(),
     ) {
         let file = random_bytes(size, seed);
-        let policy = Policy { reverse, short, hold_lowest: hold, fail_at: None };
+        let policy = Policy { reverse, shuffle, short, hold_lowest: hold, fail_at: None };
         let mode = if in_order { ReadMode::InOrder } else { ReadMode::Positioned };
         check_download(file, policy, mode, chunk, max, seed);
     }
