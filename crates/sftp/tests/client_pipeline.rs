@@ -621,3 +621,61 @@ proptest! {
         check_download(file, policy, mode, chunk, max, seed);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Sequential WRITEs acknowledged in any order, some failing: the ramp never exceeds
+    /// its cap, `committed` never passes an unacknowledged or failed WRITE, the first
+    /// failure is the one kept, and nothing is issued after it.
+    #[test]
+    fn write_acks_in_any_order(
+        total in 0u64..50_000,
+        chunk in 1u32..5_000,
+        max in 1usize..20,
+        seed in any::<u64>(),
+        fail_one_in in 0u64..40,
+    ) {
+        let mut p = WritePipeline::new(7, Some(total), chunk, max);
+        let mut outstanding: Vec<(u32, u64, u32)> = Vec::new();
+        let mut next_id = 0u32;
+        let mut s = seed | 1;
+        let mut first_error: Option<u64> = None;
+        let mut acked = 0u64;
+        loop {
+            while let Some((o, l)) = p.next_write() {
+                prop_assert!(first_error.is_none());
+                prop_assert!(l <= chunk && o + u64::from(l) <= 7 + total);
+                next_id += 1;
+                p.on_sent(next_id, o, l);
+                outstanding.push((next_id, o, l));
+            }
+            prop_assert!(p.in_flight() <= max);
+            if outstanding.is_empty() {
+                break;
+            }
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            let (id, o, l) = outstanding.swap_remove((s % outstanding.len() as u64) as usize);
+            let fail = fail_one_in != 0 && s % fail_one_in == 0;
+            let reply = if fail {
+                first_error.get_or_insert(o);
+                Err(SftpError::Status { code: StatusCode::Failure, message: String::new() })
+            } else {
+                acked += u64::from(l);
+                Ok(())
+            };
+            prop_assert!(p.on_reply(id, reply));
+            let low = outstanding.iter().map(|r| r.1).min();
+            let mut bound = p.position();
+            if let Some(low) = low { bound = bound.min(low); }
+            if let Some(e) = first_error { bound = bound.min(e); }
+            prop_assert_eq!(p.committed(), bound);
+            prop_assert_eq!(p.acked(), acked);
+        }
+        prop_assert_eq!(p.error_offset(), first_error);
+        prop_assert_eq!(p.is_done(), first_error.is_none());
+        if first_error.is_none() {
+            prop_assert_eq!(p.committed(), 7 + total);
+        }
+    }
+}
