@@ -682,3 +682,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn recycled_buffers_carry_the_next_data_reply() {
+    let mut e = ready(ClientConfig::default());
+    let a = e.send(read(1000)).unwrap();
+    e.feed(&wire(&Response::Data {
+        id: a,
+        data: vec![1; 1000],
+    }))
+    .unwrap();
+    let Some(Response::Data { data, .. }) = e.take_reply(a) else {
+        panic!("expected DATA");
+    };
+    let ptr = data.as_ptr();
+    e.recycle(data);
+    let b = e.send(read(500)).unwrap();
+    // Split, so the body arrives in pieces into the offered buffer.
+    let bytes = wire(&Response::Data {
+        id: b,
+        data: vec![2; 500],
+    });
+    e.feed(&bytes[..100]).unwrap();
+    e.feed(&bytes[100..]).unwrap();
+    let Some(Response::Data { data, .. }) = e.take_reply(b) else {
+        panic!("expected DATA");
+    };
+    assert_eq!(data, vec![2; 500]);
+    assert_eq!(data.as_ptr(), ptr, "the recycled allocation was reused");
+    // Buffers larger than max_packet are not kept; the framer refuses a second offer.
+    e.recycle(Vec::with_capacity(1 << 20));
+    let mut f = Framer::new();
+    assert!(f.offer_buffer(Vec::with_capacity(10)).is_none());
+    assert!(f.offer_buffer(Vec::with_capacity(10)).is_some());
+}

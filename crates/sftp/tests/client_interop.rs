@@ -9,7 +9,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
 
-use client_support::{Pump, call, download, random_bytes, upload};
+use client_support::{Pump, Take, call, download, random_bytes, upload};
 use seashell_sftp::client::{
     ClientConfig, ClientEngine, MAX_CHUNK, ReadMode, ReadPipeline, SftpError, chunk_from_limits,
     expect_attrs, expect_dir_entries, expect_handle, expect_limits, expect_ok, expect_one_name,
@@ -194,10 +194,17 @@ fn pipelined_download_and_upload_32_mib() {
     let mut pipeline = ReadPipeline::new(0, None, chunk, 64, ReadMode::InOrder);
     pipeline.set_size_hint(size);
     let mut got = Vec::new();
-    let (end, stats) = download(&mut e, &mut p, &h, pipeline, ReadMode::InOrder, |o, b| {
-        assert_eq!(o, got.len() as u64);
-        got.extend_from_slice(b);
-    })
+    let (end, stats) = download(
+        &mut e,
+        &mut p,
+        &h,
+        pipeline,
+        Take::of(ReadMode::InOrder),
+        |o, b| {
+            assert_eq!(o, got.len() as u64);
+            got.extend_from_slice(b);
+        },
+    )
     .unwrap();
     assert_eq!(end, data.len() as u64);
     assert!(got == data, "in-order download differs");
@@ -216,7 +223,7 @@ fn pipelined_download_and_upload_32_mib() {
         &mut p,
         &h,
         pipeline,
-        ReadMode::Positioned,
+        Take::of(ReadMode::Positioned),
         |o, b| {
             got[o as usize..o as usize + b.len()].copy_from_slice(b);
         },
@@ -261,9 +268,14 @@ fn resume_download_and_upload_from_an_offset() {
     let from = 1_234_567u64;
     let mut got = Vec::new();
     let pipeline = ReadPipeline::new(from, None, 32_768, 16, ReadMode::InOrder);
-    let (end, _) = download(&mut e, &mut p, &h, pipeline, ReadMode::InOrder, |_, b| {
-        got.extend_from_slice(b)
-    })
+    let (end, _) = download(
+        &mut e,
+        &mut p,
+        &h,
+        pipeline,
+        Take::of(ReadMode::InOrder),
+        |_, b| got.extend_from_slice(b),
+    )
     .unwrap();
     assert_eq!(end, data.len() as u64);
     assert!(got == data[from as usize..]);
@@ -271,9 +283,14 @@ fn resume_download_and_upload_from_an_offset() {
     // A bounded range: exactly `length` bytes, no EOF needed.
     let mut got = Vec::new();
     let pipeline = ReadPipeline::new(100, Some(70_000), 32_768, 16, ReadMode::InOrder);
-    let (end, _) = download(&mut e, &mut p, &h, pipeline, ReadMode::InOrder, |_, b| {
-        got.extend_from_slice(b)
-    })
+    let (end, _) = download(
+        &mut e,
+        &mut p,
+        &h,
+        pipeline,
+        Take::of(ReadMode::InOrder),
+        |_, b| got.extend_from_slice(b),
+    )
     .unwrap();
     assert_eq!(end, 70_100);
     assert!(got == data[100..70_100]);
@@ -487,9 +504,14 @@ fn openssh10_sftp_server_transfer() {
     let h = open(&mut e, &mut p, &join(dir.path(), "f"), OpenFlags::READ);
     let mut got = Vec::new();
     let pipeline = ReadPipeline::new(0, None, chunk, 64, ReadMode::InOrder);
-    download(&mut e, &mut p, &h, pipeline, ReadMode::InOrder, |_, b| {
-        got.extend_from_slice(b)
-    })
+    download(
+        &mut e,
+        &mut p,
+        &h,
+        pipeline,
+        Take::of(ReadMode::InOrder),
+        |_, b| got.extend_from_slice(b),
+    )
     .unwrap();
     close(&mut e, &mut p, h);
     assert!(got == data);

@@ -4,7 +4,7 @@
 
 mod client_support;
 
-use client_support::{Pump, download, random_bytes, upload};
+use client_support::{Pump, Take, download, random_bytes, upload};
 use proptest::prelude::*;
 use seashell_sftp::client::{
     ClientConfig, ClientEngine, FALLBACK_CHUNK, MAX_CHUNK, ReadMode, ReadPipeline, SftpError,
@@ -349,7 +349,7 @@ fn size_hint_keeps_one_request_past_the_known_size() {
         &mut server,
         b"h",
         p,
-        ReadMode::Positioned,
+        Take::of(ReadMode::Positioned),
         |_, _| {},
     )
     .unwrap();
@@ -372,7 +372,7 @@ fn check_download(
     let budget = p.budget();
     let mut got = vec![0u8; file.len()];
     let mut next = 0u64;
-    let (end, stats) = download(&mut e, &mut server, b"h", p, mode, |o, b| {
+    let (end, stats) = download(&mut e, &mut server, b"h", p, Take::of(mode), |o, b| {
         if mode == ReadMode::InOrder {
             assert_eq!(o, next);
             next += b.len() as u64;
@@ -432,9 +432,14 @@ fn a_failed_read_is_reported_and_outstanding_ones_abandoned() {
     let mut e = engine();
     let p = ReadPipeline::new(0, None, 10_000, 32, ReadMode::InOrder);
     let mut delivered = 0;
-    let err = download(&mut e, &mut server, b"h", p, ReadMode::InOrder, |_, b| {
-        delivered += b.len()
-    })
+    let err = download(
+        &mut e,
+        &mut server,
+        b"h",
+        p,
+        Take::of(ReadMode::InOrder),
+        |_, b| delivered += b.len(),
+    )
     .unwrap_err();
     assert_eq!(err.code(), Some(StatusCode::Failure));
     assert!(delivered <= 500_000);
@@ -576,7 +581,7 @@ fn simulated_10_gib_download_stays_bounded() {
     let budget = p.budget();
     assert_eq!(budget, 16_711_680);
     let mut next = 0u64;
-    let (end, stats) = download(&mut e, &mut server, b"h", p, ReadMode::InOrder, |o, b| {
+    let (end, stats) = download(&mut e, &mut server, b"h", p, Take::InOrderPieces, |o, b| {
         assert_eq!(o, next);
         assert_eq!(b[0], (o % 251) as u8);
         assert_eq!(*b.last().unwrap(), ((o + b.len() as u64 - 1) % 251) as u8);

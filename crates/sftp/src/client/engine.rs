@@ -208,7 +208,11 @@ pub struct ClientEngine {
     buffered: usize,
     next_id: u32,
     failure: Option<ClientError>,
+    spare: Vec<Vec<u8>>,
 }
+
+/// Most buffers kept by [`ClientEngine::recycle`].
+const SPARE_BUFFERS: usize = 16;
 
 impl ClientEngine {
     /// A new session; `SSH_FXP_INIT` (version 3, no extensions) is queued for output.
@@ -229,6 +233,7 @@ impl ClientEngine {
             buffered: 0,
             next_id: 1,
             failure: None,
+            spare: Vec::new(),
         }
     }
 
@@ -259,6 +264,11 @@ impl ClientEngine {
             return Err(e.clone());
         }
         while !input.is_empty() {
+            if let Some(buf) = self.spare.pop()
+                && let Some(back) = self.framer.offer_buffer(buf)
+            {
+                self.spare.push(back);
+            }
             let step = match self.framer.feed(&mut input) {
                 Ok(Some(payload)) => self.on_packet(payload),
                 Ok(None) => Ok(()),
@@ -327,6 +337,16 @@ impl ClientEngine {
         self.waiting = 0;
         self.buffered = 0;
         e
+    }
+
+    /// Gives back a buffer the caller is done with (the bytes of a DATA reply once
+    /// written out): its allocation is reused for a later reply instead of a new one. At
+    /// most 16 are kept, only those no larger than `max_packet`; others are dropped.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        let max = usize::try_from(self.config.max_packet).unwrap_or(usize::MAX);
+        if self.spare.len() < SPARE_BUFFERS && buf.capacity() <= max && buf.capacity() > 0 {
+            self.spare.push(buf);
+        }
     }
 
     /// The caller's transport closed (EOF or channel close): fails the engine with

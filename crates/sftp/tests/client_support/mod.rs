@@ -38,6 +38,27 @@ pub struct Stats {
     pub requests: u64,
 }
 
+/// How the downloaded data is taken from the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// `read_into` a small buffer (a streaming `Read`).
+    ReadInto,
+    /// `take_in_order`, buffers recycled.
+    InOrderPieces,
+    /// `take_piece` (positioned writes), buffers recycled.
+    AnyPieces,
+}
+
+impl Take {
+    /// The natural way to take data in `mode`.
+    pub fn of(mode: ReadMode) -> Self {
+        match mode {
+            ReadMode::InOrder => Self::ReadInto,
+            ReadMode::Positioned => Self::AnyPieces,
+        }
+    }
+}
+
 /// Downloads `handle` from `start` with a `ReadPipeline`, giving data to `sink` as
 /// `(offset, bytes)`; returns the end offset.
 pub fn download(
@@ -45,7 +66,7 @@ pub fn download(
     pump: &mut impl Pump,
     handle: &[u8],
     mut pipeline: ReadPipeline,
-    mode: ReadMode,
+    take: Take,
     mut sink: impl FnMut(u64, &[u8]),
 ) -> Result<(u64, Stats), SftpError> {
     let mut stats = Stats::default();
@@ -64,8 +85,8 @@ pub fn download(
             stats.requests += 1;
         }
         stats.peak_in_flight = stats.peak_in_flight.max(pipeline.in_flight());
-        match mode {
-            ReadMode::InOrder => loop {
+        match take {
+            Take::ReadInto => loop {
                 let at = pipeline.position();
                 let n = pipeline.read_into(&mut buf);
                 if n == 0 {
@@ -73,9 +94,16 @@ pub fn download(
                 }
                 sink(at, &buf[..n]);
             },
-            ReadMode::Positioned => {
+            Take::InOrderPieces => {
+                while let Some((offset, data)) = pipeline.take_in_order() {
+                    sink(offset, &data);
+                    engine.recycle(data);
+                }
+            }
+            Take::AnyPieces => {
                 while let Some((offset, data)) = pipeline.take_piece() {
                     sink(offset, &data);
+                    engine.recycle(data);
                 }
             }
         }
