@@ -128,7 +128,9 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(reads.buffered_bytes() <= reads.budget());
         let _ = reads.read_into(&mut buf);
-        while reads.take_piece().is_some() {}
+        while let Some((_, piece)) = reads.take_piece() {
+            engine.recycle(piece);
+        }
         let _ = (reads.is_done(), writes.is_done(), writes.committed());
     }
     for id in reads.cancel().into_iter().chain(writes.cancel()) {
