@@ -252,6 +252,16 @@ impl ReadPipeline {
                 self.received = self.received.saturating_sub(cut);
             }
         }
+        if let Some((data, cursor)) = self.head.as_mut() {
+            // The head piece starts `cursor` bytes before the position.
+            let start = self.position.saturating_sub(*cursor as u64);
+            let keep = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
+            if data.len() > keep {
+                let cut = (data.len() - keep) as u64;
+                data.truncate(keep.max(*cursor));
+                self.received = self.received.saturating_sub(cut);
+            }
+        }
         self.retry.retain(|&(o, _)| o < end);
     }
 
