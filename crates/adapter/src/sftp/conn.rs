@@ -186,6 +186,12 @@ impl Conn {
         }
     }
 
+    /// Gives a DATA buffer back to the engine once its bytes are written out (its
+    /// allocation serves a later reply).
+    pub(crate) fn recycle(&self, buf: Vec<u8>) {
+        self.lock().engine.recycle(buf);
+    }
+
     /// Gives up on `id`: its reply is dropped whenever it comes.
     pub(crate) fn abandon(&self, id: u32) {
         let mut st = self.lock();

@@ -266,6 +266,7 @@ impl Sftp {
                 write_at(&file, &data, offset)?;
                 done += data.len() as u64;
                 stats.bytes += data.len() as u64;
+                self.conn.recycle(data);
                 report(options, remote, done, total.max(done));
             }
             if let Some(e) = pipe.error() {
