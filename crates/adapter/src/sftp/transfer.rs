@@ -232,11 +232,14 @@ impl Sftp {
                 return Ok(());
             }
         }
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(!options.resume)
-            .open(local)?;
+        let mut open = fs::OpenOptions::new();
+        open.write(true).create(true).truncate(!options.resume);
+        #[cfg(unix)]
+        if let Some(mode) = meta.permissions() {
+            // As OpenSSH: a new file gets the remote mode, writable by its owner.
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, (mode & 0o777) | 0o200);
+        }
+        let file = open.open(local)?;
         let chunk = self.read_chunk();
         let in_flight = self.in_flight_for(chunk, options.max_in_flight);
         let mut pipe = ReadPipeline::new(start, None, chunk, in_flight, ReadMode::Positioned);
