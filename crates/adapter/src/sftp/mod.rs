@@ -18,6 +18,17 @@
 //! bytes into the engine and wakes the waiters whose replies came. Dropping a future
 //! abandons its request (the reply is discarded when it comes).
 
+// Peer input never panics the client.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod aliases;
 mod conn;
 mod dir;
