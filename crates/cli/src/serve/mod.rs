@@ -14,6 +14,8 @@ pub mod handler;
 pub mod inetd;
 pub mod process;
 pub mod pty;
+pub mod session_options;
+pub mod sftp;
 pub mod sshd_options;
 
 use authorized_keys::AuthorizedKeys;
@@ -347,6 +349,7 @@ pub fn local_policy(users: Vec<String>, log: Log) -> Policy {
         home,
         base_env,
         forwarding: seashell_adapter::ForwardingPolicy::deny_all(),
+        sessions: session_options::SessionOptions::default(),
         log,
     }
 }
@@ -416,6 +419,7 @@ fn setup(a: &ServeArgs) -> Result<(Tunables, Policy, Vec<Arc<PrivateKey>>), Stri
         None => None,
     };
     policy.forwarding = t.forwarding_policy();
+    policy.sessions = t.sessions.clone();
     policy.pubkey = t.pubkey;
     policy.password_auth = t.password;
     policy.kbd_interactive = t.kbd_interactive;
