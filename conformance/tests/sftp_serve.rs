@@ -126,7 +126,14 @@ impl Rig {
 
     /// A Python peer script with the tree arguments; `None` when the module is missing.
     #[track_caller]
-    fn python(&self, module: &'static str, script: &str, local: &Path, remote: &Path, back: &Path) -> Option<Ran> {
+    fn python(
+        &self,
+        module: &'static str,
+        script: &str,
+        local: &Path,
+        remote: &Path,
+        back: &Path,
+    ) -> Option<Ran> {
         let py = require_peer(peer_python(module))?;
         let mut cmd = Command::new(py);
         cmd.arg(peer_script(script))
@@ -162,22 +169,39 @@ fn openssh_sftp_batch() {
         format!("put -r -p {} {}", q(&src), q(&tree)),
         format!("get -r -p {} {}", q(&tree), q(&back)),
         format!("ls -l {}", q(&tree)),
-        format!("rename {} {}", q(&tree.join("big.bin")), q(&remote.join("moved.bin"))),
-        format!("ln -s {} {}", q(&remote.join("moved.bin")), q(&remote.join("link"))),
+        format!(
+            "rename {} {}",
+            q(&tree.join("big.bin")),
+            q(&remote.join("moved.bin"))
+        ),
+        format!(
+            "ln -s {} {}",
+            q(&remote.join("moved.bin")),
+            q(&remote.join("link"))
+        ),
         format!("chmod 600 {}", q(&remote.join("moved.bin"))),
         format!("df {}", q(&remote)),
         format!("mkdir {}", q(&remote.join("empty"))),
         format!("rmdir {}", q(&remote.join("empty"))),
         format!("mkdir {}", q(&remote.join("gone"))),
-        format!("put {} {}", q(&src.join("big.bin")), q(&remote.join("gone/x"))),
+        format!(
+            "put {} {}",
+            q(&src.join("big.bin")),
+            q(&remote.join("gone/x"))
+        ),
         format!("rm {}", q(&remote.join("gone/x"))),
         format!("rmdir {}", q(&remote.join("gone"))),
         format!("ls -l {}", q(&remote)),
     ];
-    let Some(out) = rig.sftp_ok(&commands) else { return };
+    let Some(out) = rig.sftp_ok(&commands) else {
+        return;
+    };
     // What the server wrote, and what came back, are the originals (after the rename).
     std::fs::rename(remote.join("moved.bin"), tree.join("big.bin")).expect("undoing the rename");
-    let chmodded = std::fs::metadata(tree.join("big.bin")).expect("big.bin").mode() & 0o7777;
+    let chmodded = std::fs::metadata(tree.join("big.bin"))
+        .expect("big.bin")
+        .mode()
+        & 0o7777;
     assert_eq!(chmodded, 0o600, "chmod 600 on the server");
     std::fs::set_permissions(tree.join("big.bin"), std::fs::Permissions::from_mode(0o640))
         .expect("chmod back");
@@ -186,15 +210,21 @@ fn openssh_sftp_batch() {
     let link = std::fs::read_link(remote.join("link")).expect("the symlink");
     assert_eq!(link, remote.join("moved.bin"));
     assert!(!remote.join("empty").exists() && !remote.join("gone").exists());
-    // `ls -l` lines as sftp-server's: mode, links, owner, size, date, name.
+    // `ls -l`: mode, links, owner, group, size, date, name.
     let line = out
         .lines()
-        .find(|l| l.ends_with("file-0000.bin") || l.contains("/file-0000.bin"))
-        .or_else(|| out.lines().find(|l| l.contains("file-0")))
-        .unwrap_or_else(|| panic!("no file in the ls -l output:\n{out}"));
-    assert!(line.starts_with("-rw") || line.starts_with("-r"), "ls -l line {line:?}");
+        .find(|l| l.ends_with("/tree/big.bin"))
+        .unwrap_or_else(|| panic!("no big.bin in the ls -l output:\n{out}"));
+    let size = Shape::from_env().big.to_string();
+    assert!(
+        line.starts_with("-rw-r-----") && line.split_whitespace().any(|w| w == size),
+        "ls -l line {line:?}"
+    );
     assert!(out.contains("lrwx"), "the symlink in ls -l:\n{out}");
-    assert!(out.contains("Size") && out.contains("Avail"), "df output:\n{out}");
+    assert!(
+        out.contains("Size") && out.contains("Avail"),
+        "df output:\n{out}"
+    );
 }
 
 #[test]
@@ -220,8 +250,7 @@ fn paramiko_sftp_client() {
     let Some(rig) = Rig::start(&[]) else { return };
     let (src, remote, back) = (rig.path("src"), rig.path("remote"), rig.path("back"));
     tree::make(&src, Shape::from_env(), 3);
-    let Some(ran) = rig.python("paramiko", "sftp_serve_paramiko.py", &src, &remote, &back)
-    else {
+    let Some(ran) = rig.python("paramiko", "sftp_serve_paramiko.py", &src, &remote, &back) else {
         return;
     };
     assert!(
@@ -239,8 +268,7 @@ fn asyncssh_sftp_client() {
     let Some(rig) = Rig::start(&[]) else { return };
     let (src, remote, back) = (rig.path("src"), rig.path("remote"), rig.path("back"));
     tree::make(&src, Shape::from_env(), 4);
-    let Some(ran) = rig.python("asyncssh", "sftp_serve_asyncssh.py", &src, &remote, &back)
-    else {
+    let Some(ran) = rig.python("asyncssh", "sftp_serve_asyncssh.py", &src, &remote, &back) else {
         return;
     };
     assert!(
@@ -262,7 +290,9 @@ fn chroot_directory_confines() {
     std::os::unix::fs::symlink(outside.path(), jail.path().join("escape"))
         .expect("a symlink out of the jail");
     let option = format!("ChrootDirectory={}", jail.path().display());
-    let Some(rig) = Rig::start(&["-o", &option]) else { return };
+    let Some(rig) = Rig::start(&["-o", &option]) else {
+        return;
+    };
     let (src, back) = (rig.path("src"), rig.path("back"));
     tree::make(&src, Shape::small(), 5);
     let Some(out) = rig.sftp_ok(&[
@@ -273,8 +303,16 @@ fn chroot_directory_confines() {
         format!("put -r -p {} /up", q(&src)),
         format!("get -p /inside.txt {}", q(&back)),
         // Each escape must fail ("-": the batch goes on).
-        format!("-get {} {}", q(&outside.path().join("secret")), q(&rig.path("s1"))),
-        format!("-get /../../../..{} {}", outside.path().join("secret").display(), q(&rig.path("s2"))),
+        format!(
+            "-get {} {}",
+            q(&outside.path().join("secret")),
+            q(&rig.path("s1"))
+        ),
+        format!(
+            "-get /../../../..{} {}",
+            outside.path().join("secret").display(),
+            q(&rig.path("s2"))
+        ),
         format!("-get /escape/secret {}", q(&rig.path("s3"))),
         format!("-ls /escape/"),
         format!("-put {} /../../escaped", q(&src.join("big.bin"))),
@@ -283,16 +321,30 @@ fn chroot_directory_confines() {
     ]) else {
         return;
     };
-    assert!(out.contains("Remote working directory: /\n"), "pwd in the jail:\n{out}");
+    assert!(
+        out.contains("Remote working directory: /\n"),
+        "pwd in the jail:\n{out}"
+    );
     assert!(out.contains("inside.txt"), "the jail's listing:\n{out}");
     for (name, what) in [("s1", "absolute path"), ("s2", ".."), ("s3", "symlink")] {
-        assert!(!rig.path(name).exists(), "read outside the jail through a {what}");
+        assert!(
+            !rig.path(name).exists(),
+            "read outside the jail through a {what}"
+        );
     }
     assert_eq!(std::fs::read_to_string(&back).expect("fetched"), "inside");
     tree::assert_same(&src, &jail.path().join("up"), true);
     // The upload through `..` landed inside the jail, if anywhere.
     let root = Path::new("/");
-    assert!(!root.join("escaped").exists() && !jail.path().parent().expect("parent").join("escaped").exists());
+    assert!(
+        !root.join("escaped").exists()
+            && !jail
+                .path()
+                .parent()
+                .expect("parent")
+                .join("escaped")
+                .exists()
+    );
     let listing: Vec<String> = std::fs::read_dir(outside.path())
         .expect("outside")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -305,22 +357,32 @@ fn chroot_directory_confines() {
 
 #[test]
 fn force_command_internal_sftp() {
-    let Some(rig) = Rig::start(&["-o", "ForceCommand=internal-sftp"]) else { return };
+    let Some(rig) = Rig::start(&["-o", "ForceCommand=internal-sftp"]) else {
+        return;
+    };
     let ran = rig.ssh("echo ran");
     assert_eq!(ran.status.code(), Some(1), "stderr: {}", text(&ran.stderr));
-    assert_eq!(text(&ran.stdout), "This service allows sftp connections only.\n");
+    assert_eq!(
+        text(&ran.stdout),
+        "This service allows sftp connections only.\n"
+    );
     let file = rig.path("f");
     std::fs::write(&file, "data").expect("a file");
     let Some(_) = rig.sftp_ok(&[format!("put {} {}", q(&file), q(&rig.path("g")))]) else {
         return;
     };
-    assert_eq!(std::fs::read_to_string(rig.path("g")).expect("uploaded"), "data");
+    assert_eq!(
+        std::fs::read_to_string(rig.path("g")).expect("uploaded"),
+        "data"
+    );
     assert!(rig.serve.log().contains("refusing non-sftp session"));
 }
 
 #[test]
 fn read_only_internal_sftp() {
-    let Some(rig) = Rig::start(&["-o", "ForceCommand=internal-sftp -R"]) else { return };
+    let Some(rig) = Rig::start(&["-o", "ForceCommand=internal-sftp -R"]) else {
+        return;
+    };
     let file = rig.path("f");
     std::fs::write(&file, "data").expect("a file");
     let Some(ran) = rig.sftp(&[format!("put {} {}", q(&file), q(&rig.path("g")))]) else {
@@ -340,22 +402,35 @@ fn read_only_internal_sftp() {
     assert!(file.exists() && !rig.path("d").exists() && !rig.path("h").exists());
     rig.sftp_ok(&[format!("get {} {}", q(&file), q(&rig.path("back")))])
         .expect("sftp");
-    assert_eq!(std::fs::read_to_string(rig.path("back")).expect("fetched"), "data");
+    assert_eq!(
+        std::fs::read_to_string(rig.path("back")).expect("fetched"),
+        "data"
+    );
 }
 
 #[test]
 fn external_subsystem_program() {
     let server = Path::new("/usr/lib/openssh/sftp-server");
     if !server.exists() {
-        assert!(!seashell_conformance::in_ci(), "{} is missing", server.display());
+        assert!(
+            !seashell_conformance::in_ci(),
+            "{} is missing",
+            server.display()
+        );
         return;
     }
     let option = format!("Subsystem=sftp {} -l INFO", server.display());
-    let Some(rig) = Rig::start(&["-o", &option]) else { return };
+    let Some(rig) = Rig::start(&["-o", &option]) else {
+        return;
+    };
     let (src, remote) = (rig.path("src"), rig.path("remote"));
     tree::make(&src, Shape::small(), 6);
     rig.sftp_ok(&[format!("put -r -p {} {}", q(&src), q(&remote))])
         .expect("sftp");
     tree::assert_same(&src, &remote, true);
-    assert!(rig.serve.log().contains("sftp-server"), "{}", rig.serve.log());
+    assert!(
+        rig.serve.log().contains("sftp-server"),
+        "{}",
+        rig.serve.log()
+    );
 }

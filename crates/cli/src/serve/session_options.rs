@@ -1,5 +1,5 @@
 //! What a session runs, as sshd's `Subsystem`, `ForceCommand` and `ChrootDirectory` decide
-//! it, and the command line of `internal-sftp` (`-R`, `-d`, `-u`, ...). Parsing only: the
+//! it, and the command line of `internal-sftp` (`-R`, `-d`, `-P`, `-p`). Parsing only: the
 //! handler acts on the result ([`super::sftp`] serves internal-sftp).
 
 /// The name sshd gives its built-in SFTP server in `Subsystem` and `ForceCommand`.
@@ -220,8 +220,6 @@ pub struct InternalSftp {
     pub read_only: bool,
     /// `-d DIR`: the starting directory (`%d` home, `%u` user, `%%`), unexpanded.
     pub start_dir: Option<String>,
-    /// `-u UMASK`: octal, applied to the modes of created files and directories.
-    pub umask: Option<u32>,
     /// `-P LIST`: requests refused (sftp-server's names: `open`, `remove`, ...).
     pub deny: Vec<String>,
     /// `-p LIST`: only these requests allowed.
@@ -241,7 +239,14 @@ impl InternalSftp {
                 .ok_or_else(|| format!("{INTERNAL_SFTP}: unexpected argument \"{w}\""))?;
             let mut chars = flags.char_indices();
             while let Some((at, c)) = chars.next() {
-                let takes_value = matches!(c, 'd' | 'u' | 'f' | 'l' | 'P' | 'p');
+                if c == 'u' {
+                    // The server process's umask applies to what is created, as with
+                    // sftp-server without -u; one per session is not possible in threads.
+                    return Err(format!(
+                        "{INTERNAL_SFTP}: -u is not supported (the server's umask applies)"
+                    ));
+                }
+                let takes_value = matches!(c, 'd' | 'f' | 'l' | 'P' | 'p');
                 if !takes_value {
                     match c {
                         'R' => s.read_only = true,
@@ -260,13 +265,6 @@ impl InternalSftp {
                 };
                 match c {
                     'd' => s.start_dir = Some(value.to_owned()),
-                    'u' => {
-                        let mask = u32::from_str_radix(value, 8)
-                            .ok()
-                            .filter(|m| *m <= 0o777)
-                            .ok_or_else(|| format!("{INTERNAL_SFTP}: invalid umask \"{value}\""))?;
-                        s.umask = Some(mask);
-                    }
                     'P' => s.deny.extend(list(value)),
                     'p' => s.allow.get_or_insert_with(Vec::new).extend(list(value)),
                     _ => {} // -f, -l: logging.
@@ -349,22 +347,20 @@ mod tests {
             Command::Shell(c) => panic!("not internal: {c}"),
         };
         assert_eq!(parse("internal-sftp"), InternalSftp::default());
-        let s = parse("internal-sftp -R -d /srv/%u -u 022 -e -l INFO -f AUTH");
+        let s = parse("internal-sftp -R -d /srv/%u -e -l INFO -f AUTH");
         assert!(s.read_only);
-        assert_eq!(s.umask, Some(0o022));
         assert_eq!(
             s.start_dir_for("ann", "/home/ann").unwrap().unwrap(),
             "/srv/ann"
         );
-        let s = parse("internal-sftp -Rd%d/up -u077 -P remove,rename -p open,close");
+        let s = parse("internal-sftp -Rd%d/up -P remove,rename -p open,close");
         assert!(s.read_only);
         assert_eq!(s.start_dir.as_deref(), Some("%d/up"));
-        assert_eq!(s.umask, Some(0o077));
         assert_eq!(s.deny, ["remove", "rename"]);
         assert_eq!(s.allow, Some(vec!["open".into(), "close".into()]));
         for bad in [
             "internal-sftp -Z",
-            "internal-sftp -u 999",
+            "internal-sftp -u 022",
             "internal-sftp -d",
             "internal-sftp -d %x",
             "internal-sftp stray",
