@@ -314,7 +314,8 @@ fn chroot_directory_confines() {
             q(&rig.path("s2"))
         ),
         format!("-get /escape/secret {}", q(&rig.path("s3"))),
-        format!("-ls /escape/"),
+        "-ls /escape/".to_owned(),
+        "-ln /escape/secret /hard-out".to_owned(),
         format!("-put {} /../../escaped", q(&src.join("big.bin"))),
         format!("-ln -s {} /link-out", outside.path().display()),
         "-get /link-out/secret".to_owned(),
@@ -396,7 +397,7 @@ fn read_only_internal_sftp() {
         format!("chmod 600 {}", q(&file)),
         format!("rename {} {}", q(&file), q(&rig.path("h"))),
     ] {
-        let ran = rig.sftp(&[refused.clone()]).expect("sftp");
+        let ran = rig.sftp(std::slice::from_ref(&refused)).expect("sftp");
         assert!(!ran.status.success(), "{refused} succeeded read-only");
     }
     assert!(file.exists() && !rig.path("d").exists() && !rig.path("h").exists());

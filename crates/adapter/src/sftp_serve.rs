@@ -33,10 +33,10 @@
 
 use crate::server_channel::ServerChannel;
 use seashell_proto::SessionRequestKind;
-pub use seashell_sftp::Request;
 pub use seashell_sftp::server::{
     Filesystem, LocalFs, MemoryFs, Policy, ServerConfig, ServerEngine, ServerError, is_write,
 };
+pub use seashell_sftp::{ExtendedRequest, Request};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::thread::JoinHandle;

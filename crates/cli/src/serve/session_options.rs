@@ -237,8 +237,7 @@ impl InternalSftp {
                 .strip_prefix('-')
                 .filter(|f| !f.is_empty())
                 .ok_or_else(|| format!("{INTERNAL_SFTP}: unexpected argument \"{w}\""))?;
-            let mut chars = flags.char_indices();
-            while let Some((at, c)) = chars.next() {
+            for (at, c) in flags.char_indices() {
                 if c == 'u' {
                     // The server process's umask applies to what is created, as with
                     // sftp-server without -u; one per session is not possible in threads.

@@ -114,8 +114,8 @@ fn requests_policy(flags: &InternalSftp) -> impl FnMut(&Request) -> bool + Send 
     let allow = flags.allow.clone();
     move |request: &Request| {
         let name = request_name(request);
-        let allowed = allow.as_ref().is_none_or(|a| a.iter().any(|n| *n == name));
-        allowed && !deny.iter().any(|n| *n == name)
+        let allowed = allow.as_ref().is_none_or(|a| a.contains(&name));
+        allowed && !deny.contains(&name)
     }
 }
 
@@ -163,5 +163,57 @@ pub fn refuse_non_sftp(channel: &ServerChannel) {
         });
     if spawned.is_err() {
         channel.exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seashell_adapter::sftp_serve::ExtendedRequest;
+
+    fn remove() -> Request {
+        Request::Remove {
+            id: 1,
+            filename: b"x".to_vec(),
+        }
+    }
+
+    fn posix_rename() -> Request {
+        Request::Extended {
+            id: 2,
+            request: ExtendedRequest::PosixRename {
+                old: b"a".to_vec(),
+                new: b"b".to_vec(),
+            },
+        }
+    }
+
+    fn stat() -> Request {
+        Request::Stat {
+            id: 3,
+            path: b".".to_vec(),
+        }
+    }
+
+    #[test]
+    fn request_names_as_sftp_server() {
+        assert_eq!(request_name(&remove()), "remove");
+        assert_eq!(request_name(&posix_rename()), "posix-rename");
+        assert_eq!(request_name(&stat()), "stat");
+    }
+
+    #[test]
+    fn deny_and_allow_lists() {
+        let mut deny = requests_policy(&InternalSftp {
+            deny: vec!["remove".into(), "posix-rename".into()],
+            ..InternalSftp::default()
+        });
+        assert!(!deny(&remove()) && !deny(&posix_rename()) && deny(&stat()));
+        let mut allow = requests_policy(&InternalSftp {
+            allow: Some(vec!["stat".into(), "remove".into()]),
+            deny: vec!["remove".into()],
+            ..InternalSftp::default()
+        });
+        assert!(allow(&stat()) && !allow(&remove()) && !allow(&posix_rename()));
     }
 }
