@@ -72,17 +72,12 @@ impl Rig {
     /// `sftp -b BATCH` (commands joined by newlines).
     #[track_caller]
     fn sftp(&self, commands: &[String]) -> Option<Ran> {
-        let sftp = require_peer(program("sftp", "apt-get install openssh-client"))?;
-        let batch = self.path("batch");
-        std::fs::write(&batch, commands.join("\n") + "\n").expect("writing the batch file");
-        let mut cmd = Command::new(sftp);
-        cmd.arg("-F")
-            .arg(self.config())
-            .args(["-P", &self.serve.port().to_string(), "-b"])
-            .arg(&batch)
-            .arg("127.0.0.1")
-            .env_remove("SSH_AUTH_SOCK");
-        Some(run_limited(&mut cmd, limit()).unwrap_or_else(|e| panic!("sftp: {e}")))
+        run_sftp(
+            &self.config(),
+            self.serve.port(),
+            &self.path("batch"),
+            commands,
+        )
     }
 
     /// `sftp -b` that must succeed; its stdout.
@@ -151,6 +146,22 @@ impl Rig {
             .arg(back);
         Some(run_limited(&mut cmd, limit()).unwrap_or_else(|e| panic!("{script}: {e}")))
     }
+}
+
+/// `sftp -F CONFIG -P PORT -b BATCH 127.0.0.1` with `commands` written to `batch`;
+/// `None` when `sftp` is missing (outside CI).
+#[track_caller]
+fn run_sftp(config: &Path, port: u16, batch: &Path, commands: &[String]) -> Option<Ran> {
+    let sftp = require_peer(program("sftp", "apt-get install openssh-client"))?;
+    std::fs::write(batch, commands.join("\n") + "\n").expect("writing the batch file");
+    let mut cmd = Command::new(sftp);
+    cmd.arg("-F")
+        .arg(config)
+        .args(["-P", &port.to_string(), "-b"])
+        .arg(batch)
+        .arg("127.0.0.1")
+        .env_remove("SSH_AUTH_SOCK");
+    Some(run_limited(&mut cmd, limit()).unwrap_or_else(|e| panic!("sftp: {e}")))
 }
 
 /// A path as a batch-file argument (quoted: temporary paths have no quotes in them).
@@ -434,4 +445,109 @@ fn external_subsystem_program() {
         "{}",
         rig.serve.log()
     );
+}
+
+/// The library on tokio: a [`Handler`](seashell_tokio::Handler) that answers `subsystem
+/// sftp` with [`sftp_serve::spawn`] over a [`LocalFs`](sftp_serve::LocalFs) confined to a
+/// directory, against OpenSSH's `sftp`.
+mod tokio_server {
+    use super::*;
+    use seashell_adapter::sftp_serve::{self, LocalFs, ServerConfig, ServerEngine};
+    use seashell_tokio::proto::{AuthAttempt, AuthDecision, PrivateKey, SessionRequestKind};
+    use seashell_tokio::{Handler, Server, ServerChannel};
+    use std::io::Write;
+    use std::sync::Arc;
+
+    /// Lets in the test's user key; serves `root` over SFTP, nothing else.
+    struct Files {
+        user_fingerprint: String,
+        root: PathBuf,
+    }
+
+    impl Handler for Files {
+        fn auth(&mut self, _: &str, attempt: &AuthAttempt) -> AuthDecision {
+            match attempt {
+                AuthAttempt::PublicKeyQuery { key, .. } | AuthAttempt::PublicKey { key, .. }
+                    if key.fingerprint() == self.user_fingerprint =>
+                {
+                    AuthDecision::Accept
+                }
+                _ => AuthDecision::Reject,
+            }
+        }
+
+        fn session_request(
+            &mut self,
+            channel: &ServerChannel,
+            request: &SessionRequestKind,
+        ) -> bool {
+            if !sftp_serve::is_sftp(request) {
+                return false;
+            }
+            let Ok(fs) = LocalFs::confined(&self.root) else {
+                return false;
+            };
+            let engine = ServerEngine::new(fs, ServerConfig::default());
+            sftp_serve::spawn(channel, engine).is_ok()
+        }
+    }
+
+    #[test]
+    fn tokio_handler_serves_sftp() {
+        let keys = Keys::new();
+        if OpenSsh::new(&keys).is_none() {
+            return;
+        }
+        let work = tempfile::tempdir().expect("a scratch directory");
+        let (src, root, back) = (
+            work.path().join("src"),
+            work.path().join("root"),
+            work.path().join("back"),
+        );
+        tree::make(&src, Shape::from_env(), 7);
+        std::fs::create_dir(&root).expect("the served root");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let host = PrivateKey::ed25519_generate().expect("a host key");
+        let line = seashell_conformance::openssh_public_line(&host.public_key());
+        let config = seashell_tokio::proto::ServerConfig::new(vec![Arc::new(host)]);
+        let server: Server = rt
+            .block_on(async { Server::bind("127.0.0.1:0", config) })
+            .expect("binding the tokio server");
+        let port = server.local_addr().expect("its address").port();
+        let mut known = std::fs::File::options()
+            .append(true)
+            .open(keys.path().join("known_hosts"))
+            .expect("known_hosts");
+        writeln!(known, "[127.0.0.1]:{port} {line}").expect("writing known_hosts");
+        let (fingerprint, served) = (keys.user_fingerprint(), root.clone());
+        rt.spawn(async move {
+            let _ = server
+                .run(move |_| Files {
+                    user_fingerprint: fingerprint.clone(),
+                    root: served.clone(),
+                })
+                .await;
+        });
+        let config = keys.path().join("ssh_config");
+        let Some(ran) = run_sftp(
+            &config,
+            port,
+            &work.path().join("batch"),
+            &[
+                format!("put -r -p {} /tree", q(&src)),
+                format!("get -r -p /tree {}", q(&back)),
+                "ls -l /".to_owned(),
+            ],
+        ) else {
+            return;
+        };
+        assert!(ran.status.success(), "sftp: {}", text(&ran.stderr));
+        tree::assert_same(&src, &root.join("tree"), true);
+        tree::assert_same(&src, &back, true);
+        drop(rt);
+    }
 }
