@@ -391,6 +391,20 @@ fn force_command_internal_sftp() {
 }
 
 #[test]
+fn force_command_replaces_the_command() {
+    let Some(rig) = Rig::start(&["-o", "ForceCommand=echo forced:$SSH_ORIGINAL_COMMAND"]) else {
+        return;
+    };
+    let ran = rig.ssh("echo asked");
+    assert!(ran.status.success(), "stderr: {}", text(&ran.stderr));
+    assert_eq!(text(&ran.stdout), "forced:echo asked\n");
+    // sftp's subsystem request runs the forced command too (sshd: with the subsystem's
+    // command as the original), which is no SFTP server: sftp fails.
+    let ran = rig.sftp(&["pwd".to_owned()]).expect("sftp");
+    assert!(!ran.status.success());
+}
+
+#[test]
 fn read_only_internal_sftp() {
     let Some(rig) = Rig::start(&["-o", "ForceCommand=internal-sftp -R"]) else {
         return;
