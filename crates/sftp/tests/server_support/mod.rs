@@ -7,6 +7,9 @@ use seashell_sftp::{
     ExtendedRequest, FileAttributes, Framer, OpenFlags, Request, Response, StatusCode,
 };
 
+/// A directory listing: (file name, long name, attributes).
+pub type Listing = Vec<(Vec<u8>, Vec<u8>, FileAttributes)>;
+
 pub struct Client<F: Filesystem> {
     pub engine: ServerEngine<F>,
     framer: Framer,
@@ -216,10 +219,7 @@ impl<F: Filesystem> Client<F> {
     }
 
     /// Every entry name of a directory.
-    pub fn list(
-        &mut self,
-        path: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>, FileAttributes)>, StatusCode> {
+    pub fn list(&mut self, path: &[u8]) -> Result<Listing, StatusCode> {
         let h = self.opendir(path)?;
         let mut all = Vec::new();
         loop {
