@@ -319,6 +319,15 @@ fn copy_data() {
     assert!(got[..200_000] == data[..], "whole copy");
     assert!(got[300_000..300_100] == data[10..110], "ranged copy");
     assert!(got[400_000..] == data[199_990..], "copy up to EOF");
+    // A file copied onto its own end through a second handle: "to the end" is the size at
+    // the start, so the copy ends.
+    let r = c.open(b"src", OpenFlags::READ).unwrap();
+    let w = c.open(b"src", OpenFlags::WRITE).unwrap();
+    assert_eq!(copy(&mut c, 0, 0, 200_000, &r, &w), StatusCode::Ok);
+    c.close(r);
+    c.close(w);
+    let got = std::fs::read(tmp.path().join("src")).unwrap();
+    assert!(got.len() == 400_000 && got[..200_000] == got[200_000..]);
 }
 
 #[test]
