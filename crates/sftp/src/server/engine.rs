@@ -500,7 +500,7 @@ impl<F: Filesystem> ServerEngine<F> {
     }
 
     /// `copy-data` between two distinct file handles, in 64 KiB steps; `length` 0 copies to
-    /// the end of the read file.
+    /// the end of the read file (its size when the copy starts).
     fn copy_data(
         &mut self,
         read_handle: &[u8],
@@ -513,9 +513,19 @@ impl<F: Filesystem> ServerEngine<F> {
             .handles
             .two_files(read_handle, write_handle)
             .ok_or(StatusCode::Failure)?;
+        // "To the end" is the end when the copy starts: copying a file onto itself (through
+        // another handle or a hard link) must not chase its own growth.
+        let left_at_start = if length == 0 {
+            match self.fs.fstat(src) {
+                Ok(a) => a.size.unwrap_or(0).saturating_sub(read_offset),
+                Err(e) => return Ok(Err(e)),
+            }
+        } else {
+            length
+        };
         let mut buf = vec![0u8; 64 * 1024];
         let (mut r, mut w) = (read_offset, write_offset);
-        let mut left = if length == 0 { u64::MAX } else { length };
+        let mut left = left_at_start;
         while left > 0 {
             let want = usize::try_from(left.min(64 * 1024)).unwrap_or(64 * 1024);
             let chunk = buf.get_mut(..want).ok_or(StatusCode::Failure)?;

@@ -91,7 +91,7 @@ pub(crate) fn longname(
     let group = group.map_or_else(|| gid.to_string().into_bytes(), <[u8]>::to_vec);
     let mut out = Vec::with_capacity(64 + name.len() + user.len() + group.len());
     out.extend_from_slice(&mode_string(attrs.permissions.unwrap_or(0)));
-    out.extend_from_slice(format!("{nlink:>3} ").as_bytes());
+    out.extend_from_slice(format!(" {nlink:>3} ").as_bytes());
     for field in [&user, &group] {
         out.extend_from_slice(field);
         out.extend(std::iter::repeat_n(
