@@ -368,6 +368,24 @@ fn chroot_directory_confines() {
 }
 
 #[test]
+fn start_directory_flag() {
+    let jail = tempfile::tempdir().expect("a jail");
+    std::fs::create_dir(jail.path().join("sub")).expect("a start directory");
+    std::fs::write(jail.path().join("sub/f"), "in sub").expect("a file");
+    let chroot = format!("ChrootDirectory={}", jail.path().display());
+    let force = "ForceCommand=internal-sftp -d /sub";
+    let Some(rig) = Rig::start(&["-o", &chroot, "-o", force]) else {
+        return;
+    };
+    let back = rig.path("back");
+    let Some(out) = rig.sftp_ok(&["pwd".to_owned(), format!("get f {}", q(&back))]) else {
+        return;
+    };
+    assert!(out.contains("Remote working directory: /sub\n"), "{out}");
+    assert_eq!(std::fs::read_to_string(&back).expect("fetched"), "in sub");
+}
+
+#[test]
 fn force_command_internal_sftp() {
     let Some(rig) = Rig::start(&["-o", "ForceCommand=internal-sftp"]) else {
         return;

@@ -1,6 +1,8 @@
 //! `seashell serve`: a real SSH server for development and tests, built on the blocking
 //! adapter. Commands run as the current OS user through the user's shell, with pipes or a
-//! pseudo-terminal. There is no privilege separation: see `docs/serve.md`.
+//! pseudo-terminal; the `sftp` subsystem is served by the built-in SFTP server ([`sftp`]),
+//! with sshd's `Subsystem`, `ForceCommand` and `ChrootDirectory` ([`session_options`]).
+//! There is no privilege separation: see `docs/serve.md`.
 //!
 //! ```text
 //! seashell serve [--listen ADDR | -i] [--host-key PATH]... [--authorized-keys PATH]
