@@ -91,8 +91,10 @@ fn statvfs_of(v: &rustix::fs::StatVfs) -> StatVfs {
     }
 }
 
+#[allow(clippy::useless_conversion, reason = "RawMode is u16 on some systems")]
 fn mode_bits(attrs: &FileAttributes, default: u32) -> Mode {
-    Mode::from_raw_mode(attrs.permissions.map_or(default, |p| p & 0o7777))
+    let bits = attrs.permissions.map_or(default, |p| p & 0o7777);
+    Mode::from_raw_mode(rustix::fs::RawMode::try_from(bits).unwrap_or(0o600))
 }
 
 impl LocalFs {
