@@ -70,7 +70,7 @@ fn stat_attrs(st: &Stat) -> (FileAttributes, u64) {
         st.st_atime as i64,
         st.st_mtime as i64,
     );
-    (a, u64::try_from(st.st_nlink).unwrap_or(0))
+    (a, st.st_nlink as u64)
 }
 
 #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
