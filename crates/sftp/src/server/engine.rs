@@ -212,9 +212,14 @@ impl<F: Filesystem> ServerEngine<F> {
         Ok(input.len().saturating_sub(rest.len()))
     }
 
-    /// Appends the queued reply bytes to `out`.
+    /// Appends the queued reply bytes to `out` (an empty `out` is swapped with the queue: no
+    /// copy).
     pub fn take_output(&mut self, out: &mut Vec<u8>) {
-        out.append(&mut self.out);
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.append(&mut self.out);
+        }
     }
 
     /// Whether [`feed`](Self::feed) will consume input: false once failed, and while queued
