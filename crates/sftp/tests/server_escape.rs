@@ -438,6 +438,7 @@ fn symlink_swapped_between_check_and_use() {
     std::fs::create_dir(s.root.join("flip")).unwrap();
     std::fs::write(s.root.join("flip/f"), b"inside").unwrap();
     std::fs::write(s.outside.join("f"), SECRET).unwrap();
+    std::fs::write(s.root.join("flipf"), b"inside").unwrap();
     let before = snapshot(&s.outside);
     let stop = Arc::new(AtomicBool::new(false));
     let flipper = {
@@ -447,6 +448,14 @@ fn symlink_swapped_between_check_and_use() {
             while !stop.load(Ordering::Relaxed) {
                 std::fs::rename(root.join("flip"), root.join("parked")).unwrap();
                 symlink(&outside, root.join("flip")).unwrap();
+                // The last component too: a file, then a link to the outside secret.
+                // (The client may recreate it in between: its file is removed.)
+                std::fs::rename(root.join("flipf"), root.join("parkedf")).unwrap();
+                while symlink(outside.join("f"), root.join("flipf")).is_err() {
+                    let _ = std::fs::remove_file(root.join("flipf"));
+                }
+                std::thread::yield_now();
+                std::fs::rename(root.join("parkedf"), root.join("flipf")).unwrap();
                 std::thread::yield_now();
                 std::fs::remove_file(root.join("flip")).unwrap();
                 symlink("../outside", root.join("flip")).unwrap();
@@ -474,6 +483,23 @@ fn symlink_swapped_between_check_and_use() {
         if let Ok(a) = c.stat(b"flip/f") {
             assert_eq!(a.size, Some(6));
         }
+        if let Ok(d) = c.get(b"flipf") {
+            assert_eq!(d, b"inside", "read through the swapped last component");
+        }
+        if let Ok(a) = c.stat(b"flipf") {
+            assert_ne!(a.size, Some(SECRET.len() as u64));
+        }
+        let _ = c.put(b"flipf", b"inside");
+        let id = c.id();
+        let _ = c.status(Request::SetStat {
+            id,
+            path: b"flipf".to_vec(),
+            attrs: FileAttributes {
+                permissions: Some(0o606),
+                atime_mtime: Some((1, 1)),
+                ..FileAttributes::default()
+            },
+        });
         let _ = c.put(b"flip/w", b"written");
         let _ = c.put(b"flip/f", b"inside");
         if let Ok(list) = c.list(b"flip") {
@@ -487,6 +513,35 @@ fn symlink_swapped_between_check_and_use() {
                 permissions: Some(0o606),
                 ..FileAttributes::default()
             },
+        });
+        // Namespace changes through the flipping directory.
+        let id = c.id();
+        let _ = c.status(Request::Rename {
+            id,
+            old: b"flip/w".to_vec(),
+            new: b"flip/w2".to_vec(),
+        });
+        let _ = c.ext_status(ExtendedRequest::Hardlink {
+            old: b"flip/f".to_vec(),
+            new: b"flip/h".to_vec(),
+        });
+        let id = c.id();
+        let _ = c.status(Request::Mkdir {
+            id,
+            path: b"flip/newdir".to_vec(),
+            attrs: FileAttributes::default(),
+        });
+        for p in [&b"flip/w2"[..], b"flip/h"] {
+            let id = c.id();
+            let _ = c.status(Request::Remove {
+                id,
+                filename: p.to_vec(),
+            });
+        }
+        let id = c.id();
+        let _ = c.status(Request::Rmdir {
+            id,
+            path: b"flip/newdir".to_vec(),
         });
     }
     stop.store(true, Ordering::Relaxed);

@@ -266,3 +266,104 @@ fn start_directory() {
         assert_eq!(std::fs::read(d.local.join("hello")).unwrap(), b"hi");
     }
 }
+
+/// The `ls -l` long names of READDIR, byte for byte as OpenSSH's `sftp-server` writes them
+/// (its dates in UTC, as ours).
+#[test]
+fn longnames_match_openssh_sftp_server() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    use seashell_sftp::{Framer, Request, Response, StatusCode};
+
+    let theirs = Path::new("/usr/lib/openssh/sftp-server");
+    if !theirs.exists() {
+        assert!(!in_ci(), "OpenSSH's sftp-server not found");
+        eprintln!("skipped: {} not found", theirs.display());
+        return;
+    }
+    let d = dirs();
+    let dir = d.root.join("d");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("old"), b"hello").unwrap();
+    std::fs::set_permissions(dir.join("old"), PermissionsExt::from_mode(0o4751)).unwrap();
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_934_240);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(dir.join("old"))
+        .unwrap();
+    f.set_modified(old).unwrap();
+    std::fs::write(dir.join("new"), vec![0u8; 123_456]).unwrap();
+    std::os::unix::fs::symlink("old", dir.join("link")).unwrap();
+
+    let list = |cmd: &mut Command| -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut child = cmd
+            .env("TZ", "UTC")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut framer = Framer::new();
+        let mut pending = Vec::new();
+        let mut call = |req: Request| -> Response {
+            stdin.write_all(&req.encode_framed().unwrap()).unwrap();
+            stdin.flush().unwrap();
+            loop {
+                let mut input = &pending[..];
+                let got = framer.feed(&mut input).unwrap();
+                pending = input.to_vec();
+                if let Some(p) = got {
+                    return Response::decode(&p).unwrap();
+                }
+                let mut buf = [0u8; 65536];
+                let n = stdout.read(&mut buf).unwrap();
+                assert!(n > 0, "server closed");
+                pending.extend_from_slice(&buf[..n]);
+            }
+        };
+        call(Request::Init {
+            version: 3,
+            extensions: vec![],
+        });
+        let Response::Handle { handle, .. } = call(Request::OpenDir {
+            id: 1,
+            path: dir.as_os_str().as_encoded_bytes().to_vec(),
+        }) else {
+            panic!()
+        };
+        let mut all = Vec::new();
+        loop {
+            match call(Request::ReadDir {
+                id: 2,
+                handle: handle.clone(),
+            }) {
+                Response::Name { entries, .. } => {
+                    all.extend(entries.into_iter().map(|e| (e.filename, e.longname)))
+                }
+                Response::Status {
+                    code: StatusCode::Eof,
+                    ..
+                } => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        drop(stdin);
+        child.wait().unwrap();
+        all.sort();
+        all
+    };
+    let want = list(&mut Command::new(theirs));
+    let got = list(&mut Command::new(SERVER));
+    assert_eq!(want.len(), 6);
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(
+            String::from_utf8_lossy(&g.1),
+            String::from_utf8_lossy(&w.1),
+            "long name of {}",
+            String::from_utf8_lossy(&w.0)
+        );
+    }
+    assert_eq!(got, want);
+}

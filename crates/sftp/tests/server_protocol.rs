@@ -219,3 +219,68 @@ fn memory_fs_through_the_engine() {
         StatusCode::OpUnsupported
     );
 }
+
+#[test]
+fn engine_is_send() {
+    fn send<T: Send>() {}
+    send::<ServerEngine<MemoryFs>>();
+    send::<ServerEngine<seashell_sftp::server::LocalFs>>();
+}
+
+#[test]
+fn read_replies_are_exact() {
+    let mut fs = MemoryFs::new();
+    {
+        use seashell_sftp::server::Filesystem;
+        let mut f = fs
+            .open(
+                b"/f",
+                OpenFlags::WRITE | OpenFlags::CREAT,
+                &FileAttributes::default(),
+            )
+            .unwrap();
+        fs.write(&mut f, 0, b"0123456789").unwrap();
+    }
+    let mut c = Client::new(ServerEngine::new(fs, ServerConfig::default()));
+    let h = c.open(b"f", OpenFlags::READ).unwrap();
+    assert_eq!(c.read(&h, 0, 4).unwrap(), b"0123");
+    assert_eq!(c.read(&h, 8, 100).unwrap(), b"89");
+    assert_eq!(c.read(&h, 10, 100), Err(StatusCode::Eof));
+    assert_eq!(c.read(&h, u64::MAX, 100), Err(StatusCode::Eof));
+    assert_eq!(c.read(&h, 0, 0), Err(StatusCode::Eof));
+    assert_eq!(c.read(b"nope", 0, 10), Err(StatusCode::Failure));
+    // Several READs in one feed: replies in order, each whole.
+    let mut wire = Vec::new();
+    for i in 0..5u32 {
+        wire.extend(
+            Request::Read {
+                id: 100 + i,
+                handle: h.clone(),
+                offset: u64::from(i) * 3,
+                len: 3,
+            }
+            .encode_framed()
+            .unwrap(),
+        );
+    }
+    assert_eq!(c.engine.feed(&wire).unwrap(), wire.len());
+    let replies = c.replies();
+    let want: [&[u8]; 4] = [b"012", b"345", b"678", b"9"];
+    for (i, w) in want.iter().enumerate() {
+        assert_eq!(
+            replies[i],
+            Response::Data {
+                id: 100 + i as u32,
+                data: w.to_vec()
+            }
+        );
+    }
+    assert!(matches!(
+        replies[4],
+        Response::Status {
+            id: 104,
+            code: StatusCode::Eof,
+            ..
+        }
+    ));
+}

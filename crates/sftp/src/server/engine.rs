@@ -212,9 +212,14 @@ impl<F: Filesystem> ServerEngine<F> {
         Ok(input.len().saturating_sub(rest.len()))
     }
 
-    /// Appends the queued reply bytes to `out`.
+    /// Appends the queued reply bytes to `out` (an empty `out` is swapped with the queue: no
+    /// copy).
     pub fn take_output(&mut self, out: &mut Vec<u8>) {
-        out.append(&mut self.out);
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.append(&mut self.out);
+        }
     }
 
     /// Whether [`feed`](Self::feed) will consume input: false once failed, and while queued
@@ -280,10 +285,81 @@ impl<F: Filesystem> ServerEngine<F> {
             || self.policy.as_mut().is_some_and(|p| !p.allow(&request));
         let reply = if denied {
             Err(StatusCode::PermissionDenied)
+        } else if let Request::Read {
+            handle,
+            offset,
+            len,
+            ..
+        } = &request
+        {
+            // The hot path: read straight into the output buffer.
+            match self.read_into_output(id, handle, *offset, *len) {
+                Ok(()) => return Ok(()),
+                Err(code) => Err(code),
+            }
         } else {
             self.execute(id, request)
         };
         self.push(reply.unwrap_or_else(|code| Response::status(id, code)));
+        Ok(())
+    }
+
+    /// READ: a DATA reply built in place in the output buffer (no intermediate copy); at
+    /// most `max_read` bytes; nothing read is EOF.
+    fn read_into_output(
+        &mut self,
+        id: u32,
+        handle: &[u8],
+        offset: u64,
+        len: u32,
+    ) -> Result<(), StatusCode> {
+        // uint32 length, byte type, uint32 id, uint32 data length.
+        const HEADER: usize = 13;
+        let want = len.min(self.config.max_read);
+        let n = usize::try_from(want).map_err(|_| StatusCode::Failure)?;
+        let file = file_of(&mut self.handles, handle)?;
+        let start = self.out.len();
+        self.out
+            .resize(start.saturating_add(HEADER).saturating_add(n), 0);
+        let got = match self.out.get_mut(start.saturating_add(HEADER)..) {
+            Some(buf) => self.fs.read(file, offset, buf),
+            None => Err(FsError::Failure),
+        };
+        let got = match got {
+            Ok(g) if g > 0 && g <= n => g,
+            Ok(0) | Err(FsError::Eof) => {
+                self.out.truncate(start);
+                return Err(StatusCode::Eof);
+            }
+            Ok(_) => {
+                self.out.truncate(start);
+                return Err(StatusCode::Failure);
+            }
+            Err(e) => {
+                self.out.truncate(start);
+                return Err(e.status());
+            }
+        };
+        self.out
+            .truncate(start.saturating_add(HEADER).saturating_add(got));
+        let got32 = u32::try_from(got).map_err(|_| StatusCode::Failure)?;
+        let mut header = [0u8; HEADER];
+        let fields = [
+            (0..4, got32.saturating_add(9).to_be_bytes()),
+            (5..9, id.to_be_bytes()),
+            (9..13, got32.to_be_bytes()),
+        ];
+        for (range, bytes) in fields {
+            if let Some(slot) = header.get_mut(range) {
+                slot.copy_from_slice(&bytes);
+            }
+        }
+        if let Some(t) = header.get_mut(4) {
+            *t = crate::fxp::DATA;
+        }
+        if let Some(h) = self.out.get_mut(start..start.saturating_add(HEADER)) {
+            h.copy_from_slice(&header);
+        }
         Ok(())
     }
 
@@ -316,7 +392,8 @@ impl<F: Filesystem> ServerEngine<F> {
         let fs = &mut self.fs;
         let st = FsError::status;
         match request {
-            Request::Init { .. } => Err(StatusCode::BadMessage),
+            // Both are handled in `packet`.
+            Request::Init { .. } | Request::Read { .. } => Err(StatusCode::BadMessage),
             Request::Open {
                 filename,
                 flags,
@@ -349,22 +426,6 @@ impl<F: Filesystem> ServerEngine<F> {
                 Some(Slot::Dir { dir, .. }) => done(id, self.fs.closedir(dir)),
                 None => Err(StatusCode::Failure),
             },
-            Request::Read {
-                handle,
-                offset,
-                len,
-                ..
-            } => {
-                let n = usize::try_from(len.min(self.config.max_read)).unwrap_or(0);
-                let file = file_of(&mut self.handles, &handle)?;
-                let mut buf = vec![0; n];
-                let got = self.fs.read(file, offset, &mut buf).map_err(st)?;
-                if got == 0 && n > 0 {
-                    return Err(StatusCode::Eof);
-                }
-                buf.truncate(got);
-                Ok(Response::Data { id, data: buf })
-            }
             Request::Write {
                 handle,
                 offset,

@@ -12,15 +12,16 @@ use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use rustix::fs::renameat_with;
 use rustix::fs::{
-    AtFlags, Dir, FileType, Gid, Mode, OFlags, RenameFlags, Stat, Timespec, Timestamps, Uid,
-    chownat, fstatvfs, linkat, mkdirat, openat, readlinkat, renameat, renameat_with, statat,
-    symlinkat, unlinkat, utimensat,
+    AtFlags, Dir, FileType, Gid, Mode, OFlags, Stat, Timespec, Timestamps, Uid, chownat, fstatvfs,
+    linkat, mkdirat, openat, readlinkat, renameat, statat, symlinkat, unlinkat, utimensat,
 };
 use rustix::io::Errno;
 
 use self::names::NameCache;
-use self::resolve::{Resolved, components, errno, resolve};
+use self::resolve::{Resolved, components, errno, open_path, resolve};
 use super::fs::{DirEntry, Filesystem, FsError, FsResult};
 use crate::{FileAttributes, OpenFlags, StatVfs};
 
@@ -69,7 +70,7 @@ fn stat_attrs(st: &Stat) -> (FileAttributes, u64) {
         st.st_atime as i64,
         st.st_mtime as i64,
     );
-    (a, u64::try_from(st.st_nlink).unwrap_or(0))
+    (a, st.st_nlink as u64)
 }
 
 #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
@@ -90,14 +91,19 @@ fn statvfs_of(v: &rustix::fs::StatVfs) -> StatVfs {
     }
 }
 
+#[allow(clippy::useless_conversion, reason = "RawMode is u16 on some systems")]
 fn mode_bits(attrs: &FileAttributes, default: u32) -> Mode {
-    Mode::from_raw_mode(attrs.permissions.map_or(default, |p| p & 0o7777))
+    let bits = attrs.permissions.map_or(default, |p| p & 0o7777);
+    Mode::from_raw_mode(rustix::fs::RawMode::try_from(bits).unwrap_or(0o600))
 }
 
 impl LocalFs {
     /// Serves `root` (which must be a directory) as `/`; the start and home directory is `/`.
     pub fn confined(root: impl AsRef<Path>) -> io::Result<Self> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let root = rustix::fs::open(root.as_ref(), flags, Mode::empty())?;
         Ok(Self {
             root,
@@ -402,7 +408,11 @@ impl Filesystem for LocalFs {
         let (o, n) = (self.named(old)?, self.named(new)?);
         let (od, nd) = (o.dir(&self.root), n.dir(&self.root));
         let (on, nn) = (o.name.as_slice(), n.name.as_slice());
-        match renameat_with(od, on, nd, nn, RenameFlags::NOREPLACE) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let tried = renameat_with(od, on, nd, nn, rustix::fs::RenameFlags::NOREPLACE);
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let tried: rustix::io::Result<()> = Err(Errno::NOSYS);
+        match tried {
             Err(Errno::INVAL | Errno::NOSYS) => {
                 // No RENAME_NOREPLACE here: check, then rename (as sftp-server does).
                 if statat(nd, nn, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
@@ -454,8 +464,7 @@ impl Filesystem for LocalFs {
 
     fn statvfs(&mut self, path: &[u8]) -> FsResult<StatVfs> {
         let r = self.resolve(path, true)?;
-        let o = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = openat(r.dir(&self.root), r.name.as_slice(), o, Mode::empty()).map_err(errno)?;
+        let fd = open_path(r.dir(&self.root), &r.name)?;
         Ok(statvfs_of(&fstatvfs(&fd).map_err(errno)?))
     }
 

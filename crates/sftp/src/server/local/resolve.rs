@@ -1,10 +1,11 @@
 //! Path resolution beneath a root directory, component by component, from directory file
 //! descriptors: the kernel never follows a symbolic link and never sees `..`.
 //!
-//! Each component is pinned with `openat(dir, name, O_PATH | O_NOFOLLOW)` and inspected with
-//! `fstat` on that descriptor: a directory becomes the next directory descriptor; a symbolic
-//! link is read from the descriptor (`readlinkat(fd, "")`) and its target spliced into the
-//! components still to walk (an absolute target restarts at the root); `..` pops the walk
+//! Each component is pinned without following it — on Linux with `openat(dir, name, O_PATH |
+//! O_NOFOLLOW)` and `fstat` on that descriptor, elsewhere with `fstatat(AT_SYMLINK_NOFOLLOW)`
+//! and `openat(O_DIRECTORY | O_NOFOLLOW)` — a directory becomes the next directory
+//! descriptor; a symbolic link is read (from the pinned descriptor on Linux) and its target
+//! spliced into the components still to walk (an absolute target restarts at the root); `..` pops the walk
 //! (at the root it stays). So whatever a concurrent actor swaps in, the walk only ever holds
 //! descriptors of directories it reached from the root, and the final operation uses the
 //! parent descriptor and the last name with `*at` calls that do not follow links.
@@ -12,7 +13,7 @@
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::fs::{FileType, Mode, OFlags, Stat, fstat, openat, readlinkat};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, fstat, openat, readlinkat, statat};
 use rustix::io::Errno;
 
 use crate::server::fs::{FsError, FsResult};
@@ -83,17 +84,86 @@ pub(crate) fn errno(e: Errno) -> FsError {
     FsError::from_errno(e.raw_os_error())
 }
 
-/// Pins `name` in `dir` without following it; `None` when it does not exist.
-fn pin(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<(OwnedFd, Stat)>> {
+/// One component, looked at without following it.
+pub(crate) enum Pinned {
+    /// A directory, held open (so the walk goes on from what was checked).
+    Dir(OwnedFd),
+    /// A symbolic link and its target.
+    Link(Vec<u8>),
+    /// Anything else.
+    Other,
+}
+
+/// Opens `name` in `dir` for use as a directory or for `fstat`/`fstatvfs`, never following
+/// a link (`O_PATH` where the system has it).
+pub(crate) fn open_path(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    match openat(dir, name, flags, Mode::empty()) {
-        Ok(fd) => {
-            let st = fstat(&fd).map_err(errno)?;
-            Ok(Some((fd, st)))
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    openat(dir, name, flags, Mode::empty()).map_err(errno)
+}
+
+/// The pinning strategy of this system.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const PIN: Pin = pin_o_path;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const PIN: Pin = pin_portable;
+
+type Pin = fn(BorrowedFd<'_>, &[u8]) -> FsResult<Option<Pinned>>;
+
+/// Linux: `openat(O_PATH | O_NOFOLLOW)` pins the object itself, whatever it is; `fstat` and
+/// `readlinkat(fd, "")` then look at that very object.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn pin_o_path(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Pinned>> {
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(errno(e)),
+    };
+    let st = fstat(&fd).map_err(errno)?;
+    Ok(Some(match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => Pinned::Dir(fd),
+        FileType::Symlink => Pinned::Link(
+            readlinkat(&fd, c"", Vec::new())
+                .map_err(errno)?
+                .into_bytes(),
+        ),
+        _ => Pinned::Other,
+    }))
+}
+
+/// Elsewhere: `fstatat(AT_SYMLINK_NOFOLLOW)`, then a directory is opened with
+/// `O_DIRECTORY | O_NOFOLLOW` (a link swapped in meanwhile fails) and a link is read with
+/// `readlinkat` (anything else swapped in fails).
+#[cfg_attr(
+    any(target_os = "linux", target_os = "android"),
+    allow(dead_code, reason = "tested on Linux, used elsewhere")
+)]
+pub(crate) fn pin_portable(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Pinned>> {
+    let st = match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(errno(e)),
+    };
+    Ok(Some(match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => {
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let fd = openat(dir, name, flags, Mode::empty()).map_err(errno)?;
+            let again = fstat(&fd).map_err(errno)?;
+            if (again.st_dev, again.st_ino) != (st.st_dev, st.st_ino) {
+                return Err(FsError::Failure);
+            }
+            Pinned::Dir(fd)
         }
-        Err(Errno::NOENT) => Ok(None),
-        Err(e) => Err(errno(e)),
-    }
+        FileType::Symlink => Pinned::Link(
+            readlinkat(dir, name, Vec::new())
+                .map_err(errno)?
+                .into_bytes(),
+        ),
+        _ => Pinned::Other,
+    }))
 }
 
 /// Resolves `path` beneath `root`. Relative paths start at `start` (components from the
@@ -101,6 +171,17 @@ fn pin(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<(OwnedFd, Stat)>> {
 /// root); a last component that does not exist is returned as is (for creation); an earlier
 /// one that does not exist, or is not a directory, is [`FsError::NotFound`].
 pub(crate) fn resolve(
+    root: &OwnedFd,
+    start: &[Vec<u8>],
+    path: &[u8],
+    follow_last: bool,
+) -> FsResult<Resolved> {
+    resolve_with(PIN, root, start, path, follow_last)
+}
+
+/// [`resolve`] with a given pinning strategy.
+pub(crate) fn resolve_with(
+    pin: Pin,
     root: &OwnedFd,
     start: &[Vec<u8>],
     path: &[u8],
@@ -125,7 +206,7 @@ pub(crate) fn resolve(
         }
         let cur = stack.last().map_or(root.as_fd(), |(_, fd)| fd.as_fd());
         let pinned = pin(cur, &comp)?;
-        let Some((fd, st)) = pinned else {
+        let Some(pinned) = pinned else {
             if last {
                 let p = parents(&stack);
                 let dir = stack.pop().map(|(_, fd)| fd);
@@ -137,21 +218,20 @@ pub(crate) fn resolve(
             }
             return Err(FsError::NotFound);
         };
-        let ty = FileType::from_raw_mode(st.st_mode);
-        if ty == FileType::Symlink && (!last || follow_last) {
+        if let Pinned::Link(target) = &pinned
+            && (!last || follow_last)
+        {
             links = links.saturating_add(1);
             if links > MAX_SYMLINKS {
                 return Err(FsError::Failure);
             }
-            let target = readlinkat(&fd, c"", Vec::new()).map_err(errno)?;
-            let target = target.into_bytes();
             if target.is_empty() {
                 return Err(FsError::NotFound);
             }
             if target.starts_with(b"/") {
                 stack.clear();
             }
-            for c in components(&target).collect::<Vec<_>>().into_iter().rev() {
+            for c in components(target).collect::<Vec<_>>().into_iter().rev() {
                 todo.push_front(c.to_vec());
             }
             if todo.len() > MAX_COMPONENTS {
@@ -168,9 +248,9 @@ pub(crate) fn resolve(
                 parents: p,
             });
         }
-        if ty != FileType::Directory {
+        let Pinned::Dir(fd) = pinned else {
             return Err(FsError::NotFound);
-        }
+        };
         if stack.len() >= MAX_DEPTH {
             return Err(FsError::Failure);
         }
@@ -184,4 +264,69 @@ pub(crate) fn resolve(
         name: b".".to_vec(),
         parents: p,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// Both pinning strategies resolve the same way, and never outside.
+    #[test]
+    fn strategies_agree_and_stay_inside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root_path = tmp.path().join("root");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(root_path.join("sub/deep")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret"), b"s").unwrap();
+        symlink(&outside, root_path.join("abs")).unwrap();
+        symlink("../outside", root_path.join("rel")).unwrap();
+        symlink("deep/../..", root_path.join("sub/up")).unwrap();
+        symlink("loop", root_path.join("loop")).unwrap();
+        std::fs::write(root_path.join("sub/f"), b"f").unwrap();
+        let root = rustix::fs::open(
+            &root_path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let show = |r: FsResult<Resolved>| match r {
+            Ok(r) => Ok(String::from_utf8(r.client_path()).unwrap()),
+            Err(e) => Err(e),
+        };
+        let cases: &[(&[u8], bool, Result<&str, FsError>)] = &[
+            (b"/", true, Ok("/")),
+            (b"..", true, Ok("/")),
+            (b"../../sub/./f", true, Ok("/sub/f")),
+            (b"sub/up", true, Ok("/")),
+            (b"sub/up", false, Ok("/sub/up")),
+            (b"sub/up/sub/f", true, Ok("/sub/f")),
+            (b"abs/secret", true, Err(FsError::NotFound)),
+            (b"rel", true, Ok("/outside")),
+            (b"rel/secret", true, Err(FsError::NotFound)),
+            (b"sub/f/x", true, Err(FsError::NotFound)),
+            (b"loop", true, Err(FsError::Failure)),
+            (b"loop", false, Ok("/loop")),
+            (b"new", true, Ok("/new")),
+        ];
+        for (path, follow, want) in cases {
+            let want = want.map(str::to_owned);
+            let what = String::from_utf8_lossy(path);
+            let a = show(resolve_with(pin_portable, &root, &[], path, *follow));
+            assert_eq!(a, want, "portable: {what}");
+            let b = show(resolve(&root, &[], path, *follow));
+            assert_eq!(b, want, "native: {what}");
+        }
+        // From a start directory.
+        let start = vec![b"sub".to_vec()];
+        let r = resolve_with(pin_portable, &root, &start, b"f", true).unwrap();
+        assert_eq!(r.client_path(), b"/sub/f");
+        assert_eq!(
+            resolve(&root, &start, b"../..", true)
+                .unwrap()
+                .client_path(),
+            b"/"
+        );
+    }
 }
