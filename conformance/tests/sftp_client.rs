@@ -527,6 +527,12 @@ fn every_fs_call() {
             700_000
         );
         assert_eq!(fs::read(dir.join("copy.bin")).unwrap(), big);
+        {
+            // Dropped without close: the blocking File flushes and closes on drop.
+            let mut dropped = sftp.create(dir.join("dropped")).unwrap();
+            dropped.write_all(&big).unwrap();
+        }
+        assert!(fs::read(dir.join("dropped")).unwrap() == big);
         let mut file = sftp.create(dir.join("synced")).unwrap();
         file.write_all(b"durable").unwrap();
         file.sync_all().unwrap();
