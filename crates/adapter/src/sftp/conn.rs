@@ -42,6 +42,8 @@ struct State {
     room: WakerSet,
     /// Waiters for anything the server sends (the handshake).
     others: WakerSet,
+    /// OPEN and OPENDIR requests whose caller went away: a handle they bring is closed.
+    orphans: Vec<u32>,
 }
 
 impl Conn {
@@ -56,6 +58,7 @@ impl Conn {
                 waiters: HashMap::new(),
                 room: WakerSet::default(),
                 others: WakerSet::default(),
+                orphans: Vec::new(),
             }),
             server: OnceLock::new(),
         }
@@ -202,8 +205,21 @@ impl Conn {
 
     /// Sends `request` and waits for its reply; cancelling abandons it.
     pub(crate) async fn call(&self, request: Request) -> io::Result<Response> {
+        let opens = matches!(request, Request::Open { .. } | Request::OpenDir { .. });
         let id = self.send(request).await?;
-        Reply::new(self, id).await
+        let mut reply = Reply::new(self, id);
+        reply.opens = opens;
+        reply.await
+    }
+
+    /// The caller of OPEN/OPENDIR `id` went away: the handle it brings, now or later, is
+    /// closed (the server's handle table must not fill up with cancelled opens).
+    fn orphan(&self, id: u32) {
+        let mut st = self.lock();
+        st.waiters.remove(&id);
+        st.orphans.push(id);
+        st.close_orphans();
+        let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
     }
 
     /// Polls `take` on the state until it gives a value, moving bytes meanwhile.
@@ -261,6 +277,9 @@ impl Conn {
             }
         }
         st.others.wake();
+        if !st.orphans.is_empty() {
+            st.close_orphans();
+        }
         if st.engine.failure().is_some() {
             st.wake_all();
         } else {
@@ -309,6 +328,26 @@ impl Conn {
 }
 
 impl State {
+    /// Closes the handles that orphaned opens brought (without waiting for the answer).
+    fn close_orphans(&mut self) {
+        if self.engine.failure().is_some() {
+            self.orphans.clear();
+            return;
+        }
+        let engine = &mut self.engine;
+        self.orphans.retain(|&id| {
+            if !engine.has_reply(id) {
+                return true;
+            }
+            if let Some(Response::Handle { handle, .. }) = engine.take_reply(id)
+                && let Ok(close) = engine.send(Request::Close { id: 0, handle })
+            {
+                engine.abandon(close);
+            }
+            false
+        });
+    }
+
     fn wake_all(&mut self) {
         for (_, w) in self.waiters.drain() {
             w.wake();
@@ -324,6 +363,8 @@ pub(crate) struct Reply<'a> {
     conn: &'a Conn,
     id: u32,
     done: bool,
+    /// An OPEN or OPENDIR: dropped early, its handle is closed when it comes.
+    opens: bool,
 }
 
 impl<'a> Reply<'a> {
@@ -332,6 +373,7 @@ impl<'a> Reply<'a> {
             conn,
             id,
             done: false,
+            opens: false,
         }
     }
 }
@@ -351,7 +393,11 @@ impl Future for Reply<'_> {
 impl Drop for Reply<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.conn.abandon(self.id);
+            if self.opens {
+                self.conn.orphan(self.id);
+            } else {
+                self.conn.abandon(self.id);
+            }
         }
     }
 }
