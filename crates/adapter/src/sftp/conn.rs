@@ -44,6 +44,8 @@ struct State {
     others: WakerSet,
     /// OPEN and OPENDIR requests whose caller went away: a handle they bring is closed.
     orphans: Vec<u32>,
+    /// Fire-and-forget requests (CLOSEs) waiting for room in the request table.
+    deferred: Vec<Request>,
 }
 
 impl Conn {
@@ -59,6 +61,7 @@ impl Conn {
                 room: WakerSet::default(),
                 others: WakerSet::default(),
                 orphans: Vec::new(),
+                deferred: Vec::new(),
             }),
             server: OnceLock::new(),
         }
@@ -141,12 +144,12 @@ impl Conn {
 
     /// Sends `request` without waiting for room: for fire-and-forget requests (closing a
     /// dropped handle), whose reply is abandoned at once.
+    /// When the request table is full it is sent as soon as there is room.
     pub(crate) fn send_and_forget(&self, request: Request) {
         let mut st = self.lock();
-        if let Ok(id) = st.engine.send(request) {
-            st.engine.abandon(id);
-            let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
-        }
+        st.deferred.push(request);
+        st.send_deferred();
+        let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
     }
 
     /// Sends `request` (waiting for room in the request table) and returns its id.
@@ -280,6 +283,9 @@ impl Conn {
         if !st.orphans.is_empty() {
             st.close_orphans();
         }
+        if !st.deferred.is_empty() {
+            st.send_deferred();
+        }
         if st.engine.failure().is_some() {
             st.wake_all();
         } else {
@@ -334,18 +340,35 @@ impl State {
             self.orphans.clear();
             return;
         }
-        let engine = &mut self.engine;
+        let (engine, deferred) = (&mut self.engine, &mut self.deferred);
         self.orphans.retain(|&id| {
             if !engine.has_reply(id) {
                 return true;
             }
-            if let Some(Response::Handle { handle, .. }) = engine.take_reply(id)
-                && let Ok(close) = engine.send(Request::Close { id: 0, handle })
-            {
-                engine.abandon(close);
+            if let Some(Response::Handle { handle, .. }) = engine.take_reply(id) {
+                deferred.push(Request::Close { id: 0, handle });
             }
             false
         });
+        self.send_deferred();
+    }
+
+    /// Sends the fire-and-forget requests the table has room for; their replies are
+    /// abandoned.
+    fn send_deferred(&mut self) {
+        while self.engine.capacity() > 0 && self.engine.failure().is_none() {
+            let Some(request) = self.deferred.pop() else {
+                break;
+            };
+            match self.engine.send(request) {
+                Ok(id) => self.engine.abandon(id),
+                // Not encodable (a handle longer than 4 GiB cannot exist): dropped.
+                Err(_) => continue,
+            }
+        }
+        if self.engine.failure().is_some() {
+            self.deferred.clear();
+        }
     }
 
     fn wake_all(&mut self) {
