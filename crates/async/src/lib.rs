@@ -43,6 +43,8 @@ pub mod sftp;
 pub use channel::{Channel, Stderr};
 pub use client::Client;
 pub use runtime::{AsyncListener, AsyncSocket, AsyncTimer, BoxFuture, Runtime};
+/// Serving the `sftp` subsystem from a [`Handler`] (the engine runs on its own thread).
+pub use seashell_adapter::sftp_serve;
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
     HostKeyPolicy, HostKeyVerifier, KnownHostsFiles, Output, PasswordPrompt, PendingAuth,

@@ -31,6 +31,8 @@ pub mod stream;
 
 pub use channel::{Channel, Stderr};
 pub use client::Client;
+/// Serving the `sftp` subsystem from a [`Handler`] (the engine runs on its own thread).
+pub use seashell_adapter::sftp_serve;
 pub use seashell_adapter::{
     AuthQueue, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Handler,
     HostKeyPolicy, HostKeyVerifier, KnownHostsFiles, Output, PasswordPrompt, PendingAuth,
