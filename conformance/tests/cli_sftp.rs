@@ -91,12 +91,17 @@ fn run(cmd: &mut Command) -> Output {
     let deadline = Instant::now() + LIMIT;
     while !waiter.is_finished() {
         if Instant::now() > deadline {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
             panic!("seashell did not finish within {LIMIT:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    waiter.join().expect("waiter").expect("waiting for seashell")
+    waiter
+        .join()
+        .expect("waiter")
+        .expect("waiting for seashell")
 }
 
 fn text(b: &[u8]) -> String {
@@ -156,7 +161,11 @@ fn snapshot(root: &Path) -> Vec<(String, bool, u32, u64, Vec<u8>)> {
             let e = e.expect("entry");
             let p = e.path();
             let m = fs::symlink_metadata(&p).expect("metadata");
-            let rel = p.strip_prefix(root).expect("under root").display().to_string();
+            let rel = p
+                .strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string();
             let mtime = m
                 .modified()
                 .expect("mtime")
@@ -171,7 +180,13 @@ fn snapshot(root: &Path) -> Vec<(String, bool, u32, u64, Vec<u8>)> {
             if m.is_dir() {
                 stack.push(p);
             }
-            out.push((rel, m.is_dir(), m.permissions().mode() & 0o7777, mtime, data));
+            out.push((
+                rel,
+                m.is_dir(),
+                m.permissions().mode() & 0o7777,
+                mtime,
+                data,
+            ));
         }
     }
     out.sort();
@@ -190,10 +205,23 @@ fn assert_same_tree(want: &Path, got: &Path) {
         strip_dir_times(snapshot(got)),
     );
     let names = |v: &[(String, bool, u32, u64, Vec<u8>)]| -> Vec<String> {
-        v.iter().map(|e| format!("{} {:o} {}", e.0, e.2, e.3)).collect()
+        v.iter()
+            .map(|e| format!("{} {:o} {}", e.0, e.2, e.3))
+            .collect()
     };
-    assert_eq!(names(&w), names(&g), "{} vs {}", want.display(), got.display());
-    assert!(w == g, "contents differ: {} vs {}", want.display(), got.display());
+    assert_eq!(
+        names(&w),
+        names(&g),
+        "{} vs {}",
+        want.display(),
+        got.display()
+    );
+    assert!(
+        w == g,
+        "contents differ: {} vs {}",
+        want.display(),
+        got.display()
+    );
 }
 
 #[test]
@@ -212,7 +240,10 @@ fn batch_put_and_get_a_tree_with_modes_and_times() {
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     // Batch mode: commands echoed, no other messages, no progress meter.
     let out = text(&o.stdout);
-    assert!(out.starts_with(&format!("sftp> put -r -p {}", fx.p("tree"))), "{out}");
+    assert!(
+        out.starts_with(&format!("sftp> put -r -p {}", fx.p("tree"))),
+        "{out}"
+    );
     assert!(!out.contains("Uploading") && !out.contains('%'), "{out}");
     assert_same_tree(&fx.path("tree"), &fx.path("remote/up"));
     assert_same_tree(&fx.path("tree"), &fx.path("back"));
@@ -258,7 +289,9 @@ fn batch_file_commands_output_and_failures() {
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(!fx.path("r/after").exists(), "{}", show(&o));
     assert!(
-        err.contains(&format!("remote delete {r}/nothere: No such file or directory")),
+        err.contains(&format!(
+            "remote delete {r}/nothere: No such file or directory"
+        )),
         "{err}"
     );
     assert!(
@@ -268,7 +301,10 @@ fn batch_file_commands_output_and_failures() {
         "{err}"
     );
     assert!(out.contains(&format!("sftp> -rm {r}/nothere\n")), "{out}");
-    assert!(out.contains(&format!("Remote working directory: {r}\n")), "{out}");
+    assert!(
+        out.contains(&format!("Remote working directory: {r}\n")),
+        "{out}"
+    );
     // `ls -l`: OpenSSH's long format, relative to the working directory.
     let user = fx.sshd.login_user();
     let line = out
@@ -279,13 +315,19 @@ fn batch_file_commands_output_and_failures() {
     assert!(line.starts_with(&want), "{line:?} vs {want:?}");
     assert!(line.contains("        5 Jan  1  2020 d2/f1"), "{line:?}");
     // `@ls` is not echoed; `ls -1` lists d2 and the link.
-    assert!(!out.contains("sftp> @ls") && !out.contains("sftp> ls\n"), "{out}");
+    assert!(
+        !out.contains("sftp> @ls") && !out.contains("sftp> ls\n"),
+        "{out}"
+    );
     assert!(out.contains(&format!("{r}/d2\n{r}/l2\n")), "{out}");
     assert!(out.contains("        Size         Used        Avail       (root)    %Capacity\n"));
     assert!(out.contains("    Size     Used    Avail   (root)    %Capacity\n"));
     assert!(out.contains("SFTP protocol version 3\n"), "{out}");
     // What the commands did, seen from here.
-    assert!(!fx.path("r/d1").exists() && !fx.path("r/d2").exists(), "{out}");
+    assert!(
+        !fx.path("r/d1").exists() && !fx.path("r/d2").exists(),
+        "{out}"
+    );
     assert!(!fx.path("r/l2").exists(), "{out}");
 }
 
@@ -300,7 +342,10 @@ fn batch_errors_and_what_is_done_on_the_way() {
     ));
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
-    assert!(err.contains(&format!("File \"{r}/missing\" not found.")), "{err}");
+    assert!(
+        err.contains(&format!("File \"{r}/missing\" not found.")),
+        "{err}"
+    );
     assert!(err.contains("Invalid command."), "{err}");
     assert!(
         err.contains("You must specify at least one path after a get command."),
@@ -312,7 +357,10 @@ fn batch_errors_and_what_is_done_on_the_way() {
         fs::read_link(fx.path("r2/lx")).expect("readlink"),
         Path::new("x")
     );
-    let mode = fs::metadata(fx.path("r2/x")).expect("x").permissions().mode();
+    let mode = fs::metadata(fx.path("r2/x"))
+        .expect("x")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o700);
     // A missing batch file: OpenSSH's message, nothing connects.
     let mut cmd = fx.cmd("sftp", "-P");
@@ -348,7 +396,10 @@ fn cp_recursive_both_ways_and_errors() {
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     assert_same_tree(&fx.path("tree"), &fx.path("down/tree"));
     // One file to a new name, and a pattern.
-    let o = fx.cp(&[], &[format!("{host}:{}/tree/f*", fx.p("remote")), fx.p("one")]);
+    let o = fx.cp(
+        &[],
+        &[format!("{host}:{}/tree/f*", fx.p("remote")), fx.p("one")],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     assert_eq!(fs::read(fx.path("one")).expect("one"), b"hi\n");
     // scp's errors and statuses.
@@ -388,7 +439,11 @@ fn cp_recursive_both_ways_and_errors() {
         .stderr(Stdio::piped());
     let o = run(&mut cmd);
     assert_eq!(o.status.code(), Some(255), "{}", show(&o));
-    assert!(text(&o.stderr).contains("Connection refused"), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("Connection refused"),
+        "{}",
+        show(&o)
+    );
 }
 
 /// A tmux server of our own, killed when dropped.
@@ -407,7 +462,11 @@ impl Tmux {
     }
 
     fn capture(&self) -> String {
-        text(&self.cmd(&["capture-pane", "-p", "-J", "-t", "s", "-S", "-100"]).stdout)
+        text(
+            &self
+                .cmd(&["capture-pane", "-p", "-J", "-t", "s", "-S", "-100"])
+                .stdout,
+        )
     }
 
     fn wait_for(&self, want: &str) -> String {
@@ -417,14 +476,25 @@ impl Tmux {
             if pane.contains(want) {
                 return pane;
             }
-            assert!(Instant::now() < deadline, "pane never showed {want:?}:\n{pane}");
+            assert!(
+                Instant::now() < deadline,
+                "pane never showed {want:?}:\n{pane}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     fn type_line(&self, line: &str) {
-        assert!(self.cmd(&["send-keys", "-t", "s", "-l", line]).status.success());
-        assert!(self.cmd(&["send-keys", "-t", "s", "Enter"]).status.success());
+        assert!(
+            self.cmd(&["send-keys", "-t", "s", "-l", line])
+                .status
+                .success()
+        );
+        assert!(
+            self.cmd(&["send-keys", "-t", "s", "Enter"])
+                .status
+                .success()
+        );
     }
 }
 
@@ -470,12 +540,25 @@ fn interactive_prompt_progress_meter_and_bye() {
         seashell_bin().display(),
         args.join(" ")
     );
-    let o = tmux.cmd(&["new-session", "-d", "-s", "s", "-x", "100", "-y", "30", &shell]);
+    let o = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "s",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
     assert!(o.status.success(), "tmux: {o:?}");
     let pane = tmux.wait_for("sftp> ");
     assert!(pane.contains("Connected to 127.0.0.1."), "{pane}");
     tmux.type_line("pwd");
-    tmux.wait_for(&format!("Remote working directory: {}", fx.dir.path().display()));
+    tmux.wait_for(&format!(
+        "Remote working directory: {}",
+        fx.dir.path().display()
+    ));
     tmux.type_line("get big.bin copy.bin");
     let pane = tmux.wait_for("100%");
     assert!(

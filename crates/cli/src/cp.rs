@@ -69,7 +69,7 @@ fn connect<'a>(
     };
     let connected =
         connection::connect(&connection::ssh_args(&a.ssh_flags, target)).map_err(fail)?;
-    let fs = adapter::open(&connected.session, None, None).map_err(fail)?;
+    let fs = adapter::open(&connected.session, None).map_err(fail)?;
     let home = fs
         .canonicalize(".")
         .map_err(|e| fail(format!("seashell: realpath .: {}", e.reason)))?;

@@ -315,7 +315,10 @@ mod tests {
         assert_eq!(columns(&names, 80, false), "a   f1  \n");
         assert_eq!(columns(&names, 80, true), "a\nf1\n");
         let names: Vec<String> = (0..3).map(|i| format!("name{i}")).collect();
-        assert_eq!(columns(&names, 12, false), "name0       \nname1       \nname2       \n");
+        assert_eq!(
+            columns(&names, 12, false),
+            "name0       \nname1       \nname2       \n"
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(255);
         }
     };
-    let fs = match adapter::open(&connected.session, a.requests, a.buffer) {
+    let fs = match adapter::open(&connected.session, a.requests) {
         Ok(fs) => fs,
         Err(msg) => {
             eprintln!("{msg}");
