@@ -168,12 +168,12 @@ fn upload(
             ok = false;
             continue;
         }
-        let report = Reporter::new(true, false, !a.quiet);
+        let report = Reporter::new(true, None, !a.quiet);
         let progress = report.active().then(|| report.callback());
         let done = conn.fs.put(Path::new(src), &abs_dst, opts, progress);
         report.finish();
         if let Err(e) = done {
-            error(transfer_error(&e, "upload", &abs_dst));
+            error(transfer_error(&e, true, src, &abs_dst));
             error(format!("failed to upload {what} {src} to {dst}"));
             ok = false;
         }
@@ -236,12 +236,12 @@ fn download(
                 ok = false;
                 continue;
             }
-            let report = Reporter::new(false, false, !a.quiet);
+            let report = Reporter::new(false, None, !a.quiet);
             let progress = report.active().then(|| report.callback());
             let done = conn.fs.get(&m, Path::new(&abs_dst), opts, progress);
             report.finish();
             if let Err(e) = done {
-                error(transfer_error(&e, "download", &m));
+                error(transfer_error(&e, false, &m, &abs_dst));
                 let what = if is_dir { "directory" } else { "file" };
                 error(format!("failed to download {what} {m} to {dst}"));
                 ok = false;

@@ -51,8 +51,21 @@ fn fs_error(e: io::Error) -> FsError {
         Some(s) => FsError {
             reason: status_text(s.code).to_owned(),
             context: s.context.clone(),
+            remote: true,
         },
-        None => FsError::new(crate::run::io_text(&e)),
+        None => FsError {
+            reason: crate::run::io_text(&e),
+            context: String::new(),
+            // The connection's failures; any other plain I/O error is a local file's.
+            remote: matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::WouldBlock
+                    | io::ErrorKind::Unsupported
+                    | io::ErrorKind::InvalidInput
+            ),
+        },
     }
 }
 

@@ -77,8 +77,9 @@ pub fn meter_line(name: &str, width: usize, pos: u64, len: u64, rate: u64, secs:
     line
 }
 
-/// What a transfer prints: the directory messages (unless quiet: `Entering dir` for
-/// uploads, `Retrieving dir` for downloads, when the first file of a directory starts) and
+/// What a transfer prints: the directory messages of a recursive transfer (unless quiet:
+/// `Entering dir` for uploads, `Retrieving dir` for downloads, each directory from the root
+/// down to the one holding the file that starts, once; empty directories are not seen) and
 /// a meter per file (if on and stdout is a terminal). The library reports progress through
 /// [`Reporter::callback`]; [`Reporter::finish`] (or dropping it) ends the last bar.
 pub struct Reporter {
@@ -87,23 +88,24 @@ pub struct Reporter {
 
 /// The state the callback updates.
 struct Inner {
-    /// Print directory messages.
-    messages: bool,
+    /// The root of a recursive transfer whose directories are announced (`None`: none).
+    root: Option<String>,
     /// The word before a directory.
     dir_word: &'static str,
     /// Draw bars.
     meter: bool,
     /// The file being transferred and its bar.
     current: Option<(String, Option<ProgressBar>)>,
-    /// The directory last announced.
-    last_dir: Option<String>,
+    /// The directories announced.
+    seen: std::collections::HashSet<String>,
     /// The terminal's width.
     width: usize,
 }
 
 impl Reporter {
-    /// A reporter for an upload (`upload`) or a download.
-    pub fn new(upload: bool, messages: bool, meter: bool) -> Reporter {
+    /// A reporter for an upload (`upload`) or a download; `root`: the source of a recursive
+    /// transfer when its directories are to be announced.
+    pub fn new(upload: bool, root: Option<&str>, meter: bool) -> Reporter {
         let width = crate::terminal::window_size(std::io::stdout())
             .map(|w| w.cols as usize)
             .ok()
@@ -111,11 +113,11 @@ impl Reporter {
             .unwrap_or(80);
         Reporter {
             inner: Arc::new(Mutex::new(Inner {
-                messages,
+                root: root.map(|r| r.trim_end_matches('/').to_owned()),
                 dir_word: if upload { "Entering" } else { "Retrieving" },
                 meter: meter && std::io::stdout().is_terminal(),
                 current: None,
-                last_dir: None,
+                seen: std::collections::HashSet::new(),
                 width,
             })),
         }
@@ -125,7 +127,7 @@ impl Reporter {
     pub fn active(&self) -> bool {
         self.inner
             .lock()
-            .map(|i| i.meter || i.messages)
+            .map(|i| i.meter || i.root.is_some())
             .unwrap_or(false)
     }
 
@@ -166,14 +168,21 @@ impl Inner {
     }
 
     fn start_file(&mut self, path: &str, total: u64) {
-        let dir = match path.rfind('/') {
-            Some(0) => "/",
-            Some(i) => path.get(..i).unwrap_or(path),
-            None => ".",
-        };
-        if self.messages && self.last_dir.as_deref() != Some(dir) {
-            println!("{} {dir}", self.dir_word);
-            self.last_dir = Some(dir.to_owned());
+        if let Some(root) = &self.root
+            && let Some(below) = path.strip_prefix(root.as_str())
+        {
+            // Each directory from the root down to the file's, first time seen.
+            let mut dir = root.clone();
+            let mut parts: Vec<&str> = below.split('/').filter(|p| !p.is_empty()).collect();
+            parts.pop();
+            for next in std::iter::once(None).chain(parts.into_iter().map(Some)) {
+                if let Some(p) = next {
+                    dir = format!("{dir}/{p}");
+                }
+                if self.seen.insert(dir.clone()) {
+                    println!("{} {dir}", self.dir_word);
+                }
+            }
         }
         let bar = self.meter.then(|| {
             let name = path.rsplit('/').next().unwrap_or(path).to_owned();

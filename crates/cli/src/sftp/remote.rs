@@ -14,6 +14,8 @@ pub struct FsError {
     pub reason: String,
     /// What failed, when the library says (`open /remote/file`); may be empty.
     pub context: String,
+    /// Whether the server (or the connection) failed, rather than a local file.
+    pub remote: bool,
 }
 
 impl FsError {
@@ -22,6 +24,7 @@ impl FsError {
         FsError {
             reason: reason.into(),
             context: String::new(),
+            remote: true,
         }
     }
 }

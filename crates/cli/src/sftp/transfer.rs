@@ -6,7 +6,7 @@ use super::commands::TransferFlags;
 use super::interp::{Failed, Interp, basename, fail, marked, path_append};
 use super::local;
 use super::progress::Reporter;
-use super::remote::TransferOptions;
+use super::remote::{FsError, TransferOptions};
 use super::words::Word;
 use std::path::Path;
 
@@ -62,12 +62,13 @@ impl Interp<'_> {
                 result = Err(fail(format!("download {shown}: not a regular file")));
                 continue;
             }
-            let report = Reporter::new(false, !self.quiet, self.progress);
+            let root = (opts.recursive && !self.quiet).then_some(path.as_str());
+            let report = Reporter::new(false, root, self.progress);
             let progress = report.active().then(|| report.callback());
             let done = self.fs.get(path, Path::new(&target), opts, progress);
             report.finish();
             if let Err(e) = done {
-                result = Err(fail(transfer_error(&e, "download", path)));
+                result = Err(fail(transfer_error(&e, false, path, &target)));
             }
         }
         result
@@ -127,24 +128,39 @@ impl Interp<'_> {
                 result = Err(fail(format!("local \"{shown}\" is not a regular file")));
                 continue;
             }
-            let report = Reporter::new(true, !self.quiet, self.progress);
+            let root = (opts.recursive && !self.quiet).then_some(source.as_str());
+            let report = Reporter::new(true, root, self.progress);
             let progress = report.active().then(|| report.callback());
             let done = self.fs.put(Path::new(source), &target, opts, progress);
             report.finish();
             if let Err(e) = done {
-                result = Err(fail(transfer_error(&e, "upload", &target)));
+                result = Err(fail(transfer_error(&e, true, source, &target)));
             }
         }
         result
     }
 }
 
-/// A failed transfer's message: the library's own context (`open /x: No such file`) when
-/// it gives one, else `download "/x": reason`.
-pub fn transfer_error(e: &super::remote::FsError, what: &str, path: &str) -> String {
-    if e.context.is_empty() {
-        format!("{what} \"{path}\": {}", e.reason)
-    } else {
-        e.to_string()
+/// A failed transfer's message, worded as OpenSSH's: the server refusing to open the
+/// remote file (`remote open("/x"): ...` for downloads, `dest open "/x": ...` for uploads),
+/// another remote failure with what the library was doing, or a local file's failure
+/// (`open local "x": ...`).
+pub fn transfer_error(e: &FsError, upload: bool, src: &str, dst: &str) -> String {
+    if !e.remote {
+        let local = if upload { src } else { dst };
+        return format!("open local \"{local}\": {}", e.reason);
+    }
+    let opened = ["open ", "create "]
+        .iter()
+        .find_map(|verb| e.context.strip_prefix(verb));
+    match (opened, upload) {
+        (Some(path), false) => format!("remote open(\"{path}\"): {}", e.reason),
+        (Some(path), true) => format!("dest open \"{path}\": {}", e.reason),
+        (None, _) if e.context.is_empty() => {
+            let what = if upload { "upload" } else { "download" };
+            let remote = if upload { dst } else { src };
+            format!("{what} \"{remote}\": {}", e.reason)
+        }
+        (None, _) => e.to_string(),
     }
 }
