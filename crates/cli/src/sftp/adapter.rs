@@ -188,10 +188,6 @@ impl RemoteFs for Remote {
         Ok(found.iter().map(|p| text(p)).collect())
     }
 
-    fn names(&self, _uids: &[u32], _gids: &[u32]) -> Option<(Vec<String>, Vec<String>)> {
-        None
-    }
-
     fn get(
         &self,
         remote: &str,

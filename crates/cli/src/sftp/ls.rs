@@ -38,10 +38,22 @@ impl Interp<'_> {
         {
             return self.ls_dir(dir, strip.as_deref(), flags);
         }
+        // For names in the long format: the server's longnames, from each parent's listing.
+        let mut longnames = std::collections::HashMap::new();
+        if flags.long && !flags.numeric {
+            let mut parents: Vec<&str> = found.iter().map(|(p, _)| parent(p)).collect();
+            parents.dedup();
+            for dir in parents {
+                for e in self.fs.read_dir(dir).unwrap_or_default() {
+                    longnames.insert(path_append(dir, &e.name), e.longname);
+                }
+            }
+        }
         let mut items: Vec<Item> = found
             .into_iter()
             .map(|(p, meta)| {
                 let shown = path_strip(&p, strip.as_deref());
+                let longname = longnames.remove(&p).unwrap_or_default();
                 Item {
                     name: if flags.long {
                         shown
@@ -49,7 +61,7 @@ impl Interp<'_> {
                         marked(&shown, meta.is_dir())
                     },
                     meta,
-                    longname: String::new(),
+                    longname,
                 }
             })
             .collect();
@@ -64,6 +76,19 @@ impl Interp<'_> {
             .fs
             .read_dir(dir)
             .map_err(|e| fail(format!("Couldn't read directory: {}", e.reason)))?;
+        let mut entries = entries;
+        if flags.all {
+            // The server's `.` and `..` are not passed on by the client: `-a` shows them.
+            for (name, path) in [(".", dir.to_owned()), ("..", path_append(dir, ".."))] {
+                if let Ok(meta) = self.fs.stat(&path) {
+                    entries.push(super::remote::Entry {
+                        name: name.to_owned(),
+                        longname: String::new(),
+                        meta,
+                    });
+                }
+            }
+        }
         let mut items: Vec<Item> = entries
             .into_iter()
             .filter(|e| flags.all || !e.name.starts_with('.'))
@@ -90,41 +115,23 @@ impl Interp<'_> {
             print!("{}", listing::columns(&names, width, flags.one_per_line));
             return;
         }
-        let names = if flags.numeric {
-            None
-        } else {
-            let uids: Vec<u32> = items
-                .iter()
-                .filter_map(|i| i.meta.uid_gid)
-                .map(|u| u.0)
-                .collect();
-            let gids: Vec<u32> = items
-                .iter()
-                .filter_map(|i| i.meta.uid_gid)
-                .map(|u| u.1)
-                .collect();
-            self.fs.names(&uids, &gids).map(|(u, g)| {
-                let pair = |ids: &[u32], names: Vec<String>| -> Vec<(u32, String)> {
-                    ids.iter().copied().zip(names).collect()
-                };
-                (pair(&uids, u), pair(&gids, g))
-            })
-        };
+        // Names from the server's longnames, by id (so entries without one, like `.`, get
+        // them too); `-n` shows the ids.
+        let mut users = std::collections::HashMap::new();
+        let mut groups = std::collections::HashMap::new();
+        if !flags.numeric {
+            for item in items {
+                if let (Some((uid, gid)), Some((u, g))) =
+                    (item.meta.uid_gid, listing::longname_owner(&item.longname))
+                {
+                    users.entry(uid).or_insert_with(|| u.to_owned());
+                    groups.entry(gid).or_insert_with(|| g.to_owned());
+                }
+            }
+        }
         for item in items {
             let (uid, gid) = item.meta.uid_gid.unwrap_or_default();
-            let lookup = |list: &[(u32, String)], id: u32| {
-                list.iter()
-                    .find(|(i, n)| *i == id && !n.is_empty())
-                    .map(|(_, n)| n.clone())
-            };
-            let (user, group) = match &names {
-                _ if flags.numeric => (None, None),
-                Some((u, g)) => (lookup(u, uid), lookup(g, gid)),
-                None => match listing::longname_owner(&item.longname) {
-                    Some((u, g)) => (Some(u.to_owned()), Some(g.to_owned())),
-                    None => (None, None),
-                },
-            };
+            let (user, group) = (users.get(&uid).cloned(), groups.get(&gid).cloned());
             println!(
                 "{}",
                 listing::long_line(
@@ -136,5 +143,13 @@ impl Interp<'_> {
                 )
             );
         }
+    }
+}
+
+/// The directory part of an absolute path (`/` for `/x`).
+fn parent(path: &str) -> &str {
+    match path.trim_end_matches('/').rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => path.get(..i).unwrap_or("/"),
     }
 }

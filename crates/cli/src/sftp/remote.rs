@@ -138,8 +138,6 @@ pub trait RemoteFs {
     fn statvfs(&self, path: &str) -> Result<FsStats, FsError>;
     /// The paths matching a glob pattern (`*`, `?`, `[...]`), sorted.
     fn glob(&self, pattern: &str) -> Result<Vec<String>, FsError>;
-    /// The user and group names for ids, where the server tells them.
-    fn names(&self, uids: &[u32], gids: &[u32]) -> Option<(Vec<String>, Vec<String>)>;
     /// Downloads `remote` to `local`.
     fn get(
         &self,
