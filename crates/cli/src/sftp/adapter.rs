@@ -156,6 +156,10 @@ impl RemoteFs for Remote {
         self.sftp.hard_link(target, link).map_err(fs_error)
     }
 
+    fn copy(&self, from: &str, to: &str) -> Result<(), FsError> {
+        self.sftp.copy(from, to).map(|_| ()).map_err(fs_error)
+    }
+
     fn set_mode(&self, path: &str, mode: u32, follow: bool) -> Result<(), FsError> {
         if !follow {
             return Err(FsError::new(status_text(StatusCode::OpUnsupported)));

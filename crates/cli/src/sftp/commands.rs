@@ -66,6 +66,8 @@ pub enum Command {
     Rmdir(Word),
     /// `rename old new`.
     Rename(Word, Word),
+    /// `copy old new` / `cp old new`: a server-side copy.
+    Copy(Word, Word),
     /// `ln [-s] old new` (`true`: symbolic), `symlink old new`.
     Link(bool, Word, Word),
     /// `chmod [-h] mode path`: mode, path, follow symlinks.
@@ -139,6 +141,8 @@ cd path                            Change remote directory to 'path'
 chgrp [-h] grp path                Change group of file 'path' to 'grp'
 chmod [-h] mode path               Change permissions of file 'path' to 'mode'
 chown [-h] own path                Change owner of file 'path' to 'own'
+copy oldpath newpath               Copy remote file
+cp oldpath newpath                 Copy remote file
 df [-hi] [path]                    Display statistics for current directory or
                                    filesystem containing 'path'
 exit                               Quit sftp
@@ -202,6 +206,10 @@ pub fn parse(rest: &str) -> Result<Option<Command>, String> {
             let (_, args) = flags(name, args, "l")?;
             let (a, b) = two(name, args)?;
             Command::Rename(a, b)
+        }
+        "copy" | "cp" => {
+            let (a, b) = two(name, args)?;
+            Command::Copy(a, b)
         }
         "ln" | "symlink" => {
             let (f, args) = flags(name, args, "s")?;
@@ -401,6 +409,7 @@ mod tests {
         );
         assert_eq!(cmd("ln -s a b"), Command::Link(true, word("a"), word("b")));
         assert_eq!(cmd("ln a b"), Command::Link(false, word("a"), word("b")));
+        assert_eq!(cmd("cp a b"), Command::Copy(word("a"), word("b")));
         assert_eq!(
             parse("rename a"),
             Err("You must specify two paths after a rename command.".into())

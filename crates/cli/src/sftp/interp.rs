@@ -154,6 +154,15 @@ impl Interp<'_> {
                     .rename(&a, &b)
                     .map_err(|e| fail(format!("remote rename \"{a}\" to \"{b}\": {}", e.reason)))?;
             }
+            Command::Copy(from, to) => {
+                let (a, b) = (self.absolute(&from.text), self.absolute(&to.text));
+                if !self.quiet {
+                    println!("Copy {a} to {b}");
+                }
+                self.fs
+                    .copy(&a, &b)
+                    .map_err(|e| fail(format!("remote copy \"{a}\" to \"{b}\": {}", e.reason)))?;
+            }
             Command::Link(symbolic, from, to) => {
                 let b = self.absolute(&to.text);
                 if symbolic {

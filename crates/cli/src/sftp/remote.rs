@@ -130,6 +130,8 @@ pub trait RemoteFs {
     fn symlink(&self, target: &str, link: &str) -> Result<(), FsError>;
     /// Creates a hard link `link` to `target`.
     fn hard_link(&self, target: &str, link: &str) -> Result<(), FsError>;
+    /// Copies a file on the server (`copy-data`).
+    fn copy(&self, from: &str, to: &str) -> Result<(), FsError>;
     /// Sets the permission bits.
     fn set_mode(&self, path: &str, mode: u32, follow: bool) -> Result<(), FsError>;
     /// Sets the owner and group ids.
