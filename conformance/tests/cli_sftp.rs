@@ -579,3 +579,122 @@ fn interactive_prompt_progress_meter_and_bye() {
     tmux.wait_for("STATUS=0");
     assert_eq!(fs::read(fx.path("copy.bin")).expect("copy"), data);
 }
+
+#[test]
+fn ssh_config_alias_requests_and_destination_paths() {
+    let Some(fx) = setup() else { return };
+    fs::create_dir(fx.path("start")).expect("mkdir");
+    fs::write(fx.path("start/file.txt"), b"from the start dir\n").expect("write");
+    fs::set_permissions(fx.path("start"), fs::Permissions::from_mode(0o777)).expect("chmod");
+    // Everything about the server comes from an ssh_config given with -F.
+    let config = fx.path("ssh_config");
+    fs::write(
+        &config,
+        format!(
+            "Host alias\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n  BatchMode yes\n",
+            fx.sshd.port(),
+            fx.sshd.login_user(),
+            fx.sshd.user_key(KeyKind::Ed25519).display(),
+            fx.sshd.known_hosts_file().display()
+        ),
+    )
+    .expect("ssh_config");
+    let seashell = |args: &[String]| {
+        let mut cmd = Command::new(seashell_bin());
+        cmd.args(args)
+            .env("HOME", fx.path("home"))
+            .current_dir(fx.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        run(&mut cmd)
+    };
+    let cfg = config.display().to_string();
+    // `alias:dir` starts there; commands from a piped stdin are echoed, failures go on.
+    fs::write(fx.path("cmds"), "pwd\nget nothere\nget file.txt got.txt\n").expect("cmds");
+    let mut cmd = Command::new(seashell_bin());
+    cmd.args(["sftp", "-F", &cfg, "-R", "4"])
+        .arg(format!("alias:{}", fx.p("start")))
+        .env("HOME", fx.path("home"))
+        .current_dir(fx.dir.path())
+        .stdin(fs::File::open(fx.path("cmds")).expect("cmds"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let o = run(&mut cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "sftp> pwd\nRemote working directory: {}\n",
+            fx.p("start")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Fetching {}/file.txt to got.txt\n", fx.p("start"))),
+        "{out}"
+    );
+    assert!(
+        text(&o.stderr).starts_with("Connected to alias.\n"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(
+        fs::read(fx.path("got.txt")).expect("got"),
+        b"from the start dir\n"
+    );
+    // `alias:file local` fetches it and ends.
+    let o = seashell(&[
+        "sftp".into(),
+        "-q".into(),
+        "-F".into(),
+        cfg.clone(),
+        format!("alias:{}/file.txt", fx.p("start")),
+        fx.p("fetched.txt"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(o.stderr.is_empty(), "{}", show(&o));
+    assert_eq!(
+        fs::read(fx.path("fetched.txt")).expect("fetched"),
+        b"from the start dir\n"
+    );
+    let o = seashell(&[
+        "sftp".into(),
+        "-q".into(),
+        "-F".into(),
+        cfg.clone(),
+        format!("alias:{}/missing", fx.p("start")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    // cp through the alias, into a remote directory, relative to the login directory
+    // when the path is not absolute.
+    let o = seashell(&[
+        "cp".into(),
+        "-F".into(),
+        cfg.clone(),
+        fx.p("got.txt"),
+        format!("alias:{}", fx.p("start")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(fx.path("start/got.txt").exists(), "{}", show(&o));
+    // Usage errors.
+    let o = seashell(&["sftp".into(), "-Z".into(), "alias".into()]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("unknown option -- Z"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        text(&o.stderr).contains("usage: seashell sftp"),
+        "{}",
+        show(&o)
+    );
+    let o = seashell(&["cp".into(), "only-one".into()]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("usage: seashell cp"),
+        "{}",
+        show(&o)
+    );
+}
