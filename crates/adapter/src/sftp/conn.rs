@@ -7,7 +7,7 @@
 //! ([`ClientEngine::abandon`]), so a cancelled call leaves nothing behind.
 
 use super::error::{client_error, unsupported};
-use crate::channel::OwnedChannel;
+use super::link::Link;
 use crate::wait::WakerSet;
 use seashell_sftp::client::{ClientConfig, ClientEngine, ServerInfo, expect_limits};
 use seashell_sftp::{ExtendedRequest, Limits, Request, Response};
@@ -24,7 +24,7 @@ const READ_STEP: usize = 256 * 1024;
 /// One SFTP session: the channel, the engine, who waits for which reply.
 #[derive(Debug)]
 pub(crate) struct Conn {
-    channel: OwnedChannel,
+    link: Link,
     state: Mutex<State>,
     server: OnceLock<(ServerInfo, Option<Limits>)>,
 }
@@ -32,8 +32,10 @@ pub(crate) struct Conn {
 #[derive(Debug)]
 struct State {
     engine: ClientEngine,
-    /// Bytes taken from the engine and not yet accepted by the channel.
+    /// Bytes taken from the engine; those from `out_at` on are not yet accepted by the
+    /// channel.
     out: Vec<u8>,
+    out_at: usize,
     /// Waiters by request id.
     waiters: HashMap<u32, Waker>,
     /// Waiters for room in the request table.
@@ -43,13 +45,14 @@ struct State {
 }
 
 impl Conn {
-    /// Wraps a channel on which the `sftp` subsystem has started. `SSH_FXP_INIT` is queued.
-    pub(crate) fn new(channel: OwnedChannel, config: ClientConfig) -> Conn {
+    /// Wraps a transport on which an SFTP server listens. `SSH_FXP_INIT` is queued.
+    pub(crate) fn new(link: Link, config: ClientConfig) -> Conn {
         Conn {
-            channel,
+            link,
             state: Mutex::new(State {
                 engine: ClientEngine::new(config),
                 out: Vec::new(),
+                out_at: 0,
                 waiters: HashMap::new(),
                 room: WakerSet::default(),
                 others: WakerSet::default(),
@@ -183,6 +186,12 @@ impl Conn {
         }
     }
 
+    /// Gives a DATA buffer back to the engine once its bytes are written out (its
+    /// allocation serves a later reply).
+    pub(crate) fn recycle(&self, buf: Vec<u8>) {
+        self.lock().engine.recycle(buf);
+    }
+
     /// Gives up on `id`: its reply is dropped whenever it comes.
     pub(crate) fn abandon(&self, id: u32) {
         let mut st = self.lock();
@@ -236,7 +245,7 @@ impl Conn {
         self.write_out(st, cx)?;
         let mut fed = Ok(());
         let engine = &mut st.engine;
-        let r = self.channel.poll_read(cx, false, READ_STEP, |b| {
+        let r = self.link.poll_read(cx, READ_STEP, |b| {
             if fed.is_ok() {
                 fed = engine.feed(b);
             }
@@ -274,12 +283,15 @@ impl Conn {
     /// Hands queued bytes to the channel as far as its window allows (pending parts stay
     /// queued; `cx` is woken when the window opens).
     fn write_out(&self, st: &mut State, cx: &mut Context<'_>) -> io::Result<()> {
+        // Compact once most of the buffer is written (amortised: no memmove per write).
+        if st.out_at > 0 && st.out_at * 2 >= st.out.len() {
+            st.out.drain(..st.out_at);
+            st.out_at = 0;
+        }
         st.engine.take_output(&mut st.out);
-        while !st.out.is_empty() {
-            match self.channel.poll_write(cx, false, &st.out) {
-                Poll::Ready(Ok(n)) => {
-                    st.out.drain(..n.min(st.out.len()));
-                }
+        while let Some(rest) = st.out.get(st.out_at..).filter(|r| !r.is_empty()) {
+            match self.link.poll_write(cx, rest) {
+                Poll::Ready(Ok(n)) => st.out_at += n.min(rest.len()),
                 Poll::Ready(Err(e)) => {
                     st.engine.on_closed();
                     st.wake_all();
@@ -287,6 +299,10 @@ impl Conn {
                 }
                 Poll::Pending => break,
             }
+        }
+        if st.out_at == st.out.len() {
+            st.out.clear();
+            st.out_at = 0;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! [`ClientEngine`]: the client side of one SFTP session as a state machine over bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::ext::ExtendedRequest;
 use crate::frame::{DEFAULT_MAX_PACKET, Framer};
@@ -15,7 +15,8 @@ use super::reply::reply_kind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientConfig {
     /// Hard cap on requests that are outstanding or whose replies have not been taken yet
-    /// (default 1024). Memory held for replies is at most `max_in_flight × max_packet`.
+    /// (default 1024). Replies held take at most `max_in_flight × max_packet` bytes (plus
+    /// one partial packet and up to 16 [recycled](ClientEngine::recycle) buffers).
     pub max_in_flight: usize,
     /// The largest reply payload accepted (default [`DEFAULT_MAX_PACKET`]); a longer one
     /// fails the engine before any of it is buffered.
@@ -203,11 +204,16 @@ pub struct ClientEngine {
     held: Vec<u8>,
     server: Option<ServerInfo>,
     slots: HashMap<u32, Slot>,
+    ready: VecDeque<u32>,
     waiting: usize,
     buffered: usize,
     next_id: u32,
     failure: Option<ClientError>,
+    spare: Vec<Vec<u8>>,
 }
+
+/// Most buffers kept by [`ClientEngine::recycle`].
+const SPARE_BUFFERS: usize = 16;
 
 impl ClientEngine {
     /// A new session; `SSH_FXP_INIT` (version 3, no extensions) is queued for output.
@@ -223,10 +229,12 @@ impl ClientEngine {
             held: Vec::new(),
             server: None,
             slots: HashMap::new(),
+            ready: VecDeque::new(),
             waiting: 0,
             buffered: 0,
             next_id: 1,
             failure: None,
+            spare: Vec::new(),
         }
     }
 
@@ -257,8 +265,13 @@ impl ClientEngine {
             return Err(e.clone());
         }
         while !input.is_empty() {
+            if let Some(buf) = self.spare.pop()
+                && let Some(back) = self.framer.offer_buffer(buf)
+            {
+                self.spare.push(back);
+            }
             let step = match self.framer.feed(&mut input) {
-                Ok(Some(payload)) => self.on_packet(&payload),
+                Ok(Some(payload)) => self.on_packet(payload),
                 Ok(None) => Ok(()),
                 Err(e) => Err(ClientError::Frame(e)),
             };
@@ -269,8 +282,9 @@ impl ClientEngine {
         Ok(())
     }
 
-    fn on_packet(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        let reply = Response::decode(payload).map_err(ClientError::Decode)?;
+    fn on_packet(&mut self, payload: Vec<u8>) -> Result<(), ClientError> {
+        let size = payload.len();
+        let reply = Response::decode_owned(payload).map_err(ClientError::Decode)?;
         let Some(id) = reply.id() else {
             let Response::Version {
                 version,
@@ -300,9 +314,10 @@ impl ClientEngine {
             Slot::Ready(..) => Err(ClientError::DuplicateReply(id)),
             Slot::Waiting(expect) => {
                 expect.check(id, &reply)?;
-                *slot = Slot::Ready(reply, payload.len());
+                *slot = Slot::Ready(reply, size);
                 self.waiting = self.waiting.saturating_sub(1);
-                self.buffered = self.buffered.saturating_add(payload.len());
+                self.buffered = self.buffered.saturating_add(size);
+                self.note_ready(id);
                 Ok(())
             }
             Slot::Abandoned(expect) => {
@@ -318,10 +333,21 @@ impl ClientEngine {
     fn fail(&mut self, e: ClientError) -> ClientError {
         let e = self.failure.get_or_insert(e).clone();
         self.slots.clear();
+        self.ready.clear();
         self.held.clear();
         self.waiting = 0;
         self.buffered = 0;
         e
+    }
+
+    /// Gives back a buffer the caller is done with (the bytes of a DATA reply once
+    /// written out): its allocation is reused for a later reply instead of a new one. At
+    /// most 16 are kept, only those no larger than `max_packet`; others are dropped.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        let max = usize::try_from(self.config.max_packet).unwrap_or(usize::MAX);
+        if self.spare.len() < SPARE_BUFFERS && buf.capacity() <= max && buf.capacity() > 0 {
+            self.spare.push(buf);
+        }
     }
 
     /// The caller's transport closed (EOF or channel close): fails the engine with
@@ -348,7 +374,12 @@ impl ClientEngine {
             return Err(e.clone());
         }
         let expect = Expect::of(&request).ok_or(ClientError::NotARequest)?;
-        if self.slots.len() >= self.config.max_in_flight {
+        // Ids are u32: the table can never hold them all (the id search below ends).
+        let cap = self
+            .config
+            .max_in_flight
+            .min(usize::try_from(u32::MAX).unwrap_or(usize::MAX));
+        if self.slots.len() >= cap {
             return Err(ClientError::TooManyInFlight {
                 max: self.config.max_in_flight,
             });
@@ -382,6 +413,29 @@ impl ClientEngine {
                 Some(r)
             }
             _ => None,
+        }
+    }
+
+    /// Any reply that arrived and was not taken, oldest first, with its id: for a caller
+    /// that dispatches replies rather than waiting on one id.
+    pub fn take_next_reply(&mut self) -> Option<(u32, Response)> {
+        while let Some(id) = self.ready.pop_front() {
+            if let Some(r) = self.take_reply(id) {
+                return Some((id, r));
+            }
+        }
+        None
+    }
+
+    /// Remembers that `id`'s reply is ready, in arrival order; ids taken by
+    /// [`take_reply`](Self::take_reply) are purged now and then, so the queue stays within
+    /// twice the table.
+    fn note_ready(&mut self, id: u32) {
+        self.ready.push_back(id);
+        if self.ready.len() > self.slots.len().saturating_mul(2).saturating_add(16) {
+            let slots = &self.slots;
+            self.ready
+                .retain(|id| matches!(slots.get(id), Some(Slot::Ready(..))));
         }
     }
 

@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use super::error::SftpError;
 use super::sizing::MIN_CHUNK;
 
+/// Most emptied buffers a [`ReadPipeline`] keeps for [`ReadPipeline::take_spent`].
+const SPENT_BUFFERS: usize = 4;
+
 /// How a [`ReadPipeline`] bounds the data it has received but not handed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadMode {
@@ -51,6 +54,7 @@ pub struct ReadPipeline {
     pieces: BTreeMap<u64, Vec<u8>>,
     buffered: u64,
     head: Option<(Vec<u8>, usize)>,
+    spent: Vec<Vec<u8>>,
     position: u64,
     received: u64,
     error: Option<SftpError>,
@@ -88,6 +92,7 @@ impl ReadPipeline {
             pieces: BTreeMap::new(),
             buffered: 0,
             head: None,
+            spent: Vec::new(),
             position: start,
             received: 0,
             error: None,
@@ -252,6 +257,16 @@ impl ReadPipeline {
                 self.received = self.received.saturating_sub(cut);
             }
         }
+        if let Some((data, cursor)) = self.head.as_mut() {
+            // The head piece starts `cursor` bytes before the position.
+            let start = self.position.saturating_sub(*cursor as u64);
+            let keep = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
+            if data.len() > keep {
+                let cut = (data.len() - keep) as u64;
+                data.truncate(keep.max(*cursor));
+                self.received = self.received.saturating_sub(cut);
+            }
+        }
         self.retry.retain(|&(o, _)| o < end);
     }
 
@@ -279,11 +294,20 @@ impl ReadPipeline {
             *cursor += n;
             written += n;
             self.position = self.position.saturating_add(n as u64);
-            if *cursor >= data.len() {
-                self.head = None;
+            if *cursor >= data.len()
+                && let Some((done, _)) = self.head.take()
+                && self.spent.len() < SPENT_BUFFERS
+            {
+                self.spent.push(done);
             }
         }
         written
+    }
+
+    /// A buffer [`read_into`](Self::read_into) has emptied, to give back to the engine with
+    /// [`ClientEngine::recycle`](super::ClientEngine::recycle) (at most 4 are kept).
+    pub fn take_spent(&mut self) -> Option<Vec<u8>> {
+        self.spent.pop()
     }
 
     /// The next piece in order, `(offset, bytes)`, when it has arrived.

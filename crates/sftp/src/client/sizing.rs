@@ -1,6 +1,9 @@
 //! Request sizing as OpenSSH's `sftp` does it (`sftp-client.c`, `do_init`): the read and
-//! write lengths come from the server's `limits@openssh.com` reply, capped to leave room for
-//! the packet header in a 256 KiB packet; without the extension, 32 KiB.
+//! write lengths come from the server's `limits@openssh.com` reply (`sftp-server` announces
+//! 261,120: its 256 KiB packet less 1024 bytes of headroom), and the number of requests in
+//! flight is 64 scaled down to the server's open-handle limit; without the extension,
+//! 32 KiB. We also cap the lengths so that a reply fits in our own maximum packet (OpenSSH
+//! trusts the server's figure), and treat a zero (unknown) length as absent.
 
 use crate::ext::Limits;
 use crate::frame::DEFAULT_MAX_PACKET;
