@@ -3,7 +3,8 @@
 //! modes and modification times kept), the file commands with OpenSSH's output (`ls -l`,
 //! `df`, messages on stderr), `-` ignoring a failure and the first other failure ending the
 //! batch with status 1; `cp -r -p` both ways with scp's errors and exit statuses; and an
-//! interactive session in a tmux pane: the prompt, a progress meter during a `get`, `bye`.
+//! interactive session in a tmux pane: the prompt, Ctrl-C at it, a progress meter during a
+//! `get`, `bye`.
 //!
 //! Skipped (with a note) when sshd is missing; the interactive test also needs tmux.
 
@@ -505,7 +506,7 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn interactive_prompt_progress_meter_and_bye() {
+fn interactive_prompt_interrupt_progress_meter_and_bye() {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("skipped: tmux is not installed");
         return;

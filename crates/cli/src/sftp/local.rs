@@ -47,14 +47,20 @@ fn run_shell(command: Option<&str>, what: &str) {
         }
         None => Command::new(std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into())),
     };
-    match cmd.status() {
+    // As OpenSSH: Ctrl-C is for the command, not for us.
+    let ignore_interrupts = crate::signals::SignalPipe::install(&[rustix::process::Signal::INT]);
+    let status = cmd.status();
+    if let Ok(pipe) = ignore_interrupts {
+        pipe.take();
+    }
+    match status {
         Ok(s) if s.success() => {}
         Ok(s) => match s.code() {
             Some(code) => {
                 let _ = fail(format!("{what} exited with status {code}"));
             }
             None => {
-                let _ = fail(format!("{what} terminated abnormally"));
+                let _ = fail(format!("{what} exited abnormally"));
             }
         },
         Err(e) => {

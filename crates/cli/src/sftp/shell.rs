@@ -1,11 +1,16 @@
 //! The command loop: `sftp> ` prompts on a terminal, commands from stdin or a batch file
 //! (`-b`), echoed as `sftp> command` when not typed at a terminal. In batch mode the first
 //! failure of a command without the `-` prefix ends the session with status 1; `@` keeps a
-//! command from being echoed.
+//! command from being echoed. At a terminal's prompt, Ctrl-C gives a new prompt (as in
+//! OpenSSH's `sftp`); while a command runs it ends the program.
 
 use super::commands::{self, Command};
 use super::interp::{Interp, Next, fail};
+use crate::signals::SignalPipe;
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::process::Signal;
 use std::io::{BufRead, Write};
+use std::os::fd::AsFd;
 
 /// How commands come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +31,19 @@ pub fn run(interp: &mut Interp<'_>, input: &mut dyn BufRead, mode: Mode) -> bool
             let _ = std::io::stdout().flush();
         }
         line.clear();
-        match input.read_until(b'\n', &mut line) {
+        let read = if mode.interactive {
+            match read_at_prompt(&mut line) {
+                Ok(Prompt::Interrupted) => {
+                    println!();
+                    continue;
+                }
+                Ok(Prompt::Read(n)) => Ok(n),
+                Err(e) => Err(e),
+            }
+        } else {
+            input.read_until(b'\n', &mut line)
+        };
+        match read {
             Ok(0) => {
                 if mode.interactive {
                     println!();
@@ -45,6 +62,56 @@ pub fn run(interp: &mut Interp<'_>, input: &mut dyn BufRead, mode: Mode) -> bool
             Step::Go => {}
             Step::Quit => return true,
             Step::Abort => return false,
+        }
+    }
+}
+
+/// What waiting at the prompt gave.
+enum Prompt {
+    /// This many bytes (0: end of input).
+    Read(usize),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Reads one line from the terminal on stdin into `line`, catching `SIGINT` meanwhile (the
+/// terminal delivers whole lines, so stdin is read directly, unbuffered).
+fn read_at_prompt(line: &mut Vec<u8>) -> std::io::Result<Prompt> {
+    let pipe = SignalPipe::install(&[Signal::INT]).ok();
+    if let Some(p) = &pipe {
+        // Only a Ctrl-C from now on counts.
+        p.take();
+    }
+    let stdin = std::io::stdin();
+    let mut buf = [0u8; 4096];
+    loop {
+        let interrupted = {
+            let in_fd = stdin.as_fd();
+            let mut fds = vec![PollFd::new(&in_fd, PollFlags::IN)];
+            let sig_fd = pipe.as_ref().map(SignalPipe::fd);
+            if let Some(fd) = &sig_fd {
+                fds.push(PollFd::new(fd, PollFlags::IN));
+            }
+            match poll(&mut fds, None) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            pipe.as_ref()
+                .is_some_and(|p| p.take().contains(&Signal::INT))
+        };
+        if interrupted {
+            return Ok(Prompt::Interrupted);
+        }
+        match rustix::io::read(stdin.as_fd(), &mut buf) {
+            Ok(0) => return Ok(Prompt::Read(line.len())),
+            Ok(n) => {
+                line.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if line.ends_with(b"\n") {
+                    return Ok(Prompt::Read(line.len()));
+                }
+            }
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
