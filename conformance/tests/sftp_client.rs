@@ -145,8 +145,8 @@ fn same_tree(a: &Path, b: &Path, files: &[PathBuf]) {
 }
 
 /// A recursive put then get of a tree with `-p` through `sftp`, into `remote` (a directory
-/// the server may write).
-fn tree_round_trip(sftp: &Sftp, remote: &Path, files: usize, big: usize) {
+/// the server may write), which is `view` on this machine.
+fn tree_round_trip(sftp: &Sftp, remote: &Path, view: &Path, files: usize, big: usize) {
     let local = tempfile::tempdir().unwrap();
     let rels = build_tree(local.path(), files, big);
     let progress: Arc<Mutex<BTreeMap<PathBuf, (u64, u64)>>> = Arc::default();
@@ -160,7 +160,7 @@ fn tree_round_trip(sftp: &Sftp, remote: &Path, files: usize, big: usize) {
     let up = remote.join("up");
     let stats = sftp.put(local.path(), &up, &opts).unwrap();
     assert_eq!(stats.files, rels.len() as u64);
-    same_tree(local.path(), &up, &rels);
+    same_tree(local.path(), &view.join("up"), &rels);
     let big_local = local.path().join("big.bin");
     let seen = progress.lock().unwrap().get(&big_local).copied();
     assert_eq!(
@@ -193,7 +193,7 @@ fn tree_over_ssh(files: usize, big: usize, limit: Duration) {
         let session = login(&sshd);
         let sftp = session.sftp().unwrap();
         let remote = scratch(&sshd);
-        tree_round_trip(&sftp, remote.path(), files, big);
+        tree_round_trip(&sftp, remote.path(), remote.path(), files, big);
     });
 }
 
@@ -231,7 +231,7 @@ fn tree_over_pipe(files: usize, big: usize, limit: Duration) {
         let sftp = Sftp::over_pipe(from, to).unwrap();
         assert!(sftp.limits().is_some(), "limits@openssh.com over the pipe");
         let remote = tempfile::tempdir().unwrap();
-        tree_round_trip(&sftp, remote.path(), files, big);
+        tree_round_trip(&sftp, remote.path(), remote.path(), files, big);
         drop(sftp);
         // Closing the session closes the server's stdin: it exits.
         assert!(child.wait().unwrap().success());
@@ -246,6 +246,61 @@ fn tree_put_get_preserves_bytes_modes_and_times() {
 #[test]
 fn tree_over_a_pipe_to_sftp_server() {
     tree_over_pipe(100, 16 * MIB, LIMIT);
+}
+
+/// Our server's `sftp` subsystem: a local filesystem confined to a directory.
+struct OurSftp(PathBuf);
+
+impl seashell_blocking::Handler for OurSftp {
+    fn auth(
+        &mut self,
+        _: &str,
+        attempt: &seashell_proto::AuthAttempt,
+    ) -> seashell_proto::AuthDecision {
+        match attempt {
+            seashell_proto::AuthAttempt::Password(pw) if pw.as_str() == "pw" => {
+                seashell_proto::AuthDecision::Accept
+            }
+            _ => seashell_proto::AuthDecision::Reject,
+        }
+    }
+
+    fn session_request(
+        &mut self,
+        channel: &seashell_blocking::ServerChannel,
+        request: &seashell_proto::SessionRequestKind,
+    ) -> bool {
+        use seashell_adapter::sftp_serve::{self, LocalFs, ServerConfig, ServerEngine};
+        if !sftp_serve::is_sftp(request) {
+            return false;
+        }
+        let Ok(fs) = LocalFs::confined(&self.0) else {
+            return false;
+        };
+        sftp_serve::spawn(channel, ServerEngine::new(fs, ServerConfig::default())).is_ok()
+    }
+}
+
+/// The tree round trip against our own server (`seashell_adapter::sftp_serve`, a confined
+/// local filesystem): both ends are ours.
+#[test]
+fn tree_against_our_server() {
+    with_timeout(LIMIT, "sftp_client/ours", || {
+        let root = tempfile::tempdir().unwrap();
+        let key = Arc::new(seashell_proto::PrivateKey::ed25519_generate().unwrap());
+        let fingerprint = key.public_key().fingerprint();
+        let config = seashell_proto::ServerConfig::new(vec![key]);
+        let server = seashell_blocking::Server::bind("127.0.0.1:0", config).unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let served = root.path().to_path_buf();
+        std::thread::spawn(move || server.run(|_| OurSftp(served.clone())));
+        let config = seashell_blocking::ClientConfig::new("me")
+            .password("pw")
+            .host_key_policy(seashell_blocking::HostKeyPolicy::Fingerprint(fingerprint));
+        let session = Client::connect(&addr, config).unwrap();
+        let sftp = session.sftp().unwrap();
+        tree_round_trip(&sftp, Path::new("/"), root.path(), 30, 4 * MIB);
+    });
 }
 
 /// The acceptance-size run: 1,000 files and a 512 MiB file (`SEASHELL_SFTP_BIG=1`).
@@ -472,6 +527,12 @@ fn every_fs_call() {
             700_000
         );
         assert_eq!(fs::read(dir.join("copy.bin")).unwrap(), big);
+        {
+            // Dropped without close: the blocking File flushes and closes on drop.
+            let mut dropped = sftp.create(dir.join("dropped")).unwrap();
+            dropped.write_all(&big).unwrap();
+        }
+        assert!(fs::read(dir.join("dropped")).unwrap() == big);
         let mut file = sftp.create(dir.join("synced")).unwrap();
         file.write_all(b"durable").unwrap();
         file.sync_all().unwrap();

@@ -362,3 +362,42 @@ fn a_cancelled_call_is_abandoned() {
         });
     });
 }
+
+/// A directory listing without end: `list_dir` stops at its bound with an error instead of
+/// growing without limit (`read_dir` would stream on).
+#[test]
+fn an_endless_listing_is_bounded() {
+    with_timeout(LIMIT, "hostile/endless_listing", || {
+        let (_s, sftp) = sftp(|p| {
+            p.version();
+            let mut n = 0u64;
+            while let Some((id, r)) = p.request() {
+                let reply = match r {
+                    Request::OpenDir { .. } => Response::Handle {
+                        id,
+                        handle: b"d".to_vec(),
+                    },
+                    Request::ReadDir { .. } => Response::Name {
+                        id,
+                        entries: (0..5000)
+                            .map(|_| {
+                                n += 1;
+                                seashell_sftp::NameEntry {
+                                    filename: n.to_string().into_bytes(),
+                                    ..Default::default()
+                                }
+                            })
+                            .collect(),
+                    },
+                    _ => Response::status(id, StatusCode::Ok),
+                };
+                p.send(&reply);
+            }
+        });
+        let e = sftp.list_dir("/endless").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory, "{e}");
+        // The session is still usable for streaming.
+        let first: Vec<_> = sftp.read_dir("/endless").unwrap().take(10).collect();
+        assert_eq!(first.len(), 10);
+    });
+}

@@ -234,8 +234,8 @@ impl Sftp {
 
 /// An open remote file: [`Read`] with read-ahead, [`Write`] with write-behind, [`Seek`].
 /// A write error shows at the latest on [`flush`](Write::flush), [`close`](Self::close) or
-/// [`sync_all`](Self::sync_all); dropping the file closes it without waiting (and without
-/// reporting errors of the last writes).
+/// [`sync_all`](Self::sync_all). Dropping the file flushes and closes it, waiting for the
+/// server as `BufWriter` does, but ignoring errors: call `close` to see them.
 #[derive(Debug)]
 pub struct File {
     inner: core::File,
@@ -275,6 +275,13 @@ impl File {
     /// Sets attributes (SFTP `FSETSTAT`).
     pub fn set_metadata(&mut self, attrs: FileAttributes) -> io::Result<()> {
         wait(self.inner.set_metadata(attrs))
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        // Queued WRITEs and the CLOSE reach the server before the session may go.
+        let _ = wait(self.inner.close());
     }
 }
 

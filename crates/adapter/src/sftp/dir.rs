@@ -14,6 +14,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::task::{Context, Poll, ready};
 
+/// Most entries [`Sftp::list_dir`] (and the tree walks built on it) collect from one
+/// directory.
+pub const MAX_LIST_ENTRIES: usize = 1_000_000;
+
 /// The entries of a remote directory, fetched one `READDIR` page at a time (OpenSSH's server
 /// sends up to 100 per page). `.` and `..` are skipped. The directory handle is closed at
 /// the end or when this is dropped. Get one with `Sftp::read_dir`.
@@ -144,11 +148,22 @@ impl Sftp {
     }
 
     /// Every entry of a directory, with attributes, in the server's order (paramiko
-    /// `listdir_attr`).
+    /// `listdir_attr`). At most [`MAX_LIST_ENTRIES`] (a server listing without end is an
+    /// error, not unbounded memory); [`read_dir`](Self::read_dir) streams any number.
     pub async fn list_dir(&self, path: impl AsRef<Path>) -> io::Result<Vec<DirEntry>> {
+        let path = path.as_ref();
         let mut rd = self.read_dir(path).await?;
         let mut out = Vec::new();
         while let Some(e) = rd.next_entry().await? {
+            if out.len() >= MAX_LIST_ENTRIES {
+                return Err(io::Error::new(
+                    io::ErrorKind::OutOfMemory,
+                    format!(
+                        "{} has more than {MAX_LIST_ENTRIES} entries (use read_dir)",
+                        path.display()
+                    ),
+                ));
+            }
             out.push(e);
         }
         Ok(out)

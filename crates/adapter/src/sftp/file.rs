@@ -27,7 +27,9 @@ use std::task::{Context, Poll, ready};
 /// is queued; the server's answer is checked later). A write error is returned by a later
 /// write, [`flush`](Self::poll_flush), [`close`](Self::close) or
 /// [`sync_all`](Self::sync_all) at the latest: close or flush before trusting the data.
-/// Dropping the file closes its handle without waiting.
+/// Dropping the file closes its handle without waiting: WRITEs and the CLOSE already queued
+/// reach the server only while the session is still in use (`close().await` first). The
+/// blocking adapter's `File` closes and waits on drop.
 ///
 /// Get one with `Sftp::open`, `Sftp::create` or `Sftp::open_with`.
 #[derive(Debug)]

@@ -41,7 +41,7 @@ mod pattern;
 mod transfer;
 mod types;
 
-pub use dir::ReadDir;
+pub use dir::{MAX_LIST_ENTRIES, ReadDir};
 pub use error::{StatusError, status_kind};
 pub use file::File;
 pub use seashell_sftp::client::ServerInfo;
