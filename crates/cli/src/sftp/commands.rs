@@ -241,8 +241,8 @@ pub fn parse(rest: &str) -> Result<Option<Command>, String> {
             let (f, args) = flags(name, args, "hi")?;
             Command::Df(f.contains('h'), f.contains('i'), args.first().cloned())
         }
-        "lls" | "lls-l" | "lls-la" => {
-            let after = rest.get(3..).unwrap_or_default();
+        "lls" => {
+            let after = rest.split_once(char::is_whitespace).map_or("", |(_, a)| a);
             Command::Lls(after.trim().to_owned())
         }
         "lumask" => {
