@@ -76,23 +76,34 @@ pub fn main(args: &[String]) -> ExitCode {
     if !a.quiet {
         eprintln!("Connected to {}.", a.target.host);
     }
-    let ok = session(&a, &fs, &mut *input);
+    let lost = || connected.session.is_closed();
+    let ended = session(&a, &fs, &mut *input, &lost);
     drop(fs);
-    let _ = connected.session.close();
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match ended {
+        shell::Ended::Lost => ExitCode::from(255),
+        ended => {
+            let _ = connected.session.close();
+            if ended == shell::Ended::Done {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
     }
 }
 
 /// The session on an open connection: `host:path` handled first, then the commands.
-fn session(a: &SftpArgs, fs: &adapter::Remote, input: &mut dyn BufRead) -> bool {
+fn session(
+    a: &SftpArgs,
+    fs: &adapter::Remote,
+    input: &mut dyn BufRead,
+    lost: &dyn Fn() -> bool,
+) -> shell::Ended {
     let home = match remote::RemoteFs::canonicalize(fs, ".") {
         Ok(h) => h,
         Err(e) => {
             let _ = interp::fail(format!("Need cwd: {}", e.reason));
-            return false;
+            return shell::Ended::Failed;
         }
     };
     let mut interp = Interp {
@@ -115,19 +126,22 @@ fn session(a: &SftpArgs, fs: &adapter::Remote, input: &mut dyn BufRead) -> bool 
         let is_dir = !word.pattern && remote::RemoteFs::stat(fs, &abs).is_ok_and(|m| m.is_dir());
         if is_dir {
             if interp.run(commands::Command::Cd(Some(word))).is_err() {
-                return false;
+                return shell::Ended::Failed;
             }
             interp.start_dir = interp.pwd.clone();
         } else {
             // `sftp host:file [local]` fetches the file and ends.
             let flags = commands::TransferFlags::default();
-            return interp.run(commands::Command::Get(flags, word, a.local.clone()))
-                == Ok(Next::Continue);
+            return match interp.run(commands::Command::Get(flags, word, a.local.clone())) {
+                Ok(Next::Continue) => shell::Ended::Done,
+                _ if lost() => shell::Ended::Lost,
+                _ => shell::Ended::Failed,
+            };
         }
     }
     let mode = shell::Mode {
         batch: a.batch.is_some(),
         interactive: a.batch.is_none() && std::io::stdin().is_terminal(),
     };
-    shell::run(&mut interp, input, mode)
+    shell::run(&mut interp, input, mode, lost)
 }

@@ -21,9 +21,25 @@ pub struct Mode {
     pub interactive: bool,
 }
 
-/// Runs commands from `input` until it ends, `bye`, or (in batch mode) a failure.
-/// Returns whether the session ended well.
-pub fn run(interp: &mut Interp<'_>, input: &mut dyn BufRead, mode: Mode) -> bool {
+/// How the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// End of input or `bye`.
+    Done,
+    /// A command failed in batch mode (or reading the input failed).
+    Failed,
+    /// The connection is gone (`Connection closed` is printed).
+    Lost,
+}
+
+/// Runs commands from `input` until it ends, `bye`, (in batch mode) a failure, or a failure
+/// after which `lost()` says the connection is gone.
+pub fn run(
+    interp: &mut Interp<'_>,
+    input: &mut dyn BufRead,
+    mode: Mode,
+    lost: &dyn Fn() -> bool,
+) -> Ended {
     let mut line = Vec::new();
     loop {
         if mode.interactive {
@@ -48,20 +64,25 @@ pub fn run(interp: &mut Interp<'_>, input: &mut dyn BufRead, mode: Mode) -> bool
                 if mode.interactive {
                     println!();
                 }
-                return true;
+                return Ended::Done;
             }
             Ok(_) => {}
             Err(e) => {
                 let _ = fail(format!("read: {}", crate::run::io_text(&e)));
-                return false;
+                return Ended::Failed;
             }
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\n', '\r']);
-        match one(interp, text, mode) {
-            Step::Go => {}
-            Step::Quit => return true,
-            Step::Abort => return false,
+        let step = one(interp, text, mode);
+        if step.failed && lost() {
+            let _ = fail("Connection closed");
+            return Ended::Lost;
+        }
+        match step.next {
+            Flow::Go => {}
+            Flow::Quit => return Ended::Done,
+            Flow::Abort => return Ended::Failed,
         }
     }
 }
@@ -116,8 +137,13 @@ fn read_at_prompt(line: &mut Vec<u8>) -> std::io::Result<Prompt> {
     }
 }
 
-/// What one line led to.
-enum Step {
+/// What one line led to: go on, stop, or stop as failed; and whether it failed.
+struct Step {
+    next: Flow,
+    failed: bool,
+}
+
+enum Flow {
     Go,
     Quit,
     Abort,
@@ -136,23 +162,30 @@ fn one(interp: &mut Interp<'_>, text: &str, mode: Mode) -> Step {
         }
     };
     let cmd: Command = match parsed {
-        Ok(None) => return Step::Go,
+        Ok(None) => {
+            return Step {
+                next: Flow::Go,
+                failed: false,
+            };
+        }
         Ok(Some(cmd)) => cmd,
         Err(msg) => {
             let _ = fail(msg);
             echo_line();
-            return if abort_on_error {
-                Step::Abort
+            let next = if abort_on_error {
+                Flow::Abort
             } else {
-                Step::Go
+                Flow::Go
             };
+            return Step { next, failed: true };
         }
     };
     echo_line();
-    match interp.run(cmd) {
-        Ok(Next::Quit) => Step::Quit,
-        Ok(Next::Continue) => Step::Go,
-        Err(_) if abort_on_error => Step::Abort,
-        Err(_) => Step::Go,
-    }
+    let (next, failed) = match interp.run(cmd) {
+        Ok(Next::Quit) => (Flow::Quit, false),
+        Ok(Next::Continue) => (Flow::Go, false),
+        Err(_) if abort_on_error => (Flow::Abort, true),
+        Err(_) => (Flow::Go, true),
+    };
+    Step { next, failed }
 }
