@@ -12,6 +12,9 @@ use rustix::process::Signal;
 use std::io::{BufRead, Write};
 use std::os::fd::AsFd;
 
+/// The longest command line read (a longer one ends the session).
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// How commands come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mode {
@@ -57,8 +60,13 @@ pub fn run(
                 Err(e) => Err(e),
             }
         } else {
-            input.read_until(b'\n', &mut line)
+            let mut limited = std::io::Read::take(&mut *input, MAX_LINE as u64 + 1);
+            limited.read_until(b'\n', &mut line)
         };
+        if line.len() > MAX_LINE {
+            let _ = fail(format!("Command line longer than {MAX_LINE} bytes"));
+            return Ended::Failed;
+        }
         match read {
             Ok(0) => {
                 if mode.interactive {
@@ -127,7 +135,7 @@ fn read_at_prompt(line: &mut Vec<u8>) -> std::io::Result<Prompt> {
             Ok(0) => return Ok(Prompt::Read(line.len())),
             Ok(n) => {
                 line.extend_from_slice(buf.get(..n).unwrap_or_default());
-                if line.ends_with(b"\n") {
+                if line.ends_with(b"\n") || line.len() > MAX_LINE {
                     return Ok(Prompt::Read(line.len()));
                 }
             }
