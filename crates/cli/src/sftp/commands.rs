@@ -23,13 +23,13 @@ pub struct LsFlags {
     pub one_per_line: bool,
     /// `-a`: names starting with `.` too.
     pub all: bool,
-    /// `-f`: no sorting.
+    /// `-f`: no sorting (dot files are still hidden without `-a`).
     pub unsorted: bool,
-    /// `-l` (also implied by `-n` and `-h`): the long format.
+    /// `-l` (also implied by `-n`): the long format.
     pub long: bool,
     /// `-n`: numeric user and group ids.
     pub numeric: bool,
-    /// `-h`: sizes with units.
+    /// `-h`: sizes with units (in the long format).
     pub human: bool,
     /// `-r`: reverse the order.
     pub reverse: bool,
@@ -287,22 +287,51 @@ fn transfer(name: &str, args: &[Word]) -> Result<Command, String> {
     }
 }
 
-/// `ls` flags.
+/// `ls` flags, in order as OpenSSH reads them (a later view or sort flag replaces an
+/// earlier one).
 fn ls_flags<'a>(name: &str, args: &'a [Word]) -> Result<(LsFlags, &'a [Word]), String> {
     let (f, args) = flags(name, args, "1Safhlnrt")?;
-    let has = |c| f.contains(c);
-    let flags = LsFlags {
-        one_per_line: has('1'),
-        all: has('a') || has('f'),
-        unsorted: has('f'),
-        long: has('l') || has('n') || has('h'),
-        numeric: has('n'),
-        human: has('h'),
-        reverse: has('r'),
-        by_size: has('S'),
-        by_time: has('t'),
+    let mut l = LsFlags::default();
+    let sort = |l: &mut LsFlags| {
+        l.unsorted = false;
+        l.by_size = false;
+        l.by_time = false;
     };
-    Ok((flags, args))
+    for c in f.chars() {
+        match c {
+            '1' => {
+                l.one_per_line = true;
+                l.long = false;
+                l.numeric = false;
+            }
+            'S' => {
+                sort(&mut l);
+                l.by_size = true;
+            }
+            'a' => l.all = true,
+            'f' => {
+                sort(&mut l);
+                l.unsorted = true;
+            }
+            'h' => l.human = true,
+            'l' => {
+                l.one_per_line = false;
+                l.long = true;
+            }
+            'n' => {
+                l.one_per_line = false;
+                l.long = true;
+                l.numeric = true;
+            }
+            'r' => l.reverse = true,
+            _ => {
+                // 't'
+                sort(&mut l);
+                l.by_time = true;
+            }
+        }
+    }
+    Ok((l, args))
 }
 
 /// getopt-style flags from the front of `args`: the flag letters seen and the words after
@@ -429,5 +458,9 @@ mod tests {
             panic!()
         };
         assert!(f.long && f.numeric);
+        let Command::Ls(f, None) = cmd("ls -l1 -h -f") else {
+            panic!()
+        };
+        assert!(!f.long && f.one_per_line && f.human && f.unsorted && !f.all);
     }
 }
