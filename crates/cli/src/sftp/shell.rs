@@ -45,10 +45,6 @@ pub fn run(
 ) -> Ended {
     let mut line = Vec::new();
     loop {
-        if mode.interactive {
-            print!("sftp> ");
-            let _ = std::io::stdout().flush();
-        }
         line.clear();
         let read = if mode.interactive {
             match read_at_prompt(&mut line) {
@@ -103,14 +99,16 @@ enum Prompt {
     Interrupted,
 }
 
-/// Reads one line from the terminal on stdin into `line`, catching `SIGINT` meanwhile (the
-/// terminal delivers whole lines, so stdin is read directly, unbuffered).
+/// Prompts and reads one line from the terminal on stdin into `line`, catching `SIGINT`
+/// meanwhile (the terminal delivers whole lines, so stdin is read directly, unbuffered).
 fn read_at_prompt(line: &mut Vec<u8>) -> std::io::Result<Prompt> {
     let pipe = SignalPipe::install(&[Signal::INT]).ok();
     if let Some(p) = &pipe {
         // Only a Ctrl-C from now on counts.
         p.take();
     }
+    print!("sftp> ");
+    let _ = std::io::stdout().flush();
     let stdin = std::io::stdin();
     let mut buf = [0u8; 4096];
     loop {
