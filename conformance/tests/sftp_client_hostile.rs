@@ -401,3 +401,59 @@ fn an_endless_listing_is_bounded() {
         assert_eq!(first.len(), 10);
     });
 }
+
+/// Whether the script of `a_cancelled_open_closes_its_handle` saw the CLOSE.
+static CLOSED_ORPHAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// An OPEN cancelled before its answer: the handle that comes later is closed, so cancelled
+/// opens cannot fill the server's handle table.
+#[test]
+fn a_cancelled_open_closes_its_handle() {
+    with_timeout(LIMIT, "hostile/cancel_open", || {
+        let (addr, config) = serve(|p| {
+            p.version();
+            let (id, _) = p.request().unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            p.send(&Response::Handle {
+                id,
+                handle: b"orphan".to_vec(),
+            });
+            while let Some((id, r)) = p.request() {
+                let reply = match r {
+                    Request::Close { handle, .. } => {
+                        if handle == b"orphan" {
+                            CLOSED_ORPHAN.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        Response::status(id, StatusCode::Ok)
+                    }
+                    r => Response::Attrs {
+                        id,
+                        attrs: attrs(stat_size(&r)),
+                    },
+                };
+                p.send(&reply);
+            }
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let session = seashell_tokio::Client::connect(&addr, config)
+                .await
+                .unwrap();
+            let sftp = session.sftp().await.unwrap();
+            let r = tokio::time::timeout(Duration::from_millis(50), sftp.open("x")).await;
+            assert!(r.is_err(), "the open must time out");
+            // Later calls move the late HANDLE in, and its CLOSE out.
+            assert_eq!(sftp.metadata("yy").await.unwrap().len(), 2);
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            assert_eq!(sftp.metadata("zzz").await.unwrap().len(), 3);
+            assert_eq!(sftp.metadata("wwww").await.unwrap().len(), 4);
+        });
+        assert!(
+            CLOSED_ORPHAN.load(std::sync::atomic::Ordering::SeqCst),
+            "no CLOSE for the orphan"
+        );
+    });
+}

@@ -42,6 +42,10 @@ struct State {
     room: WakerSet,
     /// Waiters for anything the server sends (the handshake).
     others: WakerSet,
+    /// OPEN and OPENDIR requests whose caller went away: a handle they bring is closed.
+    orphans: Vec<u32>,
+    /// Fire-and-forget requests (CLOSEs) waiting for room in the request table.
+    deferred: Vec<Request>,
 }
 
 impl Conn {
@@ -56,6 +60,8 @@ impl Conn {
                 waiters: HashMap::new(),
                 room: WakerSet::default(),
                 others: WakerSet::default(),
+                orphans: Vec::new(),
+                deferred: Vec::new(),
             }),
             server: OnceLock::new(),
         }
@@ -138,12 +144,12 @@ impl Conn {
 
     /// Sends `request` without waiting for room: for fire-and-forget requests (closing a
     /// dropped handle), whose reply is abandoned at once.
+    /// When the request table is full it is sent as soon as there is room.
     pub(crate) fn send_and_forget(&self, request: Request) {
         let mut st = self.lock();
-        if let Ok(id) = st.engine.send(request) {
-            st.engine.abandon(id);
-            let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
-        }
+        st.deferred.push(request);
+        st.send_deferred();
+        let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
     }
 
     /// Sends `request` (waiting for room in the request table) and returns its id.
@@ -202,8 +208,21 @@ impl Conn {
 
     /// Sends `request` and waits for its reply; cancelling abandons it.
     pub(crate) async fn call(&self, request: Request) -> io::Result<Response> {
+        let opens = matches!(request, Request::Open { .. } | Request::OpenDir { .. });
         let id = self.send(request).await?;
-        Reply::new(self, id).await
+        let mut reply = Reply::new(self, id);
+        reply.opens = opens;
+        reply.await
+    }
+
+    /// The caller of OPEN/OPENDIR `id` went away: the handle it brings, now or later, is
+    /// closed (the server's handle table must not fill up with cancelled opens).
+    fn orphan(&self, id: u32) {
+        let mut st = self.lock();
+        st.waiters.remove(&id);
+        st.orphans.push(id);
+        st.close_orphans();
+        let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
     }
 
     /// Polls `take` on the state until it gives a value, moving bytes meanwhile.
@@ -261,6 +280,12 @@ impl Conn {
             }
         }
         st.others.wake();
+        if !st.orphans.is_empty() {
+            st.close_orphans();
+        }
+        if !st.deferred.is_empty() {
+            st.send_deferred();
+        }
         if st.engine.failure().is_some() {
             st.wake_all();
         } else {
@@ -309,6 +334,43 @@ impl Conn {
 }
 
 impl State {
+    /// Closes the handles that orphaned opens brought (without waiting for the answer).
+    fn close_orphans(&mut self) {
+        if self.engine.failure().is_some() {
+            self.orphans.clear();
+            return;
+        }
+        let (engine, deferred) = (&mut self.engine, &mut self.deferred);
+        self.orphans.retain(|&id| {
+            if !engine.has_reply(id) {
+                return true;
+            }
+            if let Some(Response::Handle { handle, .. }) = engine.take_reply(id) {
+                deferred.push(Request::Close { id: 0, handle });
+            }
+            false
+        });
+        self.send_deferred();
+    }
+
+    /// Sends the fire-and-forget requests the table has room for; their replies are
+    /// abandoned.
+    fn send_deferred(&mut self) {
+        while self.engine.capacity() > 0 && self.engine.failure().is_none() {
+            let Some(request) = self.deferred.pop() else {
+                break;
+            };
+            match self.engine.send(request) {
+                Ok(id) => self.engine.abandon(id),
+                // Not encodable (a handle longer than 4 GiB cannot exist): dropped.
+                Err(_) => continue,
+            }
+        }
+        if self.engine.failure().is_some() {
+            self.deferred.clear();
+        }
+    }
+
     fn wake_all(&mut self) {
         for (_, w) in self.waiters.drain() {
             w.wake();
@@ -324,6 +386,8 @@ pub(crate) struct Reply<'a> {
     conn: &'a Conn,
     id: u32,
     done: bool,
+    /// An OPEN or OPENDIR: dropped early, its handle is closed when it comes.
+    opens: bool,
 }
 
 impl<'a> Reply<'a> {
@@ -332,6 +396,7 @@ impl<'a> Reply<'a> {
             conn,
             id,
             done: false,
+            opens: false,
         }
     }
 }
@@ -351,7 +416,11 @@ impl Future for Reply<'_> {
 impl Drop for Reply<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.conn.abandon(self.id);
+            if self.opens {
+                self.conn.orphan(self.id);
+            } else {
+                self.conn.abandon(self.id);
+            }
         }
     }
 }
