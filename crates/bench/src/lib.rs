@@ -25,6 +25,7 @@
 pub mod cipher;
 pub mod conn;
 pub mod kex;
+pub mod procstat;
 pub mod relay;
 pub mod soak;
 pub mod timing;
