@@ -51,6 +51,12 @@ fuzz target seconds="600":
 stress:
     SEASHELL_ASYNC_STRESS=1 SEASHELL_BLOCKING_STRESS=1 cargo test --release -p seashell-conformance --test async_adapters --test blocking_concurrency
 
+# SFTP client interop at acceptance size: a tree of 1,000 files in nested directories plus a
+# 512 MiB file, recursive put then get with -p against sshd's sftp-server (byte-exact, modes
+# and times kept), with the rest of the client suite.
+sftp-interop:
+    SEASHELL_SFTP_BIG=1 cargo test --release -p seashell-conformance --test sftp_client --test sftp_client_async -- --nocapture
+
 # Local-forward throughput: `seashell -L` against `ssh -L` through one private sshd.
 forward-compare *args:
     cargo build --release -p seashell-cli

@@ -10,10 +10,16 @@ use std::time::Instant;
 
 fuzz_target!(|data: &[u8]| {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| Arc::new(ClientConfig::new("fuzz"))).clone();
-    let Some((&first, rest)) = data.split_first() else { return };
+    let config = CONFIG
+        .get_or_init(|| Arc::new(ClientConfig::new("fuzz")))
+        .clone();
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let now = Instant::now();
-    let Ok(mut c) = ClientConnection::new(config, now) else { return };
+    let Ok(mut c) = ClientConnection::new(config, now) else {
+        return;
+    };
     if first & 1 == 1 && c.feed(now, b"SSH-2.0-fuzz\r\n").is_err() {
         return;
     }

@@ -71,6 +71,12 @@ impl Session {
         poll_fn(|cx| ping.poll(&self.conn, cx)).await.map(Some)
     }
 
+    /// Opens a session channel, starts the `sftp` subsystem on it and returns the SFTP
+    /// client (see [`crate::sftp`]).
+    pub async fn sftp(&self) -> Result<crate::sftp::Sftp, Error> {
+        Ok(seashell_adapter::sftp::Sftp::connect(self.conn.shared()).await?)
+    }
+
     /// Closes the connection with a DISCONNECT and waits until it is sent.
     pub async fn close(self) -> Result<(), Error> {
         self.conn.disconnect();

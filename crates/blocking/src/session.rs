@@ -62,6 +62,15 @@ impl Session {
         block_on(|cx| ping.poll(&self.conn, cx)).map(Some)
     }
 
+    /// Opens a session channel, starts the `sftp` subsystem on it and returns the SFTP
+    /// client (see [`crate::sftp`]).
+    pub fn sftp(&self) -> Result<crate::sftp::Sftp, Error> {
+        let sftp = seashell_adapter::sftp::wait(seashell_adapter::sftp::Sftp::connect(
+            self.conn.shared(),
+        ))?;
+        Ok(crate::sftp::Sftp::new(sftp))
+    }
+
     /// Closes the connection with a DISCONNECT and waits until it is sent.
     pub fn close(self) -> Result<(), Error> {
         self.conn.disconnect();

@@ -76,6 +76,18 @@ impl Framer {
         self.max
     }
 
+    /// Offers an empty-able buffer for the next packet's body, so that its capacity is
+    /// reused instead of allocating; returned when the framer already has one (the
+    /// middle of a packet, or a buffer offered before).
+    pub fn offer_buffer(&mut self, mut buf: Vec<u8>) -> Option<Vec<u8>> {
+        if self.body.capacity() != 0 || self.header_len != 0 {
+            return Some(buf);
+        }
+        buf.clear();
+        self.body = buf;
+        None
+    }
+
     /// Consumes bytes from the front of `input` up to the end of the next packet and returns
     /// its payload (type byte onward) once whole; `Ok(None)` means `input` was used up.
     /// Call again with the rest of `input` until it is empty.
@@ -109,6 +121,8 @@ impl Framer {
                     return Err(e);
                 }
                 self.want = usize::try_from(length).unwrap_or(usize::MAX);
+                // Bounded by `max` above; one allocation per packet, not one per chunk.
+                self.body.reserve_exact(self.want);
             }
         }
         let need = self.want.saturating_sub(self.body.len());

@@ -258,6 +258,33 @@ impl Request {
         }
     }
 
+    /// Replaces the request id (no effect on `Init`, which has none): a client engine
+    /// assigns ids as it sends.
+    pub fn set_id(&mut self, new_id: u32) {
+        match self {
+            Self::Init { .. } => {}
+            Self::Open { id, .. }
+            | Self::Close { id, .. }
+            | Self::Read { id, .. }
+            | Self::Write { id, .. }
+            | Self::Lstat { id, .. }
+            | Self::Fstat { id, .. }
+            | Self::SetStat { id, .. }
+            | Self::FSetStat { id, .. }
+            | Self::OpenDir { id, .. }
+            | Self::ReadDir { id, .. }
+            | Self::Remove { id, .. }
+            | Self::Mkdir { id, .. }
+            | Self::Rmdir { id, .. }
+            | Self::RealPath { id, .. }
+            | Self::Stat { id, .. }
+            | Self::Rename { id, .. }
+            | Self::ReadLink { id, .. }
+            | Self::Symlink { id, .. }
+            | Self::Extended { id, .. } => *id = new_id,
+        }
+    }
+
     /// The payload (type byte onward), without the length prefix.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut w = Writer::new();

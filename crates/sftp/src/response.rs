@@ -152,6 +152,24 @@ impl Response {
         crate::frame::frame(&self.encode()?)
     }
 
+    /// [`decode`](Self::decode) taking the payload by value: a DATA keeps the payload's
+    /// buffer for its bytes (no second allocation or copy of up to 256 KiB per reply).
+    pub fn decode_owned(mut payload: Vec<u8>) -> Result<Self, DecodeError> {
+        const DATA_HEADER: usize = 9; // type, id, length
+        if payload.first() != Some(&fxp::DATA) || payload.len() < DATA_HEADER {
+            return Self::decode(&payload);
+        }
+        let mut r = Reader::new(&payload);
+        let _ = r.u8("packet type")?;
+        let id = r.u32("request id")?;
+        let len = r.u32("data length")?;
+        if usize::try_from(len).ok() != Some(r.remaining()) {
+            return Self::decode(&payload);
+        }
+        payload.drain(..DATA_HEADER);
+        Ok(Self::Data { id, data: payload })
+    }
+
     /// Decodes a payload (type byte onward); every byte must belong to the message.
     pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(payload);

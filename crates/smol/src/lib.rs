@@ -31,7 +31,7 @@ pub use seashell_async::{
     AuthQueue, Channel, ChannelReader, ChannelWriter, ClientConfig, Error, ExitStatus, Forward,
     ForwardTarget, Handler, HostKeyPolicy, HostKeyVerifier, Output, PasswordPrompt, PendingAuth,
     PtyRequest, ServerChannel, Session, SessionBuilder, ShutdownHandle, Stderr,
-    StrictHostKeyChecking, proto,
+    StrictHostKeyChecking, proto, sftp,
 };
 
 /// Opens authenticated sessions: `Client::connect(addr, config).await`.

@@ -1,0 +1,357 @@
+//! The glue between one `sftp` subsystem channel and the sans-I/O [`ClientEngine`]: the
+//! engine and the bytes not yet written sit behind one mutex, and every poll function moves
+//! bytes both ways before it looks for its reply. So whichever thread or task polls drives
+//! the session for all of them; a reply for another request wakes that request's waiter.
+//!
+//! A request is a [`Reply`] future: dropping it before the reply came abandons the id
+//! ([`ClientEngine::abandon`]), so a cancelled call leaves nothing behind.
+
+use super::error::{client_error, unsupported};
+use crate::channel::OwnedChannel;
+use crate::wait::WakerSet;
+use seashell_sftp::client::{ClientConfig, ClientEngine, ServerInfo, expect_limits};
+use seashell_sftp::{ExtendedRequest, Limits, Request, Response};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+/// Most bytes taken from the channel in one step.
+const READ_STEP: usize = 256 * 1024;
+
+/// One SFTP session: the channel, the engine, who waits for which reply.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    channel: OwnedChannel,
+    state: Mutex<State>,
+    server: OnceLock<(ServerInfo, Option<Limits>)>,
+}
+
+#[derive(Debug)]
+struct State {
+    engine: ClientEngine,
+    /// Bytes taken from the engine; those from `out_at` on are not yet accepted by the
+    /// channel.
+    out: Vec<u8>,
+    out_at: usize,
+    /// Waiters by request id.
+    waiters: HashMap<u32, Waker>,
+    /// Waiters for room in the request table.
+    room: WakerSet,
+    /// Waiters for anything the server sends (the handshake).
+    others: WakerSet,
+}
+
+impl Conn {
+    /// Wraps a channel on which the `sftp` subsystem has started. `SSH_FXP_INIT` is queued.
+    pub(crate) fn new(channel: OwnedChannel, config: ClientConfig) -> Conn {
+        Conn {
+            channel,
+            state: Mutex::new(State {
+                engine: ClientEngine::new(config),
+                out: Vec::new(),
+                out_at: 0,
+                waiters: HashMap::new(),
+                room: WakerSet::default(),
+                others: WakerSet::default(),
+            }),
+            server: OnceLock::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for `SSH_FXP_VERSION`, then asks for `limits@openssh.com` when offered.
+    pub(crate) async fn handshake(&self) -> io::Result<()> {
+        let info =
+            std::future::poll_fn(|cx| self.poll_with(cx, &[], |st| st.engine.server().cloned()))
+                .await?;
+        let limits = if info.has_extension(seashell_sftp::extension_names::LIMITS) {
+            let r = self
+                .call(Request::Extended {
+                    id: 0,
+                    request: ExtendedRequest::Limits,
+                })
+                .await?;
+            Some(expect_limits(r).map_err(|e| super::error::sftp_error(e, "limits"))?)
+        } else {
+            None
+        };
+        let _ = self.server.set((info, limits));
+        Ok(())
+    }
+
+    /// The server's version and extensions (after the handshake).
+    pub(crate) fn server(&self) -> Option<&ServerInfo> {
+        self.server.get().map(|(s, _)| s)
+    }
+
+    /// The server's `limits@openssh.com` reply, if it offers the extension.
+    pub(crate) fn limits(&self) -> Option<&Limits> {
+        self.server.get().and_then(|(_, l)| l.as_ref())
+    }
+
+    /// Whether the server advertised extension `name`.
+    pub(crate) fn has_extension(&self, name: &str) -> bool {
+        self.server().is_some_and(|s| s.has_extension(name))
+    }
+
+    /// Fails with `Unsupported` unless the server advertised `name`.
+    pub(crate) fn require(&self, name: &str) -> io::Result<()> {
+        if self.has_extension(name) {
+            Ok(())
+        } else {
+            Err(unsupported(name))
+        }
+    }
+
+    /// Queues `request` (its id is assigned here) once the request table has room, and
+    /// writes what the channel takes at once.
+    pub(crate) fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        request: &mut Option<Request>,
+    ) -> Poll<io::Result<u32>> {
+        let mut st = self.lock();
+        if let Some(e) = st.engine.failure() {
+            return Poll::Ready(Err(client_error(e)));
+        }
+        if st.engine.capacity() == 0 {
+            st.room.register(cx.waker());
+            // Replies may be waiting in the channel: move them into the engine.
+            let _ = self.pump(&mut st, cx);
+            if st.engine.capacity() == 0 {
+                return Poll::Pending;
+            }
+        }
+        let Some(req) = request.take() else {
+            return Poll::Ready(Err(io::Error::other("request already sent")));
+        };
+        let id = st.engine.send(req).map_err(|e| client_error(&e))?;
+        let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
+        Poll::Ready(Ok(id))
+    }
+
+    /// Sends `request` without waiting for room: for fire-and-forget requests (closing a
+    /// dropped handle), whose reply is abandoned at once.
+    pub(crate) fn send_and_forget(&self, request: Request) {
+        let mut st = self.lock();
+        if let Ok(id) = st.engine.send(request) {
+            st.engine.abandon(id);
+            let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
+        }
+    }
+
+    /// Sends `request` (waiting for room in the request table) and returns its id.
+    pub(crate) async fn send(&self, request: Request) -> io::Result<u32> {
+        let mut slot = Some(request);
+        std::future::poll_fn(|cx| self.poll_send(cx, &mut slot)).await
+    }
+
+    /// The reply to `id`, moving bytes both ways meanwhile.
+    pub(crate) fn poll_reply(&self, cx: &mut Context<'_>, id: u32) -> Poll<io::Result<Response>> {
+        self.poll_with(cx, &[id], |st| {
+            let r = st.engine.take_reply(id)?;
+            st.waiters.remove(&id);
+            Some(r)
+        })
+    }
+
+    /// The first reply to arrive among `ids` (a pipeline's requests), with its id.
+    pub(crate) fn poll_any(
+        &self,
+        cx: &mut Context<'_>,
+        ids: &[u32],
+    ) -> Poll<io::Result<(u32, Response)>> {
+        self.poll_with(cx, ids, |st| {
+            let id = ids.iter().copied().find(|&id| st.engine.has_reply(id))?;
+            st.waiters.remove(&id);
+            st.engine.take_reply(id).map(|r| (id, r))
+        })
+    }
+
+    /// The reply to `id` if it has arrived, without waiting (but after moving the bytes that
+    /// are there).
+    pub(crate) fn try_reply(&self, id: u32) -> Option<io::Result<Response>> {
+        match self.poll_reply(&mut Context::from_waker(Waker::noop()), id) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => {
+                self.lock().waiters.remove(&id);
+                None
+            }
+        }
+    }
+
+    /// Gives a DATA buffer back to the engine once its bytes are written out (its
+    /// allocation serves a later reply).
+    pub(crate) fn recycle(&self, buf: Vec<u8>) {
+        self.lock().engine.recycle(buf);
+    }
+
+    /// Gives up on `id`: its reply is dropped whenever it comes.
+    pub(crate) fn abandon(&self, id: u32) {
+        let mut st = self.lock();
+        st.engine.abandon(id);
+        st.waiters.remove(&id);
+        st.room.wake();
+    }
+
+    /// Sends `request` and waits for its reply; cancelling abandons it.
+    pub(crate) async fn call(&self, request: Request) -> io::Result<Response> {
+        let id = self.send(request).await?;
+        Reply::new(self, id).await
+    }
+
+    /// Polls `take` on the state until it gives a value, moving bytes meanwhile.
+    fn poll_with<T>(
+        &self,
+        cx: &mut Context<'_>,
+        ids: &[u32],
+        mut take: impl FnMut(&mut State) -> Option<T>,
+    ) -> Poll<io::Result<T>> {
+        let mut st = self.lock();
+        loop {
+            if let Some(v) = take(&mut st) {
+                st.room.wake();
+                return Poll::Ready(Ok(v));
+            }
+            if let Some(e) = st.engine.failure() {
+                return Poll::Ready(Err(client_error(e)));
+            }
+            match self.pump(&mut st, cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    if ids.is_empty() {
+                        st.others.register(cx.waker());
+                    }
+                    for &id in ids {
+                        st.waiters.insert(id, cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// Writes what the engine queued, then reads what the channel has into the engine and
+    /// wakes the waiters whose replies came. Ready when bytes were read (look again),
+    /// pending when there was nothing to read.
+    fn pump(&self, st: &mut State, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.write_out(st, cx)?;
+        let mut fed = Ok(());
+        let engine = &mut st.engine;
+        let r = self.channel.poll_read(cx, false, READ_STEP, |b| {
+            if fed.is_ok() {
+                fed = engine.feed(b);
+            }
+        });
+        match r {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(0)) => st.engine.on_closed(),
+            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Err(e)) => {
+                st.engine.on_closed();
+                st.wake_all();
+                return Poll::Ready(Err(e));
+            }
+        }
+        st.others.wake();
+        if st.engine.failure().is_some() {
+            st.wake_all();
+        } else {
+            let engine = &st.engine;
+            let ready: Vec<u32> = st
+                .waiters
+                .keys()
+                .copied()
+                .filter(|id| engine.has_reply(*id))
+                .collect();
+            for id in ready {
+                if let Some(w) = st.waiters.remove(&id) {
+                    w.wake();
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Hands queued bytes to the channel as far as its window allows (pending parts stay
+    /// queued; `cx` is woken when the window opens).
+    fn write_out(&self, st: &mut State, cx: &mut Context<'_>) -> io::Result<()> {
+        // Compact once most of the buffer is written (amortised: no memmove per write).
+        if st.out_at > 0 && st.out_at * 2 >= st.out.len() {
+            st.out.drain(..st.out_at);
+            st.out_at = 0;
+        }
+        st.engine.take_output(&mut st.out);
+        while let Some(rest) = st.out.get(st.out_at..).filter(|r| !r.is_empty()) {
+            match self.channel.poll_write(cx, false, rest) {
+                Poll::Ready(Ok(n)) => st.out_at += n.min(rest.len()),
+                Poll::Ready(Err(e)) => {
+                    st.engine.on_closed();
+                    st.wake_all();
+                    return Err(e);
+                }
+                Poll::Pending => break,
+            }
+        }
+        if st.out_at == st.out.len() {
+            st.out.clear();
+            st.out_at = 0;
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    fn wake_all(&mut self) {
+        for (_, w) in self.waiters.drain() {
+            w.wake();
+        }
+        self.room.wake();
+        self.others.wake();
+    }
+}
+
+/// The reply to one request, as a future; dropping it first abandons the request.
+#[derive(Debug)]
+pub(crate) struct Reply<'a> {
+    conn: &'a Conn,
+    id: u32,
+    done: bool,
+}
+
+impl<'a> Reply<'a> {
+    pub(crate) fn new(conn: &'a Conn, id: u32) -> Reply<'a> {
+        Reply {
+            conn,
+            id,
+            done: false,
+        }
+    }
+}
+
+impl Future for Reply<'_> {
+    type Output = io::Result<Response>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let r = self.conn.poll_reply(cx, self.id);
+        if r.is_ready() {
+            self.done = true;
+        }
+        r
+    }
+}
+
+impl Drop for Reply<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.abandon(self.id);
+        }
+    }
+}
