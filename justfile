@@ -67,7 +67,7 @@ forward-compare *args:
 # and seashell sftp against sshd. Markdown table with MB/s, ratios and CPU s/GiB. Needs 2 x MIB
 # of space in $TMPDIR. Arguments after the first two go to sftp-compare (e.g. --rounds 3).
 sftp-bench mib="512" rtts="0 50" *args:
-    cargo build --release -p seashell-cli
+    cargo build --release -p seashell-cli -p seashell-bench
     cargo run --release -p seashell-bench --bin sftp-compare -- --mib {{mib}} --rtt-ms "{{rtts}}" {{args}}
 
 # Command latency: exec -> exit-status in seashell serve against a private sshd (same shell).

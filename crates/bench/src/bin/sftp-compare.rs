@@ -13,9 +13,13 @@
 //! `/proc`: the client's with the children it waited for (OpenSSH's `sftp` runs `ssh`), the
 //! server's with its per-connection processes once they are reaped.
 //!
-//! `just sftp-bench [MIB] [RTTS]`, or `cargo build --release -p seashell-cli && cargo run
-//! --release -p seashell-bench --bin sftp-compare -- --mib 512 --rtt-ms "0 50"` (the
-//! `seashell` binary is taken from the same target directory as this one).
+//! Beside `seashell sftp`, two rows run `sftp-lib-client` (this crate), a batch runner on the
+//! SFTP client library: with the default growing window, and held at 2 MiB.
+//!
+//! `just sftp-bench [MIB] [RTTS]`, or `cargo build --release -p seashell-cli -p
+//! seashell-bench && cargo run --release -p seashell-bench --bin sftp-compare -- --mib 512
+//! --rtt-ms "0 50"` (`seashell` and `sftp-lib-client` are taken from the same target directory
+//! as this binary).
 
 use clap::Parser;
 use seashell_bench::procstat::{cpu_seconds, wait_children_reaped, wait_exited};
@@ -42,6 +46,14 @@ const SEASHELL_SFTP: &str = "{seashell} sftp -q -b {batch} -P {port} -i {key} \
 /// Batches with only `pwd` per client and round trip; the fastest is the setup time.
 const SETUP_RUNS: usize = 3;
 
+/// The bench's stand-in client on the SFTP library (`sftp-lib-client`), until and beside
+/// `seashell sftp -b`.
+const LIB_SFTP: &str = "{sftp_lib} -b {batch} -P {port} -i {key} --known-hosts {known_hosts} \
+    --cipher {cipher} {user}@127.0.0.1";
+/// The same with the window held at OpenSSH's fixed 2 MiB: what the growing window adds.
+const LIB_SFTP_FIXED: &str = "{sftp_lib} -b {batch} -P {port} -i {key} \
+    --known-hosts {known_hosts} --cipher {cipher} --max-window-mib 2 {user}@127.0.0.1";
+
 /// Command-line options.
 #[derive(Parser, Debug)]
 #[command(about = "SFTP get/put throughput: OpenSSH sftp and seashell, sshd and seashell serve")]
@@ -59,8 +71,8 @@ struct Args {
     #[arg(long, default_value = "aes128-gcm@openssh.com")]
     cipher: String,
     /// A client: `LABEL|SERVER|TEMPLATE`, SERVER `sshd` or `serve`. Replaces the default of
-    /// the same label. Placeholders: {sftp} {seashell} {batch} {port} {key} {known_hosts}
-    /// {cipher} {user}.
+    /// the same label. Placeholders: {sftp} {seashell} {sftp_lib} {batch} {port} {key}
+    /// {known_hosts} {cipher} {user}.
     #[arg(long)]
     client: Vec<String>,
     /// Leave out the clients with this label.
@@ -105,6 +117,12 @@ fn default_rows() -> Vec<Row> {
         row("OpenSSH sftp → sshd", Server::Sshd, OPENSSH_SFTP),
         row("OpenSSH sftp → seashell serve", Server::Serve, OPENSSH_SFTP),
         row("seashell sftp → sshd", Server::Sshd, SEASHELL_SFTP),
+        row("seashell library → sshd", Server::Sshd, LIB_SFTP),
+        row(
+            "seashell library, 2 MiB window → sshd",
+            Server::Sshd,
+            LIB_SFTP_FIXED,
+        ),
     ]
 }
 
@@ -506,6 +524,8 @@ fn main() -> Result<(), BoxError> {
     let mut vars = BTreeMap::new();
     vars.insert("sftp", "sftp".to_owned());
     vars.insert("seashell", seashell.display().to_string());
+    let lib = seashell.with_file_name("sftp-lib-client");
+    vars.insert("sftp_lib", lib.display().to_string());
     vars.insert("key", sshd.user_key(KeyKind::Ed25519).display().to_string());
     vars.insert("known_hosts", known_hosts.display().to_string());
     vars.insert("cipher", args.cipher.clone());

@@ -9,8 +9,9 @@
 //! - **Round trip.** When we send a WINDOW_ADJUST at time `t`, no byte beyond what we had
 //!   granted before it (the edge) can be sent until the peer has read it. The first such byte
 //!   arrives at `t + R` at the earliest. When the peer sent exactly up to the edge and then
-//!   nothing for at least half that time, it was stalled on the window, and the time from
-//!   `t` to that byte is a round-trip sample (never below the real round trip). Otherwise the
+//!   nothing for a while (at least a sixteenth of that time), it was stalled on the window,
+//!   and the time from `t` to that byte is a round-trip sample (never below the real round
+//!   trip). Otherwise the
 //!   peer was sending what it was already allowed to, and the time says nothing about the
 //!   link: no sample. We keep the smallest sample, one probe at a time; without one the
 //!   window does not grow, so a peer that is never stalled never makes it grow.
@@ -162,9 +163,11 @@ impl RecvWindow {
     }
 
     /// Takes a round-trip sample when the first byte past the probe's edge arrives, if the
-    /// peer was stalled at the edge (it sent exactly up to it, then nothing for at least half
-    /// the sample): only then is the sample the round trip, not the time the peer took to
-    /// send what it was already allowed to.
+    /// peer was stalled at the edge: it sent exactly up to it, then nothing for at least a
+    /// sixteenth of the sample. Only then is the sample the round trip, not the time the peer
+    /// took to send what it was already allowed to. (A peer held by the window gets it back
+    /// an eighth at a time, so it waits about an eighth of a round trip at each edge; one
+    /// that is not held waits only between two packets.)
     fn probe_data(&mut self, before: u64, now: Instant) {
         let Some(p) = self.probe.as_mut() else {
             return;
@@ -178,8 +181,9 @@ impl RecvWindow {
         }
         let sample = now.saturating_duration_since(p.at);
         let stalled = before == p.edge
-            && p.reached
-                .is_some_and(|at| now.saturating_duration_since(at) * 2 >= sample);
+            && p.reached.is_some_and(|at| {
+                now.saturating_duration_since(at) * 2 * ADJUST_FRACTION >= sample
+            });
         if stalled {
             self.rtt = Some(self.rtt.map_or(sample, |r| r.min(sample)));
         }
@@ -304,7 +308,7 @@ mod tests {
         assert_eq!(w.rtt(), None);
         // Up to the edge, then the next byte soon after: it was still sending.
         w.consume(60, Some(t + 30 * MS), 0, true).unwrap();
-        w.on_data(40, Some(t + 38 * MS), true).unwrap();
+        w.on_data(40, Some(t + 39 * MS + MS / 2), true).unwrap();
         w.on_data(1, Some(t + 40 * MS), true).unwrap();
         assert_eq!(w.rtt(), None);
         // The same with a long wait at the edge is a sample.
