@@ -88,3 +88,9 @@ handshake-soak *args:
 # Rekey soak: 2 GiB each way with a 16 MiB rekey limit, against OpenSSH and our server.
 rekey-soak:
     SEASHELL_REKEY_SOAK=1 cargo test --release -p seashell-conformance --test rekey -- --nocapture
+
+# SFTP interop at the issue's size: 1,000 files in nested directories plus a 512 MiB file,
+# byte-exact with modes and times (OpenSSH sftp/scp, paramiko, asyncssh against
+# seashell serve). Release build; several minutes.
+sftp-interop:
+    SEASHELL_SFTP_BIG=1 cargo test --release -p seashell-conformance --test sftp_serve -- --test-threads 2

@@ -4,6 +4,8 @@
 //! `File` random access against a local model, typed errors, and several threads on one
 //! session. The remote side is on this machine, so results are checked with `std::fs`.
 //!
+//! The same tree also goes over a pipe to the `sftp-server` binary, with no SSH.
+//!
 //! `SEASHELL_SFTP_BIG=1` adds the acceptance-size run (1,000 files and a 512 MiB file);
 //! `just sftp-interop` sets it.
 
@@ -142,66 +144,119 @@ fn same_tree(a: &Path, b: &Path, files: &[PathBuf]) {
     }
 }
 
-fn tree_round_trip(files: usize, big: usize, limit: Duration) {
+/// A recursive put then get of a tree with `-p` through `sftp`, into `remote` (a directory
+/// the server may write).
+fn tree_round_trip(sftp: &Sftp, remote: &Path, files: usize, big: usize) {
+    let local = tempfile::tempdir().unwrap();
+    let rels = build_tree(local.path(), files, big);
+    let progress: Arc<Mutex<BTreeMap<PathBuf, (u64, u64)>>> = Arc::default();
+    let p = progress.clone();
+    let opts = TransferOptions::new()
+        .recursive(true)
+        .preserve(true)
+        .progress(move |path, done, total| {
+            p.lock().unwrap().insert(path.to_path_buf(), (done, total));
+        });
+    let up = remote.join("up");
+    let stats = sftp.put(local.path(), &up, &opts).unwrap();
+    assert_eq!(stats.files, rels.len() as u64);
+    same_tree(local.path(), &up, &rels);
+    let big_local = local.path().join("big.bin");
+    let seen = progress.lock().unwrap().get(&big_local).copied();
+    assert_eq!(
+        seen,
+        Some((big as u64, big as u64)),
+        "put progress of big.bin"
+    );
+
+    let down = local.path().join("down");
+    let stats = sftp.get(&up, &down, &opts).unwrap();
+    assert_eq!(stats.files, rels.len() as u64);
+    let total: u64 = rels
+        .iter()
+        .map(|r| fs::metadata(local.path().join(r)).unwrap().len())
+        .sum();
+    assert_eq!(stats.bytes, total);
+    same_tree(local.path(), &down, &rels);
+    let seen = progress.lock().unwrap().get(&up.join("big.bin")).copied();
+    assert_eq!(
+        seen,
+        Some((big as u64, big as u64)),
+        "get progress of big.bin"
+    );
+}
+
+/// The tree round trip through sshd (the `sftp` subsystem on an SSH channel).
+fn tree_over_ssh(files: usize, big: usize, limit: Duration) {
     let Some(sshd) = sftp_sshd() else { return };
     with_timeout(limit, "sftp_client/tree", move || {
         let session = login(&sshd);
         let sftp = session.sftp().unwrap();
-        let local = tempfile::tempdir().unwrap();
         let remote = scratch(&sshd);
-        let rels = build_tree(local.path(), files, big);
-        let progress: Arc<Mutex<BTreeMap<PathBuf, (u64, u64)>>> = Arc::default();
-        let p = progress.clone();
-        let opts = TransferOptions::new()
-            .recursive(true)
-            .preserve(true)
-            .progress(move |path, done, total| {
-                p.lock().unwrap().insert(path.to_path_buf(), (done, total));
-            });
-        let up = remote.path().join("up");
-        let stats = sftp.put(local.path(), &up, &opts).unwrap();
-        assert_eq!(stats.files, rels.len() as u64);
-        same_tree(local.path(), &up, &rels);
-        let big_local = local.path().join("big.bin");
-        let seen = progress.lock().unwrap().get(&big_local).copied();
-        assert_eq!(
-            seen,
-            Some((big as u64, big as u64)),
-            "put progress of big.bin"
-        );
+        tree_round_trip(&sftp, remote.path(), files, big);
+    });
+}
 
-        let down = local.path().join("down");
-        let stats = sftp.get(&up, &down, &opts).unwrap();
-        assert_eq!(stats.files, rels.len() as u64);
-        assert_eq!(
-            stats.bytes,
-            rels.iter()
-                .map(|r| fs::metadata(local.path().join(r)).unwrap().len())
-                .sum::<u64>()
-        );
-        same_tree(local.path(), &down, &rels);
-        let seen = progress.lock().unwrap().get(&up.join("big.bin")).copied();
-        assert_eq!(
-            seen,
-            Some((big as u64, big as u64)),
-            "get progress of big.bin"
-        );
+/// OpenSSH's sftp-server binary (`SEASHELL_SFTP_SERVER` overrides); `None` (skipped, with a
+/// note) when it is missing outside CI.
+fn sftp_server_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("SEASHELL_SFTP_SERVER").map_or_else(
+        || PathBuf::from("/usr/lib/openssh/sftp-server"),
+        PathBuf::from,
+    );
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        !seashell_conformance::in_ci(),
+        "{} is missing (apt-get install openssh-sftp-server)",
+        path.display()
+    );
+    eprintln!("skipped: {} is missing", path.display());
+    None
+}
+
+/// The tree round trip over a pipe to the sftp-server binary (no SSH).
+fn tree_over_pipe(files: usize, big: usize, limit: Duration) {
+    let Some(server) = sftp_server_binary() else {
+        return;
+    };
+    with_timeout(limit, "sftp_client/pipe", move || {
+        let mut child = Command::new(server)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (from, to) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+        let sftp = Sftp::over_pipe(from, to).unwrap();
+        assert!(sftp.limits().is_some(), "limits@openssh.com over the pipe");
+        let remote = tempfile::tempdir().unwrap();
+        tree_round_trip(&sftp, remote.path(), files, big);
+        drop(sftp);
+        // Closing the session closes the server's stdin: it exits.
+        assert!(child.wait().unwrap().success());
     });
 }
 
 #[test]
 fn tree_put_get_preserves_bytes_modes_and_times() {
-    tree_round_trip(100, 16 * MIB, LIMIT);
+    tree_over_ssh(100, 16 * MIB, LIMIT);
+}
+
+#[test]
+fn tree_over_a_pipe_to_sftp_server() {
+    tree_over_pipe(100, 16 * MIB, LIMIT);
 }
 
 /// The acceptance-size run: 1,000 files and a 512 MiB file (`SEASHELL_SFTP_BIG=1`).
 #[test]
 fn big_tree_put_get() {
-    if std::env::var("SEASHELL_SFTP_BIG").is_err_and(|_| true) {
+    if std::env::var_os("SEASHELL_SFTP_BIG").is_none_or(|v| v != "1") {
         eprintln!("skipped: set SEASHELL_SFTP_BIG=1 (just sftp-interop)");
         return;
     }
-    tree_round_trip(1000, 512 * MIB, Duration::from_secs(900));
+    tree_over_ssh(1000, 512 * MIB, Duration::from_secs(900));
+    tree_over_pipe(1000, 512 * MIB, Duration::from_secs(900));
 }
 
 /// A logged-in client and a scratch directory the server may write.

@@ -74,6 +74,28 @@ impl Sftp {
         Sftp { inner }
     }
 
+    /// Runs SFTP over a pipe to a local server process, with no SSH (OpenSSH's `sftp -D`):
+    /// `from` is the server's stdout, `to` its stdin. The server's stdin is closed when the
+    /// last handle goes.
+    ///
+    /// ```no_run
+    /// use std::process::{Command, Stdio};
+    /// let mut child = Command::new("/usr/lib/openssh/sftp-server")
+    ///     .stdin(Stdio::piped())
+    ///     .stdout(Stdio::piped())
+    ///     .spawn()?;
+    /// let (from, to) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    /// let sftp = seashell_blocking::sftp::Sftp::over_pipe(from, to)?;
+    /// println!("{}", sftp.canonicalize(".")?.display());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn over_pipe(
+        from: impl Read + Send + 'static,
+        to: impl Write + Send + 'static,
+    ) -> io::Result<Sftp> {
+        wait(core::Sftp::over_pipe(from, to)).map(Sftp::new)
+    }
+
     /// The shared (async) client this wraps, for code that mixes both.
     pub fn as_async(&self) -> &core::Sftp {
         &self.inner

@@ -7,6 +7,8 @@
 //! seashell agent [-c | -s] [-Dd] [-a bind_address] [-t life] | -k   (see docs/agent.md)
 //! seashell add [-cDdLlqXx] [-t life] [file ...]                      (see docs/agent.md)
 //! seashell demo [--bytes N]
+//! seashell sftp [-aCfhpqrv] [-b batchfile] [-P port] ... [user@]host[:path]   (see docs/cli.md)
+//! seashell cp [-ACpqrv] [-P port] ... source ... target                      (see docs/cli.md)
 //! seashell keygen [-t type] [-b bits] [-f file] [-N pass] [-C comment] | -l | -y | -e | -i | -p   (see docs/keys.md)
 //! ```
 //!
@@ -25,6 +27,7 @@ mod askpass;
 mod background;
 mod check_host_ip;
 mod connect;
+mod cp;
 mod demo;
 mod escape;
 mod forward;
@@ -40,6 +43,7 @@ mod remote;
 mod run;
 mod serve;
 mod session_options;
+mod sftp;
 mod signals;
 mod ssh_config;
 mod stdio_forward;
@@ -75,6 +79,8 @@ fn main() -> ExitCode {
         Some("keygen") => return keygen::main(argv.get(1..).unwrap_or_default()),
         Some("agent") => return agent::main(argv.get(1..).unwrap_or_default()),
         Some("add") => return agent_add::main(argv.get(1..).unwrap_or_default()),
+        Some("sftp") => return sftp::main(argv.get(1..).unwrap_or_default()),
+        Some("cp") => return cp::main(argv.get(1..).unwrap_or_default()),
         _ => {}
     }
     let mut settings = match args::parse(&argv) {

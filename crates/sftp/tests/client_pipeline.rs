@@ -283,6 +283,10 @@ fn short_reads_rerequest_the_rest_and_shrink_the_chunk() {
     assert_eq!(p.next_read(), None);
     let mut buf = vec![0; 10_000];
     assert_eq!(p.read_into(&mut buf), 5000);
+    // The three emptied buffers can go back to the engine.
+    let spent: Vec<Vec<u8>> = std::iter::from_fn(|| p.take_spent()).collect();
+    assert_eq!(spent.len(), 3);
+    assert!(spent.iter().all(|b| b.capacity() > 0));
     assert!(p.is_done());
     assert_eq!(p.end(), Some(5010));
 }

@@ -7,7 +7,7 @@
 //! ([`ClientEngine::abandon`]), so a cancelled call leaves nothing behind.
 
 use super::error::{client_error, unsupported};
-use crate::channel::OwnedChannel;
+use super::link::Link;
 use crate::wait::WakerSet;
 use seashell_sftp::client::{ClientConfig, ClientEngine, ServerInfo, expect_limits};
 use seashell_sftp::{ExtendedRequest, Limits, Request, Response};
@@ -24,7 +24,7 @@ const READ_STEP: usize = 256 * 1024;
 /// One SFTP session: the channel, the engine, who waits for which reply.
 #[derive(Debug)]
 pub(crate) struct Conn {
-    channel: OwnedChannel,
+    link: Link,
     state: Mutex<State>,
     server: OnceLock<(ServerInfo, Option<Limits>)>,
 }
@@ -45,10 +45,10 @@ struct State {
 }
 
 impl Conn {
-    /// Wraps a channel on which the `sftp` subsystem has started. `SSH_FXP_INIT` is queued.
-    pub(crate) fn new(channel: OwnedChannel, config: ClientConfig) -> Conn {
+    /// Wraps a transport on which an SFTP server listens. `SSH_FXP_INIT` is queued.
+    pub(crate) fn new(link: Link, config: ClientConfig) -> Conn {
         Conn {
-            channel,
+            link,
             state: Mutex::new(State {
                 engine: ClientEngine::new(config),
                 out: Vec::new(),
@@ -245,7 +245,7 @@ impl Conn {
         self.write_out(st, cx)?;
         let mut fed = Ok(());
         let engine = &mut st.engine;
-        let r = self.channel.poll_read(cx, false, READ_STEP, |b| {
+        let r = self.link.poll_read(cx, READ_STEP, |b| {
             if fed.is_ok() {
                 fed = engine.feed(b);
             }
@@ -290,7 +290,7 @@ impl Conn {
         }
         st.engine.take_output(&mut st.out);
         while let Some(rest) = st.out.get(st.out_at..).filter(|r| !r.is_empty()) {
-            match self.channel.poll_write(cx, false, rest) {
+            match self.link.poll_write(cx, rest) {
                 Poll::Ready(Ok(n)) => st.out_at += n.min(rest.len()),
                 Poll::Ready(Err(e)) => {
                     st.engine.on_closed();

@@ -18,12 +18,24 @@
 //! bytes into the engine and wakes the waiters whose replies came. Dropping a future
 //! abandons its request (the reply is discarded when it comes).
 
+// Peer input never panics the client.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod aliases;
 mod conn;
 mod dir;
 mod error;
 mod file;
 mod glob;
+mod link;
 mod ops;
 mod pattern;
 mod transfer;
@@ -41,6 +53,7 @@ use crate::channel::OwnedChannel;
 use crate::shared::Shared;
 use crate::start::{SessionSetup, Start, Starting};
 use conn::Conn;
+use link::Link;
 use seashell_sftp::client as sizing;
 use seashell_sftp::client::ClientConfig;
 use std::future::{Future, poll_fn};
@@ -84,7 +97,22 @@ impl Sftp {
 
     /// Runs SFTP on a channel whose `sftp` subsystem has started.
     pub async fn start(channel: OwnedChannel) -> io::Result<Sftp> {
-        let conn = Arc::new(Conn::new(channel, ClientConfig::default()));
+        Sftp::over(Link::Channel(channel)).await
+    }
+
+    /// Runs SFTP over a pipe to a local server process, with no SSH (OpenSSH's `sftp -D`):
+    /// `from` is the server's stdout, `to` its stdin (for example a child's
+    /// `ChildStdout` and `ChildStdin` running `/usr/lib/openssh/sftp-server`). Two threads
+    /// move the bytes; the server's stdin is closed when the last handle goes.
+    pub async fn over_pipe(
+        from: impl std::io::Read + Send + 'static,
+        to: impl std::io::Write + Send + 'static,
+    ) -> io::Result<Sftp> {
+        Sftp::over(Link::Pipe(link::Pipe::start(from, to)?)).await
+    }
+
+    async fn over(link: Link) -> io::Result<Sftp> {
+        let conn = Arc::new(Conn::new(link, ClientConfig::default()));
         conn.handshake().await?;
         Ok(Sftp { conn })
     }

@@ -55,7 +55,7 @@ pub fn matches(pattern: &[u8], name: &[u8]) -> bool {
                 }
                 b'[' => {
                     if let Some(&c) = name.get(n)
-                        && let Some((ok, len)) = class(&pattern[p..], c)
+                        && let Some((ok, len)) = class(pattern.get(p..).unwrap_or_default(), c)
                     {
                         if ok {
                             p += len;

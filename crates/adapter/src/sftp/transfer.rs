@@ -232,11 +232,14 @@ impl Sftp {
                 return Ok(());
             }
         }
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(!options.resume)
-            .open(local)?;
+        let mut open = fs::OpenOptions::new();
+        open.write(true).create(true).truncate(!options.resume);
+        #[cfg(unix)]
+        if let Some(mode) = meta.permissions() {
+            // As OpenSSH: a new file gets the remote mode, writable by its owner.
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, (mode & 0o777) | 0o200);
+        }
+        let file = open.open(local)?;
         let chunk = self.read_chunk();
         let in_flight = self.in_flight_for(chunk, options.max_in_flight);
         let mut pipe = ReadPipeline::new(start, None, chunk, in_flight, ReadMode::Positioned);
@@ -404,23 +407,23 @@ impl Sftp {
         let guard = HandleGuard::new(self, handle);
         let chunk = self.write_chunk();
         let in_flight = self.in_flight_for(chunk, options.max_in_flight);
-        let mut pipe = WritePipeline::new(start, Some(size - start), chunk, in_flight);
+        let mut pipe =
+            WritePipeline::new(start, Some(size.saturating_sub(start)), chunk, in_flight);
         let mut flight = Flight {
             sftp: self,
             ids: Vec::new(),
         };
-        let mut buf = vec![0u8; chunk as usize];
         report(options, local, start, size);
         loop {
             while let Some((offset, len)) = pipe.next_write() {
-                let want = buf.get_mut(..len as usize).unwrap_or_default();
-                let n = read_at(&file, want, offset)?;
+                let mut data = vec![0u8; len as usize];
+                let n = read_at(&file, &mut data, offset)?;
                 if n == 0 {
                     // The file shrank while we read it: it ends here.
                     pipe.finish();
                     break;
                 }
-                let data = want.get(..n).unwrap_or_default().to_vec();
+                data.truncate(n);
                 let req = Request::Write {
                     id: 0,
                     handle: guard.handle().to_vec(),
@@ -442,7 +445,7 @@ impl Sftp {
             let (id, reply) = flight.next_reply().await?;
             let before = pipe.acked();
             pipe.on_reply(id, expect_ok(reply));
-            stats.bytes += pipe.acked() - before;
+            stats.bytes += pipe.acked().saturating_sub(before);
             report(options, local, start + pipe.acked(), size);
         }
         drop(flight);

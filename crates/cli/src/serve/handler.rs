@@ -8,6 +8,7 @@ use super::Log;
 use super::authorized_keys::{AuthorizedKeys, KeyOptions};
 use super::process::{self, PtySpec, Running, Spec};
 use super::pty::Size;
+use super::session_options::{Launch, Request, SessionOptions};
 use seashell_adapter::ForwardingPolicy;
 use seashell_blocking::{Handler, ServerChannel};
 use seashell_proto::{
@@ -50,6 +51,8 @@ pub struct Policy {
     /// What clients may forward (sshd's options); each connection's is narrowed by the
     /// `authorized_keys` options of the key it authenticated with.
     pub forwarding: ForwardingPolicy,
+    /// `Subsystem`, `ForceCommand`, `ChrootDirectory`: what each session runs.
+    pub sessions: SessionOptions,
     /// Diagnostics.
     pub log: Log,
 }
@@ -93,9 +96,24 @@ struct Session {
     channel: ServerChannel,
     pty: Option<PtySpec>,
     env: Vec<(String, String)>,
+    /// A command, shell or subsystem has started (no more pty or env requests).
+    started: bool,
     running: Option<Running>,
     /// The forwarded agent's socket, for `SSH_AUTH_SOCK`.
     agent: Option<std::path::PathBuf>,
+}
+
+impl Session {
+    fn new(channel: &ServerChannel) -> Session {
+        Session {
+            channel: channel.clone(),
+            pty: None,
+            env: Vec::new(),
+            started: false,
+            running: None,
+            agent: None,
+        }
+    }
 }
 
 /// The two ends of a connection, as the log and the commands' environment name them.
@@ -262,20 +280,43 @@ impl ServeHandler {
         env
     }
 
-    /// Starts `command` (or the shell) on channel `id`.
-    fn start(&mut self, id: ChannelId, command: Option<&[u8]>) -> bool {
+    /// Starts what `request` runs on channel `id` ([`SessionOptions::launch`]).
+    fn start(&mut self, id: ChannelId, request: Request<'_>) -> bool {
         let Some(s) = self.sessions.get(&id) else {
             return false;
         };
-        if s.running.is_some() {
+        if s.started {
             return false;
         }
-        let forced = self.key_options.command.clone();
-        let original = command.map(|c| String::from_utf8_lossy(c).into_owned());
-        let (command, original) = match &forced {
-            Some(f) => (Some(OsString::from(f)), original.as_deref()),
-            None => (command.map(|c| OsString::from_vec(c.to_vec())), None),
+        let user = self.user.clone().unwrap_or_default();
+        let key_command = self.key_options.command.as_deref();
+        let label = format!("{} channel {}", self.peer, id.index());
+        let log = self.policy.log;
+        let (command, original) = match self.policy.sessions.launch(request, key_command, &user) {
+            Launch::Command { command, original } => (command.map(OsString::from_vec), original),
+            Launch::Sftp(flags) => {
+                let login = super::sftp::Login {
+                    user: &user,
+                    home: self.policy.home.as_deref(),
+                    options: &self.policy.sessions,
+                };
+                let ok = super::sftp::start(&s.channel, &flags, &login, &label, log);
+                return ok && self.mark_started(id, None);
+            }
+            Launch::SftpOnly => {
+                log.info(&format!(
+                    "Connection from {}: refusing non-sftp session",
+                    self.ends.sshd_label()
+                ));
+                super::sftp::refuse_non_sftp(&s.channel);
+                return self.mark_started(id, None);
+            }
+            Launch::Refused(why) => {
+                log.info(&format!("{label}: {why}"));
+                return false;
+            }
         };
+        let original = original.as_deref();
         let what = match (&command, &s.pty) {
             (Some(c), _) => format!("exec {:?}", c.to_string_lossy()),
             (None, Some(_)) => "shell with pty".to_owned(),
@@ -288,21 +329,25 @@ impl ServeHandler {
             cwd: self.policy.home.clone().filter(|h| h.is_dir()),
             pty: s.pty.clone(),
         };
-        let label = format!("{} channel {}", self.peer, id.index());
-        let log = self.policy.log;
         match process::start(&s.channel, spec, log, label.clone()) {
             Ok(running) => {
                 log.debug(&format!("{label}: {what}"));
-                if let Some(s) = self.sessions.get_mut(&id) {
-                    s.running = Some(running);
-                }
-                true
+                self.mark_started(id, Some(running))
             }
             Err(e) => {
                 log.info(&format!("{label}: cannot start {what}: {e}"));
                 false
             }
         }
+    }
+
+    /// Notes that channel `id` runs something (`running`: a command).
+    fn mark_started(&mut self, id: ChannelId, running: Option<Running>) -> bool {
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.started = true;
+            s.running = running;
+        }
+        true
     }
 
     /// Handles one request on channel `id`.
@@ -320,7 +365,7 @@ impl ServeHandler {
                 height_px,
                 modes,
             } => {
-                if no_pty || s.running.is_some() || s.pty.is_some() {
+                if no_pty || s.started || s.pty.is_some() {
                     return false;
                 }
                 s.pty = Some(PtySpec {
@@ -336,7 +381,7 @@ impl ServeHandler {
                 true
             }
             SessionRequestKind::Env { name, value } => {
-                let ok = accept_env(name, value) && s.running.is_none() && s.env.len() < MAX_ENV;
+                let ok = accept_env(name, value) && !s.started && s.env.len() < MAX_ENV;
                 if ok {
                     s.env.push((name.clone(), value.clone()));
                 }
@@ -366,14 +411,12 @@ impl ServeHandler {
             SessionRequestKind::Signal(name) => s.running.as_ref().is_some_and(|r| r.signal(name)),
             SessionRequestKind::Exec(command) => {
                 let command = command.clone();
-                self.start(id, Some(&command))
+                self.start(id, Request::Exec(&command))
             }
-            SessionRequestKind::Shell => self.start(id, None),
+            SessionRequestKind::Shell => self.start(id, Request::Shell),
             SessionRequestKind::Subsystem(name) => {
-                self.policy
-                    .log
-                    .debug(&format!("{}: subsystem {name:?} refused", self.peer));
-                false
+                let name = name.clone();
+                self.start(id, Request::Subsystem(&name))
             }
             _ => false,
         }
@@ -505,13 +548,9 @@ impl Handler for ServeHandler {
         // Forget channels that are gone (there is no close callback).
         self.sessions.retain(|_, s| !s.channel.is_closed());
         let id = channel.id();
-        self.sessions.entry(id).or_insert_with(|| Session {
-            channel: channel.clone(),
-            pty: None,
-            env: Vec::new(),
-            running: None,
-            agent: None,
-        });
+        self.sessions
+            .entry(id)
+            .or_insert_with(|| Session::new(channel));
         self.request(id, request)
     }
 
@@ -523,14 +562,8 @@ impl Handler for ServeHandler {
         let s = self
             .sessions
             .entry(channel.id())
-            .or_insert_with(|| Session {
-                channel: channel.clone(),
-                pty: None,
-                env: Vec::new(),
-                running: None,
-                agent: None,
-            });
-        if s.agent.is_some() || s.running.is_some() {
+            .or_insert_with(|| Session::new(channel));
+        if s.agent.is_some() || s.started {
             return false;
         }
         self.policy.log.debug(&format!(

@@ -1,6 +1,8 @@
 //! `seashell serve`: a real SSH server for development and tests, built on the blocking
 //! adapter. Commands run as the current OS user through the user's shell, with pipes or a
-//! pseudo-terminal. There is no privilege separation: see `docs/serve.md`.
+//! pseudo-terminal; the `sftp` subsystem is served by the built-in SFTP server ([`sftp`]),
+//! with sshd's `Subsystem`, `ForceCommand` and `ChrootDirectory` ([`session_options`]).
+//! There is no privilege separation: see `docs/serve.md`.
 //!
 //! ```text
 //! seashell serve [--listen ADDR | -i] [--host-key PATH]... [--authorized-keys PATH]
@@ -14,6 +16,8 @@ pub mod handler;
 pub mod inetd;
 pub mod process;
 pub mod pty;
+pub mod session_options;
+pub mod sftp;
 pub mod sshd_options;
 
 use authorized_keys::AuthorizedKeys;
@@ -347,6 +351,7 @@ pub fn local_policy(users: Vec<String>, log: Log) -> Policy {
         home,
         base_env,
         forwarding: seashell_adapter::ForwardingPolicy::deny_all(),
+        sessions: session_options::SessionOptions::default(),
         log,
     }
 }
@@ -416,6 +421,7 @@ fn setup(a: &ServeArgs) -> Result<(Tunables, Policy, Vec<Arc<PrivateKey>>), Stri
         None => None,
     };
     policy.forwarding = t.forwarding_policy();
+    policy.sessions = t.sessions.clone();
     policy.pubkey = t.pubkey;
     policy.password_auth = t.password;
     policy.kbd_interactive = t.kbd_interactive;

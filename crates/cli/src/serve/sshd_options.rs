@@ -1,6 +1,7 @@
 //! `-o` options for `seashell serve`, named as in `sshd_config` (case-insensitive names,
 //! `Name=Value` or `Name Value`).
 
+use super::session_options::SessionOptions;
 use crate::units::{parse_rekey_limit, parse_time};
 use seashell_adapter::{
     AdmissionConfig, ForwardAllow, ForwardingPolicy, GatewayPorts, HostPort, Permits,
@@ -35,6 +36,8 @@ pub struct Tunables {
     /// `ProxyProtocol` (Seashell's own): connections come through a load balancer that
     /// starts each with a PROXY protocol v1/v2 header naming the real client.
     pub proxy_protocol: bool,
+    /// `Subsystem`, `ForceCommand`, `ChrootDirectory`.
+    pub sessions: SessionOptions,
 }
 
 impl Tunables {
@@ -52,6 +55,7 @@ impl Tunables {
             disable_forwarding: false,
             admission: AdmissionConfig::default(),
             proxy_protocol: false,
+            sessions: SessionOptions::default(),
         }
     }
 
@@ -96,6 +100,9 @@ pub fn apply(t: &mut Tunables, option: &str) -> Result<(), String> {
         .set(&name, &value)
         .map_err(|e| bad(&e.to_string()))?
     {
+        return Ok(());
+    }
+    if t.sessions.apply(&name, &value)? {
         return Ok(());
     }
     match name.as_str() {

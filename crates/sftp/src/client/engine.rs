@@ -15,7 +15,8 @@ use super::reply::reply_kind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientConfig {
     /// Hard cap on requests that are outstanding or whose replies have not been taken yet
-    /// (default 1024). Memory held for replies is at most `max_in_flight × max_packet`.
+    /// (default 1024). Replies held take at most `max_in_flight × max_packet` bytes (plus
+    /// one partial packet and up to 16 [recycled](ClientEngine::recycle) buffers).
     pub max_in_flight: usize,
     /// The largest reply payload accepted (default [`DEFAULT_MAX_PACKET`]); a longer one
     /// fails the engine before any of it is buffered.

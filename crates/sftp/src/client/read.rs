@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use super::error::SftpError;
 use super::sizing::MIN_CHUNK;
 
+/// Most emptied buffers a [`ReadPipeline`] keeps for [`ReadPipeline::take_spent`].
+const SPENT_BUFFERS: usize = 4;
+
 /// How a [`ReadPipeline`] bounds the data it has received but not handed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadMode {
@@ -51,6 +54,7 @@ pub struct ReadPipeline {
     pieces: BTreeMap<u64, Vec<u8>>,
     buffered: u64,
     head: Option<(Vec<u8>, usize)>,
+    spent: Vec<Vec<u8>>,
     position: u64,
     received: u64,
     error: Option<SftpError>,
@@ -88,6 +92,7 @@ impl ReadPipeline {
             pieces: BTreeMap::new(),
             buffered: 0,
             head: None,
+            spent: Vec::new(),
             position: start,
             received: 0,
             error: None,
@@ -289,11 +294,20 @@ impl ReadPipeline {
             *cursor += n;
             written += n;
             self.position = self.position.saturating_add(n as u64);
-            if *cursor >= data.len() {
-                self.head = None;
+            if *cursor >= data.len()
+                && let Some((done, _)) = self.head.take()
+                && self.spent.len() < SPENT_BUFFERS
+            {
+                self.spent.push(done);
             }
         }
         written
+    }
+
+    /// A buffer [`read_into`](Self::read_into) has emptied, to give back to the engine with
+    /// [`ClientEngine::recycle`](super::ClientEngine::recycle) (at most 4 are kept).
+    pub fn take_spent(&mut self) -> Option<Vec<u8>> {
+        self.spent.pop()
     }
 
     /// The next piece in order, `(offset, bytes)`, when it has arrived.

@@ -93,6 +93,9 @@ pub fn download(
                     break;
                 }
                 sink(at, &buf[..n]);
+                while let Some(spent) = pipeline.take_spent() {
+                    engine.recycle(spent);
+                }
             },
             Take::InOrderPieces => {
                 while let Some((offset, data)) = pipeline.take_in_order() {
