@@ -167,7 +167,9 @@ impl Serve {
             .arg(sshd.dir().join("host_ed25519"))
             .arg("--authorized-keys")
             .arg(sshd.dir().join("authorized_keys"))
-            .args(["--user", &current_user()?])
+            // The login name the clients use against sshd too (serve runs every session as
+            // itself, whatever the name).
+            .args(["--user", &sshd.login_user()])
             .args(extra)
             .env("SHELL", "/bin/sh")
             .stdin(Stdio::null())
@@ -203,11 +205,6 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn current_user() -> Result<String, BoxError> {
-    let out = Command::new("id").arg("-un").output()?;
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
 /// The pid of the sshd listening with `config` (found through `/proc`).
