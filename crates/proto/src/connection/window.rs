@@ -11,25 +11,34 @@
 //!   arrives at `t + R` at the earliest. When the peer sent exactly up to the edge and then
 //!   nothing for a while (at least a sixteenth of that time), it was stalled on the window,
 //!   and the time from `t` to that byte is a round-trip sample (never below the real round
-//!   trip). Otherwise the
-//!   peer was sending what it was already allowed to, and the time says nothing about the
-//!   link: no sample. We keep the smallest sample, one probe at a time; without one the
-//!   window does not grow, so a peer that is never stalled never makes it grow.
+//!   trip). Otherwise the peer was sending what it was already allowed to, and the time says
+//!   nothing about the link: no sample. We keep the smallest sample, one probe at a time;
+//!   without one the window does not grow, so a peer that is never stalled never makes it
+//!   grow.
 //! - **Growth.** An adjust goes out once an eighth of the window is consumed. Each time a
 //!   whole window has been returned, we look at how long that took: under two round trips
-//!   means the peer sends more than `W / 2R`, over half what the window allows, so the window
-//!   (not the link, not the application) is what limits it, and the window doubles (the extra is granted in the same adjust), so it settles between one and two
+//!   means the peer sends more than `W / 2R`, over half what the window allows, so the
+//!   window (not the link, not the application) is what limits it, and the window doubles
+//!   (the extra is granted in the same adjust). It settles between one and two
 //!   bandwidth-delay products. This is the rule quic-go and Chromium use for QUIC streams,
-//!   with the round trip measured as below since SSH has no acknowledgements. A consumer slower than the link stretches the time between
-//!   adjusts, so its window settles at about twice what its own rate needs; an application
-//!   that stops reading sends no adjust at all and never makes the window grow.
+//!   with the round trip measured as above since SSH has no acknowledgements. A consumer
+//!   slower than the link stretches the time a window takes, so its window settles at about
+//!   twice what its own rate needs; an application that stops reading sends no adjust at all
+//!   and never makes the window grow. Neither does one that leaves more than a quarter of
+//!   the window unread.
 //! - **Bounds.** Growth stops at a per-channel cap and at a connection-wide budget shared by
 //!   all channels (so N channels cannot grow to N × cap). The window never shrinks: what has
 //!   been granted cannot be taken back, and a window that grew stays until the channel closes.
 //!
 //! A peer controls when its data arrives, so it can make the samples look long and the window
-//! grow; that is exactly what a fast legitimate sender does, and it is bounded by the cap and
-//! the budget. It cannot send past what we granted: that still ends the connection.
+//! grow while our application consumes fast; that is what a fast honest sender on a long
+//! link does, and it is bounded by the cap and the budget. It cannot send past what we
+//! granted: that still ends the connection.
+//!
+//! A clock-free rule (grow when the peer had nearly used the window when an adjust went out
+//! and the application kept up) was considered and rejected: with a reader that keeps up,
+//! the receiver sees the same on a short link and a long one (an adjust every so many bytes,
+//! the rest of the window still granted), so only time tells them apart.
 
 use crate::error::PeerMisbehaved;
 use std::time::{Duration, Instant};
