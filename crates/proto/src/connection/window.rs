@@ -236,7 +236,8 @@ impl RecvWindow {
             self.probe = Some(Probe {
                 at: now,
                 edge: self.received + u64::from(self.available),
-                reached: None,
+                // Nothing left granted: the peer is waiting at the edge already.
+                reached: (self.available == 0).then_some(now),
             });
         }
         let Some(epoch) = self.epoch.as_mut() else {

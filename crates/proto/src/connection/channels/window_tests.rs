@@ -22,6 +22,8 @@ struct Link {
     bandwidth: u64,
     /// Bytes the consumer reads per tick on each channel (`u64::MAX`: all at once).
     consume_per_tick: u64,
+    /// The consumer reads only every this many ticks (a reader that batches).
+    consume_every: u64,
     chans: Vec<Sim>,
 }
 
@@ -69,6 +71,7 @@ impl Link {
             delay: delay_ms * 1000 / TICK_US,
             bandwidth: mb_per_s * TICK_US,
             consume_per_tick: u64::MAX,
+            consume_every: 1,
             chans,
         }
     }
@@ -97,6 +100,9 @@ impl Link {
                     self.ch.on_message(&payload, &mut ev, &mut rep).unwrap();
                     s.unread += u64::from(n);
                     s.received += u64::from(n);
+                }
+                if t % self.consume_every != 0 {
+                    continue;
                 }
                 let n = s.unread.min(self.consume_per_tick);
                 s.unread -= n;
@@ -244,4 +250,31 @@ fn a_peer_that_answers_late_grows_the_window_only_to_the_cap() {
     l.run(0, 10 * SECOND);
     assert_eq!(l.window(0), 2 * MIB);
     assert_eq!(l.ch.committed, u64::from(2 * MIB));
+}
+
+#[test]
+fn a_reader_that_batches_on_a_short_link_keeps_the_window() {
+    // The reader wakes every 5 ms: it, not the 0.2 ms link, holds the sender back.
+    let mut l = Link::new((2 * MIB, 16 * MIB, u64::MAX), 1, 0, 500);
+    l.delay = 1;
+    l.consume_every = 50;
+    l.run(0, SECOND);
+    assert_eq!(l.window(0), 2 * MIB);
+    let rtt = l.ch.recv_window(l.chans[0].id).unwrap().1;
+    assert!(rtt.is_some_and(|r| r < Duration::from_millis(1)), "{rtt:?}");
+}
+
+#[test]
+fn a_refused_channel_returns_its_window_to_the_budget() {
+    let mut ch = Channels::new(MIB, PACKET).with_window_limits(8 * MIB, 4 * u64::from(MIB));
+    let (id, _) = ch.open(ChannelKind::Session).unwrap();
+    assert_eq!(ch.committed, u64::from(MIB));
+    let failure = pkt(msg::CHANNEL_OPEN_FAILURE, id.0, |p| {
+        wire::put_u32(p, 1);
+        wire::put_string(p, b"no");
+        wire::put_string(p, b"");
+    });
+    ch.on_message(&failure, &mut VecDeque::new(), &mut Vec::new())
+        .unwrap();
+    assert_eq!(ch.committed, 0);
 }
