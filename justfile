@@ -56,6 +56,14 @@ forward-compare *args:
     cargo build --release -p seashell-cli
     cargo run --release -p seashell-bench --bin forward-compare -- {{args}}
 
+# SFTP get and put of one MIB-MiB file at each round trip in RTTS (ms, through a delaying relay
+# on loopback; 0 = direct): OpenSSH's sftp against sshd (baseline) and against seashell serve,
+# and seashell sftp against sshd. Markdown table with MB/s, ratios and CPU s/GiB. Needs 2 x MIB
+# of space in $TMPDIR. Arguments after the first two go to sftp-compare (e.g. --rounds 3).
+sftp-bench mib="512" rtts="0 50" *args:
+    cargo build --release -p seashell-cli -p seashell-bench
+    cargo run --release -p seashell-bench --bin sftp-compare -- --mib {{mib}} --rtt-ms "{{rtts}}" {{args}}
+
 # Command latency: exec -> exit-status in seashell serve against a private sshd (same shell).
 exec-latency runs="50":
     SEASHELL_LATENCY_RUNS={{runs}} cargo test --release -p seashell-conformance --test serve_exec_latency -- --nocapture

@@ -15,6 +15,9 @@
 //!   server, and its resident memory per idle connection ([`conn`]).
 //! - `src/bin/handshake-soak.rs`: many sequential handshakes against one server, with its
 //!   resident memory sampled along the way and judged flat or not ([`soak`]).
+//! - `src/bin/sftp-compare.rs`: 512 MiB SFTP get and put, OpenSSH's `sftp` and ours against
+//!   sshd and `seashell serve`, directly and through a delaying relay ([`relay`]) for a
+//!   long round trip.
 //!
 //! This library holds the loops the criterion benches and the ratio binaries run, so they
 //! measure exactly the same work, and the timing helpers of the binaries ([`timing`]).
@@ -22,6 +25,8 @@
 pub mod cipher;
 pub mod conn;
 pub mod kex;
+pub mod procstat;
+pub mod relay;
 pub mod soak;
 pub mod timing;
 

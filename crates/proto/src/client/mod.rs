@@ -70,7 +70,8 @@ impl Connection<Client> {
                 },
             ),
             KexMachine::new(Role::Client),
-            Channels::new(config.window_size, config.max_packet_size),
+            Channels::new(config.window_size, config.max_packet_size)
+                .with_window_limits(config.max_window_size, config.window_budget),
             lists,
             config.rekey_bytes,
         )?;

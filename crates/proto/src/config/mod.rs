@@ -85,6 +85,14 @@ pub(crate) fn check_signature_algorithms(list: &[String], what: &'static str) ->
 pub const DEFAULT_WINDOW: u32 = 2 * 1024 * 1024;
 /// Default maximum channel packet we accept: 32 KiB, as OpenSSH.
 pub const DEFAULT_MAX_PACKET: u32 = 32 * 1024;
+/// Default largest a channel's receive window grows to while the peer is limited by it:
+/// 16 MiB, 320 MB/s on one channel at 50 ms round trip (see `docs/performance.md`).
+pub const DEFAULT_MAX_WINDOW: u32 = 16 * 1024 * 1024;
+/// Default most all channels' receive windows of one connection add up to through growth:
+/// 64 MiB.
+pub const DEFAULT_WINDOW_BUDGET: u64 = 64 * 1024 * 1024;
+/// The largest `max_window_size` accepted: 1 GiB, far from the 32-bit window counters.
+pub const MAX_WINDOW_LIMIT: u32 = 1024 * 1024 * 1024;
 
 /// How a client connection behaves. Build it with [`ClientConfig::new`] and the builder
 /// methods, then share it as `Arc<ClientConfig>`.
@@ -109,8 +117,17 @@ pub struct ClientConfig {
     pub compression: Vec<String>,
     /// Our identification string, without CR LF.
     pub client_id: String,
-    /// The receive window of each channel.
+    /// The receive window each channel starts with.
     pub window_size: u32,
+    /// The largest each channel's receive window grows to, doubling while the peer is limited
+    /// by it (the window then covers the bandwidth-delay product of a long link). At most
+    /// [`window_size`](Self::window_size): windows never grow. Default
+    /// [`DEFAULT_MAX_WINDOW`] (16 MiB); at most [`MAX_WINDOW_LIMIT`].
+    pub max_window_size: u32,
+    /// The most the receive windows of all channels of the connection may add up to through
+    /// growth (each channel's starting window is always granted). Default
+    /// [`DEFAULT_WINDOW_BUDGET`] (64 MiB); 0: windows never grow.
+    pub window_budget: u64,
     /// The largest channel data packet we accept.
     pub max_packet_size: u32,
     /// Time allowed from connect to authenticated.
@@ -170,6 +187,8 @@ impl ClientConfig {
             compression: compression_names(&CompressionAlg::DEFAULTS),
             client_id: concat!("SSH-2.0-Seashell_", env!("CARGO_PKG_VERSION")).to_owned(),
             window_size: DEFAULT_WINDOW,
+            max_window_size: DEFAULT_MAX_WINDOW,
+            window_budget: DEFAULT_WINDOW_BUDGET,
             max_packet_size: DEFAULT_MAX_PACKET,
             handshake_timeout: Duration::from_secs(120),
             rekey_bytes: u64::MAX,
@@ -235,6 +254,7 @@ impl ClientConfig {
             macs: &self.macs,
             compression: &self.compression,
             window: self.window_size,
+            max_window: self.max_window_size,
             max_packet: self.max_packet_size,
             ident: &self.client_id,
             output: (self.max_pending_output_preauth, self.max_pending_output),
@@ -249,6 +269,7 @@ pub(crate) struct Common<'a> {
     pub macs: &'a [String],
     pub compression: &'a [String],
     pub window: u32,
+    pub max_window: u32,
     pub max_packet: u32,
     pub ident: &'a str,
     /// The output caps before and after authentication.
@@ -288,6 +309,9 @@ pub(crate) fn validate_common(c: &Common<'_>) -> Result<(), Error> {
         return Err(bad_config(
             "window must be at least the max packet size, which must be >= 1024",
         ));
+    }
+    if c.max_window > MAX_WINDOW_LIMIT {
+        return Err(bad_config("max window size must be at most 1 GiB"));
     }
     let (preauth, authenticated) = c.output;
     if preauth < MIN_PENDING_OUTPUT_PREAUTH
@@ -369,6 +393,23 @@ mod tests {
                 .validate()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn window_growth_limits() {
+        let mut c = ClientConfig::new("me");
+        assert_eq!(
+            (c.window_size, c.max_window_size, c.window_budget),
+            (DEFAULT_WINDOW, DEFAULT_MAX_WINDOW, DEFAULT_WINDOW_BUDGET)
+        );
+        // A cap below the starting window only means no growth.
+        c.max_window_size = 1024;
+        c.validate().unwrap();
+        c.max_window_size = MAX_WINDOW_LIMIT + 1;
+        assert!(c.validate().is_err());
+        let mut s = ServerConfig::new(Vec::new());
+        s.max_window_size = u32::MAX;
+        assert!(matches!(s.validate(), Err(Error::ApiMisuse(_))));
     }
 
     #[test]

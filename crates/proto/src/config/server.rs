@@ -1,6 +1,6 @@
 //! Server configuration: host keys, algorithms and OpenSSH's limits.
 
-use super::{DEFAULT_MAX_PACKET, DEFAULT_WINDOW};
+use super::{DEFAULT_MAX_PACKET, DEFAULT_MAX_WINDOW, DEFAULT_WINDOW, DEFAULT_WINDOW_BUDGET};
 use crate::crypto::{CipherAlg, MacAlg, SecureRandom, SystemRandom};
 use crate::error::Error;
 use crate::kex::KexAlg;
@@ -46,8 +46,18 @@ pub struct ServerConfig {
     pub auth_failure_delay: Duration,
     /// Most session channels open at once (OpenSSH `MaxSessions`).
     pub max_sessions: usize,
-    /// The receive window of each channel.
+    /// The receive window each channel starts with.
     pub window_size: u32,
+    /// The largest each channel's receive window grows to, doubling while the peer is limited
+    /// by it (the window then covers the bandwidth-delay product of a long link). At most
+    /// [`window_size`](Self::window_size): windows never grow. Default
+    /// [`DEFAULT_MAX_WINDOW`](super::DEFAULT_MAX_WINDOW) (16 MiB); at most
+    /// [`MAX_WINDOW_LIMIT`](super::MAX_WINDOW_LIMIT).
+    pub max_window_size: u32,
+    /// The most the receive windows of all channels of the connection may add up to through
+    /// growth (each channel's starting window is always granted). Default
+    /// [`DEFAULT_WINDOW_BUDGET`](super::DEFAULT_WINDOW_BUDGET) (64 MiB); 0: windows never grow.
+    pub window_budget: u64,
     /// The largest channel data packet we accept.
     pub max_packet_size: u32,
     /// Rekey after this many bytes in either direction (OpenSSH's `RekeyLimit`). The cipher's
@@ -126,6 +136,8 @@ impl ServerConfig {
             auth_failure_delay: Duration::from_millis(5),
             max_sessions: 10,
             window_size: DEFAULT_WINDOW,
+            max_window_size: DEFAULT_MAX_WINDOW,
+            window_budget: DEFAULT_WINDOW_BUDGET,
             max_packet_size: DEFAULT_MAX_PACKET,
             rekey_bytes: u64::MAX,
             rekey_interval: None,
@@ -185,6 +197,7 @@ impl ServerConfig {
             macs: &self.macs,
             compression: &self.compression,
             window: self.window_size,
+            max_window: self.max_window_size,
             max_packet: self.max_packet_size,
             ident: &self.server_id,
             output: (self.max_pending_output_preauth, self.max_pending_output),

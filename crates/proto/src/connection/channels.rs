@@ -4,12 +4,14 @@
 
 use super::kind::ChannelKind;
 use super::replies::OrderedReplies;
+use super::window::{RecvWindow, WindowLimits};
 use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 use crate::event::{ChannelId, Event, IncomingChannel, SessionRequest, Ticket, sanitize};
 use crate::transport::MAX_PACKET_LEN;
 use crate::wire::{self, Reader, msg};
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
 
 /// Most channels open at once on one connection.
 pub const MAX_CHANNELS: usize = 1024;
@@ -26,12 +28,8 @@ struct Chan {
     /// The peer opened it (its requests are decisions for us on a session).
     accepted: bool,
     remote_id: Option<u32>,
-    /// Bytes the peer may still send us.
-    local_window: u32,
-    /// Bytes consumed by the application but not yet returned to the peer.
-    unacked: u32,
-    /// Bytes delivered to the application and not yet consumed.
-    delivered: u64,
+    /// What the peer may send us, and how that grows.
+    recv: RecvWindow,
     /// Bytes we may still send.
     remote_window: u32,
     remote_max_packet: u32,
@@ -56,9 +54,7 @@ impl Chan {
             kind,
             accepted,
             remote_id: None,
-            local_window: window,
-            unacked: 0,
-            delivered: 0,
+            recv: RecvWindow::new(window),
             remote_window: 0,
             remote_max_packet: 0,
             eof_sent: false,
@@ -77,7 +73,11 @@ impl Chan {
 pub struct Channels {
     map: BTreeMap<u32, Chan>,
     next_id: u32,
-    window_size: u32,
+    window: WindowLimits,
+    /// The windows of all channels added up (what the growth budget counts).
+    committed: u64,
+    /// The time of the latest input (window growth measures round trips with it).
+    now: Option<Instant>,
     max_packet: u32,
     /// We asked for X11 forwarding on some session (`x11-req`): the peer may open `x11`.
     pub x11_requested: bool,
@@ -97,17 +97,39 @@ fn open_failure_reason(r: &mut Reader<'_>) -> Result<(u32, String), InvalidMessa
 }
 
 impl Channels {
-    /// A table whose channels announce `window_size` and `max_packet` to the peer.
+    /// A table whose channels announce `window_size` and `max_packet` to the peer, with
+    /// windows that never grow (see [`with_window_limits`](Self::with_window_limits)).
     pub fn new(window_size: u32, max_packet: u32) -> Channels {
         Channels {
             map: BTreeMap::new(),
             next_id: 0,
-            window_size,
+            window: WindowLimits::fixed(window_size),
+            committed: 0,
+            now: None,
             max_packet,
             x11_requested: false,
             agent_requested: false,
             peer_agent_forward: false,
         }
+    }
+
+    /// Lets windows grow from `window_size` up to `max` each and `budget` for all channels
+    /// together while the peer is limited by them (see [`super::window`]).
+    pub fn with_window_limits(mut self, max: u32, budget: u64) -> Channels {
+        self.window.max = max.max(self.window.initial);
+        self.window.budget = budget;
+        self
+    }
+
+    /// Records the time of the latest input (window growth measures round trips with it).
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = Some(now);
+    }
+
+    /// The receive window channel `id` has grown to, and the smallest round trip measured on
+    /// it.
+    pub fn recv_window(&self, id: ChannelId) -> Option<(u32, Option<std::time::Duration>)> {
+        self.map.get(&id.0).map(|c| (c.recv.size(), c.recv.rtt()))
     }
 
     /// What channel `id` carries.
@@ -135,8 +157,15 @@ impl Channels {
         }
         self.next_id = id.wrapping_add(1);
         self.map
-            .insert(id, Chan::new(self.window_size, kind, accepted));
+            .insert(id, Chan::new(self.window.initial, kind, accepted));
+        self.committed += u64::from(self.window.initial);
         Ok(id)
+    }
+
+    fn remove(&mut self, id: u32) {
+        if let Some(c) = self.map.remove(&id) {
+            self.committed = self.committed.saturating_sub(u64::from(c.recv.size()));
+        }
     }
 
     /// Accepts a channel the peer asked for and returns it with the OPEN_CONFIRMATION.
@@ -149,7 +178,7 @@ impl Channels {
         }
         let mut p = simple(msg::CHANNEL_OPEN_CONFIRMATION, incoming.remote_id);
         wire::put_u32(&mut p, id);
-        wire::put_u32(&mut p, self.window_size);
+        wire::put_u32(&mut p, self.window.initial);
         wire::put_u32(&mut p, self.max_packet);
         Ok((ChannelId(id), p))
     }
@@ -215,7 +244,7 @@ impl Channels {
         let body = p.split_off(body_at);
         let id = self.allocate(kind, false)?;
         wire::put_u32(&mut p, id);
-        wire::put_u32(&mut p, self.window_size);
+        wire::put_u32(&mut p, self.window.initial);
         wire::put_u32(&mut p, self.max_packet);
         p.extend_from_slice(&body);
         Ok((ChannelId(id), p))
@@ -332,25 +361,24 @@ impl Channels {
         Ok(Some(simple(msg::CHANNEL_CLOSE, remote)))
     }
 
-    /// Returns `n` processed bytes to the peer's window. Sends WINDOW_ADJUST once half the
-    /// window has been consumed, so a reader that stops reading stops the sender.
+    /// Returns `n` processed bytes to the peer's window. Sends WINDOW_ADJUST once an eighth
+    /// of the window has been consumed, so a reader that stops reading stops the sender; the window
+    /// grows within the limits while the peer is limited by it (see [`super::window`]).
     pub fn consume(&mut self, id: ChannelId, n: usize) -> Result<Option<Vec<u8>>, Error> {
-        let window_size = self.window_size;
+        let (now, limits) = (self.now, self.window);
+        let budget_left = limits.budget.saturating_sub(self.committed);
         let c = self.get(id)?;
-        let n = u32::try_from((n as u64).min(c.delivered)).unwrap_or(0);
-        c.delivered -= u64::from(n);
-        c.unacked += n;
-        let Some(remote) = c.remote_id else {
+        let room = limits
+            .max
+            .saturating_sub(c.recv.size())
+            .min(u32::try_from(budget_left).unwrap_or(u32::MAX));
+        let open = c.remote_id.is_some() && !c.eof_received && !c.close_sent;
+        let (Some(adjust), Some(remote)) = (c.recv.consume(n, now, room, open), c.remote_id) else {
             return Ok(None);
         };
-        if c.unacked < window_size / 2 || c.eof_received || c.close_sent {
-            return Ok(None);
-        }
-        let add = c.unacked;
-        c.local_window = c.local_window.saturating_add(add);
-        c.unacked = 0;
+        self.committed += u64::from(adjust.grew);
         let mut p = simple(msg::CHANNEL_WINDOW_ADJUST, remote);
-        wire::put_u32(&mut p, add);
+        wire::put_u32(&mut p, adjust.add);
         Ok(Some(p))
     }
 
@@ -366,7 +394,7 @@ impl Channels {
         let n = r.u8("channel message")?;
         let local = r.u32("recipient channel")?;
         let id = ChannelId(local);
-        let max_packet = self.max_packet;
+        let (max_packet, now) = (self.max_packet, self.now);
         let c = self
             .map
             .get_mut(&local)
@@ -400,7 +428,7 @@ impl Channels {
                     return Err(PeerMisbehaved::UnexpectedMessage(n).into());
                 }
                 let (reason, description) = open_failure_reason(&mut r)?;
-                self.map.remove(&local);
+                self.remove(local);
                 events.push_back(Event::ChannelOpenFailed {
                     id,
                     reason,
@@ -431,14 +459,11 @@ impl Channels {
                 if len > max_packet {
                     return Err(PeerMisbehaved::OversizedChannelPacket.into());
                 }
-                if len > c.local_window {
-                    return Err(PeerMisbehaved::WindowExceeded.into());
-                }
-                c.local_window -= len;
-                if c.close_sent || data.is_empty() {
+                let deliver = !c.close_sent && !data.is_empty();
+                c.recv.on_data(len, now, deliver)?;
+                if !deliver {
                     return Ok(());
                 }
-                c.delivered += u64::from(len);
                 let data = payload.slice(start..start + data.len());
                 events.push_back(match code {
                     None => Event::Data { id, data },
@@ -455,7 +480,7 @@ impl Channels {
                 if let (false, Some(remote)) = (c.close_sent, c.remote_id) {
                     replies.push(simple(msg::CHANNEL_CLOSE, remote));
                 }
-                self.map.remove(&local);
+                self.remove(local);
                 events.push_back(Event::Closed(id));
             }
             // Requests on a session the peer opened are ours to decide.
@@ -561,3 +586,6 @@ fn channel_request(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod window_tests;

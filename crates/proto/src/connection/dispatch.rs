@@ -18,6 +18,7 @@ use std::time::Instant;
 impl<S: Side> Connection<S> {
     /// Processes everything complete in the input buffer.
     pub(crate) fn process(&mut self, now: Instant) -> Result<(), Error> {
+        self.core.channels.set_now(now);
         if !self.core.t.read_ident()? {
             return Ok(());
         }

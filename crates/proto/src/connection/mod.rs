@@ -18,6 +18,7 @@ mod replies;
 mod session_request;
 pub(crate) mod side;
 pub(crate) mod timers;
+pub mod window;
 
 pub use any::AnyConnection;
 pub use channels::Channels;

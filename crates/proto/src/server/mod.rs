@@ -66,7 +66,8 @@ impl Connection<Server> {
                 },
             ),
             KexMachine::new(Role::Server).with_gex_groups(config.gex_groups.clone()),
-            Channels::new(config.window_size, config.max_packet_size),
+            Channels::new(config.window_size, config.max_packet_size)
+                .with_window_limits(config.max_window_size, config.window_budget),
             lists,
             config.rekey_bytes,
         )?;

@@ -1,6 +1,6 @@
 use super::*;
 
-fn pkt(n: u8, id: u32, body: impl FnOnce(&mut Vec<u8>)) -> Bytes {
+pub(super) fn pkt(n: u8, id: u32, body: impl FnOnce(&mut Vec<u8>)) -> Bytes {
     let mut p = vec![n];
     wire::put_u32(&mut p, id);
     body(&mut p);
@@ -23,7 +23,7 @@ fn confirmed(window: u32, max_packet: u32) -> (Channels, ChannelId, VecDeque<Eve
     (ch, id, ev)
 }
 
-fn data(id: ChannelId, bytes: &[u8]) -> Bytes {
+pub(super) fn data(id: ChannelId, bytes: &[u8]) -> Bytes {
     pkt(msg::CHANNEL_DATA, id.0, |p| wire::put_string(p, bytes))
 }
 
@@ -44,18 +44,18 @@ fn data_is_a_slice_and_window_is_enforced() {
 }
 
 #[test]
-fn consume_reopens_window_after_half() {
+fn consume_reopens_window_after_an_eighth() {
     let (mut ch, id, mut ev) = confirmed(10, 10);
     let mut rep = Vec::new();
     for _ in 0..10 {
         ch.on_message(&data(id, &[1; 100]), &mut ev, &mut rep)
             .unwrap();
     }
-    assert!(ch.consume(id, 400).unwrap().is_none());
+    assert!(ch.consume(id, 100).unwrap().is_none());
     let adj = ch
-        .consume(id, 100)
+        .consume(id, 400)
         .unwrap()
-        .expect("adjust after half the window");
+        .expect("adjust after an eighth of the window");
     assert_eq!(adj[0], msg::CHANNEL_WINDOW_ADJUST);
     assert_eq!(u32::from_be_bytes(adj[5..9].try_into().unwrap()), 500);
     // Consuming more than was delivered cannot inflate the window.
