@@ -25,6 +25,7 @@ pub mod attack;
 pub mod matrix;
 pub mod process;
 pub mod serve;
+pub mod tmux;
 
 use base64ct::{Base64, Encoding};
 use seashell_blocking::{ClientConfig, HostKeyPolicy, StrictHostKeyChecking};

@@ -8,84 +8,12 @@
 //! Skipped (with a note) when tmux or ssh-keygen is missing.
 
 use seashell_conformance::serve::Serve;
+use seashell_conformance::tmux::Tmux;
+use seashell_conformance::tmux::WAIT;
 use seashell_conformance::{KeyKind, Sshd, SshdOptions, seashell_bin, start_sshd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-/// How long a pane may take to show what is expected.
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A tmux server of our own (its socket in a temporary directory), killed when dropped.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    /// Starts `shell_command` in a detached 100×30 pane named `name`.
-    fn start(&self, name: &str, shell_command: &str) {
-        let o = self.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            shell_command,
-        ]);
-        assert!(o.status.success(), "tmux new-session: {o:?}");
-    }
-
-    fn keys(&self, name: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", name];
-        args.extend_from_slice(keys);
-        let o = self.cmd(&args);
-        assert!(o.status.success(), "tmux send-keys: {o:?}");
-    }
-
-    /// Types `text` literally (no key names).
-    fn type_text(&self, name: &str, text: &str) {
-        self.keys(name, &["-l", text]);
-    }
-
-    fn capture(&self, name: &str) -> String {
-        let o = self.cmd(&["capture-pane", "-p", "-J", "-t", name, "-S", "-200"]);
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    /// Waits until the pane shows `want`; returns the pane.
-    fn wait_for(&self, name: &str, want: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let pane = self.capture(name);
-            if pane.contains(want) {
-                return pane;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pane {name} never showed {want:?}; it shows:\n{pane}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
 
 fn have(program: &str) -> bool {
     Command::new(program)
@@ -145,9 +73,7 @@ fn setup() -> Option<Setup> {
         "StrictHostKeyChecking=no".to_owned(),
         "127.0.0.1".to_owned(),
     ];
-    let tmux = Tmux {
-        socket: dir.path().join("tmux.sock"),
-    };
+    let tmux = Tmux::new(dir.path().join("tmux.sock"));
     Some(Setup {
         home: dir.path().to_path_buf(),
         _dir: dir,
@@ -176,9 +102,7 @@ fn setup_sshd() -> Option<Setup> {
         "BatchMode=yes".to_owned(),
         format!("{}@127.0.0.1", sshd.login_user()),
     ];
-    let tmux = Tmux {
-        socket: dir.path().join("tmux.sock"),
-    };
+    let tmux = Tmux::new(dir.path().join("tmux.sock"));
     Some(Setup {
         home: dir.path().to_path_buf(),
         _dir: dir,

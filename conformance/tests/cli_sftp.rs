@@ -8,6 +8,7 @@
 //!
 //! Skipped (with a note) when sshd is missing; the interactive test also needs tmux.
 
+use seashell_conformance::tmux::Tmux;
 use seashell_conformance::{KeyKind, Sshd, SshdOptions, seashell_bin, start_sshd};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -447,67 +448,9 @@ fn cp_recursive_both_ways_and_errors() {
     );
 }
 
-/// A tmux server of our own, killed when dropped.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    fn capture(&self) -> String {
-        text(
-            &self
-                .cmd(&["capture-pane", "-p", "-J", "-t", "s", "-S", "-100"])
-                .stdout,
-        )
-    }
-
-    fn wait_for(&self, want: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let pane = self.capture();
-            if pane.contains(want) {
-                return pane;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pane never showed {want:?}:\n{pane}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn type_line(&self, line: &str) {
-        assert!(
-            self.cmd(&["send-keys", "-t", "s", "-l", line])
-                .status
-                .success()
-        );
-        assert!(
-            self.cmd(&["send-keys", "-t", "s", "Enter"])
-                .status
-                .success()
-        );
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
 #[test]
 fn interactive_prompt_interrupt_progress_meter_and_bye() {
-    if Command::new("tmux").arg("-V").output().is_err() {
+    if !seashell_conformance::tmux::available() {
         eprintln!("skipped: tmux is not installed");
         return;
     }
@@ -516,9 +459,7 @@ fn interactive_prompt_interrupt_progress_meter_and_bye() {
     let big = fx.path("big.bin");
     let data: Vec<u8> = (0..6 << 20).map(|i: u32| (i % 251) as u8).collect();
     fs::write(&big, &data).expect("write");
-    let tmux = Tmux {
-        socket: fx.path("tmux.sock"),
-    };
+    let tmux = Tmux::new(fx.path("tmux.sock"));
     let args = [
         "sftp".to_owned(),
         "-P".to_owned(),
@@ -541,27 +482,16 @@ fn interactive_prompt_interrupt_progress_meter_and_bye() {
         seashell_bin().display(),
         args.join(" ")
     );
-    let o = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "s",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(o.status.success(), "tmux: {o:?}");
-    let pane = tmux.wait_for("sftp> ");
+    tmux.start("s", &shell);
+    let pane = tmux.wait_for("s", "sftp> ");
     assert!(pane.contains("Connected to 127.0.0.1."), "{pane}");
-    tmux.type_line("pwd");
-    tmux.wait_for(&format!(
-        "Remote working directory: {}",
-        fx.dir.path().display()
-    ));
-    tmux.type_line("get big.bin copy.bin");
-    let pane = tmux.wait_for("100%");
+    tmux.type_line("s", "pwd");
+    tmux.wait_for(
+        "s",
+        &format!("Remote working directory: {}", fx.dir.path().display()),
+    );
+    tmux.type_line("s", "get big.bin copy.bin");
+    let pane = tmux.wait_for("s", "100%");
     assert!(
         pane.contains(&format!("Fetching {} to copy.bin", fx.p("big.bin"))),
         "{pane}"
@@ -574,10 +504,10 @@ fn interactive_prompt_interrupt_progress_meter_and_bye() {
     assert!(meter.starts_with("big.bin "), "{meter:?}");
     assert!(meter.contains(" 100% 6144KB "), "{meter:?}");
     assert!(meter.contains("/s "), "{meter:?}");
-    tmux.type_line("progress");
-    tmux.wait_for("Progress meter disabled");
-    tmux.type_line("bye");
-    tmux.wait_for("STATUS=0");
+    tmux.type_line("s", "progress");
+    tmux.wait_for("s", "Progress meter disabled");
+    tmux.type_line("s", "bye");
+    tmux.wait_for("s", "STATUS=0");
     assert_eq!(fs::read(fx.path("copy.bin")).expect("copy"), data);
 }
 

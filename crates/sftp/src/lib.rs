@@ -42,6 +42,7 @@ mod attrs;
 pub mod client;
 mod ext;
 mod frame;
+pub mod ls_format;
 mod request;
 mod response;
 pub mod server;

@@ -4,37 +4,8 @@
 
 use super::commands::LsFlags;
 use super::remote::{FsStats, Meta};
+pub use seashell_sftp::ls_format::{ls_date, mode_string as strmode};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// `ls -l` mode text: type letter and `rwx` bits with setuid/setgid/sticky, 10 characters.
-pub fn strmode(mode: u32) -> String {
-    let kind = match mode & 0o170_000 {
-        0o040_000 => 'd',
-        0o120_000 => 'l',
-        0o020_000 => 'c',
-        0o060_000 => 'b',
-        0o010_000 => 'p',
-        0o140_000 => 's',
-        0o100_000 => '-',
-        _ => '?',
-    };
-    let mut s = String::with_capacity(10);
-    s.push(kind);
-    let special = [(0o4000, 's', 'S'), (0o2000, 's', 'S'), (0o1000, 't', 'T')];
-    for (i, (bit, on_x, on_no_x)) in special.into_iter().enumerate() {
-        let shift = 6 - 3 * i as u32;
-        let rwx = (mode >> shift) & 7;
-        s.push(if rwx & 4 != 0 { 'r' } else { '-' });
-        s.push(if rwx & 2 != 0 { 'w' } else { '-' });
-        s.push(match (rwx & 1 != 0, mode & bit != 0) {
-            (true, true) => on_x,
-            (false, true) => on_no_x,
-            (true, false) => 'x',
-            (false, false) => '-',
-        });
-    }
-    s
-}
 
 /// OpenBSD's `fmt_scaled`: `0B`, `3B`, `4.0K`, `252G` (powers of 1024, one decimal below
 /// 100 of a unit).
@@ -68,44 +39,6 @@ pub fn fmt_scaled(n: u64) -> String {
         format!("{whole}{u}")
     } else {
         format!("{whole}.{fract}{u}")
-    }
-}
-
-/// Days since 1970-01-01 as (year, month 1-12, day 1-31).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// `ls -l`'s date: `Dec  2 17:27` within the last half year, else `Jan  1  2020`.
-pub fn ls_date(mtime: u64, now: u64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = i64::try_from(mtime).unwrap_or(i64::MAX / 2);
-    let (year, month, day) = civil(secs.div_euclid(86_400));
-    let of_day = secs.rem_euclid(86_400);
-    let name = MONTHS
-        .get(month.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or("???");
-    let recent = now.saturating_sub(365 * 24 * 3600 / 2) < mtime && now >= mtime;
-    if recent {
-        format!(
-            "{name} {day:>2} {:02}:{:02}",
-            of_day / 3600,
-            of_day % 3600 / 60
-        )
-    } else {
-        format!("{name} {day:>2}  {year}")
     }
 }
 
@@ -250,16 +183,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn modes() {
-        assert_eq!(strmode(0o040_755), "drwxr-xr-x");
-        assert_eq!(strmode(0o100_640), "-rw-r-----");
-        assert_eq!(strmode(0o120_777), "lrwxrwxrwx");
-        assert_eq!(strmode(0o104_755), "-rwsr-xr-x");
-        assert_eq!(strmode(0o041_777), "drwxrwxrwt");
-        assert_eq!(strmode(0o102_644), "-rw-r-Sr--");
-    }
-
-    #[test]
     fn scaled_sizes_as_openbsd() {
         assert_eq!(fmt_scaled(0), "0B");
         assert_eq!(fmt_scaled(3), "3B");
@@ -268,17 +191,6 @@ mod tests {
         assert_eq!(fmt_scaled(264_212_084 * 1024), "252G");
         assert_eq!(fmt_scaled(25_806_200 * 1024), "24.6G");
         assert_eq!(fmt_scaled(1536), "1.5K");
-    }
-
-    #[test]
-    fn dates() {
-        let jan2020 = 1_577_836_800;
-        assert_eq!(ls_date(jan2020, jan2020 + 400 * 86_400), "Jan  1  2020");
-        assert_eq!(
-            ls_date(jan2020 + 3600 + 120, jan2020 + 86_400),
-            "Jan  1 01:02"
-        );
-        assert_eq!(ls_date(951_782_400, 2_000_000_000), "Feb 29  2000");
     }
 
     #[test]
