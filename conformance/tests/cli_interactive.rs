@@ -12,7 +12,7 @@ use seashell_conformance::tmux::Tmux;
 use seashell_conformance::tmux::WAIT;
 use seashell_conformance::{KeyKind, Sshd, SshdOptions, seashell_bin, start_sshd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn have(program: &str) -> bool {
