@@ -104,7 +104,7 @@ pub use socks::{
 };
 pub use start::{Exec, SessionSetup, Start, Starting};
 pub use streams::ChannelStream;
-pub use wait::{WakerSet, block_on, poll_now};
+pub use wait::{WakerSet, block_on, block_on_until, poll_now};
 pub use write_deadline::{CLOSING_WRITE_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 
 /// What the stream macros name; not part of the API.

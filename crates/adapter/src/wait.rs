@@ -67,6 +67,32 @@ pub fn block_on<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
     })
 }
 
+/// Like [`block_on`], but gives up at `deadline` (`None`: never) and returns `None` then. The
+/// `poll` closure is dropped on return, so what it owns (a future) is cancelled.
+pub fn block_on_until<T>(
+    deadline: Option<std::time::Instant>,
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> Option<T> {
+    THREAD_WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(v) = poll(&mut cx) {
+                return Some(v);
+            }
+            match deadline {
+                None => thread::park(),
+                Some(d) => {
+                    let left = d.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    thread::park_timeout(left);
+                }
+            }
+        }
+    })
+}
+
 /// Polls once with a waker that does nothing: for calls that must not wait.
 pub fn poll_now<T>(poll: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
     poll(&mut Context::from_waker(Waker::noop()))
@@ -100,6 +126,22 @@ mod tests {
             g.1.wake();
         }
         assert_eq!(t.join().unwrap(), 7);
+    }
+
+    #[test]
+    fn block_on_until_gives_up_at_the_deadline_and_drops_the_poll() {
+        let dropped = Arc::new(());
+        let held = dropped.clone();
+        let start = std::time::Instant::now();
+        let deadline = start + std::time::Duration::from_millis(50);
+        let r: Option<()> = block_on_until(Some(deadline), move |_| {
+            let _keep = &held;
+            Poll::Pending
+        });
+        assert_eq!(r, None);
+        assert!(start.elapsed() >= std::time::Duration::from_millis(50));
+        assert_eq!(Arc::strong_count(&dropped), 1, "the closure was dropped");
+        assert_eq!(block_on_until(None, |_| Poll::Ready(3)), Some(3));
     }
 
     #[test]
