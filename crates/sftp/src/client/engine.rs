@@ -4,9 +4,9 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::ext::ExtendedRequest;
 use crate::frame::{DEFAULT_MAX_PACKET, Framer};
-use crate::request::Request;
+use crate::request::{Request, fxp};
 use crate::response::Response;
-use crate::wire::ExtensionPair;
+use crate::wire::{EncodeError, ExtensionPair};
 
 use super::error::ClientError;
 use super::reply::reply_kind;
@@ -200,7 +200,9 @@ enum Slot {
 pub struct ClientEngine {
     config: ClientConfig,
     framer: Framer,
+    /// Bytes for the server; those before `out_at` are already taken.
     out: Vec<u8>,
+    out_at: usize,
     held: Vec<u8>,
     server: Option<ServerInfo>,
     slots: HashMap<u32, Slot>,
@@ -226,6 +228,7 @@ impl ClientEngine {
             config,
             framer: Framer::with_max_packet(config.max_packet),
             out: init.encode_framed().unwrap_or_default(),
+            out_at: 0,
             held: Vec::new(),
             server: None,
             slots: HashMap::new(),
@@ -245,16 +248,53 @@ impl ClientEngine {
 
     /// Appends the bytes to send to the server to `out` (and forgets them).
     pub fn take_output(&mut self, out: &mut Vec<u8>) {
-        if out.is_empty() {
+        if out.is_empty() && self.out_at == 0 {
             std::mem::swap(out, &mut self.out);
         } else {
-            out.append(&mut self.out);
+            out.extend_from_slice(self.output());
+            self.out.clear();
+        }
+        self.out_at = 0;
+    }
+
+    /// The bytes to send to the server, without copying them out: write a prefix of them
+    /// to the transport, then [`consume_output`](Self::consume_output) that many. An
+    /// alternative to [`take_output`](Self::take_output) that saves a copy per byte.
+    ///
+    /// ```
+    /// use seashell_sftp::client::{ClientConfig, ClientEngine};
+    /// let mut engine = ClientEngine::new(ClientConfig::default());
+    /// let n = engine.output().len(); // SSH_FXP_INIT
+    /// assert!(n > 0);
+    /// engine.consume_output(n);
+    /// assert!(!engine.has_output());
+    /// ```
+    pub fn output(&self) -> &[u8] {
+        self.out.get(self.out_at..).unwrap_or_default()
+    }
+
+    /// Forgets the first `n` bytes of [`output`](Self::output) (sent by the caller); `n`
+    /// past the end forgets all of it.
+    pub fn consume_output(&mut self, n: usize) {
+        self.out_at = self.out_at.saturating_add(n).min(self.out.len());
+        if self.out_at == self.out.len() {
+            self.out.clear();
+            self.out_at = 0;
         }
     }
 
     /// Whether there are bytes to send.
     pub fn has_output(&self) -> bool {
-        !self.out.is_empty()
+        self.out.len() > self.out_at
+    }
+
+    /// Makes room at the end of the output: drops the bytes already consumed once they
+    /// are most of the buffer (amortised: no move per write).
+    fn compact_output(&mut self) {
+        if self.out_at > 0 && self.out_at.saturating_mul(2) >= self.out.len() {
+            self.out.drain(..self.out_at);
+            self.out_at = 0;
+        }
     }
 
     /// Consumes all of `input` (the server's bytes, in any chunking): complete replies are
@@ -303,6 +343,7 @@ impl ClientEngine {
                 version,
                 extensions,
             });
+            self.compact_output();
             self.out.append(&mut self.held);
             return Ok(());
         };
@@ -374,6 +415,130 @@ impl ClientEngine {
             return Err(e.clone());
         }
         let expect = Expect::of(&request).ok_or(ClientError::NotARequest)?;
+        let id = self.admit()?;
+        request.set_id(id);
+        let bytes = request.encode_framed().map_err(ClientError::Encode)?;
+        self.queue().extend_from_slice(&bytes);
+        self.register(id, expect);
+        Ok(id)
+    }
+
+    /// Queues an `SSH_FXP_WRITE` of `data` at `offset` on `handle`, framed straight from the
+    /// borrowed slice into the output (no [`Request`] and no copy of its own), and returns
+    /// its id. Otherwise as [`send`](Self::send).
+    ///
+    /// ```
+    /// use seashell_sftp::client::{ClientConfig, ClientEngine};
+    /// use seashell_sftp::{Request, Response};
+    /// let mut engine = ClientEngine::new(ClientConfig::default());
+    /// let version = Response::Version { version: 3, extensions: vec![] };
+    /// engine.feed(&version.encode_framed().unwrap()).unwrap();
+    /// let id = engine.send_write(b"h", 7, b"data").unwrap();
+    /// let mut wire = Vec::new();
+    /// engine.take_output(&mut wire);
+    /// let write = Request::Write { id, handle: b"h".to_vec(), offset: 7, data: b"data".to_vec() };
+    /// assert!(wire.ends_with(&write.encode_framed().unwrap()));
+    /// ```
+    pub fn send_write(
+        &mut self,
+        handle: &[u8],
+        offset: u64,
+        data: &[u8],
+    ) -> Result<u32, ClientError> {
+        if data.is_empty() {
+            return self.send(Request::Write {
+                id: 0,
+                handle: handle.to_vec(),
+                offset,
+                data: Vec::new(),
+            });
+        }
+        let len =
+            u32::try_from(data.len()).map_err(|_| ClientError::Encode(EncodeError::TooLong))?;
+        let sent = self.send_write_with(handle, offset, len, |buf| {
+            let n = buf.len().min(data.len());
+            if let (Some(dst), Some(src)) = (buf.get_mut(..n), data.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            n
+        })?;
+        sent.map(|(id, _)| id).ok_or(ClientError::NotARequest)
+    }
+
+    /// Queues an `SSH_FXP_WRITE` of up to `len` bytes at `offset` on `handle` whose data
+    /// `fill` puts straight into the output buffer (reading a local file into it, say):
+    /// `fill` gets a `len`-byte slice and returns how many bytes it wrote there (the WRITE
+    /// carries that many; more than `len` counts as `len`). Returns the id and the data
+    /// length, or `None` (nothing queued) when `fill` wrote nothing. Refused as
+    /// [`send`](Self::send) is, before `fill` is called.
+    ///
+    /// ```
+    /// use seashell_sftp::client::{ClientConfig, ClientEngine};
+    /// use seashell_sftp::{Request, Response};
+    /// let mut engine = ClientEngine::new(ClientConfig::default());
+    /// let version = Response::Version { version: 3, extensions: vec![] };
+    /// engine.feed(&version.encode_framed().unwrap()).unwrap();
+    /// let sent = engine.send_write_with(b"h", 0, 8, |buf| {
+    ///     buf[..3].copy_from_slice(b"abc");
+    ///     3
+    /// });
+    /// let (id, n) = sent.unwrap().unwrap();
+    /// assert_eq!(n, 3);
+    /// let mut wire = Vec::new();
+    /// engine.take_output(&mut wire);
+    /// let write = Request::Write { id, handle: b"h".to_vec(), offset: 0, data: b"abc".to_vec() };
+    /// assert!(wire.ends_with(&write.encode_framed().unwrap()));
+    /// assert_eq!(engine.send_write_with(b"h", 3, 8, |_| 0).unwrap(), None);
+    /// ```
+    pub fn send_write_with(
+        &mut self,
+        handle: &[u8],
+        offset: u64,
+        len: u32,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<Option<(u32, u32)>, ClientError> {
+        let id = self.admit()?;
+        let too_long = ClientError::Encode(EncodeError::TooLong);
+        let handle_len = u32::try_from(handle.len()).map_err(|_| too_long.clone())?;
+        // type, id, handle string, offset, data length, data.
+        let body = 1 + 4 + 4 + u64::from(handle_len) + 8 + 4 + u64::from(len);
+        u32::try_from(body).map_err(|_| too_long)?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let out = self.queue();
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        out.push(fxp::WRITE);
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&handle_len.to_be_bytes());
+        out.extend_from_slice(handle);
+        out.extend_from_slice(&offset.to_be_bytes());
+        out.extend_from_slice(&[0; 4]);
+        let data_at = out.len();
+        out.resize(data_at.saturating_add(len), 0);
+        let n = fill(out.get_mut(data_at..).unwrap_or_default()).min(len);
+        out.truncate(data_at.saturating_add(n));
+        if n == 0 {
+            out.truncate(start);
+            return Ok(None);
+        }
+        // Both fit in u32: checked above.
+        let packet = u32::try_from(out.len() - start - 4).unwrap_or(u32::MAX);
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        if let Some(p) = out.get_mut(start..start + 4) {
+            p.copy_from_slice(&packet.to_be_bytes());
+        }
+        if let Some(p) = out.get_mut(data_at - 4..data_at) {
+            p.copy_from_slice(&n32.to_be_bytes());
+        }
+        self.register(id, Expect::Status);
+        Ok(Some((id, n32)))
+    }
+
+    /// Checks that a request may be sent now and picks its id.
+    fn admit(&self) -> Result<u32, ClientError> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
         // Ids are u32: the table can never hold them all (the id search below ends).
         let cap = self
             .config
@@ -388,17 +553,24 @@ impl ClientEngine {
         while self.slots.contains_key(&id) {
             id = id.wrapping_add(1);
         }
-        request.set_id(id);
-        let bytes = request.encode_framed().map_err(ClientError::Encode)?;
+        Ok(id)
+    }
+
+    /// Where a request's bytes go: the output, or held until `SSH_FXP_VERSION`.
+    fn queue(&mut self) -> &mut Vec<u8> {
         if self.server.is_some() {
-            self.out.extend_from_slice(&bytes);
+            self.compact_output();
+            &mut self.out
         } else {
-            self.held.extend_from_slice(&bytes);
+            &mut self.held
         }
+    }
+
+    /// Enters request `id`, just queued, in the table.
+    fn register(&mut self, id: u32, expect: Expect) {
         self.slots.insert(id, Slot::Waiting(expect));
         self.waiting = self.waiting.saturating_add(1);
         self.next_id = id.wrapping_add(1);
-        Ok(id)
     }
 
     /// The reply to request `id`, once it has arrived (each reply is given once). `None`
