@@ -9,6 +9,7 @@ use crate::response::Response;
 use crate::wire::{EncodeError, ExtensionPair};
 
 use super::error::ClientError;
+use super::output::Output;
 use super::reply::reply_kind;
 
 /// The engine's limits.
@@ -200,10 +201,10 @@ enum Slot {
 pub struct ClientEngine {
     config: ClientConfig,
     framer: Framer,
-    /// Bytes for the server; those before `out_at` are already taken.
-    out: Vec<u8>,
-    out_at: usize,
-    held: Vec<u8>,
+    /// Bytes for the server.
+    out: Output,
+    /// Requests sent before `SSH_FXP_VERSION`.
+    held: Output,
     server: Option<ServerInfo>,
     slots: HashMap<u32, Slot>,
     ready: VecDeque<u32>,
@@ -224,12 +225,13 @@ impl ClientEngine {
             version: crate::SFTP_VERSION,
             extensions: Vec::new(),
         };
+        let mut out = Output::default();
+        out.extend(&init.encode_framed().unwrap_or_default());
         Self {
             config,
             framer: Framer::with_max_packet(config.max_packet),
-            out: init.encode_framed().unwrap_or_default(),
-            out_at: 0,
-            held: Vec::new(),
+            out,
+            held: Output::default(),
             server: None,
             slots: HashMap::new(),
             ready: VecDeque::new(),
@@ -248,18 +250,13 @@ impl ClientEngine {
 
     /// Appends the bytes to send to the server to `out` (and forgets them).
     pub fn take_output(&mut self, out: &mut Vec<u8>) {
-        if out.is_empty() && self.out_at == 0 {
-            std::mem::swap(out, &mut self.out);
-        } else {
-            out.extend_from_slice(self.output());
-            self.out.clear();
-        }
-        self.out_at = 0;
+        self.out.take_into(out);
     }
 
-    /// The bytes to send to the server, without copying them out: write a prefix of them
-    /// to the transport, then [`consume_output`](Self::consume_output) that many. An
-    /// alternative to [`take_output`](Self::take_output) that saves a copy per byte.
+    /// The bytes to send to the server, or a first part of them, without copying them
+    /// out: write a prefix to the transport, then [`consume_output`](Self::consume_output)
+    /// that many, and look again while [`has_output`](Self::has_output). An alternative to
+    /// [`take_output`](Self::take_output) that saves a copy per byte.
     ///
     /// ```
     /// use seashell_sftp::client::{ClientConfig, ClientEngine};
@@ -270,31 +267,18 @@ impl ClientEngine {
     /// assert!(!engine.has_output());
     /// ```
     pub fn output(&self) -> &[u8] {
-        self.out.get(self.out_at..).unwrap_or_default()
+        self.out.peek()
     }
 
-    /// Forgets the first `n` bytes of [`output`](Self::output) (sent by the caller); `n`
-    /// past the end forgets all of it.
+    /// Forgets the first `n` bytes of the output (sent by the caller); `n` past the end
+    /// forgets all of it.
     pub fn consume_output(&mut self, n: usize) {
-        self.out_at = self.out_at.saturating_add(n).min(self.out.len());
-        if self.out_at == self.out.len() {
-            self.out.clear();
-            self.out_at = 0;
-        }
+        self.out.consume(n);
     }
 
     /// Whether there are bytes to send.
     pub fn has_output(&self) -> bool {
-        self.out.len() > self.out_at
-    }
-
-    /// Makes room at the end of the output: drops the bytes already consumed once they
-    /// are most of the buffer (amortised: no move per write).
-    fn compact_output(&mut self) {
-        if self.out_at > 0 && self.out_at.saturating_mul(2) >= self.out.len() {
-            self.out.drain(..self.out_at);
-            self.out_at = 0;
-        }
+        !self.out.is_empty()
     }
 
     /// Consumes all of `input` (the server's bytes, in any chunking): complete replies are
@@ -343,7 +327,6 @@ impl ClientEngine {
                 version,
                 extensions,
             });
-            self.compact_output();
             self.out.append(&mut self.held);
             return Ok(());
         };
@@ -375,7 +358,7 @@ impl ClientEngine {
         let e = self.failure.get_or_insert(e).clone();
         self.slots.clear();
         self.ready.clear();
-        self.held.clear();
+        self.held = Output::default();
         self.waiting = 0;
         self.buffered = 0;
         e
@@ -418,7 +401,7 @@ impl ClientEngine {
         let id = self.admit()?;
         request.set_id(id);
         let bytes = request.encode_framed().map_err(ClientError::Encode)?;
-        self.queue().extend_from_slice(&bytes);
+        self.queue().extend(&bytes);
         self.register(id, expect);
         Ok(id)
     }
@@ -504,32 +487,36 @@ impl ClientEngine {
         let body = 1 + 4 + 4 + u64::from(handle_len) + 8 + 4 + u64::from(len);
         u32::try_from(body).map_err(|_| too_long)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut head = Vec::with_capacity(25usize.saturating_add(handle.len()));
+        head.extend_from_slice(&[0; 4]);
+        head.push(fxp::WRITE);
+        head.extend_from_slice(&id.to_be_bytes());
+        head.extend_from_slice(&handle_len.to_be_bytes());
+        head.extend_from_slice(handle);
+        head.extend_from_slice(&offset.to_be_bytes());
+        head.extend_from_slice(&[0; 4]);
         let out = self.queue();
-        let start = out.len();
-        out.extend_from_slice(&[0; 4]);
-        out.push(fxp::WRITE);
-        out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(&handle_len.to_be_bytes());
-        out.extend_from_slice(handle);
-        out.extend_from_slice(&offset.to_be_bytes());
-        out.extend_from_slice(&[0; 4]);
-        let data_at = out.len();
-        out.resize(data_at.saturating_add(len), 0);
-        let n = fill(out.get_mut(data_at..).unwrap_or_default()).min(len);
-        out.truncate(data_at.saturating_add(n));
-        if n == 0 {
-            out.truncate(start);
-            return Ok(None);
-        }
+        let region = out.grow(head.len().saturating_add(len));
+        let (dst_head, data) = region.split_at_mut(head.len().min(region.len()));
+        let n = fill(data).min(len);
         // Both fit in u32: checked above.
-        let packet = u32::try_from(out.len() - start - 4).unwrap_or(u32::MAX);
+        let packet = u32::try_from(head.len() - 4 + n).unwrap_or(u32::MAX);
         let n32 = u32::try_from(n).unwrap_or(u32::MAX);
-        if let Some(p) = out.get_mut(start..start + 4) {
+        let head_len = head.len();
+        if let Some(p) = head.get_mut(..4) {
             p.copy_from_slice(&packet.to_be_bytes());
         }
-        if let Some(p) = out.get_mut(data_at - 4..data_at) {
+        if let Some(p) = head.get_mut(head_len - 4..) {
             p.copy_from_slice(&n32.to_be_bytes());
         }
+        if dst_head.len() == head.len() {
+            dst_head.copy_from_slice(&head);
+        }
+        if n == 0 {
+            out.shrink(head_len.saturating_add(len));
+            return Ok(None);
+        }
+        out.shrink(len - n);
         self.register(id, Expect::Status);
         Ok(Some((id, n32)))
     }
@@ -557,9 +544,8 @@ impl ClientEngine {
     }
 
     /// Where a request's bytes go: the output, or held until `SSH_FXP_VERSION`.
-    fn queue(&mut self) -> &mut Vec<u8> {
+    fn queue(&mut self) -> &mut Output {
         if self.server.is_some() {
-            self.compact_output();
             &mut self.out
         } else {
             &mut self.held
