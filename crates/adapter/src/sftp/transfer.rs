@@ -204,11 +204,12 @@ impl Sftp {
             .open_handle(remote, OpenFlags::READ, FileAttributes::default())
             .await?;
         let guard = HandleGuard::new(self, handle);
-        let size = self
-            .fstat(guard.handle(), remote)
-            .await?
-            .size()
-            .or(meta.size());
+        // The size from the caller's listing or STAT is a hint (reads go on to the end of
+        // file): an FSTAT only when it is missing saves a round trip per file.
+        let size = match meta.size() {
+            Some(s) => Some(s),
+            None => self.fstat(guard.handle(), remote).await?.size(),
+        };
         let start = match (options.resume, fs::metadata(local)) {
             (true, Ok(m)) => m.len(),
             _ => 0,
