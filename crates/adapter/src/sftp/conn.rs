@@ -9,7 +9,7 @@
 use super::error::{client_error, unsupported};
 use super::link::Link;
 use crate::wait::WakerSet;
-use seashell_sftp::client::{ClientConfig, ClientEngine, ServerInfo, expect_limits};
+use seashell_sftp::client::{ClientConfig, ClientEngine, ClientError, ServerInfo, expect_limits};
 use seashell_sftp::{ExtendedRequest, Limits, Request, Response};
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,11 +31,8 @@ pub(crate) struct Conn {
 
 #[derive(Debug)]
 struct State {
+    /// The engine; its output is written to the channel from its own buffer.
     engine: ClientEngine,
-    /// Bytes taken from the engine; those from `out_at` on are not yet accepted by the
-    /// channel.
-    out: Vec<u8>,
-    out_at: usize,
     /// Waiters by request id.
     waiters: HashMap<u32, Waker>,
     /// Waiters for room in the request table.
@@ -55,8 +52,6 @@ impl Conn {
             link,
             state: Mutex::new(State {
                 engine: ClientEngine::new(config),
-                out: Vec::new(),
-                out_at: 0,
                 waiters: HashMap::new(),
                 room: WakerSet::default(),
                 others: WakerSet::default(),
@@ -122,6 +117,38 @@ impl Conn {
         cx: &mut Context<'_>,
         request: &mut Option<Request>,
     ) -> Poll<io::Result<u32>> {
+        self.poll_queue(cx, |engine| {
+            let Some(req) = request.take() else {
+                return Ok(Err(io::Error::other("request already sent")));
+            };
+            Ok(Ok(engine.send(req)?))
+        })
+    }
+
+    /// Queues an `SSH_FXP_WRITE` of up to `len` bytes at `offset` on `handle` once the
+    /// request table has room; `fill` puts the data straight into the engine's output (see
+    /// [`ClientEngine::send_write_with`]). The id and the data length, or `None` when `fill`
+    /// wrote nothing.
+    pub(crate) fn poll_send_write(
+        &self,
+        cx: &mut Context<'_>,
+        handle: &[u8],
+        offset: u64,
+        len: u32,
+        fill: &mut dyn FnMut(&mut [u8]) -> usize,
+    ) -> Poll<io::Result<Option<(u32, u32)>>> {
+        self.poll_queue(cx, |engine| {
+            Ok(Ok(engine.send_write_with(handle, offset, len, fill)?))
+        })
+    }
+
+    /// Runs `queue` on the engine once the request table has room, then writes what the
+    /// channel takes at once.
+    fn poll_queue<T>(
+        &self,
+        cx: &mut Context<'_>,
+        queue: impl FnOnce(&mut ClientEngine) -> Result<io::Result<T>, ClientError>,
+    ) -> Poll<io::Result<T>> {
         let mut st = self.lock();
         if let Some(e) = st.engine.failure() {
             return Poll::Ready(Err(client_error(e)));
@@ -134,12 +161,12 @@ impl Conn {
                 return Poll::Pending;
             }
         }
-        let Some(req) = request.take() else {
-            return Poll::Ready(Err(io::Error::other("request already sent")));
+        let r = match queue(&mut st.engine) {
+            Ok(r) => r,
+            Err(e) => Err(client_error(&e)),
         };
-        let id = st.engine.send(req).map_err(|e| client_error(&e))?;
         let _ = self.write_out(&mut st, &mut Context::from_waker(Waker::noop()));
-        Poll::Ready(Ok(id))
+        Poll::Ready(r)
     }
 
     /// Sends `request` without waiting for room: for fire-and-forget requests (closing a
@@ -308,28 +335,21 @@ impl Conn {
     /// Hands queued bytes to the channel as far as its window allows (pending parts stay
     /// queued; `cx` is woken when the window opens).
     fn write_out(&self, st: &mut State, cx: &mut Context<'_>) -> io::Result<()> {
-        // Compact once most of the buffer is written (amortised: no memmove per write).
-        if st.out_at > 0 && st.out_at * 2 >= st.out.len() {
-            st.out.drain(..st.out_at);
-            st.out_at = 0;
-        }
-        st.engine.take_output(&mut st.out);
-        while let Some(rest) = st.out.get(st.out_at..).filter(|r| !r.is_empty()) {
+        loop {
+            let rest = st.engine.output();
+            if rest.is_empty() {
+                return Ok(());
+            }
             match self.link.poll_write(cx, rest) {
-                Poll::Ready(Ok(n)) => st.out_at += n.min(rest.len()),
+                Poll::Ready(Ok(0)) | Poll::Pending => return Ok(()),
+                Poll::Ready(Ok(n)) => st.engine.consume_output(n),
                 Poll::Ready(Err(e)) => {
                     st.engine.on_closed();
                     st.wake_all();
                     return Err(e);
                 }
-                Poll::Pending => break,
             }
         }
-        if st.out_at == st.out.len() {
-            st.out.clear();
-            st.out_at = 0;
-        }
-        Ok(())
     }
 }
 

@@ -226,19 +226,28 @@ impl File {
                 ids: Vec::new(),
             });
             if w.pipe.can_send() {
-                let n = buf.len().min(chunk as usize);
-                let data = buf.get(..n).unwrap_or(buf).to_vec();
-                let mut req = Some(Request::Write {
-                    id: 0,
-                    handle,
-                    offset: pos,
-                    data,
-                });
-                let id = ready!(self.sftp.conn.poll_send(cx, &mut req))?;
-                w.pipe.on_sent(id, pos, n as u32);
+                let data = buf.get(..buf.len().min(chunk as usize)).unwrap_or(buf);
+                // Framed straight from `buf` into the engine's output.
+                let mut fill = |dst: &mut [u8]| {
+                    let n = dst.len().min(data.len());
+                    if let (Some(d), Some(s)) = (dst.get_mut(..n), data.get(..n)) {
+                        d.copy_from_slice(s);
+                    }
+                    n
+                };
+                let len = data.len() as u32;
+                let sent = ready!(
+                    self.sftp
+                        .conn
+                        .poll_send_write(cx, &handle, pos, len, &mut fill)
+                )?;
+                let Some((id, n)) = sent else {
+                    return Poll::Ready(Ok(0));
+                };
+                w.pipe.on_sent(id, pos, n);
                 w.ids.push(id);
-                self.pos += n as u64;
-                return Poll::Ready(Ok(n));
+                self.pos += u64::from(n);
+                return Poll::Ready(Ok(n as usize));
             }
             let (id, reply) = ready!(self.sftp.conn.poll_any(cx, &w.ids))?;
             w.ids.retain(|&i| i != id);

@@ -204,11 +204,12 @@ impl Sftp {
             .open_handle(remote, OpenFlags::READ, FileAttributes::default())
             .await?;
         let guard = HandleGuard::new(self, handle);
-        let size = self
-            .fstat(guard.handle(), remote)
-            .await?
-            .size()
-            .or(meta.size());
+        // The size from the caller's listing or STAT is a hint (reads go on to the end of
+        // file): an FSTAT only when it is missing saves a round trip per file.
+        let size = match meta.size() {
+            Some(s) => Some(s),
+            None => self.fstat(guard.handle(), remote).await?.size(),
+        };
         let start = match (options.resume, fs::metadata(local)) {
             (true, Ok(m)) => m.len(),
             _ => 0,
@@ -416,22 +417,29 @@ impl Sftp {
         report(options, local, start, size);
         loop {
             while let Some((offset, len)) = pipe.next_write() {
-                let mut data = vec![0u8; len as usize];
-                let n = read_at(&file, &mut data, offset)?;
-                if n == 0 {
+                // The file is read straight into the engine's output: no buffer of our own.
+                let mut failed = None;
+                let sent = poll_fn(|cx| {
+                    let mut fill = |buf: &mut [u8]| match read_at(&file, buf, offset) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            failed = Some(e);
+                            0
+                        }
+                    };
+                    self.conn
+                        .poll_send_write(cx, guard.handle(), offset, len, &mut fill)
+                })
+                .await?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                let Some((id, n)) = sent else {
                     // The file shrank while we read it: it ends here.
                     pipe.finish();
                     break;
-                }
-                data.truncate(n);
-                let req = Request::Write {
-                    id: 0,
-                    handle: guard.handle().to_vec(),
-                    offset,
-                    data,
                 };
-                let id = self.conn.send(req).await?;
-                pipe.on_sent(id, offset, n as u32);
+                pipe.on_sent(id, offset, n);
                 flight.ids.push(id);
             }
             if let Some(e) = pipe.error() {

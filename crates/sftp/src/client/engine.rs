@@ -4,11 +4,12 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::ext::ExtendedRequest;
 use crate::frame::{DEFAULT_MAX_PACKET, Framer};
-use crate::request::Request;
+use crate::request::{Request, fxp};
 use crate::response::Response;
-use crate::wire::ExtensionPair;
+use crate::wire::{EncodeError, ExtensionPair};
 
 use super::error::ClientError;
+use super::output::Output;
 use super::reply::reply_kind;
 
 /// The engine's limits.
@@ -200,8 +201,10 @@ enum Slot {
 pub struct ClientEngine {
     config: ClientConfig,
     framer: Framer,
-    out: Vec<u8>,
-    held: Vec<u8>,
+    /// Bytes for the server.
+    out: Output,
+    /// Requests sent before `SSH_FXP_VERSION`.
+    held: Output,
     server: Option<ServerInfo>,
     slots: HashMap<u32, Slot>,
     ready: VecDeque<u32>,
@@ -222,11 +225,13 @@ impl ClientEngine {
             version: crate::SFTP_VERSION,
             extensions: Vec::new(),
         };
+        let mut out = Output::default();
+        out.extend(&init.encode_framed().unwrap_or_default());
         Self {
             config,
             framer: Framer::with_max_packet(config.max_packet),
-            out: init.encode_framed().unwrap_or_default(),
-            held: Vec::new(),
+            out,
+            held: Output::default(),
             server: None,
             slots: HashMap::new(),
             ready: VecDeque::new(),
@@ -245,11 +250,30 @@ impl ClientEngine {
 
     /// Appends the bytes to send to the server to `out` (and forgets them).
     pub fn take_output(&mut self, out: &mut Vec<u8>) {
-        if out.is_empty() {
-            std::mem::swap(out, &mut self.out);
-        } else {
-            out.append(&mut self.out);
-        }
+        self.out.take_into(out);
+    }
+
+    /// The bytes to send to the server, or a first part of them, without copying them
+    /// out: write a prefix to the transport, then [`consume_output`](Self::consume_output)
+    /// that many, and look again while [`has_output`](Self::has_output). An alternative to
+    /// [`take_output`](Self::take_output) that saves a copy per byte.
+    ///
+    /// ```
+    /// use seashell_sftp::client::{ClientConfig, ClientEngine};
+    /// let mut engine = ClientEngine::new(ClientConfig::default());
+    /// let n = engine.output().len(); // SSH_FXP_INIT
+    /// assert!(n > 0);
+    /// engine.consume_output(n);
+    /// assert!(!engine.has_output());
+    /// ```
+    pub fn output(&self) -> &[u8] {
+        self.out.peek()
+    }
+
+    /// Forgets the first `n` bytes of the output (sent by the caller); `n` past the end
+    /// forgets all of it.
+    pub fn consume_output(&mut self, n: usize) {
+        self.out.consume(n);
     }
 
     /// Whether there are bytes to send.
@@ -334,7 +358,7 @@ impl ClientEngine {
         let e = self.failure.get_or_insert(e).clone();
         self.slots.clear();
         self.ready.clear();
-        self.held.clear();
+        self.held = Output::default();
         self.waiting = 0;
         self.buffered = 0;
         e
@@ -374,6 +398,134 @@ impl ClientEngine {
             return Err(e.clone());
         }
         let expect = Expect::of(&request).ok_or(ClientError::NotARequest)?;
+        let id = self.admit()?;
+        request.set_id(id);
+        let bytes = request.encode_framed().map_err(ClientError::Encode)?;
+        self.queue().extend(&bytes);
+        self.register(id, expect);
+        Ok(id)
+    }
+
+    /// Queues an `SSH_FXP_WRITE` of `data` at `offset` on `handle`, framed straight from the
+    /// borrowed slice into the output (no [`Request`] and no copy of its own), and returns
+    /// its id. Otherwise as [`send`](Self::send).
+    ///
+    /// ```
+    /// use seashell_sftp::client::{ClientConfig, ClientEngine};
+    /// use seashell_sftp::{Request, Response};
+    /// let mut engine = ClientEngine::new(ClientConfig::default());
+    /// let version = Response::Version { version: 3, extensions: vec![] };
+    /// engine.feed(&version.encode_framed().unwrap()).unwrap();
+    /// let id = engine.send_write(b"h", 7, b"data").unwrap();
+    /// let mut wire = Vec::new();
+    /// engine.take_output(&mut wire);
+    /// let write = Request::Write { id, handle: b"h".to_vec(), offset: 7, data: b"data".to_vec() };
+    /// assert!(wire.ends_with(&write.encode_framed().unwrap()));
+    /// ```
+    pub fn send_write(
+        &mut self,
+        handle: &[u8],
+        offset: u64,
+        data: &[u8],
+    ) -> Result<u32, ClientError> {
+        if data.is_empty() {
+            return self.send(Request::Write {
+                id: 0,
+                handle: handle.to_vec(),
+                offset,
+                data: Vec::new(),
+            });
+        }
+        let len =
+            u32::try_from(data.len()).map_err(|_| ClientError::Encode(EncodeError::TooLong))?;
+        let sent = self.send_write_with(handle, offset, len, |buf| {
+            let n = buf.len().min(data.len());
+            if let (Some(dst), Some(src)) = (buf.get_mut(..n), data.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            n
+        })?;
+        sent.map(|(id, _)| id).ok_or(ClientError::NotARequest)
+    }
+
+    /// Queues an `SSH_FXP_WRITE` of up to `len` bytes at `offset` on `handle` whose data
+    /// `fill` puts straight into the output buffer (reading a local file into it, say):
+    /// `fill` gets a `len`-byte slice and returns how many bytes it wrote there (the WRITE
+    /// carries that many; more than `len` counts as `len`). Returns the id and the data
+    /// length, or `None` (nothing queued) when `fill` wrote nothing. Refused as
+    /// [`send`](Self::send) is, before `fill` is called.
+    ///
+    /// ```
+    /// use seashell_sftp::client::{ClientConfig, ClientEngine};
+    /// use seashell_sftp::{Request, Response};
+    /// let mut engine = ClientEngine::new(ClientConfig::default());
+    /// let version = Response::Version { version: 3, extensions: vec![] };
+    /// engine.feed(&version.encode_framed().unwrap()).unwrap();
+    /// let sent = engine.send_write_with(b"h", 0, 8, |buf| {
+    ///     buf[..3].copy_from_slice(b"abc");
+    ///     3
+    /// });
+    /// let (id, n) = sent.unwrap().unwrap();
+    /// assert_eq!(n, 3);
+    /// let mut wire = Vec::new();
+    /// engine.take_output(&mut wire);
+    /// let write = Request::Write { id, handle: b"h".to_vec(), offset: 0, data: b"abc".to_vec() };
+    /// assert!(wire.ends_with(&write.encode_framed().unwrap()));
+    /// assert_eq!(engine.send_write_with(b"h", 3, 8, |_| 0).unwrap(), None);
+    /// ```
+    pub fn send_write_with(
+        &mut self,
+        handle: &[u8],
+        offset: u64,
+        len: u32,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<Option<(u32, u32)>, ClientError> {
+        let id = self.admit()?;
+        let too_long = ClientError::Encode(EncodeError::TooLong);
+        let handle_len = u32::try_from(handle.len()).map_err(|_| too_long.clone())?;
+        // type, id, handle string, offset, data length, data.
+        let body = 1 + 4 + 4 + u64::from(handle_len) + 8 + 4 + u64::from(len);
+        u32::try_from(body).map_err(|_| too_long)?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut head = Vec::with_capacity(25usize.saturating_add(handle.len()));
+        head.extend_from_slice(&[0; 4]);
+        head.push(fxp::WRITE);
+        head.extend_from_slice(&id.to_be_bytes());
+        head.extend_from_slice(&handle_len.to_be_bytes());
+        head.extend_from_slice(handle);
+        head.extend_from_slice(&offset.to_be_bytes());
+        head.extend_from_slice(&[0; 4]);
+        let out = self.queue();
+        let region = out.grow(head.len().saturating_add(len));
+        let (dst_head, data) = region.split_at_mut(head.len().min(region.len()));
+        let n = fill(data).min(len);
+        // Both fit in u32: checked above.
+        let packet = u32::try_from(head.len() - 4 + n).unwrap_or(u32::MAX);
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        let head_len = head.len();
+        if let Some(p) = head.get_mut(..4) {
+            p.copy_from_slice(&packet.to_be_bytes());
+        }
+        if let Some(p) = head.get_mut(head_len - 4..) {
+            p.copy_from_slice(&n32.to_be_bytes());
+        }
+        if dst_head.len() == head.len() {
+            dst_head.copy_from_slice(&head);
+        }
+        if n == 0 {
+            out.shrink(head_len.saturating_add(len));
+            return Ok(None);
+        }
+        out.shrink(len - n);
+        self.register(id, Expect::Status);
+        Ok(Some((id, n32)))
+    }
+
+    /// Checks that a request may be sent now and picks its id.
+    fn admit(&self) -> Result<u32, ClientError> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
         // Ids are u32: the table can never hold them all (the id search below ends).
         let cap = self
             .config
@@ -388,17 +540,23 @@ impl ClientEngine {
         while self.slots.contains_key(&id) {
             id = id.wrapping_add(1);
         }
-        request.set_id(id);
-        let bytes = request.encode_framed().map_err(ClientError::Encode)?;
+        Ok(id)
+    }
+
+    /// Where a request's bytes go: the output, or held until `SSH_FXP_VERSION`.
+    fn queue(&mut self) -> &mut Output {
         if self.server.is_some() {
-            self.out.extend_from_slice(&bytes);
+            &mut self.out
         } else {
-            self.held.extend_from_slice(&bytes);
+            &mut self.held
         }
+    }
+
+    /// Enters request `id`, just queued, in the table.
+    fn register(&mut self, id: u32, expect: Expect) {
         self.slots.insert(id, Slot::Waiting(expect));
         self.waiting = self.waiting.saturating_add(1);
         self.next_id = id.wrapping_add(1);
-        Ok(id)
     }
 
     /// The reply to request `id`, once it has arrived (each reply is given once). `None`

@@ -7,6 +7,7 @@
 
 mod engine;
 mod error;
+mod output;
 mod read;
 mod reply;
 mod sizing;
