@@ -276,6 +276,64 @@ fn a_server_that_stops_answering_and_closes_ends_every_call() {
     });
 }
 
+#[test]
+fn a_server_that_stops_answering_but_stays_open_times_out_with_a_limit() {
+    with_timeout(LIMIT, "hostile/timeout", || {
+        let (_s, mut sftp) = sftp(|p| {
+            p.version();
+            drain(p); // reads every request, answers none
+        });
+        sftp.set_timeout(Some(Duration::from_millis(300)));
+        let start = std::time::Instant::now();
+        let e = sftp.metadata("x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(10),
+            "{took:?}"
+        );
+        // The session stays usable for calls that do not wait on the silent server's reply
+        // forever: a second call times out the same way, it does not hang.
+        let e = sftp.read_dir("/").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+    });
+}
+
+#[test]
+fn the_limit_is_on_silence_not_on_the_length_of_a_call() {
+    with_timeout(LIMIT, "hostile/timeout_idle", || {
+        let (_s, mut sftp) = sftp(|p| {
+            p.version();
+            // The first request is answered last, after 6 others answered 100 ms apart:
+            // it waits about 700 ms, but the server is never silent for 300 ms.
+            let first = p.request().unwrap();
+            for _ in 0..6 {
+                let (id, r) = p.request().unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+                p.send(&Response::Attrs {
+                    id,
+                    attrs: attrs(stat_size(&r)),
+                });
+            }
+            let (id, r) = first;
+            p.send(&Response::Attrs {
+                id,
+                attrs: attrs(stat_size(&r)),
+            });
+            drain(p);
+        });
+        sftp.set_timeout(Some(Duration::from_millis(300)));
+        std::thread::scope(|s| {
+            let slow = s.spawn(|| sftp.metadata("slow").unwrap().len());
+            std::thread::sleep(Duration::from_millis(50));
+            for _ in 0..6 {
+                assert_eq!(sftp.metadata("ab").unwrap().len(), 2);
+            }
+            assert_eq!(slow.join().unwrap(), 4);
+        });
+    });
+}
+
 /// READs answered with at most 1000 bytes: the pipeline asks for the rest.
 #[test]
 fn short_reads_are_completed() {

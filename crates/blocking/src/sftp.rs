@@ -25,9 +25,10 @@
 //! the full mapping).
 
 use seashell_adapter::sftp::{self as core, wait};
+use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 pub use seashell_adapter::sftp::{
     DirEntry, FileAttributes, FileType, IN_FLIGHT_WINDOW, Limits, MAX_IN_FLIGHT, Metadata,
@@ -55,6 +56,7 @@ pub use seashell_adapter::sftp::{
 #[derive(Debug, Clone)]
 pub struct Sftp {
     inner: core::Sftp,
+    timeout: Option<Duration>,
 }
 
 /// Blocking forms of the shared client's async calls, one line each.
@@ -63,7 +65,7 @@ macro_rules! blocking {
         $(
             $(#[$m])*
             pub fn $name(&self $(, $arg: $ty)*) -> $ret {
-                wait(self.inner.$name($($arg),*))
+                self.wait(self.inner.$name($($arg),*))
             }
         )*
     };
@@ -71,7 +73,36 @@ macro_rules! blocking {
 
 impl Sftp {
     pub(crate) fn new(inner: core::Sftp) -> Sftp {
-        Sftp { inner }
+        Sftp {
+            inner,
+            timeout: None,
+        }
+    }
+
+    /// Sets an inactivity limit for every call of this handle and of the [`File`]s and
+    /// [`ReadDir`]s it opens afterwards: a call fails with [`io::ErrorKind::TimedOut`] once
+    /// the server has sent nothing for `limit` while it waits (its requests are abandoned;
+    /// late replies are discarded). A transfer whose replies keep coming never times out.
+    /// `None` (the default) waits as long as the connection lives.
+    pub fn set_timeout(&mut self, limit: Option<Duration>) {
+        self.timeout = limit;
+    }
+
+    /// The inactivity limit set by [`set_timeout`](Self::set_timeout).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    fn wait<T>(&self, call: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+        core::wait_idle(&self.inner, self.timeout, call)
+    }
+
+    fn file(&self, inner: core::File) -> File {
+        File {
+            inner,
+            session: self.inner.clone(),
+            timeout: self.timeout,
+        }
     }
 
     /// Runs SFTP over a pipe to a local server process, with no SSH (OpenSSH's `sftp -D`):
@@ -128,24 +159,29 @@ impl Sftp {
 
     /// Opens a directory listing: an iterator of entries with their attributes.
     pub fn read_dir(&self, path: impl AsRef<Path>) -> io::Result<ReadDir> {
-        wait(self.inner.read_dir(path)).map(|inner| ReadDir { inner })
+        self.wait(self.inner.read_dir(path)).map(|inner| ReadDir {
+            inner,
+            session: self.inner.clone(),
+            timeout: self.timeout,
+        })
     }
 
     /// Opens a remote file for reading.
     pub fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
-        wait(self.inner.open(path)).map(|inner| File { inner })
+        self.wait(self.inner.open(path)).map(|f| self.file(f))
     }
 
     /// Creates (or truncates) a remote file for writing.
     pub fn create(&self, path: impl AsRef<Path>) -> io::Result<File> {
-        wait(self.inner.create(path)).map(|inner| File { inner })
+        self.wait(self.inner.create(path)).map(|f| self.file(f))
     }
 
     /// Opens a remote file as `options` say (paramiko `open(path, mode)`: `"r"` is
     /// `read(true)`, `"w"` `write(true).create(true).truncate(true)`, `"a"`
     /// `append(true).create(true)`, `"r+"` `read(true).write(true)`).
     pub fn open_with(&self, path: impl AsRef<Path>, options: &OpenOptions) -> io::Result<File> {
-        wait(self.inner.open_with(path, options)).map(|inner| File { inner })
+        self.wait(self.inner.open_with(path, options))
+            .map(|f| self.file(f))
     }
 
     blocking! {
@@ -228,7 +264,7 @@ impl Sftp {
 
     /// The login user's home directory.
     pub fn home_dir(&self) -> io::Result<PathBuf> {
-        wait(self.inner.home_dir())
+        self.wait(self.inner.home_dir())
     }
 }
 
@@ -239,6 +275,8 @@ impl Sftp {
 #[derive(Debug)]
 pub struct File {
     inner: core::File,
+    session: core::Sftp,
+    timeout: Option<Duration>,
 }
 
 impl File {
@@ -249,65 +287,69 @@ impl File {
 
     /// Flushes and closes, reporting any write error.
     pub fn close(mut self) -> io::Result<()> {
-        wait(self.inner.close())
+        core::wait_idle(&self.session, self.timeout, self.inner.close())
     }
 
     /// Flushes, then commits the file to stable storage on the server (`fsync@openssh.com`).
     pub fn sync_all(&mut self) -> io::Result<()> {
-        wait(self.inner.sync_all())
+        core::wait_idle(&self.session, self.timeout, self.inner.sync_all())
     }
 
     /// The file's attributes (SFTP `FSTAT`).
     pub fn metadata(&mut self) -> io::Result<Metadata> {
-        wait(self.inner.metadata())
+        core::wait_idle(&self.session, self.timeout, self.inner.metadata())
     }
 
     /// Truncates or extends the file.
     pub fn set_len(&mut self, size: u64) -> io::Result<()> {
-        wait(self.inner.set_len(size))
+        core::wait_idle(&self.session, self.timeout, self.inner.set_len(size))
     }
 
     /// Sets the permission bits.
     pub fn set_permissions(&mut self, mode: u32) -> io::Result<()> {
-        wait(self.inner.set_permissions(mode))
+        core::wait_idle(
+            &self.session,
+            self.timeout,
+            self.inner.set_permissions(mode),
+        )
     }
 
     /// Sets attributes (SFTP `FSETSTAT`).
     pub fn set_metadata(&mut self, attrs: FileAttributes) -> io::Result<()> {
-        wait(self.inner.set_metadata(attrs))
+        core::wait_idle(&self.session, self.timeout, self.inner.set_metadata(attrs))
     }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
         // Queued WRITEs and the CLOSE reach the server before the session may go.
-        let _ = wait(self.inner.close());
+        let _ = core::wait_idle(&self.session, self.timeout, self.inner.close());
     }
 }
 
 impl Read for File {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let f = &mut self.inner;
-        seashell_adapter::block_on(|cx| f.poll_read(cx, buf))
+        core::block_idle(&self.session, self.timeout, |cx| f.poll_read(cx, buf))
     }
 }
 
 impl Write for File {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let f = &mut self.inner;
-        seashell_adapter::block_on(|cx| f.poll_write(cx, buf))
+        core::block_idle(&self.session, self.timeout, |cx| f.poll_write(cx, buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
         let f = &mut self.inner;
-        seashell_adapter::block_on(|cx| f.poll_flush(cx))
+        core::block_idle(&self.session, self.timeout, |cx| f.poll_flush(cx))
     }
 }
 
 impl Seek for File {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         let f = &mut self.inner;
-        seashell_adapter::block_on(|cx| f.poll_seek(cx, pos))
+        core::block_idle(&self.session, self.timeout, |cx| f.poll_seek(cx, pos))
     }
 
     fn stream_position(&mut self) -> io::Result<u64> {
@@ -320,6 +362,8 @@ impl Seek for File {
 #[derive(Debug)]
 pub struct ReadDir {
     inner: core::ReadDir,
+    session: core::Sftp,
+    timeout: Option<Duration>,
 }
 
 impl Iterator for ReadDir {
@@ -327,6 +371,11 @@ impl Iterator for ReadDir {
 
     fn next(&mut self) -> Option<io::Result<DirEntry>> {
         let d = &mut self.inner;
-        seashell_adapter::block_on(|cx| d.poll_next_entry(cx))
+        let poll = |cx: &mut std::task::Context<'_>| match d.poll_next_entry(cx) {
+            std::task::Poll::Ready(Some(r)) => std::task::Poll::Ready(r.map(Some)),
+            std::task::Poll::Ready(None) => std::task::Poll::Ready(Ok(None)),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        };
+        core::block_idle(&self.session, self.timeout, poll).transpose()
     }
 }

@@ -17,6 +17,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 /// Most bytes taken from the channel in one step.
 const READ_STEP: usize = 256 * 1024;
@@ -43,6 +44,8 @@ struct State {
     orphans: Vec<u32>,
     /// Fire-and-forget requests (CLOSEs) waiting for room in the request table.
     deferred: Vec<Request>,
+    /// When the server last sent bytes (or the session started).
+    last_input: Instant,
 }
 
 impl Conn {
@@ -57,9 +60,15 @@ impl Conn {
                 others: WakerSet::default(),
                 orphans: Vec::new(),
                 deferred: Vec::new(),
+                last_input: Instant::now(),
             }),
             server: OnceLock::new(),
         }
+    }
+
+    /// When the server last sent bytes (or the session started).
+    pub(crate) fn last_input(&self) -> Instant {
+        self.lock().last_input
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -299,7 +308,7 @@ impl Conn {
         match r {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Ok(0)) => st.engine.on_closed(),
-            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Ok(_)) => st.last_input = Instant::now(),
             Poll::Ready(Err(e)) => {
                 st.engine.on_closed();
                 st.wake_all();

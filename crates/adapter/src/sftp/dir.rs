@@ -34,6 +34,11 @@ pub struct ReadDir {
 }
 
 impl ReadDir {
+    /// The session this belongs to.
+    pub fn session(&self) -> &Sftp {
+        &self.sftp
+    }
+
     /// The directory being listed.
     pub fn path(&self) -> &Path {
         &self.path

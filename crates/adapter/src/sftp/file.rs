@@ -65,6 +65,11 @@ struct Writes {
 }
 
 impl File {
+    /// The session this belongs to.
+    pub fn session(&self) -> &Sftp {
+        &self.sftp
+    }
+
     pub(crate) fn new(sftp: Sftp, path: PathBuf, handle: Vec<u8>, pos: u64) -> File {
         let read_chunk = sftp.read_chunk();
         let write_chunk = sftp.write_chunk();

@@ -147,6 +147,12 @@ impl Sftp {
     /// Requests in flight per transfer with `chunk`-sized requests: enough to keep
     /// [`IN_FLIGHT_WINDOW`] bytes in flight (so the channel window, not the request count,
     /// is the limit), at most [`MAX_IN_FLIGHT`], or `wanted`.
+    /// When the server last sent bytes (or the session started): what an inactivity timeout
+    /// ([`wait_idle`]) measures from.
+    pub fn last_input(&self) -> std::time::Instant {
+        self.conn.last_input()
+    }
+
     pub(crate) fn in_flight_for(&self, chunk: u32, wanted: Option<usize>) -> usize {
         let n = wanted.unwrap_or_else(|| {
             sizing::in_flight_for_window(IN_FLIGHT_WINDOW, chunk, MAX_IN_FLIGHT)
@@ -169,4 +175,41 @@ pub const MAX_IN_FLIGHT: usize = 256;
 pub fn wait<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     crate::block_on(|cx| future.as_mut().poll(cx))
+}
+
+/// Like [`wait`], with an inactivity limit: fails with [`io::ErrorKind::TimedOut`] once the
+/// server of `sftp` has sent nothing for `limit` while the call waits (`None`: no limit).
+/// The future is dropped then, which abandons its requests (their late replies are
+/// discarded). A long transfer whose replies keep coming never times out.
+pub fn wait_idle<T>(
+    sftp: &Sftp,
+    limit: Option<std::time::Duration>,
+    future: impl Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    let mut future = pin!(future);
+    block_idle(sftp, limit, |cx| future.as_mut().poll(cx))
+}
+
+/// [`wait_idle`] for a poll function (the blocking `File`'s reads and writes).
+pub fn block_idle<T>(
+    sftp: &Sftp,
+    limit: Option<std::time::Duration>,
+    mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<io::Result<T>>,
+) -> io::Result<T> {
+    let Some(limit) = limit else {
+        return crate::block_on(poll);
+    };
+    let start = std::time::Instant::now();
+    loop {
+        let deadline = sftp.last_input().max(start) + limit;
+        if let Some(r) = crate::block_on_until(Some(deadline), &mut poll) {
+            return r;
+        }
+        if sftp.last_input().max(start) + limit <= std::time::Instant::now() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("sftp: the server sent nothing for {limit:?}"),
+            ));
+        }
+    }
 }
