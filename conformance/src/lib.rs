@@ -71,6 +71,17 @@ pub fn start_sshd(opts: SshdOptions) -> Option<Sshd> {
     seashell_testkit::require_peer(Sshd::start(opts))
 }
 
+/// OpenSSH's `sftp-server`, as Debian installs it.
+pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
+
+/// [`start_sshd`] with OpenSSH's `sftp-server` binary as the `sftp` subsystem.
+pub fn start_sftp_sshd() -> Option<Sshd> {
+    start_sshd(SshdOptions {
+        extra_config: vec![format!("Subsystem sftp {SFTP_SERVER}")],
+        ..SshdOptions::default()
+    })
+}
+
 /// Strict host-key checking against the server's own `known_hosts` file, as a careful user
 /// would configure it: `KnownHosts { [sshd.known_hosts_file()], Yes }`.
 pub fn strict_known_hosts(sshd: &Sshd) -> HostKeyPolicy {

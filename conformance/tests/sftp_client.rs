@@ -11,7 +11,7 @@
 
 use seashell_blocking::sftp::{OpenOptions, Sftp, StatusCode, StatusError, TransferOptions};
 use seashell_blocking::{Client, Session};
-use seashell_conformance::{KeyKind, Sshd, SshdOptions, key_config, start_sshd, with_timeout};
+use seashell_conformance::{KeyKind, Sshd, key_config, start_sftp_sshd, with_timeout};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -23,14 +23,6 @@ use std::time::{Duration, UNIX_EPOCH};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const MIB: usize = 1 << 20;
-
-/// A private sshd with OpenSSH's sftp-server binary as the `sftp` subsystem.
-fn sftp_sshd() -> Option<Sshd> {
-    start_sshd(SshdOptions {
-        extra_config: vec!["Subsystem sftp /usr/lib/openssh/sftp-server".into()],
-        ..SshdOptions::default()
-    })
-}
 
 fn login(sshd: &Sshd) -> Session {
     Client::connect(&sshd.addr(), key_config(sshd, KeyKind::Ed25519))
@@ -188,7 +180,9 @@ fn tree_round_trip(sftp: &Sftp, remote: &Path, view: &Path, files: usize, big: u
 
 /// The tree round trip through sshd (the `sftp` subsystem on an SSH channel).
 fn tree_over_ssh(files: usize, big: usize, limit: Duration) {
-    let Some(sshd) = sftp_sshd() else { return };
+    let Some(sshd) = start_sftp_sshd() else {
+        return;
+    };
     with_timeout(limit, "sftp_client/tree", move || {
         let session = login(&sshd);
         let sftp = session.sftp().unwrap();
@@ -336,7 +330,9 @@ fn fixture(sshd: Sshd) -> Fixture {
 
 /// Runs `f` with a fresh fixture under the time limit.
 fn with_fixture(what: &'static str, f: impl FnOnce(&Fixture) + Send + 'static) {
-    let Some(sshd) = sftp_sshd() else { return };
+    let Some(sshd) = start_sftp_sshd() else {
+        return;
+    };
     with_timeout(LIMIT, what, move || f(&fixture(sshd)));
 }
 

@@ -5,7 +5,7 @@
 //! cancelled transfer that leaves the session usable, and concurrent tasks on one session.
 
 use futures_lite::{AsyncReadExt, AsyncSeekExt};
-use seashell_conformance::{KeyKind, Sshd, SshdOptions, start_sshd, with_timeout};
+use seashell_conformance::{KeyKind, Sshd, start_sftp_sshd, with_timeout};
 use seashell_tokio::sftp::{OpenOptions, Sftp, TransferOptions};
 use seashell_tokio::{ClientConfig, HostKeyPolicy, StrictHostKeyChecking};
 use std::fs;
@@ -17,13 +17,6 @@ use std::time::{Duration, UNIX_EPOCH};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const MIB: usize = 1 << 20;
-
-fn sftp_sshd() -> Option<Sshd> {
-    start_sshd(SshdOptions {
-        extra_config: vec!["Subsystem sftp /usr/lib/openssh/sftp-server".into()],
-        ..SshdOptions::default()
-    })
-}
 
 fn config(sshd: &Sshd) -> ClientConfig {
     ClientConfig::new(sshd.login_user())
@@ -190,7 +183,9 @@ async fn core_paths(sftp: Sftp, remote: PathBuf) -> io::Result<()> {
 
 #[test]
 fn tokio_core_paths() {
-    let Some(sshd) = sftp_sshd() else { return };
+    let Some(sshd) = start_sftp_sshd() else {
+        return;
+    };
     with_timeout(LIMIT, "sftp_client_async/tokio", move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -230,7 +225,9 @@ fn tokio_core_paths() {
 
 #[test]
 fn smol_core_paths() {
-    let Some(sshd) = sftp_sshd() else { return };
+    let Some(sshd) = start_sftp_sshd() else {
+        return;
+    };
     with_timeout(LIMIT, "sftp_client_async/smol", move || {
         smol::block_on(async {
             let session = seashell_smol::Client::connect(&sshd.addr(), config(&sshd))
